@@ -1,0 +1,75 @@
+/**
+ * One Bus interface over the in-process memory bus and Apache Kafka (ARCHITECTURE.md).
+ * Semantics follow Kafka's: topics have partitions, a record's key picks its partition, order holds
+ * per partition, consumer groups share partitions among members, and offsets advance only through
+ * an explicit commit made after the work derived from a batch is durable.
+ */
+export interface BusRecord {
+  key: string | null;
+  value: Uint8Array;
+  headers?: Record<string, string>;
+  /** Epoch ms; the bus stamps the publish time when absent. */
+  timestamp?: number;
+}
+
+export interface ConsumedRecord extends BusRecord {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit; kept as bigint end to end. */
+  offset: bigint;
+  timestamp: number;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** Topic configs passed through to Kafka (e.g. retention.ms); ignored by the memory bus. */
+  configs?: Record<string, string>;
+}
+
+export interface SubscribeOptions {
+  group: string;
+  topics: string[];
+  /** Where a group with no committed offset starts: the earliest record or only new ones. */
+  from?: 'earliest' | 'latest';
+  /** Largest number of records handed over in one batch. */
+  maxBatchRecords?: number;
+  /** How long to wait to fill a batch before handing over what there is. */
+  maxWaitMs?: number;
+}
+
+export interface ConsumedBatch {
+  records: ConsumedRecord[];
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Offsets to commit: the next offset to read, per topic-partition (Kafka's convention). */
+export type CommitOffsets = Array<TopicPartition & { offset: bigint }>;
+
+export interface Subscription extends AsyncIterable<ConsumedBatch> {
+  /** Commits, for every partition in the batch, the offset after its last record. */
+  commit(batch: ConsumedBatch): Promise<void>;
+  commitOffsets(offsets: CommitOffsets): Promise<void>;
+  /** The partitions this member currently owns. */
+  assignments(): TopicPartition[];
+  /** Leaves the group (uncommitted records are redelivered to the remaining members). */
+  close(): Promise<void>;
+}
+
+export interface Bus {
+  readonly kind: 'memory' | 'kafka';
+  createTopics(topics: TopicSpec[]): Promise<void>;
+  listTopics(): Promise<TopicSpec[]>;
+  /** Resolves once every record is durably accepted (Kafka: acked by the broker). */
+  publish(topic: string, records: BusRecord[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Committed offsets of a group, for lag metrics and rebuilds. */
+  committedOffsets(group: string, topics: string[]): Promise<CommitOffsets>;
+  /** High-water marks (next offset to be written) per partition. */
+  endOffsets(topics: string[]): Promise<CommitOffsets>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+
+/** One entry per subcommand file; adding a command is adding a file and a line here. */
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+export const COMMANDS: readonly CommandModule[] = [];

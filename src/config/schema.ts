@@ -1,0 +1,253 @@
+import { z } from 'zod';
+
+/**
+ * socstream.yaml. Every object is strict: an unknown key is an error naming the key and the file.
+ * docs/config.md is generated from this schema (`node scripts/gen-config-doc.ts`), so every key
+ * carries a description.
+ */
+const d = <T extends z.ZodType>(schema: T, description: string): T => schema.describe(description) as T;
+
+export const kafkaSchema = z
+  .object({
+    brokers: d(z.array(z.string()).min(1).default(['127.0.0.1:9092']), 'Bootstrap servers, host:port'),
+    client_id: d(z.string().default('socstream'), 'Kafka client id'),
+    compression: d(
+      z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
+      'Producer compression codec',
+    ),
+    connect_timeout_ms: d(z.number().int().positive().default(10_000), 'Give up connecting after this long'),
+    retries: d(z.number().int().min(0).default(10), 'Reconnect/produce retries, with exponential backoff'),
+    ssl: d(
+      z
+        .object({
+          ca_file: z.string().optional(),
+          cert_file: z.string().optional(),
+          key_file: z.string().optional(),
+          reject_unauthorized: z.boolean().default(true),
+        })
+        .strict()
+        .optional(),
+      'TLS to the brokers; files are PEM',
+    ),
+    sasl: d(
+      z
+        .object({
+          mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
+          username: z.string().min(1),
+          password: z.string().min(1),
+        })
+        .strict()
+        .optional(),
+      'SASL authentication; the password is redacted from logs',
+    ),
+  })
+  .strict();
+
+export const busSchema = z
+  .object({
+    type: d(z.enum(['memory', 'kafka']).default('memory'), 'memory: one process; kafka: distributed roles'),
+    kafka: kafkaSchema.default(kafkaSchema.parse({})),
+    memory: z
+      .object({
+        queue_capacity: d(
+          z.number().int().positive().default(10_000),
+          'Records held per partition before publishers wait (backpressure)',
+        ),
+      })
+      .strict()
+      .default({ queue_capacity: 10_000 }),
+  })
+  .strict();
+
+export const topicsSchema = z
+  .object({
+    raw_prefix: d(z.string().default('raw.'), 'Raw input topics are <raw_prefix><source>'),
+    network: z.string().default('events.network'),
+    auth: z.string().default('events.auth'),
+    web: z.string().default('events.web'),
+    other: z.string().default('events.other'),
+    matches: z.string().default('matches'),
+    alerts: z.string().default('alerts'),
+    dlq: z.string().default('dlq'),
+    partitions: d(z.number().int().positive().default(6), 'Partitions for topics socstream creates'),
+  })
+  .strict();
+
+/** A source entry; its own keys are validated against the source type's schema (src/sources). */
+export const sourceEntrySchema = z.object({ type: z.string() }).passthrough();
+
+export const enrichSchema = z
+  .object({
+    home_networks: d(
+      z.array(z.string()).default(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']),
+      'CIDRs of your networks: they decide direction (inbound/outbound/internal/external)',
+    ),
+    timezone: d(z.string().default('UTC'), 'IANA time zone for the time parts (event_hour, ...)'),
+    ioc: d(
+      z
+        .array(
+          z
+            .object({
+              name: z.string(),
+              path: z.string(),
+              kind: z.enum(['auto', 'ip', 'cidr', 'domain', 'url', 'hash']).default('auto'),
+              severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).default('high'),
+            })
+            .strict(),
+        )
+        .default([]),
+      'IOC lists (text, one per line, or CSV with an indicator column); reloaded when the file changes',
+    ),
+    assets: d(z.string().optional(), 'Asset inventory CSV: ip_or_cidr,name,owner,criticality,tags'),
+    geoip: z
+      .object({
+        city_db: d(z.string().optional(), 'MaxMind GeoLite2/GeoIP2 City .mmdb'),
+        asn_db: d(z.string().optional(), 'MaxMind GeoLite2 ASN .mmdb'),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export const routeSchema = z
+  .object({
+    match: z
+      .object({
+        source: z.string().optional(),
+        log_type: z.string().optional(),
+        event_class: z.string().optional(),
+      })
+      .strict(),
+    topic: z.string(),
+    key: d(z.array(z.string()).default(['src_ip']), 'Normalized fields tried in order for the record key'),
+  })
+  .strict();
+
+export const detectSchema = z
+  .object({
+    rules: d(z.array(z.string()).default(['rules']), 'Folders or files of Sigma rules'),
+    placeholders: d(
+      z.record(z.string(), z.array(z.string())).default({}),
+      'Values for the Sigma expand modifier (%name%)',
+    ),
+    allowed_lateness_ms: d(
+      z.number().int().min(0).default(60_000),
+      'Correlation windows accept events this late behind the watermark',
+    ),
+    max_groups_per_rule: d(
+      z.number().int().positive().default(100_000),
+      'Correlation state bound; the oldest groups are evicted (counted in metrics)',
+    ),
+    suppression_seconds: d(
+      z.number().int().min(0).default(300),
+      'Same rule + group within this period updates the alert instead of raising a new one',
+    ),
+    regex_max_length: d(
+      z.number().int().positive().default(4096),
+      'Longest value a regex is run on (guards against catastrophic backtracking)',
+    ),
+  })
+  .strict();
+
+export const alertsSchema = z
+  .object({
+    console: d(z.boolean().default(false), 'Print [ALERT] lines in the threat-analyzer style'),
+    kafka: d(z.boolean().default(true), 'Publish alerts to the alerts topic'),
+    webhook: z
+      .object({
+        url: z.string().url(),
+        headers: z.record(z.string(), z.string()).default({}),
+        max_retries: z.number().int().min(0).default(5),
+        queue_capacity: z.number().int().positive().default(1000),
+        timeout_ms: z.number().int().positive().default(5000),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const lakeSchema = z
+  .object({
+    dir: d(z.string().default('.data/lake'), 'Root of the Parquet lake'),
+    flush_buffer_mb: d(
+      z.number().min(0).default(64),
+      'Flush a log type when its buffer reaches this; 0 disables',
+    ),
+    flush_event_count: d(
+      z.number().int().min(0).default(100_000),
+      'Flush after this many events; 0 disables',
+    ),
+    flush_interval_seconds: d(z.number().min(0).default(30), 'Flush at least this often; 0 disables'),
+    max_pending_flushes: d(z.number().int().positive().default(2), 'Flushes in flight before writers wait'),
+    typed_raw_columns: d(z.boolean().default(false), 'Also write raw fields as typed columns (Zeek #types)'),
+  })
+  .strict();
+
+export const alertStoreSchema = z
+  .object({
+    type: d(z.enum(['sqlite', 'postgres']).default('sqlite'), 'sqlite is embedded; postgres for teams'),
+    sqlite_path: d(z.string().default('.data/socstream.db'), 'SQLite file'),
+    postgres_url: d(z.string().optional(), 'postgres://user@host:5432/db'),
+  })
+  .strict();
+
+export const dlqSchema = z
+  .object({
+    type: d(z.enum(['file', 'kafka']).default('file'), 'Where rejected records go'),
+    path: d(z.string().default('.data/dlq.ndjson'), 'DLQ file (type file)'),
+    max_bytes: d(z.number().int().positive().default(65_536), 'Raw bytes kept per rejected record'),
+  })
+  .strict();
+
+export const tokenSchema = z
+  .object({
+    name: z.string(),
+    role: z.enum(['viewer', 'analyst', 'admin']),
+    sha256: d(
+      z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+      'SHA-256 hex of the token (preferred)',
+    ),
+    token: d(z.string().min(16).optional(), 'The token in clear (hashed at load); prefer sha256 or env'),
+  })
+  .strict();
+
+export const serveSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    tokens: d(z.array(tokenSchema).default([]), 'API tokens; SOCSTREAM_TOKEN_<NAME>=role:token adds more'),
+    cors_origins: d(z.array(z.string()).default([]), 'Allowed CORS origins; empty disables CORS'),
+    rate_limit_per_minute: z.number().int().positive().default(600),
+    body_limit_bytes: z.number().int().positive().default(1_048_576),
+    query_timeout_ms: z.number().int().positive().default(10_000),
+    query_max_rows: z.number().int().positive().default(10_000),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    data_dir: d(z.string().default('.data'), 'State directory (checkpoints, lake, sqlite)'),
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    bus: busSchema.default(busSchema.parse({})),
+    topics: topicsSchema.default(topicsSchema.parse({})),
+    sources: d(z.array(sourceEntrySchema).default([]), 'Inputs; see docs/sources.md for each type'),
+    mappings: d(
+      z.array(z.string()).default([]),
+      'Extra mapping files or folders; they add or override the shipped per-log-type mappings',
+    ),
+    enrich: enrichSchema.default(enrichSchema.parse({})),
+    routes: d(z.array(routeSchema).default([]), 'Routing rules, first match wins; defaults route by class'),
+    detect: detectSchema.default(detectSchema.parse({})),
+    alerts: alertsSchema.default(alertsSchema.parse({})),
+    lake: lakeSchema.default(lakeSchema.parse({})),
+    alert_store: alertStoreSchema.default(alertStoreSchema.parse({})),
+    dlq: dlqSchema.default(dlqSchema.parse({})),
+    serve: serveSchema.default(serveSchema.parse({})),
+    metrics_port: d(z.number().int().min(0).max(65535).optional(), 'Metrics port for headless roles'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;

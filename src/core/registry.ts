@@ -1,0 +1,21 @@
+/** A registry per component kind; duplicates are rejected at construction. */
+export class Registry<D extends { type: string }> {
+  readonly #byType = new Map<string, D>();
+  readonly kind: string;
+  constructor(kind: string, definitions: readonly D[]) {
+    this.kind = kind;
+    for (const d of definitions) {
+      if (this.#byType.has(d.type)) throw new Error(`duplicate ${kind} component type "${d.type}"`);
+      this.#byType.set(d.type, d);
+    }
+  }
+  get(type: string): D | undefined {
+    return this.#byType.get(type);
+  }
+  types(): string[] {
+    return [...this.#byType.keys()];
+  }
+  all(): D[] {
+    return [...this.#byType.values()];
+  }
+}

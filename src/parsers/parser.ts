@@ -1,0 +1,35 @@
+import type { InputRecord, ParsedRecord } from '../core/envelope.ts';
+
+/** A parser's verdict on one input record. Bad data is a reject with a reason, never a throw. */
+export type ParseResult =
+  | { ok: true; records: ParsedRecord[] }
+  /** A line that carries no event (a Zeek `#` header, a blank line): neither accepted nor rejected. */
+  | { ok: true; records: []; skipped: true }
+  | { ok: false; reason: string; detail?: string };
+
+/**
+ * A parser instance is per stream (one file, one topic-partition, one connection), because some
+ * formats carry state across lines: Zeek TSV headers, syslog year inference.
+ */
+export interface Parser {
+  readonly format: string;
+  parse(record: InputRecord): ParseResult;
+}
+
+export interface ParserOptions {
+  /** Log type when the format cannot tell (json, headerless zeek-tsv with configured fields). */
+  logType?: string;
+  /** Per-format settings from config (nginx log_format, json time field, zeek fields...). */
+  settings?: Record<string, unknown>;
+  /** Reference time for formats without a year (RFC 3164); defaults to now. */
+  referenceTimeMs?: number;
+}
+
+export interface ParserDefinition {
+  /** The --format name: zeek-tsv, zeek-json, suricata-eve, sshd, auth-json, nginx, app-json, threat-json, json. */
+  format: string;
+  summary: string;
+  /** Confidence 0..1 that these first lines are in this format (format detection). */
+  detect(sampleLines: readonly string[]): number;
+  create(options?: ParserOptions): Parser;
+}
