@@ -1,0 +1,10 @@
+import type { DeadLetterDefinition, SinkDefinition, SourceDefinition } from './core/component.ts';
+import { Registry } from './core/registry.ts';
+
+/**
+ * Every component, listed explicitly (no side-effect registration). Adding a source or sink is
+ * adding its file and one line here; the registry rejects duplicate types.
+ */
+export const SOURCES = new Registry<SourceDefinition>('source', []);
+export const SINKS = new Registry<SinkDefinition>('sink', []);
+export const DEAD_LETTERS = new Registry<DeadLetterDefinition>('dlq', []);
