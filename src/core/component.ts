@@ -60,6 +60,8 @@ export interface ComponentDefinition<Kind extends ComponentKind, Config, Instanc
   kind: Kind;
   summary: string;
   config: z.ZodType<Config>;
+  /** A minimal valid config (input form) for docs and the conformance test; `{}` when omitted. */
+  example?: Record<string, unknown>;
   create(config: Config, ctx: ComponentContext): Instance;
 }
 
