@@ -1,0 +1,84 @@
+import type { Bus, BusRecord } from '../bus/bus.ts';
+import type { ComponentContext, Source } from '../core/component.ts';
+import type { InputRecord } from '../core/envelope.ts';
+import type { Logger } from '../core/logger.ts';
+
+/**
+ * The ingest role: sources → raw topics. It only frames and forwards: each input record travels
+ * as its text with its position and format hint in headers, keyed by its stream (a file path, a
+ * syslog peer) so one stream's lines stay in order on one partition — Zeek TSV headers and syslog
+ * year inference depend on that order. A source batch is acked only after the bus accepted it.
+ */
+export const HEADER_POSITION = 'socstream-position';
+export const HEADER_FORMAT = 'socstream-format';
+export const HEADER_RECEIVED = 'socstream-received-at';
+export const HEADER_BYTES = 'socstream-byte-length';
+
+export interface NamedSource {
+  name: string;
+  topic: string;
+  source: Source;
+}
+
+const encoder = new TextEncoder();
+
+/** The stream a record belongs to: its ordering key on the raw topic. */
+export function streamKey(record: InputRecord): string {
+  const p = record.position;
+  switch (p.kind) {
+    case 'file':
+      return p.path;
+    case 'kafka':
+      return `${p.topic}:${p.partition}`;
+    case 'stream':
+      return p.name;
+  }
+}
+
+export function toRawRecord(record: InputRecord): BusRecord {
+  const headers: Record<string, string> = {
+    [HEADER_POSITION]: JSON.stringify(record.position),
+    [HEADER_RECEIVED]: String(record.receivedAt),
+    [HEADER_BYTES]: String(record.byteLength),
+  };
+  if (record.formatHint) headers[HEADER_FORMAT] = record.formatHint;
+  return { key: streamKey(record), value: encoder.encode(record.text), headers, timestamp: record.receivedAt };
+}
+
+export interface IngestRole {
+  /** Runs until every source ends or stop() is called. */
+  run(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createIngestRole(options: {
+  bus: Bus;
+  sources: NamedSource[];
+  ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
+}): IngestRole {
+  const logger: Logger = options.ctx.logger.child({ component: 'ingest' });
+  let stopping = false;
+
+  async function pump(named: NamedSource): Promise<void> {
+    for await (const batch of named.source.batches()) {
+      if (batch.records.length > 0) {
+        await options.bus.publish(named.topic, batch.records.map(toRawRecord));
+        options.ctx.telemetry.busPublished.inc({ topic: named.topic }, batch.records.length);
+      }
+      await batch.ack();
+      if (stopping) break;
+    }
+    logger.info({ source: named.name }, 'source ended');
+  }
+
+  return {
+    async run() {
+      for (const s of options.sources) await s.source.start();
+      await Promise.all(options.sources.map(pump));
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all(options.sources.map((s) => s.source.stop()));
+    },
+  };
+}

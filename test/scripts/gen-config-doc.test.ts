@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { renderConfigDoc } from '../../scripts/gen-config-doc.ts';
+
+test('docs/config.md is generated from the current schema (run node scripts/gen-config-doc.ts)', () => {
+  const onDisk = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8');
+  assert.equal(onDisk, renderConfigDoc());
+});
+
+test('docs/config.md documents every top-level section', () => {
+  const doc = renderConfigDoc();
+  for (const section of [
+    'bus.',
+    'topics.',
+    'enrich.',
+    'detect.',
+    'alerts.',
+    'lake.',
+    'alert_store.',
+    'dlq.',
+    'serve.',
+  ])
+    assert.ok(doc.includes(`| \`${section}`), section);
+});
