@@ -1,10 +1,11 @@
 import type { DeadLetterDefinition, SinkDefinition, SourceDefinition } from './core/component.ts';
 import { Registry } from './core/registry.ts';
+import { fileSource } from './sources/file.ts';
 
 /**
  * Every component, listed explicitly (no side-effect registration). Adding a source or sink is
  * adding its file and one line here; the registry rejects duplicate types.
  */
-export const SOURCES = new Registry<SourceDefinition>('source', []);
+export const SOURCES = new Registry<SourceDefinition>('source', [fileSource]);
 export const SINKS = new Registry<SinkDefinition>('sink', []);
 export const DEAD_LETTERS = new Registry<DeadLetterDefinition>('dlq', []);

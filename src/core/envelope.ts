@@ -34,6 +34,11 @@ export interface InputRecord {
   /** Hint from the source (e.g. a Kafka topic or file name) about the format. */
   formatHint?: string;
   receivedAt: number;
+  /**
+   * Set by a source that cut the record at its size limit (`max_line_bytes`): `text` holds only the
+   * head and `byteLength` the full length. Never parsed: it is rejected with reason `line_too_long`.
+   */
+  tooLong?: boolean;
 }
 
 /** A parsed record: the parser's output, before normalization. */

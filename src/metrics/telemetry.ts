@@ -26,6 +26,8 @@ export interface Telemetry {
   sinkErrors: Counter<'sink'>;
   httpRequests: Counter<'route' | 'status'>;
   up: Gauge<'role'>;
+  sourceRecords: Counter<'source'>;
+  sourceDropped: Counter<'source' | 'reason'>;
 }
 
 export function createTelemetry(options: { defaultMetrics?: boolean } = {}): Telemetry {
@@ -147,6 +149,18 @@ export function createTelemetry(options: { defaultMetrics?: boolean } = {}): Tel
       name: 'socstream_up',
       help: '1 while a role is running',
       labelNames: ['role'],
+      registers,
+    }),
+    sourceRecords: new Counter({
+      name: 'socstream_source_records_total',
+      help: 'Records framed by a source (<type>:<name>), before parsing',
+      labelNames: ['source'],
+      registers,
+    }),
+    sourceDropped: new Counter({
+      name: 'socstream_source_dropped_total',
+      help: 'Input a source could not take: syslog UDP under backpressure, refused HTTP bodies',
+      labelNames: ['source', 'reason'],
       registers,
     }),
   };

@@ -1,0 +1,479 @@
+import { createHash } from 'node:crypto';
+import { type FSWatcher, watch } from 'node:fs';
+import { type FileHandle, glob, mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
+import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
+import type { InputRecord } from '../core/envelope.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Telemetry } from '../metrics/telemetry.ts';
+import { type AckEntry, ContiguousAcks } from './acks.ts';
+import { type FramedLine, LineFramer } from './lines.ts';
+
+/**
+ * `file`: tail -F over paths and globs, with a checkpoint that only moves on ack.
+ *
+ * Files are known by identity (dev:ino), not by name, so:
+ * - rotation by rename (`dns.log` → `dns.log.1`, new `dns.log`): the old file is read to its end
+ *   (kept open `rotate_grace_ms` after its last byte, for writers that reopen late), then the new
+ *   one from byte 0. After a crash mid-rotation the renamed file is found again by its inode in the
+ *   same directory, so its unread tail is not lost even when the glob does not match the new name.
+ * - rotation by truncation (copytruncate): size below our read offset restarts the file at 0 with a
+ *   new generation; the generation is part of the file id, so the new lines get new ids.
+ *   A truncate-and-regrow past the old offset between two polls is undetectable (as for tail -F).
+ * The checkpoint holds, per file identity, the offset of the next unread byte after the longest
+ * acked prefix of batches; it is written atomically (tmp file, fsync, rename).
+ */
+const d = <T extends z.ZodType>(schema: T, description: string): T => schema.describe(description) as T;
+
+export const fileSourceConfig = z
+  .object({
+    type: z.literal('file'),
+    name: d(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/)
+        .optional(),
+      'Names the checkpoint file; defaults to a hash of `paths`',
+    ),
+    paths: d(z.array(z.string().min(1)).min(1), 'Files or globs (`/var/log/zeek/current/*.log`)'),
+    format: d(
+      z.string().optional(),
+      'Parser format for every file; default: detected, hinted by the file name',
+    ),
+    start_at: d(
+      z.enum(['beginning', 'end']).default('beginning'),
+      'Where a file without a checkpoint starts, for files present at startup; files appearing later start at 0',
+    ),
+    max_line_bytes: d(
+      z.number().int().positive().default(1_048_576),
+      'Longer lines are cut to this and marked too long (rejected as line_too_long)',
+    ),
+    poll_interval_ms: d(
+      z.number().int().positive().default(250),
+      'How often globs are re-listed and idle files re-checked; fs.watch only wakes the poller early',
+    ),
+    read_chunk_bytes: d(z.number().int().min(4096).default(262_144), 'Bytes read per file per batch'),
+    rotate_grace_ms: d(
+      z.number().int().min(0).default(2000),
+      'A renamed-away file stays open this long after its last byte, for writers that reopen late',
+    ),
+    checkpoint_dir: d(z.string().optional(), 'Default: <data_dir>/checkpoints'),
+  })
+  .strict();
+
+export type FileSourceConfig = z.infer<typeof fileSourceConfig>;
+
+interface CheckpointEntry {
+  path: string;
+  offset: number;
+  generation: number;
+}
+
+interface CheckpointFile {
+  version: 1;
+  files: Record<string, CheckpointEntry>;
+}
+
+interface PendingRange {
+  generation: number;
+  end: number;
+}
+
+interface TrackedFile {
+  key: string;
+  path: string;
+  handle: FileHandle | null;
+  framer: LineFramer;
+  readOffset: number;
+  committed: number;
+  generation: number;
+  fileId: string;
+  formatHint: string | undefined;
+  acks: ContiguousAcks<PendingRange>;
+  /** The path no longer names this file: read to the end, then close. */
+  rotated: boolean;
+  eofSinceMs: number;
+}
+
+const GLOB_CHARS = /[*?[{]/;
+
+/** Log type hint from a file name: `dns.log` → dns, `conn.00:00:00-01:00:00.log.gz` → conn, `eve.json` → eve. */
+export function logTypeHintFromPath(path: string): string | undefined {
+  const stem = basename(path).split('.')[0];
+  return stem ? stem : undefined;
+}
+
+function fileIdOf(key: string, generation: number): string {
+  return generation === 0 ? key : `${key}:g${generation}`;
+}
+
+/** The directory a pattern's matches live under (the part before the first glob character). */
+function watchDirOf(pattern: string): string {
+  const m = GLOB_CHARS.exec(pattern);
+  return m ? dirname(pattern.slice(0, m.index + 1)) : dirname(pattern);
+}
+
+export async function readCheckpoint(path: string): Promise<CheckpointFile> {
+  try {
+    const doc = JSON.parse(await readFile(path, 'utf8')) as CheckpointFile;
+    if (doc && doc.version === 1 && doc.files && typeof doc.files === 'object') return doc;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return { version: 1, files: {} };
+}
+
+/** Atomic replace: a crash leaves either the old or the new checkpoint, never a torn one. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+class FileSource implements Source {
+  readonly #config: FileSourceConfig;
+  readonly #logger: Logger;
+  readonly #telemetry: Telemetry;
+  readonly #checkpointPath: string;
+  readonly #label: string;
+  readonly #files = new Map<string, TrackedFile>();
+  #checkpoint: CheckpointFile = { version: 1, files: {} };
+  #started = false;
+  #stopped = false;
+  #firstScan = true;
+  #lastDiscoverMs = 0;
+  #watchers: FSWatcher[] = [];
+  #wake: (() => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #dirty = false;
+  #writing: Promise<void> | null = null;
+  #readBuffer: Buffer;
+
+  constructor(config: FileSourceConfig, ctx: { logger: Logger; telemetry: Telemetry; dataDir: string }) {
+    this.#config = config;
+    const name =
+      config.name ?? createHash('sha256').update(config.paths.join('\0')).digest('hex').slice(0, 12);
+    this.#label = `file:${name}`;
+    this.#logger = ctx.logger.child({ component: 'source.file', name });
+    this.#telemetry = ctx.telemetry;
+    this.#checkpointPath = join(
+      config.checkpoint_dir ?? join(ctx.dataDir, 'checkpoints'),
+      `file-${name}.json`,
+    );
+    this.#readBuffer = Buffer.allocUnsafe(config.read_chunk_bytes);
+  }
+
+  get checkpointPath(): string {
+    return this.#checkpointPath;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await mkdir(dirname(this.#checkpointPath), { recursive: true });
+    this.#checkpoint = await readCheckpoint(this.#checkpointPath);
+    for (const dir of new Set(this.#config.paths.map(watchDirOf))) {
+      try {
+        const w = watch(dir, { persistent: false }, () => this.#wake?.());
+        w.on('error', () => w.close());
+        this.#watchers.push(w);
+      } catch {
+        // The directory may not exist yet; polling will find files once it does.
+      }
+    }
+  }
+
+  async healthcheck(): Promise<Health> {
+    if (!this.#started || this.#stopped) return { ok: false, detail: 'not running' };
+    return { ok: true, detail: `${this.#files.size} file(s) followed` };
+  }
+
+  async flush(): Promise<void> {
+    if (this.#writing) await this.#writing;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const w of this.#watchers) w.close();
+    this.#watchers = [];
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#wake?.();
+    await this.flush();
+    for (const f of this.#files.values()) await this.#closeHandle(f);
+  }
+
+  async *batches(): AsyncGenerator<SourceBatch> {
+    await this.start();
+    while (!this.#stopped) {
+      const now = Date.now();
+      if (now - this.#lastDiscoverMs >= this.#config.poll_interval_ms) {
+        this.#lastDiscoverMs = now;
+        await this.#discover();
+      }
+      let progressed = false;
+      for (const f of [...this.#files.values()]) {
+        if (this.#stopped) break;
+        const result = await this.#readChunk(f);
+        if (result === null) continue;
+        progressed = true;
+        if (result.records.length) yield result;
+      }
+      if (!progressed && !this.#stopped) await this.#sleep();
+    }
+  }
+
+  #sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.#timer) clearTimeout(this.#timer);
+        this.#timer = null;
+        this.#wake = null;
+        resolve();
+      };
+      this.#wake = done;
+      this.#timer = setTimeout(done, this.#config.poll_interval_ms);
+    });
+  }
+
+  async #matchPaths(): Promise<string[]> {
+    const out = new Set<string>();
+    for (const pattern of this.#config.paths) {
+      if (!GLOB_CHARS.test(pattern)) {
+        out.add(pattern);
+        continue;
+      }
+      for await (const p of glob(pattern)) out.add(p);
+    }
+    return [...out];
+  }
+
+  async #discover(): Promise<void> {
+    const seen = new Set<string>();
+    for (const path of await this.#matchPaths()) {
+      let st: Awaited<ReturnType<typeof stat>>;
+      try {
+        st = await stat(path);
+      } catch {
+        continue; // gone between listing and stat, or not there yet
+      }
+      if (!st.isFile()) continue;
+      const key = `${st.dev}:${st.ino}`;
+      seen.add(key);
+      const known = this.#files.get(key);
+      if (known) {
+        known.path = path;
+        known.rotated = false;
+        continue;
+      }
+      const saved = this.#checkpoint.files[key];
+      let offset = 0;
+      let generation = saved?.generation ?? 0;
+      if (saved) {
+        if (st.size < saved.offset)
+          generation++; // truncated while we were down
+        else offset = saved.offset;
+      } else if (this.#firstScan && this.#config.start_at === 'end') offset = st.size;
+      await this.#track(key, path, offset, generation, false);
+    }
+    if (this.#firstScan) await this.#recoverRotated(seen);
+    this.#firstScan = false;
+    for (const f of this.#files.values()) if (!seen.has(f.key)) f.rotated = true;
+  }
+
+  /** Checkpointed files no pattern matches any more: renamed while we were down; find them by inode. */
+  async #recoverRotated(seen: Set<string>): Promise<void> {
+    for (const [key, entry] of Object.entries(this.#checkpoint.files)) {
+      if (seen.has(key)) continue;
+      const found = await findByIdentity(dirname(entry.path), key);
+      if (found && found.size > entry.offset) {
+        this.#logger.info(
+          { path: found.path, offset: entry.offset },
+          'resuming a file rotated while stopped',
+        );
+        await this.#track(key, found.path, entry.offset, entry.generation, true);
+      } else delete this.#checkpoint.files[key];
+    }
+  }
+
+  async #track(key: string, path: string, offset: number, generation: number, rotated: boolean) {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      this.#logger.warn({ path, err: (err as Error).message }, 'cannot open file');
+      return;
+    }
+    this.#files.set(key, {
+      key,
+      path,
+      handle,
+      framer: new LineFramer(this.#config.max_line_bytes, offset),
+      readOffset: offset,
+      committed: offset,
+      generation,
+      fileId: fileIdOf(key, generation),
+      formatHint: this.#config.format ?? logTypeHintFromPath(path),
+      acks: new ContiguousAcks<PendingRange>(),
+      rotated,
+      eofSinceMs: 0,
+    });
+    this.#checkpoint.files[key] = { path, offset, generation };
+    this.#logger.info({ path, offset, generation }, 'following file');
+  }
+
+  /** Reads one chunk; null when there was nothing to read. */
+  async #readChunk(f: TrackedFile): Promise<SourceBatch | null> {
+    if (!f.handle) return null;
+    let bytesRead: number;
+    try {
+      if (!f.rotated) {
+        const { size } = await f.handle.stat();
+        if (size < f.readOffset) this.#truncated(f);
+      }
+      ({ bytesRead } = await f.handle.read(this.#readBuffer, 0, this.#readBuffer.length, f.readOffset));
+    } catch (err) {
+      if (!this.#stopped) this.#logger.warn({ path: f.path, err: (err as Error).message }, 'read failed');
+      return null;
+    }
+    const lines: FramedLine[] = [];
+    if (bytesRead === 0) {
+      if (!f.rotated) return null;
+      const now = Date.now();
+      if (f.eofSinceMs === 0) f.eofSinceMs = now;
+      if (now - f.eofSinceMs < this.#config.rotate_grace_ms) return null;
+      // The renamed-away file is finished: its unterminated last line is still a line.
+      f.framer.end(lines);
+      f.readOffset = f.framer.lineStart;
+      await this.#closeHandle(f);
+      if (!lines.length) {
+        this.#forgetIfDone(f);
+        return null;
+      }
+    } else {
+      f.eofSinceMs = 0;
+      f.framer.push(this.#readBuffer.subarray(0, bytesRead), lines);
+      f.readOffset += bytesRead;
+    }
+    return this.#toBatch(f, lines);
+  }
+
+  #truncated(f: TrackedFile): void {
+    f.generation++;
+    f.fileId = fileIdOf(f.key, f.generation);
+    f.acks.clear();
+    f.framer.reset(0);
+    f.readOffset = 0;
+    f.committed = 0;
+    this.#checkpoint.files[f.key] = { path: f.path, offset: 0, generation: f.generation };
+    this.#logger.info({ path: f.path, generation: f.generation }, 'file truncated, restarting at 0');
+    void this.#saveCheckpoint();
+  }
+
+  #toBatch(f: TrackedFile, lines: FramedLine[]): SourceBatch {
+    const receivedAt = Date.now();
+    const records: InputRecord[] = new Array(lines.length);
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      const record: InputRecord = {
+        text: line.text,
+        byteLength: line.byteLength,
+        position: { kind: 'file', path: f.path, fileId: f.fileId, offset: line.offset },
+        formatHint: f.formatHint,
+        receivedAt,
+      };
+      if (line.tooLong) record.tooLong = true;
+      records[i] = record;
+    }
+    if (records.length) this.#telemetry.sourceRecords.inc({ source: this.#label }, records.length);
+    const entry = f.acks.add({ generation: f.generation, end: f.framer.lineStart });
+    // A chunk of blank lines (or the middle of a long line) carries no record: acked at once.
+    if (!records.length) {
+      this.#acked(f, entry);
+      return { records, ack: async () => {} };
+    }
+    return { records, ack: () => this.#acked(f, entry) };
+  }
+
+  #acked(f: TrackedFile, entry: AckEntry<PendingRange>): Promise<void> {
+    const released = f.acks.ack(entry);
+    if (!released.length) return this.#writing ?? Promise.resolve();
+    const last = released[released.length - 1];
+    if (last.generation !== f.generation || last.end <= f.committed)
+      return this.#writing ?? Promise.resolve();
+    f.committed = last.end;
+    if (this.#files.get(f.key) === f) {
+      this.#checkpoint.files[f.key] = { path: f.path, offset: f.committed, generation: f.generation };
+    }
+    this.#forgetIfDone(f);
+    return this.#saveCheckpoint();
+  }
+
+  /** A closed, rotated file whose batches are all acked leaves the checkpoint. */
+  #forgetIfDone(f: TrackedFile): void {
+    if (f.handle || f.acks.size > 0) return;
+    if (this.#files.get(f.key) === f) this.#files.delete(f.key);
+    delete this.#checkpoint.files[f.key];
+    void this.#saveCheckpoint();
+  }
+
+  async #closeHandle(f: TrackedFile): Promise<void> {
+    const h = f.handle;
+    f.handle = null;
+    if (h) await h.close().catch(() => {});
+  }
+
+  /** Coalesces writes: every caller's state is on disk when its promise resolves. */
+  #saveCheckpoint(): Promise<void> {
+    this.#dirty = true;
+    if (!this.#writing) this.#writing = this.#drainWrites();
+    return this.#writing;
+  }
+
+  async #drainWrites(): Promise<void> {
+    try {
+      while (this.#dirty) {
+        this.#dirty = false;
+        await writeFileAtomic(this.#checkpointPath, JSON.stringify(this.#checkpoint));
+      }
+    } catch (err) {
+      this.#logger.error({ err: (err as Error).message }, 'checkpoint write failed');
+    } finally {
+      this.#writing = null;
+    }
+  }
+}
+
+async function findByIdentity(dir: string, key: string): Promise<{ path: string; size: number } | null> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const st = await stat(path);
+      if (st.isFile() && `${st.dev}:${st.ino}` === key) return { path, size: st.size };
+    } catch {
+      // raced with a delete
+    }
+  }
+  return null;
+}
+
+export const fileSource: SourceDefinition<FileSourceConfig> = {
+  type: 'file',
+  kind: 'source',
+  summary: 'Follows files and globs like tail -F, with an ack-driven checkpoint',
+  config: fileSourceConfig,
+  example: { type: 'file', paths: ['/var/log/zeek/current/*.log'] },
+  create: (config, ctx) => new FileSource(config, ctx),
+};
