@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemoryBus } from '../../src/bus/memory.ts';
+import { busContract, keyedRecords, pump, uniqueName } from './contract.ts';
+
+busContract('memory', async () => new MemoryBus({ queueCapacity: 10_000 }), { waitMs: 10_000 });
+
+describe('MemoryBus specifics', () => {
+  it('makes publish wait while a partition holds queue_capacity uncommitted records, and resumes on commit', async () => {
+    const bus = new MemoryBus({ queueCapacity: 10 });
+    const topic = uniqueName('bp');
+    await bus.createTopics([{ name: topic, partitions: 1 }]);
+    const sub = await bus.subscribe({ group: 'g', topics: [topic], from: 'earliest', maxBatchRecords: 5 });
+    let published = false;
+    const publishing = bus.publish(topic, keyedRecords(25, 5)).then(() => {
+      published = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(published, false, 'publish is held back by the uncommitted backlog');
+    const ends = await bus.endOffsets([topic]);
+    assert.equal(ends[0].offset, 10n, 'exactly queue_capacity records were accepted');
+
+    let received = 0;
+    const p = pump(sub, async (batch) => {
+      received += batch.records.length;
+      await sub.commit(batch);
+    });
+    await publishing;
+    while (received < 25) await new Promise((r) => setTimeout(r, 5));
+    await sub.close();
+    await p.done;
+    assert.equal(received, 25);
+    await bus.close();
+  });
+
+  it('keeps only the newest queue_capacity records of a topic no group subscribed to, without blocking', async () => {
+    const bus = new MemoryBus({ queueCapacity: 10 });
+    const topic = uniqueName('ring');
+    await bus.createTopics([{ name: topic, partitions: 1 }]);
+    await bus.publish(topic, keyedRecords(25, 5));
+    const sub = await bus.subscribe({ group: 'late', topics: [topic], from: 'earliest' });
+    const it = sub[Symbol.asyncIterator]();
+    const first = await it.next();
+    assert.equal(first.done, false);
+    assert.deepEqual(
+      first.value.records.map((r) => r.offset),
+      Array.from({ length: 10 }, (_, i) => BigInt(15 + i)),
+    );
+    await sub.close();
+    await bus.close();
+  });
+
+  it('assigns partitions round-robin when configured, range by default', async () => {
+    const layouts: Record<string, number[][]> = {};
+    for (const assignment of ['range', 'round_robin'] as const) {
+      const bus = new MemoryBus({ assignment });
+      await bus.createTopics([{ name: 't', partitions: 6 }]);
+      const a = await bus.subscribe({ group: 'g', topics: ['t'] });
+      const b = await bus.subscribe({ group: 'g', topics: ['t'] });
+      layouts[assignment] = [a, b].map((s) => s.assignments().map((x) => x.partition));
+      await bus.close();
+    }
+    assert.deepEqual(layouts.range, [
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
+    assert.deepEqual(layouts.round_robin, [
+      [0, 2, 4],
+      [1, 3, 5],
+    ]);
+  });
+
+  it('spreads records without a key over all partitions', async () => {
+    const bus = new MemoryBus();
+    await bus.createTopics([{ name: 'nokey', partitions: 3 }]);
+    await bus.publish(
+      'nokey',
+      Array.from({ length: 9 }, () => ({ key: null, value: new Uint8Array([1]) })),
+    );
+    assert.deepEqual(
+      (await bus.endOffsets(['nokey'])).map((e) => e.offset),
+      [3n, 3n, 3n],
+    );
+    await bus.close();
+  });
+
+  it('ends the iteration of open subscriptions when the bus closes', async () => {
+    const bus = new MemoryBus();
+    const sub = await bus.subscribe({ group: 'g', topics: ['idle'] });
+    const p = pump(sub, () => {});
+    await bus.close();
+    await p.done;
+    assert.deepEqual(sub.assignments().length, 6, 'assignments are kept for inspection');
+  });
+});
