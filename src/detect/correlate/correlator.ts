@@ -1,0 +1,351 @@
+import { type CorrelationDef, conditionHolds, isMonotone } from './parse.ts';
+
+/**
+ * The windowed state of one correlation rule, fed with matches.
+ *
+ * A match is the unit the distributed mode re-keys by `correlation_id + group` (ARCHITECTURE.md):
+ * the process role extracts the group values and the aggregated value from the event, the correlate
+ * role only ever sees matches. State is a pure function of the match sequence and the watermarks
+ * handed in, so a worker rebuilds its windows by replaying matches.
+ *
+ * Windows run on event time:
+ * - eager (lower-bound conditions: gt/gte, and temporal / temporal_ordered): a sliding window of
+ *   `timespan` ending at the group's newest event time, inclusive at both ends (an event exactly
+ *   `timespan` older than the newest still counts). The correlation fires as soon as the condition
+ *   holds and keeps reporting each further event while it holds, under the same window anchor.
+ * - at close (any upper bound, eq, neq, value_avg, value_percentile): a window opened by a group's
+ *   first event, [start, start + timespan], decided once the watermark passes its end.
+ * Matches older than the watermark (max event time seen − allowed lateness) are dropped and counted.
+ */
+export interface CorrelationMatch {
+  correlation_id: string;
+  /** Canonical id of the referenced rule or correlation that matched. */
+  rule_id: string;
+  /** Group-by values, in the correlation's group-by order. */
+  group: string[];
+  event_time: number;
+  event_id: string;
+  /** value_count: the field value(s) (joined); value_sum / value_avg: the number. */
+  value?: string | number;
+}
+
+export interface CorrelationHit {
+  def: CorrelationDef;
+  group: string[];
+  /** Event time that anchors the window; part of the alert id. */
+  window_start: number;
+  first_seen: number;
+  last_seen: number;
+  /** Events in the window when it fired. */
+  count: number;
+  /** Events this hit adds to what earlier hits of the same anchor reported. */
+  added: number;
+  /** Ids of the events this hit adds (capped). */
+  event_ids: string[];
+  /** The aggregate compared with the condition (count, distinct values, sum, average, rules seen). */
+  value: number;
+}
+
+export interface CorrelatorOptions {
+  /** Canonical ids parallel to def.rules (names resolved), see plan.ts. */
+  refIds: string[];
+  maxGroups: number;
+  maxEventIds: number;
+}
+
+export interface CorrelatorStats {
+  groups: number;
+  evictions: number;
+  lateDropped: number;
+}
+
+export interface Correlator {
+  readonly def: CorrelationDef;
+  ingest(match: CorrelationMatch, watermark: number): CorrelationHit[];
+  /** Closes windows the watermark has passed and drops expired groups. */
+  sweep(watermark: number): CorrelationHit[];
+  stats(): CorrelatorStats;
+  /** Evictions since the last call (for the telemetry counter). */
+  takeEvictions(): number;
+}
+
+interface Entry {
+  t: number;
+  id: string;
+  pos: number;
+  value: string | number | undefined;
+}
+
+interface GroupState {
+  group: string[];
+  /** Sorted by event time; entries before `head` are pruned. */
+  entries: Entry[];
+  head: number;
+  newest: number;
+  /** at-close mode: start of the open window. */
+  start: number;
+  /** eager mode: anchor of the current firing streak, or NaN when not firing. */
+  anchor: number;
+  /** Incremental aggregates over entries[head..]. */
+  sum: number;
+  numeric: number;
+  distinct: Map<string, number>;
+  perPos: number[];
+}
+
+const EMPTY: CorrelationHit[] = [];
+
+export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions): Correlator {
+  const spanMs = def.timespanMs;
+  const nRefs = def.rules.length;
+  const ordered = def.type === 'temporal_ordered';
+  const temporal = def.type === 'temporal' || ordered;
+  const criteria = def.condition?.criteria;
+  const eager = temporal || (criteria !== undefined && isMonotone(criteria) && def.type !== 'value_avg');
+  // rule id → positions in def.rules (a rule may be listed twice in an ordered chain).
+  const positions = new Map<string, number[]>();
+  options.refIds.forEach((id, pos) => {
+    const list = positions.get(id);
+    if (list) list.push(pos);
+    else positions.set(id, [pos]);
+  });
+  const groups = new Map<string, GroupState>();
+  let evictions = 0;
+  let pendingEvictions = 0;
+  let lateDropped = 0;
+
+  function newGroup(group: string[], t: number): GroupState {
+    return {
+      group,
+      entries: [],
+      head: 0,
+      newest: t,
+      start: t,
+      anchor: Number.NaN,
+      sum: 0,
+      numeric: 0,
+      distinct: new Map(),
+      perPos: new Array(nRefs).fill(0),
+    };
+  }
+
+  function add(g: GroupState, e: Entry): void {
+    // Binary insertion keeps entries sorted when a late (but accepted) match arrives; equal times
+    // keep arrival order.
+    const { entries } = g;
+    let lo = g.head;
+    let hi = entries.length;
+    if (hi === lo || entries[hi - 1].t <= e.t) {
+      entries.push(e);
+    } else {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (entries[mid].t <= e.t) lo = mid + 1;
+        else hi = mid;
+      }
+      entries.splice(lo, 0, e);
+    }
+    account(g, e, 1);
+  }
+
+  function account(g: GroupState, e: Entry, sign: 1 | -1): void {
+    g.perPos[e.pos] += sign;
+    const v = e.value;
+    if (v === undefined) return;
+    if (typeof v === 'number') {
+      g.sum += sign * v;
+      g.numeric += sign;
+    } else {
+      const c = (g.distinct.get(v) ?? 0) + sign;
+      if (c === 0) g.distinct.delete(v);
+      else g.distinct.set(v, c);
+    }
+  }
+
+  function pruneBefore(g: GroupState, minT: number): void {
+    const { entries } = g;
+    while (g.head < entries.length && entries[g.head].t < minT) {
+      account(g, entries[g.head], -1);
+      g.head++;
+    }
+    // Compact now and then so the array does not grow without bound.
+    if (g.head > 64 && g.head * 2 > entries.length) {
+      g.entries = entries.slice(g.head);
+      g.head = 0;
+    }
+  }
+
+  function size(g: GroupState): number {
+    return g.entries.length - g.head;
+  }
+
+  function aggregate(g: GroupState): number {
+    switch (def.type) {
+      case 'event_count':
+        return size(g);
+      case 'value_count':
+        return g.distinct.size;
+      case 'value_sum':
+        return g.sum;
+      case 'value_avg':
+        return g.numeric === 0 ? Number.NaN : g.sum / g.numeric;
+      case 'temporal':
+      case 'temporal_ordered': {
+        let seen = 0;
+        for (let i = 0; i < nRefs; i++) if (g.perPos[i] > 0) seen++;
+        return seen;
+      }
+      case 'value_percentile':
+        return Number.NaN;
+    }
+  }
+
+  /** temporal_ordered: start time of a chain rules[0] ≤ … ≤ rules[n-1] inside the window, or NaN. */
+  function orderedChainStart(g: GroupState): number {
+    const { entries } = g;
+    let want = nRefs - 1;
+    for (let i = entries.length - 1; i >= g.head; i--) {
+      if (entries[i].pos === want) {
+        if (want === 0) return entries[i].t;
+        want--;
+      }
+    }
+    return Number.NaN;
+  }
+
+  function holds(g: GroupState, value: number): boolean {
+    if (ordered) {
+      if (criteria && !conditionHolds(criteria, value)) return false;
+      return !Number.isNaN(orderedChainStart(g));
+    }
+    if (temporal && !criteria) return value === nRefs;
+    return criteria !== undefined && !Number.isNaN(value) && conditionHolds(criteria, value);
+  }
+
+  function hit(g: GroupState, windowStart: number, value: number, added: Entry[]): CorrelationHit {
+    const ids: string[] = [];
+    for (let i = 0; i < added.length && ids.length < options.maxEventIds; i++) ids.push(added[i].id);
+    return {
+      def,
+      group: g.group,
+      window_start: windowStart,
+      first_seen: g.entries[g.head]?.t ?? windowStart,
+      last_seen: g.newest,
+      count: size(g),
+      added: added.length,
+      event_ids: ids,
+      value,
+    };
+  }
+
+  function windowEntries(g: GroupState): Entry[] {
+    return g.head === 0 ? g.entries : g.entries.slice(g.head);
+  }
+
+  function ingestEager(g: GroupState, e: Entry): CorrelationHit[] {
+    add(g, e);
+    if (e.t > g.newest) g.newest = e.t;
+    pruneBefore(g, g.newest - spanMs);
+    if (size(g) === 0) return EMPTY; // a late entry already outside the window
+    const value = aggregate(g);
+    if (!holds(g, value)) {
+      g.anchor = Number.NaN;
+      return EMPTY;
+    }
+    if (Number.isNaN(g.anchor)) {
+      g.anchor = ordered ? orderedChainStart(g) : g.entries[g.head].t;
+      return [hit(g, g.anchor, value, windowEntries(g))];
+    }
+    return [hit(g, g.anchor, value, [e])];
+  }
+
+  function closeWindow(g: GroupState): CorrelationHit[] {
+    if (size(g) === 0) return EMPTY;
+    const value = aggregate(g);
+    return holds(g, value) ? [hit(g, g.start, value, windowEntries(g))] : EMPTY;
+  }
+
+  function resetWindow(g: GroupState, t: number): void {
+    g.entries = [];
+    g.head = 0;
+    g.sum = 0;
+    g.numeric = 0;
+    g.distinct.clear();
+    g.perPos.fill(0);
+    g.start = t;
+    g.newest = t;
+  }
+
+  function ingestAtClose(g: GroupState, e: Entry): CorrelationHit[] {
+    let out = EMPTY;
+    if (size(g) > 0 && e.t > g.start + spanMs) {
+      out = closeWindow(g);
+      resetWindow(g, e.t);
+    } else if (size(g) === 0) {
+      g.start = e.t;
+    }
+    add(g, e);
+    if (e.t > g.newest) g.newest = e.t;
+    return out;
+  }
+
+  function evictOldest(): void {
+    const oldest = groups.keys().next();
+    if (oldest.done) return;
+    groups.delete(oldest.value);
+    evictions++;
+    pendingEvictions++;
+  }
+
+  return {
+    def,
+    ingest(match, watermark) {
+      if (match.event_time < watermark) {
+        lateDropped++;
+        return EMPTY;
+      }
+      const pos = positions.get(match.rule_id);
+      if (!pos) return EMPTY;
+      const key = match.group.length === 1 ? match.group[0] : match.group.join('\u0000');
+      let g = groups.get(key);
+      if (g) {
+        // Re-insert: Map order then is least-recently-updated first, which eviction relies on.
+        groups.delete(key);
+      } else {
+        if (groups.size >= options.maxGroups) evictOldest();
+        g = newGroup(match.group, match.event_time);
+      }
+      groups.set(key, g);
+      let out: CorrelationHit[] = EMPTY;
+      for (const p of pos) {
+        const e: Entry = { t: match.event_time, id: match.event_id, pos: p, value: match.value };
+        const hits = eager ? ingestEager(g, e) : ingestAtClose(g, e);
+        if (hits.length > 0) out = out === EMPTY ? hits : out.concat(hits);
+      }
+      return out;
+    },
+    sweep(watermark) {
+      let out: CorrelationHit[] = EMPTY;
+      for (const [key, g] of groups) {
+        if (eager) {
+          // Every future window ends at or after the watermark: older entries can never count again.
+          pruneBefore(g, watermark - spanMs);
+          if (size(g) === 0) groups.delete(key);
+        } else if (g.start + spanMs < watermark) {
+          const hits = closeWindow(g);
+          if (hits.length > 0) out = out === EMPTY ? hits : out.concat(hits);
+          groups.delete(key);
+        }
+      }
+      return out;
+    },
+    stats() {
+      return { groups: groups.size, evictions, lateDropped };
+    },
+    takeEvictions() {
+      const n = pendingEvictions;
+      pendingEvictions = 0;
+      return n;
+    },
+  };
+}
