@@ -1,5 +1,7 @@
 import type { DeadLetterDefinition, SinkDefinition, SourceDefinition } from './core/component.ts';
 import { Registry } from './core/registry.ts';
+import { dlqFile } from './sinks/dlq-file.ts';
+import { dlqKafka } from './sinks/dlq-kafka.ts';
 import { fileSource } from './sources/file.ts';
 
 /**
@@ -8,4 +10,4 @@ import { fileSource } from './sources/file.ts';
  */
 export const SOURCES = new Registry<SourceDefinition>('source', [fileSource]);
 export const SINKS = new Registry<SinkDefinition>('sink', []);
-export const DEAD_LETTERS = new Registry<DeadLetterDefinition>('dlq', []);
+export const DEAD_LETTERS = new Registry<DeadLetterDefinition>('dlq', [dlqFile, dlqKafka]);

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { Bus, BusRecord } from '../bus/bus.ts';
+import type { DeadLetter, DeadLetterDefinition, Health } from '../core/component.ts';
+import type { Reject } from '../core/envelope.ts';
+import { SinkUnavailableError } from '../core/errors.ts';
+import type { Telemetry } from '../metrics/telemetry.ts';
+import { deadLetterRecord } from './dlq-record.ts';
+
+/**
+ * `kafka` dead-letter output: the same JSON as the file output, published to the `dlq` topic
+ * through the bus (keyed by reason, so one reason's letters stay in order on one partition).
+ * `write` resolves once the broker acked, so there is nothing left for `flush`.
+ */
+const d = <T extends z.ZodType>(schema: T, description: string): T => schema.describe(description) as T;
+
+export const dlqKafkaConfig = z
+  .object({
+    type: z.literal('kafka'),
+    topic: d(z.string().min(1).default('dlq'), 'Topic for dead letters (the runner passes topics.dlq)'),
+    max_bytes: d(z.number().int().positive().default(65_536), 'Raw bytes kept per rejected record'),
+  })
+  .strict();
+
+export type DlqKafkaConfig = z.infer<typeof dlqKafkaConfig>;
+
+const encoder = new TextEncoder();
+
+class KafkaDeadLetter implements DeadLetter {
+  readonly #config: DlqKafkaConfig;
+  readonly #telemetry: Telemetry;
+  readonly #bus: Bus | undefined;
+
+  constructor(config: DlqKafkaConfig, telemetry: Telemetry, bus: Bus | undefined) {
+    this.#config = config;
+    this.#telemetry = telemetry;
+    this.#bus = bus;
+  }
+
+  #requireBus(): Bus {
+    if (!this.#bus)
+      throw new SinkUnavailableError('the kafka dead-letter output needs a bus (bus.type: kafka)');
+    return this.#bus;
+  }
+
+  async start(): Promise<void> {
+    this.#requireBus();
+  }
+
+  async healthcheck(): Promise<Health> {
+    return this.#bus ? { ok: true } : { ok: false, detail: 'no bus' };
+  }
+
+  async write(rejects: Reject[]): Promise<void> {
+    if (!rejects.length) return;
+    const records: BusRecord[] = rejects.map((r) => ({
+      key: r.reason,
+      value: encoder.encode(JSON.stringify(deadLetterRecord(r, this.#config.max_bytes))),
+      headers: { 'socstream-reason': r.reason },
+      timestamp: r.receivedAt,
+    }));
+    await this.#requireBus().publish(this.#config.topic, records);
+    this.#telemetry.dlqWrites.inc({ output: 'kafka' }, rejects.length);
+  }
+
+  async flush(): Promise<void> {}
+
+  async stop(): Promise<void> {}
+}
+
+export const dlqKafka: DeadLetterDefinition<DlqKafkaConfig> = {
+  type: 'kafka',
+  kind: 'dlq',
+  summary: 'Publishes rejected records as JSON to the dlq topic through the bus',
+  config: dlqKafkaConfig,
+  example: { type: 'kafka' },
+  create: (config, ctx) => new KafkaDeadLetter(config, ctx.telemetry, ctx.bus),
+};
