@@ -1,0 +1,326 @@
+/**
+ * Loads Sigma YAML (files or folders, recursively; single and multi-document) and compiles every
+ * detection rule once. Documents are classified as detection rules, correlation rules (handed on
+ * uncompiled for the correlation engine), filters (sigma-filters-specification: applied as
+ * `rule and not filter` to the rules they name) and the legacy `action: global|repeat|reset`
+ * collections (merged as Sigma 1.0 specified). Anything the engine cannot run becomes a
+ * RuleProblem naming the file, the rule and the feature; the rule is skipped, nothing throws.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { Envelope } from '../../core/envelope.ts';
+import { stableId } from '../../core/ids.ts';
+import { LEVELS, type Level } from '../alert.ts';
+import { bindDetection, compileDetection, type DetectionPlan } from './compile.ts';
+import {
+  createLogsourceIndex,
+  type LogsourceIndex,
+  type LogsourceKey,
+  type LogsourceTable,
+  loadLogsourceTable,
+} from './logsources.ts';
+import { isIssue, type Predicate } from './modifiers.ts';
+
+export interface RuleProblem {
+  file: string;
+  rule_id?: string;
+  title?: string;
+  severity: 'error' | 'unsupported';
+  feature: string;
+  message: string;
+}
+
+/** Where a compiled rule runs: one predicate per event kind its logsource covers. */
+export interface RuleTarget {
+  source: string;
+  /** Undefined: every log type of the source. */
+  logType: string | undefined;
+  predicate: Predicate;
+}
+
+export interface CompiledRule {
+  id: string;
+  name?: string;
+  title: string;
+  level: Level;
+  status?: string;
+  tags: string[];
+  description?: string;
+  logsource: Record<string, string>;
+  file: string;
+  fields?: string[];
+  falsepositives?: string[];
+  /** Sigma field names the detection reads. */
+  detectionFields: string[];
+  targets: RuleTarget[];
+  /** True when the event is of a kind the rule's logsource covers and the detection matches. */
+  match(event: Envelope): boolean;
+}
+
+export interface RuleSet {
+  rules: CompiledRule[];
+  correlations: Array<{ doc: Record<string, unknown>; file: string }>;
+  problems: RuleProblem[];
+}
+
+export interface LoadOptions {
+  placeholders?: Record<string, string[]>;
+  /** detect.regex_max_length; default 4096. */
+  regexMaxLength?: number;
+  /** A logsource table other than the bundled logsources.yaml. */
+  logsources?: LogsourceTable;
+}
+
+type Doc = Record<string, unknown>;
+const isMap = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
+const YAML_FILE = /\.ya?ml$/i;
+
+/** Every .yml/.yaml file under the given paths, sorted so ids and counts are stable. */
+export function listRuleFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const visit = (p: string) => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) visit(join(p, name));
+    } else if (YAML_FILE.test(p)) out.push(p);
+  };
+  for (const p of paths) visit(p);
+  return out;
+}
+
+function deepMerge(base: Doc, over: Doc): Doc {
+  const out: Doc = { ...base };
+  for (const [k, v] of Object.entries(over))
+    out[k] = isMap(v) && isMap(out[k]) ? deepMerge(out[k] as Doc, v) : v;
+  return out;
+}
+
+/** Resolves Sigma 1.0 collections: `action: global` is merged into the documents after it. */
+function resolveActions(docs: Doc[]): Doc[] {
+  if (!docs.some((d) => 'action' in d)) return docs;
+  let global: Doc = {};
+  let previous: Doc | undefined;
+  const out: Doc[] = [];
+  for (const d of docs) {
+    const { action, ...rest } = d;
+    if (action === 'global') global = deepMerge(global, rest);
+    else if (action === 'reset') global = {};
+    else if (action === 'repeat') {
+      previous = deepMerge(previous ?? global, rest);
+      out.push(previous);
+    } else {
+      previous = deepMerge(global, rest);
+      out.push(previous);
+    }
+  }
+  return out;
+}
+
+interface PendingRule {
+  doc: Doc;
+  file: string;
+  id: string;
+  title: string;
+  plan: DetectionPlan;
+}
+
+interface PendingFilter {
+  file: string;
+  id: string;
+  title: string;
+  rules: string[];
+  logsource: Doc;
+  plan: DetectionPlan;
+}
+
+function strings(v: unknown): string[] | undefined {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+}
+
+/** Loads rules from files and folders. Never throws for a bad rule; see RuleSet.problems. */
+export function loadRules(paths: readonly string[], options: LoadOptions = {}): RuleSet {
+  const opts = { placeholders: options.placeholders ?? {}, regexMaxLength: options.regexMaxLength ?? 4096 };
+  const index = createLogsourceIndex(options.logsources ?? loadLogsourceTable());
+  const problems: RuleProblem[] = [];
+  const correlations: RuleSet['correlations'] = [];
+  const pending: PendingRule[] = [];
+  const filters: PendingFilter[] = [];
+
+  for (const file of listRuleFiles(paths)) {
+    const text = readFileSync(file, 'utf8');
+    const streams = parseAllDocuments(text);
+    const parsed = Array.isArray(streams) ? streams : [];
+    const docs: Doc[] = [];
+    let broken = false;
+    for (const d of parsed) {
+      if (d.errors.length > 0) {
+        problems.push({
+          file,
+          severity: 'error',
+          feature: 'yaml',
+          message: d.errors[0].message.split('\n')[0],
+        });
+        broken = true;
+        break;
+      }
+      const js = d.toJS({ maxAliasCount: 100 });
+      if (js === null || js === undefined) continue;
+      if (!isMap(js)) {
+        problems.push({
+          file,
+          severity: 'error',
+          feature: 'document',
+          message: 'a YAML document is not a map',
+        });
+        continue;
+      }
+      docs.push(js);
+    }
+    if (broken) continue;
+    const seen = new Set<string>();
+    resolveActions(docs).forEach((doc, i) => {
+      const title = typeof doc.title === 'string' ? doc.title : undefined;
+      let id =
+        typeof doc.id === 'string' ? doc.id : typeof doc.name === 'string' ? doc.name : stableId(file, i);
+      if (seen.has(id)) id = `${id}#${i}`;
+      seen.add(id);
+      const where = { file, rule_id: id, ...(title ? { title } : {}) };
+      if ('correlation' in doc) {
+        correlations.push({ doc, file });
+        return;
+      }
+      if ('filter' in doc && !('detection' in doc)) {
+        const f = doc.filter;
+        const rules = isMap(f) ? strings(f.rules) : undefined;
+        if (!isMap(f) || !rules || rules.length === 0) {
+          problems.push({
+            ...where,
+            severity: 'error',
+            feature: 'filter',
+            message: 'filter.rules must list rule ids or names',
+          });
+          return;
+        }
+        const { rules: _rules, ...detection } = f;
+        const plan = compileDetection(detection, opts);
+        if (isIssue(plan)) {
+          problems.push({ ...where, severity: plan.severity, feature: plan.feature, message: plan.message });
+          return;
+        }
+        filters.push({
+          file,
+          id,
+          title: title ?? id,
+          rules,
+          logsource: isMap(doc.logsource) ? doc.logsource : {},
+          plan,
+        });
+        return;
+      }
+      if (!('detection' in doc)) {
+        problems.push({
+          ...where,
+          severity: 'error',
+          feature: 'document',
+          message: 'neither detection, correlation nor filter',
+        });
+        return;
+      }
+      if (!title) {
+        problems.push({ ...where, severity: 'error', feature: 'title', message: 'a rule needs a title' });
+        return;
+      }
+      try {
+        const plan = compileDetection(doc.detection, opts);
+        if (isIssue(plan)) {
+          problems.push({ ...where, severity: plan.severity, feature: plan.feature, message: plan.message });
+          return;
+        }
+        pending.push({ doc, file, id, title, plan });
+      } catch (err) {
+        // Defensive: a bug here must cost one rule, not the whole load.
+        problems.push({
+          ...where,
+          severity: 'error',
+          feature: 'internal',
+          message: String((err as Error).message),
+        });
+      }
+    });
+  }
+
+  const rules = pending.map((p) => finishRule(p, filters, index));
+  return { rules, correlations, problems };
+}
+
+function logsourceOf(doc: Doc): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isMap(doc.logsource))
+    for (const [k, v] of Object.entries(doc.logsource)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/** A filter applies when it names the rule and its logsource agrees on every key it sets. */
+function filtersFor(
+  rule: PendingRule,
+  logsource: Record<string, string>,
+  filters: PendingFilter[],
+): PendingFilter[] {
+  const name = typeof rule.doc.name === 'string' ? rule.doc.name : undefined;
+  return filters.filter(
+    (f) =>
+      (f.rules.includes(rule.id) || (name !== undefined && f.rules.includes(name))) &&
+      Object.entries(f.logsource).every(
+        ([k, v]) => typeof v !== 'string' || logsource[k]?.toLowerCase() === v.toLowerCase(),
+      ),
+  );
+}
+
+function finishRule(p: PendingRule, filters: PendingFilter[], index: LogsourceIndex): CompiledRule {
+  const { doc } = p;
+  const logsource = logsourceOf(doc);
+  const applied = filtersFor(p, logsource, filters);
+  const targets: RuleTarget[] = index.variants(logsource as LogsourceKey).map((v) => {
+    const base = bindDetection(p.plan, v.scope);
+    const exclusions = applied.map((f) => bindDetection(f.plan, v.scope));
+    const predicate: Predicate =
+      exclusions.length === 0
+        ? base
+        : (env) => {
+            if (!base(env)) return false;
+            for (const x of exclusions) if (x(env)) return false;
+            return true;
+          };
+    return { source: v.source, logType: v.logType, predicate };
+  });
+  const level = (LEVELS as readonly string[]).includes(String(doc.level))
+    ? (doc.level as Level)
+    : 'informational';
+  const rule: CompiledRule = {
+    id: p.id,
+    title: p.title,
+    level,
+    tags: strings(doc.tags) ?? [],
+    logsource,
+    file: p.file,
+    detectionFields: p.plan.fields,
+    targets,
+    match(event) {
+      for (const t of targets) {
+        if (t.source === event.source && (t.logType === undefined || t.logType === event.log_type)) {
+          return t.predicate(event);
+        }
+      }
+      return false;
+    },
+  };
+  if (typeof doc.name === 'string') rule.name = doc.name;
+  if (typeof doc.status === 'string') rule.status = doc.status;
+  if (typeof doc.description === 'string') rule.description = doc.description;
+  const fields = strings(doc.fields);
+  if (fields) rule.fields = fields;
+  const fps = strings(doc.falsepositives);
+  if (fps) rule.falsepositives = fps;
+  return rule;
+}

@@ -1,0 +1,59 @@
+/**
+ * The per-event entry point: rules indexed by the kind of event (source + log_type) their
+ * logsource covers, so an event meets only the predicates that can match it. The list for a kind
+ * is computed the first time such an event arrives and reused after that (log types are open-ended,
+ * so they are not enumerated up front).
+ */
+import type { Envelope } from '../../core/envelope.ts';
+import type { CompiledRule } from './load.ts';
+import type { Predicate } from './modifiers.ts';
+
+interface Bucket {
+  rules: CompiledRule[];
+  predicates: Predicate[];
+}
+
+export interface RuleMatcher {
+  /** The rules whose logsource covers this event's source and log type. */
+  candidates(env: Envelope): CompiledRule[];
+  /** The rules that match the event. */
+  match(env: Envelope): CompiledRule[];
+}
+
+const NONE: CompiledRule[] = [];
+
+export function createMatcher(rules: readonly CompiledRule[]): RuleMatcher {
+  const buckets = new Map<string, Bucket>();
+  const bucketFor = (env: Envelope): Bucket => {
+    const key = `${env.source}\u001f${env.log_type}`;
+    let b = buckets.get(key);
+    if (!b) {
+      b = { rules: [], predicates: [] };
+      for (const rule of rules) {
+        const t = rule.targets.find(
+          (t) => t.source === env.source && (t.logType === undefined || t.logType === env.log_type),
+        );
+        if (t) {
+          b.rules.push(rule);
+          b.predicates.push(t.predicate);
+        }
+      }
+      buckets.set(key, b);
+    }
+    return b;
+  };
+  return {
+    candidates: (env) => bucketFor(env).rules,
+    match(env) {
+      const { rules: rs, predicates } = bucketFor(env);
+      let out = NONE;
+      for (let i = 0; i < predicates.length; i++) {
+        if (predicates[i](env)) {
+          if (out === NONE) out = [];
+          out.push(rs[i]);
+        }
+      }
+      return out;
+    },
+  };
+}
