@@ -49,8 +49,9 @@ export class StreamSource implements Source {
   async stop(): Promise<void> {
     this.#stopped = true;
     // Ending the iteration releases the stream; destroying process.stdin would close fd 0 for good.
-    this.#stream?.pause();
-    this.#stream?.unref?.();
+    const stream = this.#stream as (Readable & { unref?: () => void }) | null;
+    stream?.pause();
+    stream?.unref?.();
   }
 
   async *batches(): AsyncGenerator<SourceBatch> {
