@@ -26,6 +26,8 @@ export interface Telemetry {
   sinkErrors: Counter<'sink'>;
   httpRequests: Counter<'route' | 'status'>;
   up: Gauge<'role'>;
+  iocMatches: Counter<'list'>;
+  iocReloads: Counter<'list'>;
   sourceRecords: Counter<'source'>;
   sourceDropped: Counter<'source' | 'reason'>;
 }
@@ -161,6 +163,18 @@ export function createTelemetry(options: { defaultMetrics?: boolean } = {}): Tel
       name: 'socstream_source_dropped_total',
       help: 'Input a source could not take: syslog UDP under backpressure, refused HTTP bodies',
       labelNames: ['source', 'reason'],
+      registers,
+    }),
+    iocMatches: new Counter({
+      name: 'socstream_ioc_matches_total',
+      help: 'Events that matched an IOC list, by list',
+      labelNames: ['list'],
+      registers,
+    }),
+    iocReloads: new Counter({
+      name: 'socstream_ioc_reloads_total',
+      help: 'IOC list reloads after the file changed, by list',
+      labelNames: ['list'],
       registers,
     }),
   };

@@ -1,0 +1,79 @@
+import type { Config } from '../config/schema.ts';
+import type { Envelope } from '../core/envelope.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Telemetry } from '../metrics/telemetry.ts';
+import type { EnrichmentName } from '../normalize/mapping.ts';
+import { type AssetTable, loadAssetTable } from './assets.ts';
+import { createGeoEnricher, type GeoEnricher } from './geo.ts';
+import { createIocStore, type IocStore } from './ioc.ts';
+import { createNetworkEnricher } from './network.ts';
+import { createTimeEnricher } from './time.ts';
+
+/**
+ * The enrichment stage: fills `env.enriched` in place from `env.normalized`. Network and time need
+ * nothing but config; IOC lists, the asset table and GeoIP databases are loaded by `start()` (IOC
+ * lists are then watched and reloaded on change). A mapping names which enrichments apply to its
+ * log type (Normalizer.enrichmentsFor); without that list every configured enrichment runs.
+ */
+export interface Enricher {
+  enrich(env: Envelope, which?: ReadonlySet<EnrichmentName>): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EnricherContext {
+  logger: Logger;
+  telemetry?: Telemetry;
+  /** IOC reload debounce (tests shorten it). */
+  iocDebounceMs?: number;
+  /** Called after an IOC list was reloaded (tests and logs). */
+  onIocReload?: (list: string, size: number) => void;
+}
+
+export function createEnricher(config: Config['enrich'], ctx: EnricherContext): Enricher {
+  const logger = ctx.logger.child({ component: 'enrich' });
+  const network = createNetworkEnricher(config.home_networks);
+  const time = createTimeEnricher(config.timezone);
+  const isPublic = (ip: string): boolean => network.info(ip)?.ipClass === 'public';
+  let ioc: IocStore | undefined;
+  let assets: AssetTable | undefined;
+  let geo: GeoEnricher | undefined;
+  return {
+    enrich(env, which) {
+      const n = env.normalized;
+      const e = env.enriched;
+      if (which === undefined || which.has('network')) network.apply(n, e);
+      if (which === undefined || which.has('time')) time.apply(n, e);
+      if (ioc !== undefined && (which === undefined || which.has('ioc'))) {
+        const matches = ioc.index().match(n);
+        e.ioc = matches;
+        if (ctx.telemetry) for (const m of matches) ctx.telemetry.iocMatches.inc({ list: m.list });
+      }
+      if (assets !== undefined && (which === undefined || which.has('assets'))) assets.apply(n, e);
+      if (geo !== undefined && (which === undefined || which.has('geo'))) geo.apply(n, e, isPublic);
+    },
+    async start() {
+      if (config.ioc.length > 0) {
+        ioc = createIocStore(config.ioc, {
+          logger,
+          debounceMs: ctx.iocDebounceMs,
+          onReload: (list, size) => {
+            ctx.telemetry?.iocReloads.inc({ list });
+            ctx.onIocReload?.(list, size);
+          },
+        });
+        await ioc.load();
+        ioc.watch();
+      }
+      if (config.assets) assets = await loadAssetTable(config.assets);
+      geo = await createGeoEnricher({ cityDb: config.geoip.city_db, asnDb: config.geoip.asn_db });
+      logger.debug(
+        { ioc_indicators: ioc?.index().size ?? 0, assets: assets?.size ?? 0, geo: geo !== undefined },
+        'enrichment ready',
+      );
+    },
+    async stop() {
+      ioc?.close();
+    },
+  };
+}
