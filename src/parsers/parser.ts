@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { InputRecord, ParsedRecord } from '../core/envelope.ts';
 
 /** A parser's verdict on one input record. Bad data is a reject with a reason, never a throw. */
@@ -28,7 +29,14 @@ export interface ParserOptions {
 export interface ParserDefinition {
   /** The --format name: zeek-tsv, zeek-json, suricata-eve, sshd, auth-json, nginx, app-json, threat-json, json. */
   format: string;
+  /** The envelope `source` family this format produces (zeek, suricata, sshd, ...), for rejects. */
+  source?: string;
   summary: string;
+  /**
+   * Schema of this format's `settings` (ParserOptions.settings), strict so a typo is a config error.
+   * Absent when the format takes no settings.
+   */
+  settings?: z.ZodType;
   /** Confidence 0..1 that these first lines are in this format (format detection). */
   detect(sampleLines: readonly string[]): number;
   create(options?: ParserOptions): Parser;

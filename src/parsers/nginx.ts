@@ -1,0 +1,278 @@
+import { z } from 'zod';
+import type { Fields, InputRecord } from '../core/envelope.ts';
+import { accept, isBlank, looksBinary, monthIndex, reject, SKIPPED } from './common.ts';
+import { type CompiledLogFormat, compileLogFormat } from './nginx-log-format.ts';
+import type { ParseResult, Parser, ParserDefinition, ParserOptions } from './parser.ts';
+import { parseSyslogHeader } from './syslog-header.ts';
+
+/**
+ * nginx access logs (combined and common, which Apache shares) and error logs.
+ *
+ * Access lines may carry, before the client address, a virtual-host prefix (`example.com:80 `)
+ * and an X-Forwarded-For chain (`10.0.0.2, 10.0.0.1, 127.0.0.1`, possibly quoted); the last
+ * address is `remote_addr`, the ones before it `x_forwarded_for`. The client may be `unix:`.
+ * `\xNN` escapes (nginx's encoding of binary request bytes) are kept as written, so the raw
+ * text is lossless. `-` (nginx's "no value") makes a field absent; an empty request `""` stays ''.
+ * Raw keys are nginx variable names (remote_addr, request, status, ...), the same ones a custom
+ * `log_format` produces, so one mapping serves both.
+ */
+
+export const nginxSettings = z
+  .object({
+    log_format: z
+      .string()
+      .optional()
+      .describe('A custom access layout as an nginx log_format string; replaces combined/common'),
+  })
+  .strict();
+
+const TIME_LOCAL = String.raw`(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})`;
+const Q = String.raw`"((?:[^"\\]|\\.)*)"`;
+const ACCESS_RE = new RegExp(String.raw`^(.*?) ?\[${TIME_LOCAL}\] ${Q} (\d{3}) (\d+|-)(?: ${Q} ${Q})?(.*)$`);
+const TRAILING_QUOTED_RE = new RegExp(Q, 'g');
+const TIME_LOCAL_RE = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
+const ERROR_RE =
+  /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) \[([a-z]+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)$/;
+// The context nginx appends to error messages: `, client: 1.2.3.4, server: _, request: "GET / HTTP/1.1"`.
+const ERROR_CONTEXT_RE =
+  /, (client|server|request|upstream|host|referrer|login|subrequest|port|zone): ("(?:[^"\\]|\\.)*"|[^,]*)/g;
+const REQUEST_RE = /^([A-Za-z][A-Za-z_-]*) (.+?)(?: (HTTP\/\d(?:\.\d)?))?$/;
+
+const NUMERIC_VARIABLES = new Set([
+  'status',
+  'body_bytes_sent',
+  'bytes_sent',
+  'request_length',
+  'request_time',
+  'connection',
+  'connection_requests',
+  'upstream_connect_time',
+  'upstream_header_time',
+  'upstream_response_time',
+  'upstream_status',
+  'server_port',
+  'remote_port',
+]);
+
+/** `29/Sep/2021:14:11:34 +0200` → epoch ms. */
+export function timeLocalToMs(text: string): number | undefined {
+  const m = TIME_LOCAL_RE.exec(text);
+  if (m === null) return undefined;
+  const month = monthIndex(m[2]);
+  if (month < 0) return undefined;
+  const offsetMin = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9]));
+  return Date.UTC(+m[3], month, +m[1], +m[4], +m[5], +m[6]) - offsetMin * 60_000;
+}
+
+function splitRequest(raw: Fields, request: string): void {
+  const m = REQUEST_RE.exec(request);
+  if (m === null) return;
+  raw.request_method = m[1];
+  raw.request_uri = m[2];
+  if (m[3] !== undefined) raw.server_protocol = m[3];
+}
+
+/** Space-separated tokens, a double-quoted run kept whole (quotes removed). */
+function tokens(text: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text.charCodeAt(i) === 32) {
+      i++;
+      continue;
+    }
+    if (text.charCodeAt(i) === 34) {
+      const end = text.indexOf('"', i + 1);
+      const stop = end === -1 ? text.length : end;
+      out.push(text.slice(i + 1, stop));
+      i = stop + 1;
+      continue;
+    }
+    let end = text.indexOf(' ', i);
+    if (end === -1) end = text.length;
+    out.push(text.slice(i, end));
+    i = end;
+  }
+  return out;
+}
+
+/**
+ * The part before `[time]`: `[vhost] [xff chain] remote_addr ident remote_user`. Address groups
+ * are tokens joined while a token ends with a comma (`10.0.0.2, 10.0.0.1`) or is a quoted list.
+ */
+function parsePrefix(raw: Fields, prefix: string): boolean {
+  const t = tokens(prefix);
+  if (t.length < 2) return false;
+  // `addr - user` is standard; `addr -` (one dash, seen in the wild) has no ident column.
+  const userColumns = t.length === 2 ? 1 : 2;
+  const user = t[t.length - 1];
+  if (user !== '-') raw.remote_user = user;
+  if (userColumns === 2 && t[t.length - 2] !== '-') raw.ident = t[t.length - 2];
+  const groups: string[][] = [];
+  let current: string[] = [];
+  for (let i = 0; i < t.length - userColumns; i++) {
+    const token = t[i];
+    const parts = token.split(',');
+    for (const p of parts) {
+      const s = p.trim();
+      if (s !== '') current.push(s);
+    }
+    if (!token.endsWith(',')) {
+      groups.push(current);
+      current = [];
+    }
+  }
+  if (current.length > 0) groups.push(current);
+  if (groups.length === 0) return false;
+  if (groups.length > 1) raw.vhost = groups[0].join(',');
+  const addresses = groups.length > 1 ? groups.slice(1).flat() : groups[0];
+  if (addresses.length === 0) return false;
+  raw.remote_addr = addresses[addresses.length - 1];
+  if (addresses.length > 1) raw.x_forwarded_for = addresses.slice(0, -1);
+  return true;
+}
+
+function parseAccess(line: string): { raw: Fields; timeMs: number } | undefined {
+  const m = ACCESS_RE.exec(line);
+  if (m === null) return undefined;
+  const timeMs = timeLocalToMs(m[2]);
+  if (timeMs === undefined) return undefined;
+  const raw: Fields = {};
+  if (!parsePrefix(raw, m[1])) return undefined;
+  raw.time_local = m[2];
+  const request = m[3];
+  if (request !== '-') {
+    raw.request = request;
+    splitRequest(raw, request);
+  }
+  raw.status = Number(m[4]);
+  if (m[5] !== '-') raw.body_bytes_sent = Number(m[5]);
+  if (m[6] !== undefined && m[6] !== '-') raw.http_referer = m[6];
+  if (m[7] !== undefined && m[7] !== '-') raw.http_user_agent = m[7];
+  const rest = m[8];
+  if (rest.length > 0) {
+    // The stock `main` format ends with "$http_x_forwarded_for"; more quoted values are kept in order.
+    TRAILING_QUOTED_RE.lastIndex = 0;
+    const extra: string[] = [];
+    for (let q = TRAILING_QUOTED_RE.exec(rest); q !== null; q = TRAILING_QUOTED_RE.exec(rest))
+      extra.push(q[1]);
+    if (extra.length > 0 && extra[0] !== '-') raw.http_x_forwarded_for = extra[0];
+    if (extra.length > 1) raw.extra = extra.slice(1);
+    else if (extra.length === 0 && rest.trim() !== '') raw.extra = [rest.trim()];
+  }
+  return { raw, timeMs };
+}
+
+function parseError(line: string): { raw: Fields; timeMs: number } | undefined {
+  const m = ERROR_RE.exec(line);
+  if (m === null) return undefined;
+  // Error log times are the server's local time without an offset; read as UTC (docs/parsers.md).
+  const timeMs = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+  const raw: Fields = {
+    time: `${m[1]}/${m[2]}/${m[3]} ${m[4]}:${m[5]}:${m[6]}`,
+    level: m[7],
+    pid: Number(m[8]),
+    tid: Number(m[9]),
+  };
+  if (m[10] !== undefined) raw.connection = Number(m[10]);
+  let message = m[11];
+  const ctx = message.indexOf(', client: ');
+  if (ctx !== -1) {
+    const tail = message.slice(ctx);
+    message = message.slice(0, ctx);
+    ERROR_CONTEXT_RE.lastIndex = 0;
+    for (let c = ERROR_CONTEXT_RE.exec(tail); c !== null; c = ERROR_CONTEXT_RE.exec(tail)) {
+      let v = c[2];
+      if (v.charCodeAt(0) === 34) v = v.slice(1, -1);
+      if (v !== '') raw[c[1]] = v;
+    }
+    if (typeof raw.request === 'string') splitRequest(raw, raw.request);
+  }
+  raw.message = message;
+  return { raw, timeMs };
+}
+
+class NginxParser implements Parser {
+  readonly format = 'nginx';
+  private readonly custom: CompiledLogFormat | undefined;
+  private readonly referenceTimeMs: number | undefined;
+
+  constructor(options: ParserOptions) {
+    const settings = nginxSettings.parse(options.settings ?? {});
+    this.custom = settings.log_format === undefined ? undefined : compileLogFormat(settings.log_format);
+    this.referenceTimeMs = options.referenceTimeMs;
+  }
+
+  parse(record: InputRecord): ParseResult {
+    let line = record.text;
+    if (isBlank(line)) return SKIPPED;
+    line = line.trimEnd();
+    let syslogHost: string | undefined;
+    if (line.charCodeAt(0) === 60 /* < */) {
+      // nginx can log to syslog (`error_log syslog:server=...`): strip the RFC 3164/5424 header.
+      const header = parseSyslogHeader(line, this.referenceTimeMs ?? record.receivedAt);
+      if (header !== undefined) {
+        syslogHost = header.host;
+        line = header.message;
+      }
+    }
+    const access = this.custom !== undefined ? this.parseCustom(line) : parseAccess(line);
+    if (access !== undefined) {
+      if (syslogHost !== undefined) access.raw.syslog_host = syslogHost;
+      return accept('nginx', 'access', access.raw, access.timeMs);
+    }
+    const error = parseError(line);
+    if (error !== undefined) {
+      if (syslogHost !== undefined) error.raw.syslog_host = syslogHost;
+      return accept('nginx', 'error', error.raw, error.timeMs);
+    }
+    return reject(looksBinary(line) ? 'binary_data' : 'unrecognized_line');
+  }
+
+  private parseCustom(line: string): { raw: Fields; timeMs: number | undefined } | undefined {
+    const custom = this.custom!;
+    const m = custom.regex.exec(line);
+    if (m === null) return undefined;
+    const raw: Fields = {};
+    const names = custom.variables;
+    for (let i = 0; i < names.length; i++) {
+      const v = m[i + 1];
+      if (v === undefined || v === '-') continue;
+      const name = names[i];
+      if (NUMERIC_VARIABLES.has(name)) {
+        const n = Number(v);
+        raw[name] = Number.isNaN(n) ? v : n;
+      } else raw[name] = v;
+    }
+    if (typeof raw.request === 'string') splitRequest(raw, raw.request);
+    let timeMs: number | undefined;
+    if (typeof raw.time_local === 'string') timeMs = timeLocalToMs(raw.time_local);
+    else if (typeof raw.time_iso8601 === 'string') timeMs = Date.parse(raw.time_iso8601);
+    else if (typeof raw.msec === 'string') timeMs = Math.round(Number(raw.msec) * 1000);
+    if (timeMs !== undefined && Number.isNaN(timeMs)) timeMs = undefined;
+    return { raw, timeMs };
+  }
+}
+
+export const nginx: ParserDefinition = {
+  format: 'nginx',
+  source: 'nginx',
+  summary: 'nginx access (combined/common, vhost + X-Forwarded-For, or a custom log_format) and error logs',
+  settings: nginxSettings,
+  detect(sampleLines) {
+    let tried = 0;
+    let hits = 0;
+    const now = Date.now();
+    for (const line of sampleLines) {
+      if (isBlank(line)) continue;
+      if (++tried > 20) break;
+      let text = line;
+      if (text.charCodeAt(0) === 60 /* < */) text = parseSyslogHeader(text, now)?.message ?? text;
+      if (ACCESS_RE.test(text) || ERROR_RE.test(text)) hits++;
+    }
+    return tried === 0 ? 0 : (0.9 * hits) / Math.min(tried, 20);
+  },
+  create(options = {}) {
+    return new NginxParser(options);
+  },
+};
