@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import * as generate from './generate.ts';
 
 /** One entry per subcommand file; adding a command is adding a file and a line here. */
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const COMMANDS: readonly CommandModule[] = [];
+export const COMMANDS: readonly CommandModule[] = [generate];
