@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import * as generate from './generate.ts';
+import * as parse from './parse.ts';
 
 /** One entry per subcommand file; adding a command is adding a file and a line here. */
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const COMMANDS: readonly CommandModule[] = [generate];
+export const COMMANDS: readonly CommandModule[] = [generate, parse];

@@ -199,6 +199,19 @@ export const dlqSchema = z
   })
   .strict();
 
+export const parsersSchema = z
+  .object({
+    max_line_bytes: d(
+      z.number().int().positive().default(1_048_576),
+      'Longer lines are rejected (line_too_long) without being buffered whole',
+    ),
+    settings: d(
+      z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+      'Per-format parser settings, e.g. nginx: { log_format: ... }, json: { time_field: ts }; see docs/parsers.md',
+    ),
+  })
+  .strict();
+
 export const tokenSchema = z
   .object({
     name: z.string(),
@@ -245,6 +258,7 @@ export const configSchema = z
     lake: lakeSchema.default(lakeSchema.parse({})),
     alert_store: alertStoreSchema.default(alertStoreSchema.parse({})),
     dlq: dlqSchema.default(dlqSchema.parse({})),
+    parsers: parsersSchema.default(parsersSchema.parse({})),
     serve: serveSchema.default(serveSchema.parse({})),
     metrics_port: d(z.number().int().min(0).max(65535).optional(), 'Metrics port for headless roles'),
   })
