@@ -3,12 +3,20 @@ import { Registry } from './core/registry.ts';
 import { dlqFile } from './sinks/dlq-file.ts';
 import { dlqKafka } from './sinks/dlq-kafka.ts';
 import { fileSource } from './sources/file.ts';
+import { generatorSource } from './sources/generator.ts';
 import { stdinSource } from './sources/stdin.ts';
+import { syslogTcpSource, syslogUdpSource } from './sources/syslog.ts';
 
 /**
  * Every component, listed explicitly (no side-effect registration). Adding a source or sink is
  * adding its file and one line here; the registry rejects duplicate types.
  */
-export const SOURCES = new Registry<SourceDefinition>('source', [fileSource, stdinSource]);
+export const SOURCES = new Registry<SourceDefinition>('source', [
+  fileSource,
+  stdinSource,
+  syslogUdpSource,
+  syslogTcpSource,
+  generatorSource,
+]);
 export const SINKS = new Registry<SinkDefinition>('sink', []);
 export const DEAD_LETTERS = new Registry<DeadLetterDefinition>('dlq', [dlqFile, dlqKafka]);
