@@ -42,6 +42,13 @@ export function parseCondition(text: string): ConditionNode | ConditionError {
     };
   }
   const tokens = tokenize(text);
+  if (tokens.some((t) => t.toLowerCase() === 'near')) {
+    return {
+      severity: 'unsupported',
+      feature: 'aggregation (legacy count/near)',
+      message: `'near' in '${text}'`,
+    };
+  }
   let pos = 0;
   const peek = () => tokens[pos]?.toLowerCase();
   const fail = (message: string): ConditionError => ({

@@ -274,15 +274,46 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
+/** `?` and windash classes need a regex; leading/trailing `*` only drop the anchor. */
 function wildcardRegex(parts: Part[], cased: boolean): RegExp {
-  let src = '^';
-  for (const p of parts) {
+  let src = '';
+  parts.forEach((p, i) => {
     if (typeof p === 'string') src += escapeRegex(p);
-    else if (p === MANY) src += '.*';
+    else if (p === MANY) src += i === 0 || i === parts.length - 1 ? '' : '.*';
     else if (p === ONE) src += '.';
     else src += `[${escapeRegex((p as CharClass).anyOf)}]`;
-  }
-  return new RegExp(`${src}$`, cased ? 's' : 'is');
+  });
+  const anchored = `${parts[0] === MANY ? '' : '^'}${src}${parts[parts.length - 1] === MANY ? '' : '$'}`;
+  return new RegExp(anchored, cased ? 's' : 'is');
+}
+
+/**
+ * A glob with only `*` wildcards: the literal segments must appear in order, the first at the
+ * start and the last at the end unless a `*` frees them. Leftmost matching is exact for globs and
+ * linear in the text, so no pattern of wildcards can backtrack.
+ */
+function globTest(segments: string[], lead: boolean, trail: boolean): (s: string) => boolean {
+  const first = segments[0];
+  const last = segments[segments.length - 1];
+  const middle = segments.slice(lead ? 0 : 1, trail ? segments.length : segments.length - 1);
+  return (s) => {
+    let from = 0;
+    let to = s.length;
+    if (!lead) {
+      if (!s.startsWith(first)) return false;
+      from = first.length;
+    }
+    if (!trail) {
+      if (!s.endsWith(last) || s.length - last.length < from) return false;
+      to = s.length - last.length;
+    }
+    for (const seg of middle) {
+      const at = s.indexOf(seg, from);
+      if (at < 0 || at + seg.length > to) return false;
+      from = at + seg.length;
+    }
+    return true;
+  };
 }
 
 interface StringSet {
@@ -290,20 +321,32 @@ interface StringSet {
   prefix: string[];
   suffix: string[];
   contains: string[];
+  globs: Array<(s: string) => boolean>;
   regex: RegExp[];
   any: boolean;
 }
 
 function classify(values: SigmaValue[], cased: boolean): StringSet {
-  const set: StringSet = { equal: new Set(), prefix: [], suffix: [], contains: [], regex: [], any: false };
+  const set: StringSet = {
+    equal: new Set(),
+    prefix: [],
+    suffix: [],
+    contains: [],
+    globs: [],
+    regex: [],
+    any: false,
+  };
   const fold = (s: string) => (cased ? s : s.toLowerCase());
   for (const { parts } of values) {
     const n = parts.length;
     const inner = parts.slice(parts[0] === MANY ? 1 : 0, parts[n - 1] === MANY && n > 1 ? n - 1 : n);
     const lead = parts[0] === MANY;
     const trail = n > 1 && parts[n - 1] === MANY;
-    if (n === 1 && parts[0] === MANY) set.any = true;
-    else if (!isLiteral(inner)) set.regex.push(wildcardRegex(parts, cased));
+    if (parts.every((p) => p === MANY)) set.any = true;
+    else if (!isLiteral(inner) && inner.every((p) => typeof p === 'string' || p === MANY)) {
+      const segments = splitGlob(parts).map(fold);
+      set.globs.push(globTest(segments, lead, trail));
+    } else if (!isLiteral(inner)) set.regex.push(wildcardRegex(parts, cased));
     else {
       const text = fold(literalText(inner));
       if (lead && trail) set.contains.push(text);
@@ -315,8 +358,22 @@ function classify(values: SigmaValue[], cased: boolean): StringSet {
   return set;
 }
 
+/** The literal runs between `*` wildcards (adjacent stars collapse). */
+function splitGlob(parts: Part[]): string[] {
+  const segments: string[] = [];
+  let cur = '';
+  for (const p of parts) {
+    if (p === MANY) {
+      if (cur) segments.push(cur);
+      cur = '';
+    } else cur += p as string;
+  }
+  if (cur) segments.push(cur);
+  return segments;
+}
+
 function stringTest(values: SigmaValue[], cased: boolean, regexMaxLength: number): ScalarTest {
-  const { equal, prefix, suffix, contains, regex, any } = classify(values, cased);
+  const { equal, prefix, suffix, contains, globs, regex, any } = classify(values, cased);
   return (v) => {
     const text = toText(v);
     if (text === undefined) return false;
@@ -326,6 +383,7 @@ function stringTest(values: SigmaValue[], cased: boolean, regexMaxLength: number
     for (const p of prefix) if (s.startsWith(p)) return true;
     for (const p of suffix) if (s.endsWith(p)) return true;
     for (const p of contains) if (s.includes(p)) return true;
+    for (const g of globs) if (g(s)) return true;
     if (regex.length > 0) {
       const capped = capRegexInput(text, regexMaxLength);
       for (const r of regex) if (r.test(capped)) return true;
