@@ -68,6 +68,8 @@ export interface Detector {
    */
   advance(nowMs?: number): Alert[];
   stats(): DetectorStats;
+  /** Ids of the rules and correlations that raise alerts (the rest only feed correlations). */
+  alertingRuleIds(): ReadonlySet<string>;
 }
 
 /** Close windows and forget expired groups at most once per this much event time. */
@@ -210,6 +212,11 @@ export function createDetector(options: DetectorOptions): Detector {
         sweep(clock - lateness);
       }
       return drain();
+    },
+    alertingRuleIds() {
+      const ids = new Set(standalone);
+      for (const [id, alerts] of correlationsAlert) if (alerts) ids.add(id);
+      return ids;
     },
     stats() {
       let lateDropped = 0;

@@ -31,6 +31,11 @@ export interface CorrelationDef {
   name?: string;
   title: string;
   level: Level;
+  /**
+   * The document states its own level. A correlation that does is a detection in its own right and
+   * alerts even when a parent correlation references it (spec example 15's intermediate has none).
+   */
+  levelDeclared: boolean;
   tags: string[];
   description?: string;
   type: CorrelationType;
@@ -192,6 +197,7 @@ export function parseCorrelation(doc: unknown, file: string, index = 0): ParseRe
     id,
     title: title ?? name ?? id,
     level: parseLevel(doc.level),
+    levelDeclared: typeof doc.level === 'string',
     tags,
     type: ctype,
     rules,

@@ -35,7 +35,10 @@ export interface CorrelationPlan {
   correlators: Correlator[];
   /** Referenced id (base rule or correlation) → consumers fed by its matches or hits. */
   consumers: Map<string, Consumer[]>;
-  /** False for rules only referenced by correlations without `generate: true`. */
+  /**
+   * False for rules only referenced by correlations without `generate: true`, unless the rule is
+   * a correlation that declares its own level.
+   */
   alerts(id: string): boolean;
   problems: string[];
 }
@@ -203,7 +206,8 @@ export function compilePlan(
     consumers,
     alerts(id) {
       const parents = referencedBy.get(id);
-      return !parents || parents.some((p) => p.generate);
+      if (!parents) return true;
+      return parents.some((p) => p.generate) || resolved.get(id)?.def.levelDeclared === true;
     },
     problems,
   };

@@ -160,7 +160,7 @@ test('correlation of correlations: the spec example (many failures, then a succe
       timespan: '10m',
       condition: { gte: 10 },
     },
-    { name: 'multiple_failed_login' },
+    { name: 'multiple_failed_login', level: undefined },
   );
   const outer = corr('outer', {
     type: 'temporal_ordered',
