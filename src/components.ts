@@ -4,6 +4,7 @@ import { dlqFile } from './sinks/dlq-file.ts';
 import { dlqKafka } from './sinks/dlq-kafka.ts';
 import { fileSource } from './sources/file.ts';
 import { generatorSource } from './sources/generator.ts';
+import { httpSource } from './sources/http.ts';
 import { stdinSource } from './sources/stdin.ts';
 import { syslogTcpSource, syslogUdpSource } from './sources/syslog.ts';
 
@@ -16,6 +17,7 @@ export const SOURCES = new Registry<SourceDefinition>('source', [
   stdinSource,
   syslogUdpSource,
   syslogTcpSource,
+  httpSource,
   generatorSource,
 ]);
 export const SINKS = new Registry<SinkDefinition>('sink', []);
