@@ -129,7 +129,7 @@ const SSHD_PATTERNS: readonly MessagePattern[] = [
 // sudo: `vagrant : TTY=pts/0 ; PWD=/home/vagrant ; USER=root ; COMMAND=/bin/ls`, and with a
 // failure reason before TTY (`tsg : user NOT in sudoers ; TTY=...`).
 const SUDO_RE =
-  /^(?<user>\S+) : (?:(?<reason>[^;]*?) ; )?(?:TTY=(?<tty>\S+) ; )?PWD=(?<pwd>.*?) ; USER=(?<run_as>\S+) ; (?:[A-Z]+=\S* ; )*COMMAND=(?<command>.*)$/;
+  /^(?<user>\S+) : (?:(?<reason>(?!TTY=|PWD=)[^;]*?) ; )?(?:TTY=(?<tty>\S+) ; )?PWD=(?<pwd>.*?) ; USER=(?<run_as>\S+) ; (?:[A-Z]+=\S* ; )*COMMAND=(?<command>.*)$/;
 const KV_RE = /(\w+)=(\S*)/g;
 
 const IPV4_MAPPED = '::ffff:';

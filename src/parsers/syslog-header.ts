@@ -28,11 +28,14 @@ const RFC5424_RE = /^1 (\S+) (\S+) (\S+) (\S+) (\S+) ?(.*)$/;
 const TAG_RE = /^([^\s:[\]]+)(?:\[(\d+)\])?: ?(.*)$/;
 
 const DAY_MS = 86_400_000;
+const FUTURE_TOLERANCE_MS = 2 * DAY_MS;
 
 /**
- * RFC 3164 carries no year. Take the reference time's year; a date more than 31 days ahead of
- * the reference belongs to the previous year (a December line read in January: New Year
- * rollover); a date more than 334 days behind belongs to the next year (clock skew at New Year).
+ * RFC 3164 carries no year. Take the reference time's year (the receive time, or a file's
+ * mtime): logs are written before they are read, so a date more than 2 days ahead of the
+ * reference belongs to the previous year (a December line read in January: New Year rollover);
+ * a date more than 334 days behind belongs to the next year (a January line stamped by a host
+ * whose clock is ahead, read on December 31).
  */
 export function inferYear(
   month: number,
@@ -44,7 +47,7 @@ export function inferYear(
 ): number {
   const refYear = new Date(referenceMs).getUTCFullYear();
   const candidate = Date.UTC(refYear, month, day, h, m, s);
-  if (candidate - referenceMs > 31 * DAY_MS) return Date.UTC(refYear - 1, month, day, h, m, s);
+  if (candidate - referenceMs > FUTURE_TOLERANCE_MS) return Date.UTC(refYear - 1, month, day, h, m, s);
   if (referenceMs - candidate > 334 * DAY_MS) return Date.UTC(refYear + 1, month, day, h, m, s);
   return candidate;
 }
