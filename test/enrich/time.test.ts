@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Fields } from '../../src/core/envelope.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+import { createTimeEnricher } from '../../src/enrich/time.ts';
+
+function parts(ms: number, zone: string): Fields {
+  const e: Fields = {};
+  createTimeEnricher(zone).apply({ event_time: ms }, e);
+  return e;
+}
+
+describe('time enrichment', () => {
+  it('splits the seed DNS example time in UTC', () => {
+    // 1769868799213 = 2026-01-31T14:13:19.213Z, a Saturday.
+    assert.deepEqual(parts(1_769_868_799_213, 'UTC'), {
+      event_year: 2026,
+      event_month: 1,
+      event_day: 31,
+      event_hour: 14,
+      event_weekday: 6,
+    });
+  });
+  it('uses the configured zone across a date line (Sunday in UTC is Monday in Tokyo)', () => {
+    const ms = Date.UTC(2026, 1, 1, 20, 30); // Sunday 20:30 UTC
+    assert.equal(parts(ms, 'UTC').event_weekday, 7);
+    assert.deepEqual(parts(ms, 'Asia/Tokyo'), {
+      event_year: 2026,
+      event_month: 2,
+      event_day: 2,
+      event_hour: 5,
+      event_weekday: 1,
+    });
+  });
+  it('does nothing without an event_time', () => {
+    const e: Fields = {};
+    createTimeEnricher('UTC').apply({}, e);
+    assert.deepEqual(e, {});
+  });
+  it('rejects an unknown zone as a config error', () => {
+    assert.throws(() => createTimeEnricher('Mars/Olympus'), ConfigError);
+  });
+});
