@@ -5,6 +5,7 @@ import { dlqKafka } from './sinks/dlq-kafka.ts';
 import { fileSource } from './sources/file.ts';
 import { generatorSource } from './sources/generator.ts';
 import { httpSource } from './sources/http.ts';
+import { kafkaSource } from './sources/kafka.ts';
 import { stdinSource } from './sources/stdin.ts';
 import { syslogTcpSource, syslogUdpSource } from './sources/syslog.ts';
 
@@ -18,6 +19,7 @@ export const SOURCES = new Registry<SourceDefinition>('source', [
   syslogUdpSource,
   syslogTcpSource,
   httpSource,
+  kafkaSource,
   generatorSource,
 ]);
 export const SINKS = new Registry<SinkDefinition>('sink', []);
