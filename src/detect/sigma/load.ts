@@ -227,17 +227,15 @@ export function loadRules(paths: readonly string[], options: LoadOptions = {}): 
         });
         return;
       }
-      if (!title) {
-        problems.push({ ...where, severity: 'error', feature: 'title', message: 'a rule needs a title' });
-        return;
-      }
       try {
         const plan = compileDetection(doc.detection, opts);
         if (isIssue(plan)) {
           problems.push({ ...where, severity: plan.severity, feature: plan.feature, message: plan.message });
           return;
         }
-        pending.push({ doc, file, id, title, plan });
+        // Title is mandatory in the spec, but the correlation spec's own examples omit it on the
+        // rules they chain by name: fall back to the name (or id) rather than drop the rule.
+        pending.push({ doc, file, id, title: title ?? id, plan });
       } catch (err) {
         // Defensive: a bug here must cost one rule, not the whole load.
         problems.push({

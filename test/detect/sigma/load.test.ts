@@ -59,7 +59,11 @@ describe('the SigmaHQ corpus (all 4,039 files in shared/data/sigma)', () => {
       assert.equal(inDir.length, total, dir);
       for (const f of inDir) assert.equal(outcomes.get(f), 'compiled', f);
       const rules = set.rules.filter((r) => r.file.startsWith(`${SIGMA}/${dir}/`));
-      assert.equal(rules.filter((r) => r.targets.length > 0).length, total, `${dir}: every rule meets some event kind`);
+      assert.equal(
+        rules.filter((r) => r.targets.length > 0).length,
+        total,
+        `${dir}: every rule meets some event kind`,
+      );
     }
   });
 
@@ -67,7 +71,9 @@ describe('the SigmaHQ corpus (all 4,039 files in shared/data/sigma)', () => {
     const linux = files.filter((f) => f.startsWith(`${SIGMA}/rules/linux/`));
     assert.equal(linux.length, 210);
     for (const f of linux) assert.equal(outcomes.get(f), 'compiled', f);
-    const active = set.rules.filter((r) => r.file.startsWith(`${SIGMA}/rules/linux/`) && r.targets.length > 0);
+    const active = set.rules.filter(
+      (r) => r.file.startsWith(`${SIGMA}/rules/linux/`) && r.targets.length > 0,
+    );
     // process_creation, auditd, file_event and network_connection need host telemetry socstream does not ingest.
     assert.equal(active.length, 18);
   });
@@ -80,7 +86,8 @@ describe('documents, collections and filters', () => {
         'title: Failed login\nname: failed_login\nlogsource: {product: linux, service: sshd}\ndetection:\n  sel: {outcome: failure}\n  condition: sel',
         'title: Many failures\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [src_ip]\n  timespan: 5m\n  condition: {gte: 5}',
       ].join('\n---\n'),
-      'single.yaml': 'title: DNS tunnel\nid: r1\nlevel: high\ntags: [attack.t1071.004]\nlogsource: {category: dns}\ndetection:\n  sel: {query|endswith: .evil.test}\n  condition: sel',
+      'single.yaml':
+        'title: DNS tunnel\nid: r1\nlevel: high\ntags: [attack.t1071.004]\nlogsource: {category: dns}\ndetection:\n  sel: {query|endswith: .evil.test}\n  condition: sel',
       'notes.txt': 'not a rule',
     });
     const set = loadRules([dir]);
@@ -92,10 +99,14 @@ describe('documents, collections and filters', () => {
     assert.equal(r1.level, 'high');
     assert.deepEqual(r1.tags, ['attack.t1071.004']);
     assert.equal(r1.match(envelope('zeek', 'dns', { query: 'x.EVIL.test' })), true);
-    assert.equal(r1.match(envelope('zeek', 'conn', { query: 'x.evil.test' })), false, 'other log types are not dns');
+    assert.equal(
+      r1.match(envelope('zeek', 'conn', { query: 'x.evil.test' })),
+      false,
+      'other log types are not dns',
+    );
   });
 
-  test('action: global is merged into every following document (Sigma 1.0 collections)', (t) => {
+  test('action: global is deep-merged into every following document (Sigma 1.0 collections)', (t) => {
     const dir = tempRules(t, {
       'collection.yml': [
         'action: global\ntitle: Shared\nid: g1\ndetection:\n  sel: {name: spoolss}\n  condition: sel',
@@ -109,34 +120,48 @@ describe('documents, collections and filters', () => {
     const [smb, rpc] = set.rules;
     assert.equal(smb.title, 'Shared');
     assert.equal(smb.match(envelope('zeek', 'smb_files', { name: 'SPOOLSS' })), true);
-    assert.equal(rpc.match(envelope('zeek', 'dce_rpc', { endpoint: 'spoolss' })), true);
-    assert.equal(rpc.match(envelope('zeek', 'dce_rpc', { name: 'spoolss' })), false, 'the later document overrides sel');
+    // Maps merge deeply (as sigmac did): sel now needs both name and endpoint.
+    assert.equal(rpc.match(envelope('zeek', 'dce_rpc', { endpoint: 'spoolss', name: 'spoolss' })), true);
+    assert.equal(rpc.match(envelope('zeek', 'dce_rpc', { endpoint: 'spoolss' })), false);
   });
 
   test('a Sigma filter suppresses matches of the rules it names (sigma-filters-specification)', (t) => {
     const dir = tempRules(t, {
-      'rule.yml': 'title: Kerberos RC4\nid: 3e4f1d3b-0000-4000-8000-000000000001\nlogsource: {product: zeek, service: kerberos}\ndetection:\n  sel: {cipher: rc4-hmac}\n  condition: sel',
+      'rule.yml':
+        'title: Kerberos RC4\nid: 3e4f1d3b-0000-4000-8000-000000000001\nlogsource: {product: zeek, service: kerberos}\ndetection:\n  sel: {cipher: rc4-hmac}\n  condition: sel',
       'filter.yml':
         'title: Lab realm uses RC4\nlogsource: {product: zeek}\nfilter:\n  rules: [3e4f1d3b-0000-4000-8000-000000000001]\n  selection:\n    client|endswith: /LAB.TEST\n  condition: selection',
     });
     const set = loadRules([dir]);
     assert.deepEqual(set.problems, []);
     const [rule] = set.rules;
-    assert.equal(rule.match(envelope('zeek', 'kerberos', { cipher: 'rc4-hmac', client: 'bob/CORP.TEST' })), true);
-    assert.equal(rule.match(envelope('zeek', 'kerberos', { cipher: 'rc4-hmac', client: 'bob/LAB.TEST' })), false);
+    assert.equal(
+      rule.match(envelope('zeek', 'kerberos', { cipher: 'rc4-hmac', client: 'bob/CORP.TEST' })),
+      true,
+    );
+    assert.equal(
+      rule.match(envelope('zeek', 'kerberos', { cipher: 'rc4-hmac', client: 'bob/LAB.TEST' })),
+      false,
+    );
   });
 
   test('bad files become problems naming file, rule and feature; the good rules still load', (t) => {
     const dir = tempRules(t, {
       'a-broken.yml': 'title: [unclosed\n',
-      'b-unknown-id.yml': 'title: Bad condition\nid: bad1\nlogsource: {category: dns}\ndetection:\n  sel: {query: x}\n  condition: sel and filter',
-      'c-aggregation.yml': 'title: Old count\nid: old1\nlogsource: {category: dns}\ndetection:\n  sel: {query: x}\n  condition: sel | count() by src_ip > 10',
+      'b-unknown-id.yml':
+        'title: Bad condition\nid: bad1\nlogsource: {category: dns}\ndetection:\n  sel: {query: x}\n  condition: sel and filter',
+      'c-aggregation.yml':
+        'title: Old count\nid: old1\nlogsource: {category: dns}\ndetection:\n  sel: {query: x}\n  condition: sel | count() by src_ip > 10',
       'd-no-detection.yml': 'title: Nothing\nid: n1\nlogsource: {category: dns}',
-      'e-good.yml': 'title: Good\nid: good1\nlogsource: {category: dns}\ndetection:\n  sel: {query: x}\n  condition: sel',
+      'e-good.yml':
+        'title: Good\nid: good1\nlogsource: {category: dns}\ndetection:\n  sel: {query: x}\n  condition: sel',
       'f-list.yml': '- just\n- a list\n',
     });
     const set = loadRules([dir]);
-    assert.deepEqual(set.rules.map((r) => r.id), ['good1']);
+    assert.deepEqual(
+      set.rules.map((r) => r.id),
+      ['good1'],
+    );
     const got = set.problems.map((p) => [p.file.split('/').pop(), p.rule_id ?? null, p.severity, p.feature]);
     assert.deepEqual(got, [
       ['a-broken.yml', null, 'error', 'yaml'],

@@ -78,6 +78,7 @@ describe('generic modifiers', () => {
     assert.equal(matches('f', null, { f: 'x' }), false);
     assert.equal(matches('f', '', { f: '' }), true);
     assert.equal(matches('f', '', {}), false);
+    assert.equal(matches('f', '', { f: 'Wget/1.14' }), false);
   });
   test('exists checks presence, not value', () => {
     assert.equal(matches('f|exists', true, { f: null }), true);
