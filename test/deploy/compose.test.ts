@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { SOURCES } from '../../src/components.ts';
+import { validateConfig } from '../../src/config/loader.ts';
+
+const DEPLOY = new URL('../../deploy/', import.meta.url);
+const read = (p: string) => readFileSync(new URL(p, DEPLOY), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  volumes?: string[];
+  environment?: Record<string, string | number>;
+}
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+
+test('the compose file is valid YAML with Kafka, every socstream role, Prometheus, Alertmanager and Grafana', () => {
+  const services = Object.keys(compose.services).sort();
+  for (const s of [
+    'kafka',
+    'kafka-exporter',
+    'ingest',
+    'process',
+    'correlate',
+    'store',
+    'serve',
+    'prometheus',
+    'alertmanager',
+    'grafana',
+  ])
+    assert.ok(services.includes(s), `missing service ${s}`);
+});
+
+test('Kafka runs in KRaft mode (broker + controller, no ZooKeeper) from the apache/kafka 4.x image', () => {
+  const kafka = compose.services.kafka;
+  assert.match(kafka.image!, /^apache\/kafka:4\./);
+  assert.equal(kafka.environment!.KAFKA_PROCESS_ROLES, 'broker,controller');
+  assert.ok(!Object.keys(kafka.environment!).some((k) => k.includes('ZOOKEEPER')));
+});
+
+test('each role service runs `socstream run --role <role>` from the Dockerfile with the mounted config', () => {
+  assert.ok(existsSync(new URL('Dockerfile', DEPLOY)));
+  for (const role of ['ingest', 'process', 'correlate', 'store', 'serve']) {
+    const s = compose.services[role];
+    assert.equal(s.build?.dockerfile, 'deploy/Dockerfile', role);
+    assert.deepEqual(s.command, ['run', '--config', '/etc/socstream/socstream.yaml', '--role', role]);
+    assert.ok(s.volumes?.includes('./socstream.yaml:/etc/socstream/socstream.yaml:ro'), role);
+  }
+});
+
+test('every file the compose file mounts exists', () => {
+  for (const s of Object.values(compose.services))
+    for (const v of s.volumes ?? []) {
+      const host = v.split(':')[0];
+      if (host.startsWith('./')) assert.ok(existsSync(new URL(host, DEPLOY)), v);
+    }
+});
+
+test('deploy/socstream.yaml is a valid socstream config, sources included', () => {
+  const config = validateConfig(parse(read('socstream.yaml')), 'deploy/socstream.yaml');
+  assert.equal(config.bus.type, 'kafka');
+  assert.deepEqual(config.bus.kafka.brokers, ['kafka:19092']);
+  assert.equal(config.metrics_port, 9464);
+  for (const source of config.sources) {
+    const def = SOURCES.get(source.type);
+    assert.ok(def, `unknown source type ${source.type}`);
+    const r = def.config.safeParse(source);
+    assert.ok(r.success, r.success ? '' : JSON.stringify(r.error.issues));
+  }
+});
+
+test('Grafana provisioning points at the dashboards folder and the Prometheus service', () => {
+  const ds = parse(read('grafana/provisioning/datasources/prometheus.yml'));
+  assert.equal(ds.datasources[0].url, 'http://prometheus:9090');
+  const dashboards = parse(read('grafana/provisioning/dashboards/socstream.yml'));
+  assert.equal(dashboards.providers[0].options.path, '/var/lib/grafana/dashboards');
+  const dash = JSON.parse(read('grafana/dashboards/socstream.json'));
+  assert.equal(dash.uid, 'socstream-overview');
+  for (const p of dash.panels) assert.equal(p.datasource.uid, ds.datasources[0].uid);
+});
+
+test('Alertmanager config has a default route and the receivers it names', () => {
+  const am = parse(read('alertmanager/alertmanager.yml'));
+  const receivers = new Set(am.receivers.map((r: { name: string }) => r.name));
+  assert.ok(receivers.has(am.route.receiver));
+  for (const r of am.route.routes ?? []) assert.ok(receivers.has(r.receiver));
+});
