@@ -42,7 +42,12 @@ export function toRawRecord(record: InputRecord): BusRecord {
     [HEADER_BYTES]: String(record.byteLength),
   };
   if (record.formatHint) headers[HEADER_FORMAT] = record.formatHint;
-  return { key: streamKey(record), value: encoder.encode(record.text), headers, timestamp: record.receivedAt };
+  return {
+    key: streamKey(record),
+    value: encoder.encode(record.text),
+    headers,
+    timestamp: record.receivedAt,
+  };
 }
 
 export interface IngestRole {

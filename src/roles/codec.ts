@@ -1,0 +1,57 @@
+import type { BusRecord, ConsumedRecord } from '../bus/bus.ts';
+import type { Envelope, InputPosition, InputRecord } from '../core/envelope.ts';
+import type { Alert } from '../detect/alert.ts';
+import { HEADER_BYTES, HEADER_FORMAT, HEADER_POSITION, HEADER_RECEIVED } from './ingest.ts';
+
+/** How envelopes, alerts and raw lines travel on the bus: JSON values, UTF-8. */
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+export function decodeJson<T>(record: { value: Uint8Array }): T {
+  return JSON.parse(decoder.decode(record.value)) as T;
+}
+
+export function envelopeRecord(env: Envelope, key: string | null): BusRecord {
+  return { key, value: encodeJson(env) };
+}
+
+export function alertRecord(alert: Alert): BusRecord {
+  return { key: alert.id, value: encodeJson(alert) };
+}
+
+/**
+ * A consumed raw record back into an InputRecord. Records published by the ingest role carry their
+ * original position (file identity + offset) so ids stay the same across replays; records produced
+ * by anything else (kcat, Logstash, Fluent Bit) are identified by topic/partition/offset.
+ */
+export function inputFromRaw(record: ConsumedRecord, formatHint: string | undefined): InputRecord {
+  const h = record.headers ?? {};
+  let position: InputPosition = {
+    kind: 'kafka',
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset.toString(),
+  };
+  const carried = h[HEADER_POSITION];
+  if (carried) {
+    try {
+      position = JSON.parse(carried) as InputPosition;
+    } catch {
+      // A foreign producer's malformed header: fall back to the Kafka position.
+    }
+  }
+  const text = decoder.decode(record.value);
+  const input: InputRecord = {
+    text,
+    byteLength: Number(h[HEADER_BYTES] ?? record.value.byteLength),
+    position,
+    receivedAt: Number(h[HEADER_RECEIVED] ?? record.timestamp),
+  };
+  const hint = h[HEADER_FORMAT] ?? formatHint;
+  if (hint) input.formatHint = hint;
+  return input;
+}
