@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import * as detect from './detect.ts';
 import * as generate from './generate.ts';
 import * as parse from './parse.ts';
+import * as rules from './rules.ts';
 
 /** One entry per subcommand file; adding a command is adding a file and a line here. */
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const COMMANDS: readonly CommandModule[] = [generate, parse];
+export const COMMANDS: readonly CommandModule[] = [generate, parse, detect, rules];

@@ -7,10 +7,12 @@ import type { Config } from '../config/schema.ts';
 import type { Envelope, InputPosition } from '../core/envelope.ts';
 import { UsageError } from '../core/errors.ts';
 import { eventId } from '../core/ids.ts';
+import { createLogger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
 import { createDetector, type Detector } from '../detect/detector.ts';
 import { loadRules, type RuleSet } from '../detect/sigma/load.ts';
 import { createMatcher } from '../detect/sigma/matcher.ts';
+import { createEnricher, type Enricher } from '../enrich/enricher.ts';
 import { createNormalizer, type Normalizer } from '../normalize/normalize.ts';
 import { detectFormat } from '../parsers/detect-format.ts';
 import type { Parser } from '../parsers/parser.ts';
@@ -44,8 +46,11 @@ export function createEnvelopeReader(options: {
   name: string;
   format?: string;
   normalizer: Normalizer;
+  /** Started enricher (IOC lists, assets, GeoIP); without one only the normalized layer is filled. */
+  enricher?: Enricher;
   receivedAt?: number;
 }): EnvelopeReader {
+  const { normalizer, enricher } = options;
   const counts: HuntCounts = { lines: 0, events: 0, rejects: 0, skipped: 0 };
   const receivedAt = options.receivedAt ?? Date.now();
   let format = options.format;
@@ -78,10 +83,13 @@ export function createEnvelopeReader(options: {
           continue;
         }
         if (result.records.length === 0) counts.skipped++;
-        result.records.forEach((rec, i) => {
+        for (let i = 0; i < result.records.length; i++) {
+          const rec = result.records[i];
           counts.events++;
-          out.push(options.normalizer.normalize(rec, eventId(position, i), receivedAt));
-        });
+          const env = normalizer.normalize(rec, eventId(position, i), receivedAt);
+          enricher?.enrich(env, normalizer.enrichmentsFor(env.source, env.log_type));
+          out.push(env);
+        }
       }
       return out;
     },
@@ -137,6 +145,22 @@ export async function runDetect(
   const ruleSet = loadRuleSet(flags.rules, config.detect);
   const detector = detectorFor(ruleSet, config.detect);
   const normalizer = createNormalizer({ extraMappings: config.mappings });
+  const enricher = createEnricher(config.enrich, { logger: createLogger({ level: config.log_level }) });
+  await enricher.start();
+  try {
+    return await hunt(files, flags, { ruleSet, detector, normalizer, enricher }, write);
+  } finally {
+    await enricher.stop();
+  }
+}
+
+async function hunt(
+  files: string[],
+  flags: DetectFlags,
+  parts: { ruleSet: RuleSet; detector: Detector; normalizer: Normalizer; enricher: Enricher },
+  write: (alert: Alert) => void,
+): Promise<string> {
+  const { ruleSet, detector, normalizer, enricher } = parts;
   const inputs = files.length > 0 ? files : ['-'];
   const total: HuntCounts = { lines: 0, events: 0, rejects: 0, skipped: 0 };
   const formats = new Set<string>();
@@ -145,6 +169,7 @@ export async function runDetect(
     const reader = createEnvelopeReader({
       name,
       normalizer,
+      enricher,
       ...(flags.format ? { format: flags.format } : {}),
     });
     for await (const lines of lineBatches(file, BATCH_LINES)) {
@@ -160,17 +185,22 @@ export async function runDetect(
   return (
     `detect: ${inputs.length} input(s) [${[...formats].join(', ') || 'no data'}], ${total.lines} lines, ` +
     `${total.events} events, ${total.rejects} rejected; ${ruleSet.rules.length} rules + ` +
-    `${ruleSet.correlations.length - s.problems.length} correlations (${problems} skipped, see \`socstream rules check\`); ` +
+    `${ruleSet.correlations.length} correlations (${problems} skipped, see \`socstream rules check\`); ` +
     `${s.ruleMatches} rule matches, ${s.alertsRaised} alerts raised, ${s.alertsUpdated} updates, ` +
     `${s.lateDropped} late events dropped\n`
   );
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function register(program: Command): void {
   program
     .command('detect')
     .description('Run Sigma rules and correlations over log files; alerts as NDJSON on stdout')
-    .requiredOption('--rules <dir...>', 'Folders or files of Sigma rules')
+    // Not variadic: `--rules DIR FILE...` must leave FILE to the arguments. Repeat to add folders.
+    .requiredOption('--rules <dir>', 'Folder or file of Sigma rules (repeatable)', collect, [])
     .option('--format <format>', 'Input format (detected from the first lines when omitted)')
     .option('--config <file>', 'socstream.yaml (detect and mappings sections are used)')
     .argument('[files...]', 'Log files; stdin when none')
