@@ -1,0 +1,110 @@
+/**
+ * `socstream parse` as a user runs it: a child process (process.execPath src/cli/main.ts parse ...).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { eventId } from '../../src/core/ids.ts';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const FIXTURES = new URL('../fixtures/parsers/', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'socstream-parse-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function parse(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [MAIN, 'parse', ...args], {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const lines = (s: string) =>
+    s
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { status: r.status, stdout: lines(r.stdout), stderr: lines(r.stderr), stderrText: r.stderr };
+}
+
+test('a file: format detected, envelopes on stdout with file-position ids, rejects on stderr, exit 0', () => {
+  const file = `${FIXTURES}suricata-eve/eve.in.log`;
+  const r = parse(['--stats', file]);
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.length, 7);
+  const st = statSync(file);
+  const first = r.stdout[0];
+  assert.equal(first.source, 'suricata');
+  assert.equal(first.log_type, 'alert');
+  assert.equal(first.id, eventId({ kind: 'file', path: file, fileId: `${st.dev}:${st.ino}`, offset: 0 }));
+  assert.deepEqual(first.normalized, {});
+  const rejects = r.stderr.filter((l) => 'reason' in l);
+  assert.deepEqual(
+    rejects.map((x) => x.reason),
+    ['invalid_json', 'invalid_json'],
+  );
+  assert.equal((rejects[0].position as { kind: string }).kind, 'file');
+  const stats = r.stderr.find((l) => 'stats' in l)?.stats as Record<string, unknown>;
+  assert.deepEqual(stats.by_reason, { invalid_json: 2 });
+  assert.equal(stats.accepted, 7);
+});
+
+test('stdin with - : stream positions numbered by line, --format forces the parser', () => {
+  const input = '{"host": "endpoint01", "threat": "malware.exe", "severity": "high"}\nnot json\n';
+  const r = parse(['--format', 'threat-json', '-'], input);
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.length, 1);
+  assert.equal(r.stdout[0].id, eventId({ kind: 'stream', name: 'stdin', sequence: 1 }));
+  assert.equal(r.stderr[0].reason, 'invalid_json');
+  assert.deepEqual(r.stderr[0].position, { kind: 'stream', name: 'stdin', sequence: 2 });
+});
+
+test('a line longer than parsers.max_line_bytes is rejected as line_too_long, the next line still parses', () => {
+  const file = join(dir, 'long.log');
+  const ok = '{"host": "h", "threat": "t", "severity": "low"}';
+  writeFileSync(file, `${ok}\n{"host": "${'x'.repeat(200_000)}"}\n${ok}\n`);
+  const config = join(dir, 'socstream.yaml');
+  writeFileSync(config, 'parsers:\n  max_line_bytes: 1000\n');
+  const r = parse(['--config', config, '--format', 'threat-json', '--stats', file]);
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.length, 2);
+  const rej = r.stderr.find((l) => l.reason === 'line_too_long');
+  assert.ok(rej);
+  assert.equal(rej.original_length, 200_012);
+  assert.equal(rej.truncated, true);
+  assert.ok((rej.text as string).length <= 512);
+  assert.equal((rej.position as { offset: number }).offset, ok.length + 1);
+});
+
+test('binary input is rejected line by line, never a crash', () => {
+  const file = join(dir, 'binary.log');
+  writeFileSync(file, Buffer.from([0, 1, 2, 255, 254, 10, 0, 0, 0, 10, 0xc3, 0x28, 10]));
+  const r = parse(['--format', 'sshd', file]);
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.length, 0);
+  assert.deepEqual(
+    r.stderr.map((x) => x.reason),
+    ['binary_data', 'binary_data', 'unrecognized_line'],
+  );
+});
+
+test('nginx log_format from --config is used', () => {
+  const config = join(dir, 'nginx.yaml');
+  writeFileSync(
+    config,
+    `parsers:\n  settings:\n    nginx:\n      log_format: '[$time_local] $host $remote_addr $request_time "$request" $status $body_bytes_sent $request_length $http_referer $http_user_agent'\n`,
+  );
+  const r = parse(['--config', config, '--format', 'nginx', `${FIXTURES}nginx/log-format.in.log`]);
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.length, 4);
+  assert.equal((r.stdout[0].raw as Record<string, unknown>).host, 'mx.example.org');
+});
+
+test('bad usage exits 2: unknown format, missing file', () => {
+  const unknown = parse(['--format', 'nope', '-'], '');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderrText, /unknown format "nope"/);
+  const missing = parse([join(dir, 'does-not-exist.log')]);
+  assert.equal(missing.status, 2);
+});
