@@ -291,13 +291,12 @@ function enrichSet(enrich: MappingDoc['enrich']): Set<EnrichmentName> {
   return new Set((Object.keys(enrich) as EnrichmentName[]).filter((k) => enrich[k]));
 }
 
-/** Layer `over` on `base`: fields and statics key by key (null removes a field), enrich replaced. */
+/**
+ * Layer `over` on `base`: fields and statics key by key, enrich replaced. A field set to null stays
+ * null through later merges (the source defaults are merged underneath last) and is not compiled.
+ */
 export function mergeMappingDocs(base: MappingDoc, over: MappingDoc): MappingDoc {
-  const fields: Record<string, FieldRule> = { ...base.fields };
-  for (const [k, v] of Object.entries(over.fields ?? {})) {
-    if (v === null) delete fields[k];
-    else fields[k] = v;
-  }
+  const fields: Record<string, FieldRule> = { ...base.fields, ...over.fields };
   return {
     ...base,
     ...over,

@@ -171,10 +171,10 @@ function normalizeWith(
   parsed: ParsedRecord,
   ingestTimeMs: number,
 ): Fields {
-  const normalized: Fields = {};
-  // The parser's event time wins: it knows the format's time field and zone.
-  if (parsed.eventTimeMs !== undefined) normalized.event_time = parsed.eventTimeMs;
-  normalized.ingest_time = ingestTimeMs;
+  // event_time: the mapping's time field when it has one (Zeek and Suricata: epoch seconds or
+  // ISO 8601, truncated to ms as in the Zeek → Parquet seed), else the parser's (syslog and nginx
+  // times need the parser's year inference and zone), else the ingest time.
+  const normalized: Fields = { event_time: parsed.eventTimeMs ?? ingestTimeMs, ingest_time: ingestTimeMs };
   if (mapping === undefined) {
     normalized.event_type = parsed.log_type;
     return normalized;
@@ -185,11 +185,9 @@ function normalizeWith(
   const raw = parsed.raw;
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i];
-    if (step.target === 'event_time' && normalized.event_time !== undefined) continue;
     const value = applyStep(step, raw);
     if (value !== undefined) normalized[step.target] = value;
   }
-  if (normalized.event_time === undefined) normalized.event_time = ingestTimeMs;
   setSeverityScore(normalized);
   setCommunityId(normalized);
   return normalized;
