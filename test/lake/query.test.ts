@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { QueryRejectedError } from '../../src/core/errors.ts';
+import { LakeQuery } from '../../src/lake/query.ts';
+import { LakeWriter } from '../../src/sinks/parquet/writer.ts';
+import { manyEnvelopes } from './envelopes.ts';
+
+const T0 = Date.parse('2018-03-24T17:00:00Z');
+let lakeDir = '';
+let outside = '';
+
+/** A lake with dns over two hours (60 + 40 events) and ssh in one (10 events). */
+before(async () => {
+  lakeDir = await mkdtemp(join(tmpdir(), 'socstream-query-'));
+  outside = await mkdtemp(join(tmpdir(), 'socstream-outside-'));
+  await writeFile(join(outside, 'secret.csv'), 'a,b\n1,2\n');
+  const writer = new LakeWriter({
+    dir: lakeDir,
+    flushBufferBytes: 0,
+    flushEventCount: 0,
+    flushIntervalMs: 0,
+    maxPendingFlushes: 2,
+    typedRawColumns: false,
+    logger: pino({ level: 'silent' }),
+  });
+  await writer.start();
+  const done = writer.write([
+    ...manyEnvelopes('dns', 100, T0, 60_000),
+    ...manyEnvelopes('ssh', 10, T0, 1000),
+  ]);
+  await writer.flush();
+  await done;
+  await writer.stop();
+});
+
+after(async () => {
+  await rm(lakeDir, { recursive: true, force: true });
+  await rm(outside, { recursive: true, force: true });
+});
+
+describe('lake views', () => {
+  test('one view per log type directory plus events over all of them', async () => {
+    const lake = await LakeQuery.open({ lakeDir });
+    try {
+      assert.deepEqual(lake.views(), ['dns', 'ssh', 'events']);
+      const dns = await lake.query('select count(*) as n from dns');
+      assert.deepEqual(dns.rows, [[100]]);
+      const all = await lake.query(
+        'select log_type, count(*) from events group by log_type order by log_type',
+      );
+      assert.deepEqual(all.rows, [
+        ['dns', 100],
+        ['ssh', 10],
+      ]);
+      assert.deepEqual(
+        all.columns.map((c) => c.name),
+        ['log_type', 'count_star()'],
+      );
+    } finally {
+      lake.close();
+    }
+  });
+
+  test('partition columns year/month/day/hour come from the directory names', async () => {
+    const lake = await LakeQuery.open({ lakeDir });
+    try {
+      const r = await lake.query(
+        'select year, month, day, hour, count(*) from dns group by all order by hour',
+      );
+      assert.deepEqual(r.rows, [
+        [2018, 3, 24, 17, 60],
+        [2018, 3, 24, 18, 40],
+      ]);
+      const t = await lake.query(
+        "select count(*) from dns where event_time >= TIMESTAMP '2018-03-24 18:00:00'",
+      );
+      assert.deepEqual(t.rows, [[40]]);
+    } finally {
+      lake.close();
+    }
+  });
+
+  test('an hour filter prunes partitions: a broken file in another hour is never opened', async () => {
+    // hour=23 sorts after the good file: DuckDB takes the view's schema from the first file.
+    const brokenDir = join(lakeDir, 'ssh', 'year=2018', 'month=03', 'day=24', 'hour=23');
+    await mkdir(brokenDir, { recursive: true });
+    await writeFile(join(brokenDir, 'events_ssh_broken.parquet'), 'this is not parquet');
+    try {
+      const lake = await LakeQuery.open({ lakeDir });
+      await assert.rejects(lake.query('select count(*) from ssh'), QueryRejectedError);
+      const pruned = await lake.query('select count(*) from ssh where hour = 17');
+      assert.deepEqual(pruned.rows, [[10]]);
+      const byDay = await lake.query(
+        'select count(*) from ssh where year = 2018 and month = 3 and day = 24 and hour < 20',
+      );
+      assert.deepEqual(byDay.rows, [[10]]);
+      lake.close();
+    } finally {
+      await rm(brokenDir, { recursive: true, force: true });
+    }
+  });
+
+  test('maxRows cuts the result and says so', async () => {
+    const lake = await LakeQuery.open({ lakeDir });
+    try {
+      const r = await lake.query('select id from dns', { maxRows: 7 });
+      assert.equal(r.rows.length, 7);
+      assert.equal(r.truncated, true);
+      const all = await lake.query('select id from ssh', { maxRows: 7000 });
+      assert.equal(all.truncated, false);
+      assert.equal(all.rows.length, 10);
+    } finally {
+      lake.close();
+    }
+  });
+
+  test('a query running past its timeout is interrupted', async () => {
+    const lake = await LakeQuery.open({ lakeDir, locked: true });
+    try {
+      await assert.rejects(
+        lake.query('select count(*) from range(100000000000) a', { timeoutMs: 200 }),
+        (err: Error) => err instanceof QueryRejectedError && /timed out/.test(err.message),
+      );
+    } finally {
+      lake.close();
+    }
+  });
+
+  test('an empty lake has no views and says so instead of failing to open', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'socstream-empty-'));
+    const lake = await LakeQuery.open({ lakeDir: empty, locked: true });
+    try {
+      assert.deepEqual(lake.views(), []);
+      await assert.rejects(lake.query('select * from events'), QueryRejectedError);
+    } finally {
+      lake.close();
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('locked mode (the API sandbox)', () => {
+  let lake: LakeQuery;
+  before(async () => {
+    lake = await LakeQuery.open({ lakeDir, locked: true });
+  });
+  after(() => lake.close());
+
+  test('SELECT and WITH over the views still work', async () => {
+    assert.deepEqual((await lake.query('select count(*) from ssh')).rows, [[10]]);
+    const r = await lake.query('with h as (select hour from dns) select count(*) from h where hour = 18');
+    assert.deepEqual(r.rows, [[40]]);
+  });
+
+  const refused: Array<[string, () => string]> = [
+    ['read_csv of /etc/passwd', () => "select * from read_csv('/etc/passwd')"],
+    [
+      'a path escaping the lake with ..',
+      () => `select * from read_csv('${lakeDir}/../${outside.split('/').pop()}/secret.csv')`,
+    ],
+    ['a file outside the lake', () => `select * from read_csv('${outside}/secret.csv')`],
+    ['glob of the root', () => "select * from glob('/*')"],
+    ['COPY TO outside the lake', () => `copy dns to '${outside}/out.csv'`],
+    ['COPY TO inside the lake', () => `copy dns to '${lakeDir}/out.csv'`],
+    ['COPY (SELECT) TO', () => `copy (select * from dns) to '${lakeDir}/x.parquet' (format parquet)`],
+    ['ATTACH', () => `attach '${outside}/x.db' as x`],
+    ['INSTALL', () => 'install httpfs'],
+    ['LOAD', () => 'load httpfs'],
+    ['SET that would undo the lock', () => 'set enable_external_access = true'],
+    ['two statements', () => 'select 1; select 2'],
+    ['CREATE', () => 'create table t as select 1'],
+    ['a SELECT hiding a second statement', () => "select 1; copy dns to '/tmp/x.csv'"],
+  ];
+  for (const [what, sql] of refused) {
+    test(`refuses ${what}`, async () => {
+      await assert.rejects(lake.query(sql()), QueryRejectedError);
+    });
+  }
+
+  test('the refusals left no file behind', async () => {
+    const { readdir } = await import('node:fs/promises');
+    assert.deepEqual((await readdir(outside)).sort(), ['secret.csv']);
+    assert.equal((await readdir(lakeDir)).includes('out.csv'), false);
+  });
+});
