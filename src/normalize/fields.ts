@@ -57,7 +57,10 @@ const f = (type: FieldType, description: string, values?: readonly string[]): Fi
 
 export const NORMALIZED_FIELDS = {
   // when and what
-  event_time: f('time_ms', 'When the event happened, epoch milliseconds (UTC)'),
+  event_time: f(
+    'time_ms',
+    "When the event happened, epoch milliseconds (UTC): the log's time field, else the parser's time, else ingest_time",
+  ),
   ingest_time: f('time_ms', 'When socstream received the record, epoch milliseconds (UTC)'),
   event_class: f('string', 'Broad class; decides the default topic (see routing)', EVENT_CLASSES),
   event_type: f('string', 'Specific type within the class: conn, dns, alert, login_failed, ...'),
@@ -235,7 +238,7 @@ data: the mapping files in \`src/normalize/mappings/<source>/<log_type>.yaml\` (
 docs/enrichment.md for the mapping format, enrichment and routing).
 
 Types: \`time_ms\` is epoch milliseconds (UTC); \`ip\` is an IPv4 or IPv6 address in text form;
-\`string[]\` and \`object[]\` are JSON arrays.
+\`string[]\` and \`object[]\` are JSON arrays, \`object\` a JSON object.
 
 ## Envelope
 
