@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'SOC_UNAUTHORIZED',
   'SOC_FORBIDDEN',
   'SOC_SHUTDOWN_TIMEOUT',
+  'SOC_INVALID_TRANSITION',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -76,6 +77,10 @@ export class ForbiddenError extends SocError {
 export class ShutdownTimeoutError extends SocError {
   static override readonly code = 'SOC_SHUTDOWN_TIMEOUT' as const;
 }
+/** An alert status change the workflow does not allow (e.g. closed → acknowledged). HTTP 409. */
+export class InvalidTransitionError extends SocError {
+  static override readonly code = 'SOC_INVALID_TRANSITION' as const;
+}
 
 /** Every error class, for the catalogue test. */
 export const ERROR_CLASSES = [
@@ -92,4 +97,5 @@ export const ERROR_CLASSES = [
   UnauthorizedError,
   ForbiddenError,
   ShutdownTimeoutError,
+  InvalidTransitionError,
 ] as const;
