@@ -1,0 +1,158 @@
+/**
+ * Parser throughput on real data: lines/s and MB/s per format, parsing in memory (no I/O) with
+ * one parser instance per pass, plus the whole `parse` path (read file, frame lines, parse, ids,
+ * envelopes) for Zeek TSV. Run alone: `node bench/parsers.bench.ts`.
+ *
+ * Inputs (../shared/data unless noted): zeek-tsv and zeek-json = WRCCDC 2018 dns+ssl+weird+rdp,
+ * suricata-eve and json = surevego eve.json, sshd = every auth/ file, nginx = elastic-examples
+ * apache_logs_combined_sample.log; auth-json, app-json, threat-json = the golden fixtures (no real
+ * corpus exists; see test/fixtures/parsers/SOURCES.md). Lines are repeated to ~MIN_BYTES.
+ */
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ParseStats, parseFile } from '../src/cli/parse.ts';
+import type { InputRecord } from '../src/core/envelope.ts';
+import { parserFor } from '../src/parsers/registry.ts';
+import type { BenchRow } from './types.ts';
+
+const DATA = new URL('../../shared/data/', import.meta.url).pathname;
+const FIXTURES = new URL('../test/fixtures/parsers/', import.meta.url).pathname;
+const MIN_BYTES = 8 << 20;
+const MIN_SECONDS = 0.5;
+
+function linesOf(paths: string[]): string[] {
+  return paths.flatMap((p) =>
+    readFileSync(p, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0),
+  );
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+const WRCCDC = ['dns', 'ssl', 'weird', 'rdp'];
+const INPUTS: Array<{ format: string; files: () => string[]; note: string }> = [
+  {
+    format: 'zeek-tsv',
+    files: () => WRCCDC.map((l) => `${DATA}zeek-tsv/wrccdc2018-zeek6.2/${l}.log`),
+    note: 'WRCCDC dns+ssl+weird+rdp',
+  },
+  {
+    format: 'zeek-json',
+    files: () => WRCCDC.map((l) => `${DATA}zeek-json/wrccdc2018-zeek6.2/${l}.json`),
+    note: 'WRCCDC dns+ssl+weird+rdp',
+  },
+  { format: 'suricata-eve', files: () => [`${DATA}suricata/surevego/eve.json`], note: 'surevego eve.json' },
+  { format: 'sshd', files: () => walk(`${DATA}auth`), note: 'all auth/ files' },
+  {
+    format: 'nginx',
+    files: () => [`${DATA}nginx/elastic-examples/apache_logs_combined_sample.log`],
+    note: 'combined, 2000 real lines',
+  },
+  {
+    format: 'auth-json',
+    files: () => [`${FIXTURES}auth-json/auth-events.in.log`],
+    note: 'golden fixture lines',
+  },
+  { format: 'app-json', files: () => [`${FIXTURES}app-json/fastapi.in.log`], note: 'golden fixture lines' },
+  { format: 'threat-json', files: () => [`${FIXTURES}threat-json/seed.in.log`], note: 'seed lines' },
+  {
+    format: 'json',
+    files: () => [`${DATA}suricata/surevego/eve.json`],
+    note: 'surevego eve.json as generic json',
+  },
+];
+
+/**
+ * Zeek TSV headers must precede rows: a repeated corpus keeps each file's header with its rows,
+ * so repetition repeats whole files (a new header block mid-stream is part of the format).
+ */
+function corpus(lines: string[]): { lines: string[]; bytes: number } {
+  const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+  const times = Math.max(1, Math.ceil(MIN_BYTES / bytes));
+  const out: string[] = [];
+  for (let i = 0; i < times; i++) for (const l of lines) out.push(l);
+  return { lines: out, bytes: bytes * times };
+}
+
+function measure(format: string, lines: string[]): { seconds: number; passes: number; accepted: number } {
+  const records: InputRecord[] = lines.map((text, i) => ({
+    text,
+    byteLength: text.length,
+    position: { kind: 'stream', name: 'bench', sequence: i },
+    receivedAt: 0,
+  }));
+  const def = parserFor(format);
+  let passes = 0;
+  let accepted = 0;
+  const start = process.hrtime.bigint();
+  let seconds = 0;
+  do {
+    const parser = def.create({ referenceTimeMs: Date.UTC(2026, 10, 23) });
+    accepted = 0;
+    for (const r of records) {
+      const v = parser.parse(r);
+      if (v.ok) accepted += v.records.length;
+    }
+    passes++;
+    seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  } while (seconds < MIN_SECONDS);
+  return { seconds, passes, accepted };
+}
+
+async function endToEnd(): Promise<BenchRow[]> {
+  const lines = linesOf(WRCCDC.map((l) => `${DATA}zeek-tsv/wrccdc2018-zeek6.2/${l}.log`));
+  const { lines: big, bytes } = corpus(lines);
+  const file = join(tmpdir(), `socstream-bench-${process.pid}.log`);
+  writeFileSync(file, `${big.join('\n')}\n`);
+  const stats = new ParseStats();
+  let envelopes = 0;
+  const start = process.hrtime.bigint();
+  await parseFile(file, { format: 'zeek-tsv' }, { envelope: () => envelopes++, reject: () => {} }, stats);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return [
+    {
+      bench: 'parse',
+      metric: 'zeek-tsv parse path (read, frame, parse, ids, envelopes) events/s',
+      value: Math.round(envelopes / seconds),
+      unit: 'events/s',
+      note: `${envelopes} events, ${(bytes / 1e6).toFixed(1)} MB, WRCCDC dns+ssl+weird+rdp; no normalize/enrich, no output`,
+    },
+  ];
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const input of INPUTS) {
+    const { lines, bytes } = corpus(linesOf(input.files()));
+    const { seconds, passes, accepted } = measure(input.format, lines);
+    const linesPerSecond = (lines.length * passes) / seconds;
+    rows.push({
+      bench: 'parse',
+      metric: `${input.format} lines/s`,
+      value: Math.round(linesPerSecond),
+      unit: 'lines/s',
+      note: `${input.note}; ${accepted} of ${lines.length} lines accepted per pass`,
+    });
+    rows.push({
+      bench: 'parse',
+      metric: `${input.format} MB/s`,
+      value: Math.round(((bytes * passes) / seconds / 1e6) * 10) / 10,
+      unit: 'MB/s',
+    });
+  }
+  rows.push(...(await endToEnd()));
+  return rows;
+}
+
+if (import.meta.main) {
+  for (const row of await run()) {
+    process.stdout.write(`${row.metric.padEnd(72)} ${String(row.value).padStart(10)} ${row.unit}\n`);
+  }
+}
