@@ -135,6 +135,13 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     await fh.close();
   }
   await rename(tmp, path);
+  // The rename itself is durable only once the directory entry is synced.
+  const dir = await open(dirname(path), 'r').catch(() => null);
+  if (dir)
+    await dir
+      .sync()
+      .catch(() => {})
+      .finally(() => dir.close());
 }
 
 class FileSource implements Source {
