@@ -38,7 +38,11 @@ test('a file: format detected, envelopes on stdout with file-position ids, rejec
   assert.equal(first.source, 'suricata');
   assert.equal(first.log_type, 'alert');
   assert.equal(first.id, eventId({ kind: 'file', path: file, fileId: `${st.dev}:${st.ino}`, offset: 0 }));
-  assert.deepEqual(first.normalized, {});
+  // Three layers: the normalizer and enricher are plugged in (src/normalize, src/enrich).
+  const normalized = first.normalized as Record<string, unknown>;
+  assert.equal(normalized.event_class, 'alert');
+  assert.equal(typeof normalized.event_time, 'number');
+  assert.equal(typeof (first.enriched as Record<string, unknown>).event_year, 'number');
   const rejects = r.stderr.filter((l) => 'reason' in l);
   assert.deepEqual(
     rejects.map((x) => x.reason),
