@@ -2,9 +2,13 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.ts';
+import { type Config, enrichSchema } from '../config/schema.ts';
 import type { Envelope, InputPosition, InputRecord, ParsedRecord } from '../core/envelope.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { eventId } from '../core/ids.ts';
+import { createLogger } from '../core/logger.ts';
+import { createEnricher, type Enricher } from '../enrich/enricher.ts';
+import { createNormalizer } from '../normalize/normalize.ts';
 import { detectFormat } from '../parsers/detect-format.ts';
 import type { Parser, ParserDefinition } from '../parsers/parser.ts';
 import { parserFor } from '../parsers/registry.ts';
@@ -40,6 +44,23 @@ export function toEnvelope(parsed: ParsedRecord, id: string, _ingestTimeMs: numb
 }
 
 export type EnvelopeHook = (parsed: ParsedRecord, id: string, ingestTimeMs: number) => Envelope;
+
+/** The real hook: normalize with the shipped + configured mappings, then enrich (src/normalize, src/enrich). */
+export function createNormalizeEnrichHook(config: Config | undefined): {
+  hook: EnvelopeHook;
+  enricher: Enricher;
+} {
+  const normalizer = createNormalizer({ extraMappings: config?.mappings });
+  // Rejects are the stderr NDJSON; enrichment logs only warnings (an IOC list that failed to reload).
+  const logger = createLogger({ level: 'warn', pretty: false });
+  const enricher = createEnricher(config?.enrich ?? enrichSchema.parse({}), { logger });
+  const hook: EnvelopeHook = (parsed, id, ingestTimeMs) => {
+    const env = normalizer.normalize(parsed, id, ingestTimeMs);
+    enricher.enrich(env, normalizer.enrichmentsFor(env.source, env.log_type));
+    return env;
+  };
+  return { hook, enricher };
+}
 
 export interface RejectLine {
   reason: string;
@@ -325,10 +346,13 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
   const out = new NdjsonWriter(process_.stdout);
   const err = new NdjsonWriter(process_.stderr);
   const stats = new ParseStats();
+  const { hook, enricher } = createNormalizeEnrichHook(config);
+  await enricher.start();
   const options: ParseOptions = {
     format: opts.format,
     settings: config?.parsers.settings,
     maxLineBytes: config?.parsers.max_line_bytes,
+    process: hook,
   };
   const sink: ParseSink = {
     envelope(env) {
@@ -365,6 +389,7 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
   if (opts.stats) err.line({ stats: stats.toJSON() });
   await out.flush();
   await err.flush();
+  await enricher.stop();
   return 0;
 }
 
