@@ -102,3 +102,24 @@ test('syslog_tcp: octet counting over a real socket, and a full queue pauses the
   const batches: SourceBatch[] = await collect(it, (b) => texts(b).length >= all.length);
   assert.deepEqual(texts(batches), all);
 });
+
+test('syslog_tcp: a 50 MB newline-framed line is cut and the stream goes on', async (t) => {
+  const { src, it } = await started(syslogTcpSource, { max_message_bytes: 4096 });
+  t.after(() => src.stop());
+  const socket = connect(src.port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  await new Promise((r) => socket.once('connect', r));
+  const huge = Buffer.alloc(50 * 1024 * 1024, 0x62);
+  huge[0] = 0x3c; // '<': newline framing, not octet counting
+  socket.write(huge);
+  socket.write(`\n${rfc3164[4]}\n`);
+  const batches = await collect(it, (b) => texts(b).length >= 2, { timeoutMs: 30_000 });
+  const records = batches.flatMap((b) => b.records);
+  assert.deepEqual(
+    records.map((r) => [r.text.length, r.byteLength, r.tooLong === true]),
+    [
+      [4096, huge.length, true],
+      [rfc3164[4].length, Buffer.byteLength(rfc3164[4]), false],
+    ],
+  );
+});
