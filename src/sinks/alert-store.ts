@@ -1,0 +1,179 @@
+import { isAbsolute, join } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import type { Health } from '../core/component.ts';
+import { ConfigError, InvalidTransitionError, UsageError } from '../core/errors.ts';
+import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
+import { PostgresAlertStore } from './alert-store-postgres.ts';
+import { SqliteAlertStore } from './alert-store-sqlite.ts';
+
+/**
+ * The alert store: one interface, two implementations (node:sqlite embedded, PostgreSQL for
+ * teams), one contract test suite (test/sinks/alert-store-contract.ts).
+ *
+ * - `upsert` is idempotent by alert id: a replayed or updated alert never doubles anything. The
+ *   stored count and last_seen only grow (max of stored and incoming), first_seen only shrinks, the
+ *   event ids follow the alert with the larger count. Status, assignee and notes belong to the
+ *   analysts: an upsert never touches them.
+ * - `list` filters by status, level, rule, entity and time range (alerts whose [first_seen,
+ *   last_seen] overlaps [from, to]) and pages by an opaque cursor, newest last_seen first.
+ * - `update` changes status / assignee / adds a note, as `actor`; every change is one row of an
+ *   append-only history (who, what, from, to, when).
+ */
+export interface AlertFilter {
+  status?: AlertStatus | readonly AlertStatus[];
+  level?: Level | readonly Level[];
+  rule_id?: string;
+  entity?: string;
+  /** Epoch ms; alerts seen at or after. */
+  from?: number;
+  /** Epoch ms; alerts first seen at or before. */
+  to?: number;
+  /** Page size, 1..1000 (default 50). */
+  limit?: number;
+  /** From the previous page's `next_cursor`. */
+  cursor?: string | null;
+}
+
+export interface AlertPage {
+  alerts: Alert[];
+  /** Null on the last page. */
+  next_cursor: string | null;
+}
+
+export interface AlertUpdate {
+  status?: AlertStatus;
+  /** null unassigns. */
+  assignee?: string | null;
+  note?: string;
+}
+
+export const HISTORY_ACTIONS = ['created', 'status', 'assignee', 'note'] as const;
+export type HistoryAction = (typeof HISTORY_ACTIONS)[number];
+
+export interface HistoryEntry {
+  alert_id: string;
+  /** Epoch ms. */
+  at: number;
+  actor: string;
+  action: HistoryAction;
+  from: string | null;
+  to: string | null;
+  note: string | null;
+}
+
+export interface AlertStore {
+  /** Opens the database and applies migrations. */
+  start(): Promise<void>;
+  upsert(alerts: readonly Alert[]): Promise<void>;
+  list(filter?: AlertFilter): Promise<AlertPage>;
+  get(id: string): Promise<Alert | null>;
+  /** Throws NotFoundError for an unknown id and InvalidTransitionError for a refused status change. */
+  update(id: string, change: AlertUpdate, actor: string): Promise<Alert>;
+  /** Oldest first. */
+  history(id: string): Promise<HistoryEntry[]>;
+  healthcheck(): Promise<Health>;
+  close(): Promise<void>;
+}
+
+/**
+ * The status workflow. new → acknowledged → closed | false_positive, new → closed | false_positive
+ * directly, and reopening: closed, false_positive or acknowledged → new. Setting the current status
+ * again is a no-op (no history row). Everything else (closed → acknowledged, …) is refused.
+ */
+export const STATUS_TRANSITIONS: Readonly<Record<AlertStatus, readonly AlertStatus[]>> = {
+  new: ['acknowledged', 'closed', 'false_positive'],
+  acknowledged: ['closed', 'false_positive', 'new'],
+  closed: ['new'],
+  false_positive: ['new'],
+};
+
+export function assertTransition(from: AlertStatus, to: AlertStatus): void {
+  if (from === to || STATUS_TRANSITIONS[from].includes(to)) return;
+  throw new InvalidTransitionError(
+    `alert status cannot change from ${from} to ${to}; allowed from ${from}: ${STATUS_TRANSITIONS[from].join(', ')}`,
+  );
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+export const DETECTOR_ACTOR = 'detector';
+
+export function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new UsageError(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  return limit;
+}
+
+/** Keyset cursor: the sort key (last_seen, id) of the last alert on the page. */
+export interface CursorKey {
+  lastSeen: number;
+  id: string;
+}
+
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify([key.lastSeen, key.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): CursorKey {
+  try {
+    const [lastSeen, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof lastSeen === 'number' && typeof id === 'string') return { lastSeen, id };
+  } catch {
+    // falls through to the usage error
+  }
+  throw new UsageError('invalid cursor: pass next_cursor from the previous page unchanged');
+}
+
+export function asList<T>(value: T | readonly T[] | undefined): readonly T[] | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? (value as readonly T[]) : [value as T];
+}
+
+/** What an upsert writes over a stored alert: counts and times only grow, analyst fields stay. */
+export function mergeAlert(stored: Alert, incoming: Alert): Alert {
+  const newer = incoming.count > stored.count;
+  return {
+    ...stored,
+    rule_title: incoming.rule_title,
+    level: incoming.level,
+    tags: incoming.tags,
+    count: Math.max(stored.count, incoming.count),
+    first_seen: Math.min(stored.first_seen, incoming.first_seen),
+    last_seen: Math.max(stored.last_seen, incoming.last_seen),
+    event_ids: newer ? incoming.event_ids : stored.event_ids,
+    summary: newer ? incoming.summary : stored.summary,
+  };
+}
+
+export type AlertStoreConfig = Config['alert_store'];
+
+export interface AlertStoreOptions {
+  /** PostgreSQL schema (tests use a random one); default `public`. */
+  schema?: string;
+}
+
+/** The configured store; `create` does no I/O (call start()). Relative SQLite paths are under dataDir's parent. */
+export function createAlertStore(
+  config: AlertStoreConfig,
+  dataDir: string,
+  options: AlertStoreOptions = {},
+): AlertStore {
+  if (config.type === 'postgres') {
+    if (!config.postgres_url) {
+      throw new ConfigError('alert_store.postgres_url is required when alert_store.type is postgres');
+    }
+    return new PostgresAlertStore({ connectionString: config.postgres_url, schema: options.schema });
+  }
+  return new SqliteAlertStore({ path: sqlitePath(config.sqlite_path, dataDir) });
+}
+
+/**
+ * The default `.data/socstream.db` is relative to the working directory like data_dir itself; a
+ * bare file name (no directory part) goes into dataDir.
+ */
+export function sqlitePath(path: string, dataDir: string): string {
+  if (path === ':memory:' || isAbsolute(path) || path.includes('/')) return path;
+  return join(dataDir, path);
+}
