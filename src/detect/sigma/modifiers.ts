@@ -372,8 +372,22 @@ function splitGlob(parts: Part[]): string[] {
   return segments;
 }
 
+/**
+ * Long lists of substrings (keyword lists, `contains` lists of 30+ values) become one alternation
+ * of escaped literals: irregexp scans the text once instead of once per needle. Literal
+ * alternations cannot backtrack catastrophically.
+ */
+const ALTERNATION_MIN = 8;
+
+function literalAlternation(needles: string[]): RegExp[] {
+  if (needles.length < ALTERNATION_MIN) return [];
+  return [new RegExp(needles.map(escapeRegex).join('|'))];
+}
+
 function stringTest(values: SigmaValue[], cased: boolean, regexMaxLength: number): ScalarTest {
-  const { equal, prefix, suffix, contains, globs, regex, any } = classify(values, cased);
+  const { equal, prefix, suffix, contains: needles, globs, regex, any } = classify(values, cased);
+  const containsRegex = literalAlternation(needles);
+  const contains = containsRegex.length > 0 ? [] : needles;
   return (v) => {
     const text = toText(v);
     if (text === undefined) return false;
@@ -383,6 +397,7 @@ function stringTest(values: SigmaValue[], cased: boolean, regexMaxLength: number
     for (const p of prefix) if (s.startsWith(p)) return true;
     for (const p of suffix) if (s.endsWith(p)) return true;
     for (const p of contains) if (s.includes(p)) return true;
+    for (const r of containsRegex) if (r.test(s)) return true;
     for (const g of globs) if (g(s)) return true;
     if (regex.length > 0) {
       const capped = capRegexInput(text, regexMaxLength);

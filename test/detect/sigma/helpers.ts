@@ -1,6 +1,8 @@
 /** Test helpers: envelopes from real fixture lines (test/fixtures/sigma, see its SOURCES.md). */
 import { readFileSync } from 'node:fs';
 import type { Envelope } from '../../../src/core/envelope.ts';
+import { createNormalizer } from '../../../src/normalize/normalize.ts';
+import { parserFor } from '../../../src/parsers/registry.ts';
 
 export const FIXTURES = new URL('../../fixtures/sigma/', import.meta.url);
 export const SIGMA = '/work/shared/data/sigma';
@@ -35,31 +37,14 @@ export function suricataEvents(name: string): Envelope[] {
   });
 }
 
-// nginx "combined": the fields an nginx parser + normalizer produce, with canonical names.
-const COMBINED = /^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+) (\S+) ([^"]*)" (\d{3}) (\d+|-) "([^"]*)" "([^"]*)"/;
-
+/** nginx access lines through the real nginx parser and normalizer (canonical fields filled). */
 export function nginxEvents(name: string): Envelope[] {
-  return lines(name).flatMap((l) => {
-    const m = COMBINED.exec(l);
-    if (!m) return [];
-    const raw = {
-      remote_addr: m[1],
-      remote_user: m[2],
-      time_local: m[3],
-      method: m[4],
-      request_uri: m[5],
-      protocol: m[6],
-      status: Number(m[7]),
-      http_referer: m[9],
-      http_user_agent: m[10],
-    };
-    const normalized = {
-      src_ip: m[1],
-      http_method: m[4],
-      url: m[5],
-      http_status: Number(m[7]),
-      user_agent: m[10],
-    };
-    return [envelope('nginx', 'access', raw, normalized)];
+  const parser = parserFor('nginx').create({ referenceTimeMs: Date.UTC(2026, 0, 1) });
+  const normalizer = createNormalizer();
+  return lines(name).flatMap((text, i) => {
+    const position = { kind: 'stream' as const, name, sequence: i };
+    const result = parser.parse({ text, byteLength: Buffer.byteLength(text), position, receivedAt: 0 });
+    if (!result.ok) return [];
+    return result.records.map((rec) => normalizer.normalize(rec, `${name}:${i}`, 0));
   });
 }
