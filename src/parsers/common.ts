@@ -85,36 +85,94 @@ export function parseJsonObject(text: string): JsonLine {
   }
 }
 
-// ISO 8601 / RFC 3339 with optional fraction (any digits) and offset Z, ±HH:MM, ±HHMM or ±HH.
-// No offset means UTC. A space instead of T is accepted (Suricata and many app loggers use it).
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+/** Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Value of `count` ASCII digits at `at`, or -1 if any is not a digit. */
+function digits(s: string, at: number, count: number): number {
+  let v = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
 
 /**
- * Epoch microseconds for an ISO 8601 timestamp, or undefined if it is not one.
- * Microseconds (an integer below 2^53) so Zeek's `...865716Z` round-trips exactly to seconds.
+ * Epoch microseconds for an ISO 8601 / RFC 3339 timestamp, or undefined if it is not one:
+ * `YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z|±HH:MM|±HHMM|±HH]`, no offset meaning UTC (Suricata writes
+ * `+0100`, Zeek `Z`, many loggers a space instead of T). Microseconds, an integer below 2^53, so
+ * Zeek's `...865716Z` round-trips exactly to seconds. Hand-scanned: it runs for most JSON events.
  */
 export function isoToEpochMicros(text: string): number | undefined {
-  const m = ISO_RE.exec(text);
-  if (m === null) return undefined;
-  const month = +m[2];
-  const day = +m[3];
-  const hour = +m[4];
-  const minute = +m[5];
-  const second = +m[6];
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+  const n = text.length;
+  if (n < 19) return undefined;
+  const t = text.charCodeAt(10);
+  if (
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    (t !== 84 && t !== 32 && t !== 116) ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  ) {
     return undefined;
-  let ms = Date.UTC(+m[1], month - 1, day, hour, minute, second);
-  const tz = m[8];
-  if (tz !== undefined && tz !== 'Z' && tz !== 'z') {
-    const sign = tz.charCodeAt(0) === 45 /* - */ ? -1 : 1;
-    const digits = tz.length === 6 ? tz.slice(1, 3) + tz.slice(4) : tz.slice(1);
-    const offsetMin = +digits.slice(0, 2) * 60 + (digits.length > 2 ? +digits.slice(2, 4) : 0);
-    ms -= sign * offsetMin * 60_000;
   }
-  const frac = m[7];
-  const micros = frac === undefined ? 0 : Math.round(+`0.${frac}` * 1e6);
-  return ms * 1000 + micros;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return undefined;
+  let i = 19;
+  let micros = 0;
+  if (i < n && (text.charCodeAt(i) === 46 || text.charCodeAt(i) === 44) /* . or , */) {
+    i++;
+    let scale = 100_000;
+    const fracStart = i;
+    while (i < n) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      if (scale >= 1) micros += d * scale;
+      else if (scale === 0.1 && d >= 5) micros += 1; // round at the 7th digit
+      scale /= 10;
+      i++;
+    }
+    if (i === fracStart || i - fracStart > 9) return undefined;
+  }
+  let offsetMin = 0;
+  if (i < n) {
+    const c = text.charCodeAt(i);
+    if ((c === 90 || c === 122) /* Z z */ && i + 1 === n) {
+      i++;
+    } else if (c === 43 || c === 45) {
+      const rest = n - i - 1;
+      const oh = digits(text, i + 1, 2);
+      let om = 0;
+      if (rest === 2) om = 0;
+      else if (rest === 4) om = digits(text, i + 3, 2);
+      else if (rest === 5 && text.charCodeAt(i + 3) === 58) om = digits(text, i + 4, 2);
+      else return undefined;
+      if (oh < 0 || om < 0) return undefined;
+      offsetMin = (c === 45 ? -1 : 1) * (oh * 60 + om);
+      i = n;
+    } else {
+      return undefined;
+    }
+  }
+  if (i !== n) return undefined;
+  const seconds =
+    daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetMin * 60;
+  return seconds * 1_000_000 + micros;
 }
 
 export function isoToEpochMs(text: string): number | undefined {
