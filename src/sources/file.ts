@@ -68,6 +68,9 @@ interface CheckpointEntry {
   path: string;
   offset: number;
   generation: number;
+  /** SHA-256 (hex) of the file's first `head_bytes` bytes: tells a reused inode from the same file. */
+  head?: string;
+  head_bytes?: number;
 }
 
 interface CheckpointFile {
@@ -94,6 +97,31 @@ interface TrackedFile {
   /** The path no longer names this file: read to the end, then close. */
   rotated: boolean;
   eofSinceMs: number;
+  head: string;
+  headBytes: number;
+}
+
+/**
+ * Bytes fingerprinted at the start of each file. Zeek logs share their first ~100 header bytes but
+ * differ by `#open` time within this many; other logs differ by their first line.
+ */
+const HEAD_BYTES = 1024;
+
+function headHash(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function readHead(handle: FileHandle): Promise<Buffer> {
+  const buf = Buffer.alloc(HEAD_BYTES);
+  const { bytesRead } = await handle.read(buf, 0, HEAD_BYTES, 0);
+  return buf.subarray(0, bytesRead);
+}
+
+/** Whether the file still starts as it did when checkpointed (unknown counts as the same). */
+function sameHead(head: Buffer, saved: CheckpointEntry): boolean {
+  if (saved.head === undefined || saved.head_bytes === undefined) return true;
+  if (head.length < saved.head_bytes) return false;
+  return headHash(head.subarray(0, saved.head_bytes)) === saved.head;
 }
 
 const GLOB_CHARS = /[*?[{]/;
@@ -274,20 +302,23 @@ class FileSource implements Source {
       const key = `${st.dev}:${st.ino}`;
       seen.add(key);
       const known = this.#files.get(key);
-      if (known) {
+      if (known?.handle) {
         known.path = path;
         known.rotated = false;
         continue;
       }
+      if (known) {
+        // We closed that file (rotated away, read to its end); its inode now names a new file.
+        this.#files.delete(key);
+        await this.#track(key, path, 0, known.generation + 1, false);
+        continue;
+      }
       const saved = this.#checkpoint.files[key];
-      let offset = 0;
-      let generation = saved?.generation ?? 0;
-      if (saved) {
-        if (st.size < saved.offset)
-          generation++; // truncated while we were down
-        else offset = saved.offset;
-      } else if (this.#firstScan && this.#config.start_at === 'end') offset = st.size;
-      await this.#track(key, path, offset, generation, false);
+      if (saved) await this.#track(key, path, saved.offset, saved.generation, false, saved);
+      else {
+        const offset = this.#firstScan && this.#config.start_at === 'end' ? st.size : 0;
+        await this.#track(key, path, offset, 0, false);
+      }
     }
     if (this.#firstScan) await this.#recoverRotated(seen);
     this.#firstScan = false;
@@ -299,23 +330,44 @@ class FileSource implements Source {
     for (const [key, entry] of Object.entries(this.#checkpoint.files)) {
       if (seen.has(key)) continue;
       const found = await findByIdentity(dirname(entry.path), key);
-      if (found && found.size > entry.offset) {
+      if (found && found.size > entry.offset && (await startsAsBefore(found.path, entry))) {
         this.#logger.info(
           { path: found.path, offset: entry.offset },
           'resuming a file rotated while stopped',
         );
-        await this.#track(key, found.path, entry.offset, entry.generation, true);
+        await this.#track(key, found.path, entry.offset, entry.generation, true, entry);
       } else delete this.#checkpoint.files[key];
     }
   }
 
-  async #track(key: string, path: string, offset: number, generation: number, rotated: boolean) {
+  /**
+   * Starts following a file. With a checkpoint entry (`saved`), resumes at its offset unless the
+   * file is now shorter (truncated while we were down) or starts differently (a reused inode, or
+   * rewritten): then it is a new generation read from 0.
+   */
+  async #track(
+    key: string,
+    path: string,
+    offset: number,
+    generation: number,
+    rotated: boolean,
+    saved?: CheckpointEntry,
+  ) {
     let handle: FileHandle;
+    let head: Buffer;
+    let size: number;
     try {
       handle = await open(path, 'r');
+      head = await readHead(handle);
+      ({ size } = await handle.stat());
     } catch (err) {
       this.#logger.warn({ path, err: (err as Error).message }, 'cannot open file');
       return;
+    }
+    if (saved && (size < saved.offset || !sameHead(head, saved))) {
+      this.#logger.info({ path, checkpoint: saved.offset }, 'file changed while stopped, reading it from 0');
+      offset = 0;
+      generation++;
     }
     this.#files.set(key, {
       key,
@@ -330,9 +382,20 @@ class FileSource implements Source {
       acks: new ContiguousAcks<PendingRange>(),
       rotated,
       eofSinceMs: 0,
+      head: headHash(head),
+      headBytes: head.length,
     });
-    this.#checkpoint.files[key] = { path, offset, generation };
+    this.#checkpoint.files[key] = this.#entryOf(this.#files.get(key)!, offset);
     this.#logger.info({ path, offset, generation }, 'following file');
+  }
+
+  #entryOf(f: TrackedFile, offset: number): CheckpointEntry {
+    const entry: CheckpointEntry = { path: f.path, offset, generation: f.generation };
+    if (f.headBytes > 0) {
+      entry.head = f.head;
+      entry.head_bytes = f.headBytes;
+    }
+    return entry;
   }
 
   /** Reads one chunk; null when there was nothing to read. */
@@ -365,6 +428,11 @@ class FileSource implements Source {
       }
     } else {
       f.eofSinceMs = 0;
+      if (f.readOffset === 0 && f.headBytes < HEAD_BYTES) {
+        // A file that was empty or truncated: fingerprint its new start.
+        f.headBytes = Math.min(bytesRead, HEAD_BYTES);
+        f.head = headHash(this.#readBuffer.subarray(0, f.headBytes));
+      }
       f.framer.push(this.#readBuffer.subarray(0, bytesRead), lines);
       f.readOffset += bytesRead;
     }
@@ -378,7 +446,8 @@ class FileSource implements Source {
     f.framer.reset(0);
     f.readOffset = 0;
     f.committed = 0;
-    this.#checkpoint.files[f.key] = { path: f.path, offset: 0, generation: f.generation };
+    f.headBytes = 0;
+    this.#checkpoint.files[f.key] = this.#entryOf(f, 0);
     this.#logger.info({ path: f.path, generation: f.generation }, 'file truncated, restarting at 0');
     void this.#saveCheckpoint();
   }
@@ -416,7 +485,7 @@ class FileSource implements Source {
       return this.#writing ?? Promise.resolve();
     f.committed = last.end;
     if (this.#files.get(f.key) === f) {
-      this.#checkpoint.files[f.key] = { path: f.path, offset: f.committed, generation: f.generation };
+      this.#checkpoint.files[f.key] = this.#entryOf(f, f.committed);
     }
     this.#forgetIfDone(f);
     return this.#saveCheckpoint();
@@ -454,6 +523,19 @@ class FileSource implements Source {
     } finally {
       this.#writing = null;
     }
+  }
+}
+
+async function startsAsBefore(path: string, entry: CheckpointEntry): Promise<boolean> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      return sameHead(await readHead(fh), entry);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
   }
 }
 

@@ -210,3 +210,38 @@ test('a 50 MB line and binary garbage neither crash nor stall: the line after th
   assert.equal(records[1].byteLength, 4);
   assert.equal(records[2].text, sshd[0]);
 });
+
+test('a file rewritten while stopped (same inode, longer, different start) is read again from 0 with new ids', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'auth.log');
+  writeFileSync(path, `${sshd[0]}\n${sshd[1]}\n`);
+  const one = source(dir, { paths: [path] });
+  const first = await collect(one.it, count(2));
+  await one.src.stop();
+  const inode = statSync(path).ino;
+  // Same inode, new content longer than the checkpoint offset: only the fingerprint can tell.
+  writeFileSync(path, `${sshd[5]}\n${sshd[4]}\n${sshd[2]}\n${sshd[3]}\n`);
+  assert.equal(statSync(path).ino, inode);
+  const two = source(dir, { paths: [path] });
+  const second = await collect(two.it, count(4));
+  await two.src.stop();
+  assert.deepEqual(texts(second), [sshd[5], sshd[4], sshd[2], sshd[3]]);
+  const firstId = eventId(first[0].records[0].position);
+  assert.notEqual(eventId(second[0].records[0].position), firstId);
+});
+
+test('an unchanged file resumes at its checkpoint even when it was small at first', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'auth.log');
+  writeFileSync(path, `${sshd[0]}\n`);
+  const one = source(dir, { paths: [path] });
+  await collect(one.it, count(1));
+  appendFileSync(path, `${sshd[1]}\n`);
+  await collect(one.it, count(1));
+  await one.src.stop();
+  appendFileSync(path, `${sshd[2]}\n`);
+  const two = source(dir, { paths: [path] });
+  const got = await collect(two.it, count(1));
+  await two.src.stop();
+  assert.deepEqual(texts(got), [sshd[2]]);
+});
