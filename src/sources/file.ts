@@ -21,6 +21,8 @@ import { type FramedLine, LineFramer } from './lines.ts';
  * - rotation by truncation (copytruncate): size below our read offset restarts the file at 0 with a
  *   new generation; the generation is part of the file id, so the new lines get new ids.
  *   A truncate-and-regrow past the old offset between two polls is undetectable (as for tail -F).
+ * - a reused inode, or a file rewritten while we were stopped: the checkpoint keeps a hash of the
+ *   file's first bytes, and a file that no longer starts the same is read again from 0.
  * The checkpoint holds, per file identity, the offset of the next unread byte after the longest
  * acked prefix of batches; it is written atomically (tmp file, fsync, rename).
  */
