@@ -23,22 +23,31 @@ export interface RuleMatcher {
 const NONE: CompiledRule[] = [];
 
 export function createMatcher(rules: readonly CompiledRule[]): RuleMatcher {
-  const buckets = new Map<string, Bucket>();
-  const bucketFor = (env: Envelope): Bucket => {
-    const key = `${env.source}\u001f${env.log_type}`;
-    let b = buckets.get(key);
-    if (!b) {
-      b = { rules: [], predicates: [] };
-      for (const rule of rules) {
-        const t = rule.targets.find(
-          (t) => t.source === env.source && (t.logType === undefined || t.logType === env.log_type),
-        );
-        if (t) {
-          b.rules.push(rule);
-          b.predicates.push(t.predicate);
-        }
+  // source → log_type → bucket: two Map lookups per event, no key string built per event.
+  const buckets = new Map<string, Map<string, Bucket>>();
+  const build = (source: string, logType: string): Bucket => {
+    const b: Bucket = { rules: [], predicates: [] };
+    for (const rule of rules) {
+      const t = rule.targets.find(
+        (t) => t.source === source && (t.logType === undefined || t.logType === logType),
+      );
+      if (t) {
+        b.rules.push(rule);
+        b.predicates.push(t.predicate);
       }
-      buckets.set(key, b);
+    }
+    return b;
+  };
+  const bucketFor = (env: Envelope): Bucket => {
+    let bySource = buckets.get(env.source);
+    if (!bySource) {
+      bySource = new Map();
+      buckets.set(env.source, bySource);
+    }
+    let b = bySource.get(env.log_type);
+    if (!b) {
+      b = build(env.source, env.log_type);
+      bySource.set(env.log_type, b);
     }
     return b;
   };
