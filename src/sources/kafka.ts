@@ -133,12 +133,17 @@ class KafkaSource implements Source {
   #toInput(r: ConsumedRecord): InputRecord {
     const headers = r.headers;
     const value = r.value;
-    const tooLong = value.length > this.#config.max_message_bytes;
-    const text = decoder.decode(tooLong ? value.subarray(0, this.#config.max_message_bytes) : value);
-    const original = headers?.[HEADER_BYTES] ? Number(headers[HEADER_BYTES]) : Number.NaN;
+    const cutHere = value.length > this.#config.max_message_bytes;
+    const text = decoder.decode(cutHere ? value.subarray(0, this.#config.max_message_bytes) : value);
+    const header = headers?.[HEADER_BYTES] ? Number(headers[HEADER_BYTES]) : Number.NaN;
+    const original = Number.isSafeInteger(header) && header > value.length ? header : value.length;
+    // The ingest role sends a too-long line's head with its full length: UTF-8 re-encoding never
+    // shrinks text (U+FFFD is at least as long as the bytes it replaces), so fewer bytes than the
+    // original length means the source cut it.
+    const tooLong = cutHere || original > value.length;
     const record: InputRecord = {
       text,
-      byteLength: Number.isSafeInteger(original) && original >= value.length ? original : value.length,
+      byteLength: original,
       position: headerPosition(headers?.[HEADER_POSITION]) ?? {
         kind: 'kafka',
         topic: r.topic,

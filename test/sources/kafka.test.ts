@@ -108,3 +108,20 @@ test('an over-long value is cut and flagged, not dropped', async () => {
     [100, 5000, true],
   );
 });
+
+test('a line the ingest role received too long (head only, full length in its header) stays flagged', async () => {
+  const bus = new MemoryBus({ defaultPartitions: 1 });
+  const raw = toRawRecord({
+    text: 'a'.repeat(64),
+    byteLength: 50 * 1024 * 1024,
+    position: { kind: 'file', path: '/var/log/big.log', fileId: '1:2', offset: 0 },
+    receivedAt: 0,
+    tooLong: true,
+  });
+  await bus.publish('raw.auth', [raw]);
+  const { src, it } = source(bus);
+  const [batch] = await collect(it, (b) => b.length >= 1);
+  await src.stop();
+  await bus.close();
+  assert.deepEqual([batch.records[0].byteLength, batch.records[0].tooLong], [50 * 1024 * 1024, true]);
+});
