@@ -74,6 +74,8 @@ export interface IocIndex {
 export function buildIocIndex(entries: readonly Entry[]): IocIndex {
   const exact = new Map<string, Entry[]>(); // ip, domain, url, hash keys are disjoint by shape
   const cidrs: { entry: Entry; list: BlockList }[] = [];
+  // One list of every CIDR answers the common case (no CIDR contains the address) in one check.
+  const anyCidr = new BlockList();
   const add = (key: string, e: Entry): void => {
     const existing = exact.get(key);
     if (existing) existing.push(e);
@@ -88,9 +90,25 @@ export function buildIocIndex(entries: readonly Entry[]): IocIndex {
       const [addr, bits] = ipaddr.parseCIDR(e.indicator);
       const list = new BlockList();
       list.addSubnet(addr.toString(), bits, addr.kind());
+      anyCidr.addSubnet(addr.toString(), bits, addr.kind());
       cidrs.push({ entry: e, list });
     }
   }
+  // Per-address hits (exact + CIDR), cached: addresses repeat heavily and a CIDR scan is the
+  // costly part of matching. Bounded; cleared when full. The cache lives and dies with the index.
+  const ipCache = new Map<string, Entry[]>();
+  const ipHits = (text: string, kind: 'ipv4' | 'ipv6'): Entry[] => {
+    let hits = ipCache.get(text);
+    if (hits !== undefined) return hits;
+    hits = exact.get(`ip:${text}`) ?? [];
+    if (cidrs.length > 0 && anyCidr.check(text, kind)) {
+      hits = [...hits];
+      for (const c of cidrs) if (c.list.check(text, kind)) hits.push(c.entry);
+    }
+    if (ipCache.size >= 65_536) ipCache.clear();
+    ipCache.set(text, hits);
+    return hits;
+  };
   const push = (out: IocMatch[], found: Entry[] | undefined, field: string): void => {
     if (found === undefined) return;
     for (const e of found)
@@ -103,21 +121,14 @@ export function buildIocIndex(entries: readonly Entry[]): IocIndex {
       if (entries.length === 0) return out;
       for (const field of IP_FIELDS) {
         const ip = n[field];
-        if (typeof ip !== 'string' || !ipaddr.isValid(ip)) continue;
-        const addr = ipaddr.process(ip);
-        const text = addr.toString();
-        push(out, exact.get(`ip:${text}`), field);
-        for (const c of cidrs) {
-          if (c.list.check(text, addr.kind())) {
-            out.push({
-              list: c.entry.list,
-              indicator: c.entry.indicator,
-              kind: 'cidr',
-              field,
-              severity: c.entry.severity,
-            });
-          }
-        }
+        if (typeof ip !== 'string') continue;
+        // IPv4 text is already canonical; IPv6 (and ::ffff: mapped IPv4) is canonicalized.
+        const family = isIP(ip);
+        if (family === 0) continue;
+        const text = family === 4 ? ip : canonicalIp(ip);
+        const kind = family === 4 || !text.includes(':') ? 'ipv4' : 'ipv6';
+        const hits = ipHits(text, kind);
+        if (hits.length > 0) push(out, hits, field);
       }
       for (const field of DOMAIN_FIELDS) {
         const value = n[field];
