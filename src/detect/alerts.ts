@@ -135,9 +135,13 @@ export function createAlertBuilder(options: AlertBuilderOptions): AlertBuilder {
     ) {
       open.delete(key); // re-insert below: least recently updated first
       const a = prev.alert;
-      const eventIds = a.event_ids.slice();
-      for (let i = 0; i < d.eventIds.length && eventIds.length < options.maxEventIds; i++) {
-        eventIds.push(d.eventIds[i]);
+      // A full list never changes again, so it is shared instead of copied on every update.
+      let eventIds = a.event_ids;
+      if (eventIds.length < options.maxEventIds && d.eventIds.length > 0) {
+        eventIds = eventIds.slice();
+        for (let i = 0; i < d.eventIds.length && eventIds.length < options.maxEventIds; i++) {
+          eventIds.push(d.eventIds[i]);
+        }
       }
       const count = a.count + d.added;
       // A fresh object: outputs may still hold the previous version.

@@ -72,8 +72,12 @@ export interface Detector {
   alertingRuleIds(): ReadonlySet<string>;
 }
 
-/** Close windows and forget expired groups at most once per this much event time. */
-const SWEEP_INTERVAL_MS = 1000;
+/**
+ * Each correlator is swept (windows closed, expired groups dropped) at most once per half its
+ * timespan of event time, and at least 1 s apart. Sweeping only moves memory release and at-close
+ * decisions, not what is decided (unless a rule is at its group limit), so it need not run per batch.
+ */
+const MIN_SWEEP_INTERVAL_MS = 1000;
 
 /** Scans every rule: the fallback when no indexed matcher is given. */
 export function linearMatcher(rules: readonly DetectRule[]): RuleMatcher {
@@ -119,6 +123,8 @@ export function createDetector(options: DetectorOptions): Detector {
   const standalone = new Set(options.ruleSet.rules.filter((r) => plan.alerts(r.id)).map((r) => r.id));
   const correlationsAlert = new Map(plan.correlators.map((c) => [c.def.id, plan.alerts(c.def.id)]));
 
+  const sweepEvery = plan.correlators.map((c) => Math.max(MIN_SWEEP_INTERVAL_MS, c.def.timespanMs / 2));
+  const sweptAt = plan.correlators.map(() => Number.NEGATIVE_INFINITY);
   let clock = Number.NEGATIVE_INFINITY;
   let lastSweep = Number.NEGATIVE_INFINITY;
   let events = 0;
@@ -177,16 +183,18 @@ export function createDetector(options: DetectorOptions): Detector {
     }
   }
 
-  function sweep(watermark: number): void {
+  function sweep(watermark: number, force: boolean): void {
     lastSweep = watermark;
-    for (const c of plan.correlators) {
+    plan.correlators.forEach((c, i) => {
+      if (!force && watermark - sweptAt[i] < sweepEvery[i]) return;
+      sweptAt[i] = watermark;
       onHits(c.sweep(watermark), undefined);
       const evicted = c.takeEvictions();
       if (telemetry) {
         if (evicted > 0) telemetry.correlationEvictions.inc({ rule: c.def.id }, evicted);
         telemetry.correlationGroups.set({ rule: c.def.id }, c.stats().groups);
       }
-    }
+    });
     alerts.expire(watermark);
   }
 
@@ -200,16 +208,16 @@ export function createDetector(options: DetectorOptions): Detector {
     process(batch) {
       for (let i = 0; i < batch.length; i++) processOne(batch[i]);
       const watermark = clock - lateness;
-      if (watermark - lastSweep >= SWEEP_INTERVAL_MS) sweep(watermark);
+      if (watermark - lastSweep >= MIN_SWEEP_INTERVAL_MS) sweep(watermark, false);
       return drain();
     },
     advance(nowMs) {
       if (nowMs === undefined) {
-        sweep(Number.POSITIVE_INFINITY);
+        sweep(Number.POSITIVE_INFINITY, true);
         lastSweep = clock - lateness;
       } else {
         if (nowMs > clock) clock = nowMs;
-        sweep(clock - lateness);
+        sweep(clock - lateness, true);
       }
       return drain();
     },
