@@ -1,12 +1,25 @@
 import type { Command } from 'commander';
+import * as bench from './bench.ts';
 import * as detect from './detect.ts';
 import * as generate from './generate.ts';
+import * as lake from './lake.ts';
 import * as parse from './parse.ts';
+import * as query from './query.ts';
 import * as rules from './rules.ts';
+import * as topics from './topics.ts';
 
 /** One entry per subcommand file; adding a command is adding a file and a line here. */
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const COMMANDS: readonly CommandModule[] = [generate, parse, detect, rules];
+export const COMMANDS: readonly CommandModule[] = [
+  generate,
+  parse,
+  detect,
+  rules,
+  topics,
+  bench,
+  query,
+  lake,
+];

@@ -1,0 +1,115 @@
+import type { Json } from '@duckdb/node-api';
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import { LakeQuery, type QueryResult } from '../lake/query.ts';
+import { action } from './run-action.ts';
+
+/**
+ * `socstream query "SQL" --lake DIR [--format table|json|csv]`: SQL over the lake's views (one per
+ * log type, `events` over all; docs/lake.md). The CLI belongs to whoever owns the lake, so it runs
+ * unlocked (COPY … TO works for exports); the HTTP API uses the locked mode.
+ */
+export const OUTPUT_FORMATS = ['table', 'json', 'csv'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+interface QueryFlags {
+  lake: string;
+  format: string;
+  maxRows: string;
+  timeoutMs: string;
+  unionByName?: boolean;
+}
+
+function cellText(value: Json): string {
+  if (value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** RFC 4180: quote a field holding a comma, quote, CR or LF; double the quotes inside. */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function formatCsv(result: QueryResult): string {
+  const lines = [result.columns.map((c) => csvField(c.name)).join(',')];
+  for (const row of result.rows) lines.push(row.map((v) => csvField(cellText(v))).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** A JSON array of row objects (a repeated column name keeps its last value, as in SQL clients). */
+export function formatJson(result: QueryResult): string {
+  const objects = result.rows.map((row) => {
+    const o: Record<string, Json> = {};
+    result.columns.forEach((c, i) => {
+      o[c.name] = row[i];
+    });
+    return o;
+  });
+  return `${JSON.stringify(objects, null, 2)}\n`;
+}
+
+/** Aligned columns; numbers right-aligned. */
+export function formatTable(result: QueryResult): string {
+  const header = result.columns.map((c) => c.name);
+  const cells = result.rows.map((row) => row.map(cellText));
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const numeric = result.rows.length > 0 ? result.rows[0].map((v) => typeof v === 'number') : [];
+  const line = (parts: string[]) =>
+    parts
+      .map((p, i) => (numeric[i] ? p.padStart(widths[i]) : p.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
+  out.push(
+    `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'}${result.truncated ? ', truncated' : ''})`,
+  );
+  return `${out.join('\n')}\n`;
+}
+
+const FORMATTERS: Record<OutputFormat, (r: QueryResult) => string> = {
+  table: formatTable,
+  json: formatJson,
+  csv: formatCsv,
+};
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
+  return n;
+}
+
+export async function runQuery(sql: string, flags: QueryFlags): Promise<string> {
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(flags.format)) {
+    throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
+  }
+  const lake = await LakeQuery.open({ lakeDir: flags.lake, unionByName: flags.unionByName === true });
+  try {
+    const result = await lake.query(sql, {
+      maxRows: positiveInt(flags.maxRows, '--max-rows'),
+      timeoutMs: positiveInt(flags.timeoutMs, '--timeout-ms'),
+    });
+    return FORMATTERS[flags.format as OutputFormat](result);
+  } finally {
+    lake.close();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('query')
+    .description('SQL over the Parquet lake: a view per log type (conn, dns, ssh, …) and events over all')
+    .argument('<sql>', 'One or more SQL statements; the last one’s rows are printed')
+    .requiredOption('--lake <dir>', 'Lake root directory')
+    .option('--format <format>', 'table, json or csv', 'table')
+    .option('--max-rows <n>', 'Print at most this many rows', '1000000')
+    .option('--timeout-ms <ms>', 'Interrupt the query after this long', '600000')
+    .option('--union-by-name', 'Merge differing file schemas (lakes written with lake.typed_raw_columns)')
+    .action(
+      action(async (sql: string, flags: QueryFlags) => {
+        process.stdout.write(await runQuery(sql, flags));
+        return 0;
+      }),
+    );
+}

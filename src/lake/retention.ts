@@ -1,0 +1,62 @@
+import { readdir, rm, rmdir } from 'node:fs/promises';
+import { dirname, relative, sep } from 'node:path';
+import { hourPartitions } from './compact.ts';
+
+/**
+ * `socstream lake retention --days N`: drops every hour partition that ended more than N days ago
+ * (by its directory name, i.e. event time UTC), then the day/month/year directories left empty.
+ * A whole directory goes at once, so a query sees an hour either complete or absent.
+ */
+export interface RetentionOptions {
+  lakeDir: string;
+  days: number;
+  /** Clock for tests; default Date.now(). */
+  nowMs?: number;
+}
+
+export interface RetentionStats {
+  partitionsDropped: number;
+  partitionsKept: number;
+  /** Hour partitions that started before this (epoch ms) were dropped. */
+  cutoffMs: number;
+}
+
+const HOUR_MS = 3_600_000;
+const PARTITION_RE = /year=(\d{4})[\\/]month=(\d{2})[\\/]day=(\d{2})[\\/]hour=(\d{2})$/;
+
+/** Start of the hour a partition directory holds, or null when the path is not a partition. */
+export function partitionStartMs(dir: string): number | null {
+  const m = PARTITION_RE.exec(dir);
+  if (!m) return null;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]));
+}
+
+export async function applyRetention(options: RetentionOptions): Promise<RetentionStats> {
+  const now = options.nowMs ?? Date.now();
+  const cutoffMs = now - options.days * 24 * HOUR_MS;
+  const stats: RetentionStats = { partitionsDropped: 0, partitionsKept: 0, cutoffMs };
+  for (const { dir } of await hourPartitions(options.lakeDir)) {
+    const start = partitionStartMs(dir);
+    if (start === null) continue;
+    // The hour must have ended before the cutoff: an hour partly inside the window is kept.
+    if (start + HOUR_MS <= cutoffMs) {
+      await rm(dir, { recursive: true, force: true });
+      stats.partitionsDropped++;
+      await removeEmptyParents(options.lakeDir, dirname(dir));
+    } else {
+      stats.partitionsKept++;
+    }
+  }
+  return stats;
+}
+
+/** Removes day=/month=/year= directories that became empty, never the log type dir or the lake. */
+async function removeEmptyParents(lakeDir: string, dir: string): Promise<void> {
+  let current = dir;
+  while (relative(lakeDir, current).split(sep).length > 1) {
+    const entries = await readdir(current).catch(() => null);
+    if (entries === null || entries.length > 0) return;
+    await rmdir(current).catch(() => {});
+    current = dirname(current);
+  }
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { csvField } from '../../src/cli/query.ts';
+import { manyEnvelopes } from '../lake/envelopes.ts';
+import { writeLake } from '../lake/helpers.ts';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const T0 = Date.parse('2018-03-24T17:00:00Z');
+let lake = '';
+
+before(async () => {
+  lake = await mkdtemp(join(tmpdir(), 'socstream-cli-query-'));
+  await writeLake(lake, [[...manyEnvelopes('dns', 30, T0, 60_000), ...manyEnvelopes('ssh', 4, T0, 1000)]]);
+});
+after(() => rm(lake, { recursive: true, force: true }));
+
+function socstream(...args: string[]) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+}
+
+test('query --format json prints row objects', () => {
+  const r = socstream(
+    'query',
+    'select log_type, count(*) as n from events group by 1 order by 1',
+    '--lake',
+    lake,
+    '--format',
+    'json',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [
+    { log_type: 'dns', n: 30 },
+    { log_type: 'ssh', n: 4 },
+  ]);
+});
+
+test('query --format csv quotes per RFC 4180; table is the default', () => {
+  const csv = socstream('query', `select 'a,b' as x, 2 as y`, '--lake', lake, '--format', 'csv');
+  assert.equal(csv.status, 0, csv.stderr);
+  assert.equal(csv.stdout, 'x,y\r\n"a,b",2\r\n');
+  const table = socstream('query', 'select count(*) as n from ssh', '--lake', lake);
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /^n\n-+\n\s*4\n\(1 row\)\n$/);
+  assert.equal(csvField('say "hi"'), '"say ""hi"""');
+});
+
+test('bad SQL exits 1 with the query error; a bad --format exits 2', () => {
+  const bad = socstream('query', 'select * from no_such_view', '--lake', lake);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /SOC_QUERY_REJECTED/);
+  const usage = socstream('query', 'select 1', '--lake', lake, '--format', 'xml');
+  assert.equal(usage.status, 2);
+});
+
+test('lake compact and lake retention print what they did', () => {
+  const compact = socstream('lake', 'compact', '--lake', lake);
+  assert.equal(compact.status, 0, compact.stderr);
+  assert.equal(JSON.parse(compact.stdout).partitions, 0);
+  const retention = socstream('lake', 'retention', '--days', '36500', '--lake', lake);
+  assert.equal(retention.status, 0, retention.stderr);
+  assert.equal(JSON.parse(retention.stdout).partitionsDropped, 0);
+  const missing = socstream('lake', 'retention', '--lake', lake);
+  assert.equal(missing.status, 2);
+});
