@@ -37,14 +37,27 @@ export function suricataEvents(name: string): Envelope[] {
   });
 }
 
-/** nginx access lines through the real nginx parser and normalizer (canonical fields filled). */
-export function nginxEvents(name: string): Envelope[] {
-  const parser = parserFor('nginx').create({ referenceTimeMs: Date.UTC(2026, 0, 1) });
+/** Lines through a real parser and the normalizer (canonical fields filled), as the pipeline does. */
+export function parsedEvents(format: string, name: string, text: string): Envelope[] {
+  const parser = parserFor(format).create({ referenceTimeMs: Date.UTC(2026, 0, 1) });
   const normalizer = createNormalizer();
-  return lines(name).flatMap((text, i) => {
-    const position = { kind: 'stream' as const, name, sequence: i };
-    const result = parser.parse({ text, byteLength: Buffer.byteLength(text), position, receivedAt: 0 });
-    if (!result.ok) return [];
-    return result.records.map((rec) => normalizer.normalize(rec, `${name}:${i}`, 0));
-  });
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .flatMap((line, i) => {
+      const position = { kind: 'stream' as const, name, sequence: i };
+      const result = parser.parse({
+        text: line,
+        byteLength: Buffer.byteLength(line),
+        position,
+        receivedAt: 0,
+      });
+      if (!result.ok) return [];
+      return result.records.map((rec, j) => normalizer.normalize(rec, `${name}:${i}:${j}`, 0));
+    });
+}
+
+/** nginx access lines from a fixture, through the real nginx parser and normalizer. */
+export function nginxEvents(name: string): Envelope[] {
+  return parsedEvents('nginx', name, readFileSync(new URL(name, FIXTURES), 'utf8'));
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Envelope } from '../../../src/core/envelope.ts';
 import { loadRules } from '../../../src/detect/sigma/load.ts';
 import { createMatcher } from '../../../src/detect/sigma/matcher.ts';
-import { nginxEvents, SIGMA, suricataEvents, zeekEvents } from './helpers.ts';
+import { nginxEvents, parsedEvents, SIGMA, suricataEvents, zeekEvents } from './helpers.ts';
 
 const set = loadRules([`${SIGMA}/rules/network`, `${SIGMA}/rules/web`, `${SIGMA}/rules/linux`]);
 const matcher = createMatcher(set.rules);
@@ -94,6 +95,27 @@ describe('SigmaHQ rules/network/zeek on real Zeek lines (WRCCDC 2018)', () => {
       titles(webdav).some((t) => /WebDav/i.test(t)),
       titles(webdav).join(),
     );
+  });
+});
+
+describe('the whole WRCCDC 2018 Zeek capture (shared/data, ~30 log types, JSON and TSV)', () => {
+  test('through the real parsers, only the BZAR execution rule fires: 24 times in JSON and 24 in TSV', () => {
+    for (const [folder, format] of [
+      ['zeek-json', 'zeek-json'],
+      ['zeek-tsv', 'zeek-tsv'],
+    ]) {
+      const dir = `/work/shared/data/${folder}/wrccdc2018-zeek6.2/`;
+      const fired = new Map<string, number>();
+      let events = 0;
+      for (const f of readdirSync(dir)) {
+        for (const e of parsedEvents(format, f, readFileSync(dir + f, 'utf8'))) {
+          events++;
+          for (const r of matcher.match(e)) fired.set(r.title, (fired.get(r.title) ?? 0) + 1);
+        }
+      }
+      assert.equal(events, 20065, format);
+      assert.deepEqual([...fired], [['MITRE BZAR Indicators for Execution', 24]], format);
+    }
   });
 });
 
