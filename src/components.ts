@@ -2,6 +2,7 @@ import type { DeadLetterDefinition, SinkDefinition, SourceDefinition } from './c
 import { Registry } from './core/registry.ts';
 import { dlqFile } from './sinks/dlq-file.ts';
 import { dlqKafka } from './sinks/dlq-kafka.ts';
+import { lakeSinkDefinition } from './sinks/parquet/sink.ts';
 import { fileSource } from './sources/file.ts';
 import { generatorSource } from './sources/generator.ts';
 import { httpSource } from './sources/http.ts';
@@ -22,5 +23,5 @@ export const SOURCES = new Registry<SourceDefinition>('source', [
   kafkaSource,
   generatorSource,
 ]);
-export const SINKS = new Registry<SinkDefinition>('sink', []);
+export const SINKS = new Registry<SinkDefinition>('sink', [lakeSinkDefinition]);
 export const DEAD_LETTERS = new Registry<DeadLetterDefinition>('dlq', [dlqFile, dlqKafka]);
