@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.ts';
 import { EXIT, UsageError } from '../core/errors.ts';
 import { listRuleFiles, loadRules, type RuleProblem, type RuleSet } from '../detect/sigma/load.ts';
+import { formatOutcomes, runRuleFixtures } from './rules-test.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -99,7 +100,30 @@ export function addCheckCommand(rules: Command): Command {
     );
 }
 
+/** `rules test DIR`: each rule file's positive fixture must fire it, the negative one must not (rules-test.ts). */
+export function addTestCommand(rules: Command): Command {
+  return rules
+    .command('test')
+    .description('Run each rule file against DIR/fixtures/<name>/{positive,negative}.* (exit 1 on a failure)')
+    .argument('<dir>', 'Folder of Sigma rules with a fixtures/ subfolder')
+    .option('--config <file>', 'socstream.yaml (the detect section is used)')
+    .action(
+      action(async (dir: string, flags: { config?: string }) => {
+        const { detect } = loadConfig(flags.config);
+        try {
+          statSync(dir);
+        } catch {
+          throw new UsageError(`rules test ${dir}: no such folder`);
+        }
+        const outcomes = runRuleFixtures(dir, detect);
+        process.stdout.write(formatOutcomes(outcomes));
+        return outcomes.some((o) => o.failures.length > 0) ? EXIT.runtime : EXIT.ok;
+      }),
+    );
+}
+
 export function register(program: Command): void {
   const rules = program.command('rules').description('Validate Sigma rules and run their fixtures');
   addCheckCommand(rules);
+  addTestCommand(rules);
 }
