@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { nginx, timeLocalToMs } from '../../src/parsers/nginx.ts';
+import { feed, one, verdict } from './helpers.ts';
+
+test('combined with vhost and a quoted X-Forwarded-For chain: last address is remote_addr', () => {
+  const r = one(
+    feed(nginx, [
+      'example.com:80 "10.5.102.222, 175.16.199.1, 204.246.1.1" 10.2.1.185 - - [22/Jan/2016:13:18:29 +0000] "GET /assets/xxxx?q=100 HTTP/1.1" 200 25507 "-" "Amazon CloudFront"',
+    ])[0],
+  );
+  assert.deepEqual(r, {
+    source: 'nginx',
+    log_type: 'access',
+    eventTimeMs: Date.UTC(2016, 0, 22, 13, 18, 29),
+    raw: {
+      vhost: 'example.com:80',
+      remote_addr: '10.2.1.185',
+      x_forwarded_for: ['10.5.102.222', '175.16.199.1', '204.246.1.1'],
+      time_local: '22/Jan/2016:13:18:29 +0000',
+      request: 'GET /assets/xxxx?q=100 HTTP/1.1',
+      request_method: 'GET',
+      request_uri: '/assets/xxxx?q=100',
+      server_protocol: 'HTTP/1.1',
+      status: 200,
+      body_bytes_sent: 25507,
+      http_user_agent: 'Amazon CloudFront',
+    },
+  });
+});
+
+test('common format (no referer/UA), IPv6 client, user, trailing $http_x_forwarded_for', () => {
+  const [a, b] = feed(nginx, [
+    '2001:db8::1 - alice [07/Dec/2016:11:05:07 +0100] "POST /login HTTP/2.0" 401 12',
+    '172.17.0.1 - - [29/May/2017:19:02:48 +0000] "GET /x HTTP/1.1" 404 612 "http://r/" "UA" "198.51.100.1"',
+  ]).map(one);
+  assert.equal(a.raw.remote_addr, '2001:db8::1');
+  assert.equal(a.raw.remote_user, 'alice');
+  assert.equal(a.raw.status, 401);
+  assert.equal(a.eventTimeMs, Date.UTC(2016, 11, 7, 10, 5, 7));
+  assert.equal(b.raw.http_referer, 'http://r/');
+  assert.equal(b.raw.http_x_forwarded_for, '198.51.100.1');
+});
+
+test('error log: level, pid, connection, message and the client/server/request/host context', () => {
+  const r = one(
+    feed(nginx, [
+      '2022/04/02 13:39:51 [info] 8#8: *6631 client login failed: "AUTH not supported" while in http auth state, client: 5.34.207.182, server: 0.0.0.0:25, login: "linkinpark@example.com"',
+    ])[0],
+  );
+  assert.equal(r.log_type, 'error');
+  assert.deepEqual(r.raw, {
+    time: '2022/04/02 13:39:51',
+    level: 'info',
+    pid: 8,
+    tid: 8,
+    connection: 6631,
+    client: '5.34.207.182',
+    server: '0.0.0.0:25',
+    login: 'linkinpark@example.com',
+    message: 'client login failed: "AUTH not supported" while in http auth state',
+  });
+});
+
+test('a custom log_format from settings replaces combined; non-matching lines are rejected', () => {
+  const results = feed(
+    nginx,
+    [
+      '[10/Feb/2024:21:23:40 +0100] wings.example.com 192.168.1.101 0.002 "GET / HTTP/1.1" 401 77 935 - Uptime-Kuma/1.23.11',
+      'nonsense',
+    ],
+    {
+      settings: {
+        log_format:
+          '[$time_local] $host $remote_addr $request_time "$request" $status $body_bytes_sent $request_length $http_referer $http_user_agent',
+      },
+    },
+  );
+  const r = one(results[0]);
+  assert.deepEqual(r.raw, {
+    time_local: '10/Feb/2024:21:23:40 +0100',
+    host: 'wings.example.com',
+    remote_addr: '192.168.1.101',
+    request_time: 0.002,
+    request: 'GET / HTTP/1.1',
+    request_method: 'GET',
+    request_uri: '/',
+    server_protocol: 'HTTP/1.1',
+    status: 401,
+    body_bytes_sent: 77,
+    request_length: 935,
+    http_user_agent: 'Uptime-Kuma/1.23.11',
+  });
+  assert.equal(r.eventTimeMs, Date.UTC(2024, 1, 10, 20, 23, 40));
+  assert.equal(verdict(results[1]), 'unrecognized_line');
+});
+
+test('time_local with offsets', () => {
+  assert.equal(timeLocalToMs('29/Jul/2023:10:26:06 -0700'), Date.UTC(2023, 6, 29, 17, 26, 6));
+  assert.equal(timeLocalToMs('29/Foo/2023:10:26:06 -0700'), undefined);
+});
