@@ -97,7 +97,10 @@ export function parseConsumerPerf(out: string): Record<string, string> {
 }
 
 /** The seeds' analyzer: per-message callback, JSON.parse, if/else rules. */
-async function baseline(topic: string, expected: number): Promise<{ perSec: number; alerts: number }> {
+async function baseline(
+  topic: string,
+  expected: number,
+): Promise<{ perSec: number; alerts: number; malformed: number }> {
   const kafka = new Kafka({ clientId: 'bench-baseline', brokers: [BROKER], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `bench-baseline-${randomUUID()}` });
   await consumer.connect();
@@ -106,35 +109,37 @@ async function baseline(topic: string, expected: number): Promise<{ perSec: numb
   let alerts = 0;
   let malformed = 0;
   let first = 0;
-  const result = await new Promise<{ perSec: number; alerts: number }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`baseline consumed ${seen}/${expected} in 180 s`)),
-      180_000,
-    );
-    consumer
-      .run({
-        eachMessage: async ({ message }) => {
-          if (seen === 0) first = performance.now();
-          seen++;
-          try {
-            const data = JSON.parse(message.value!.toString('utf8'));
-            const severity = String(data.severity ?? '').toLowerCase();
-            if (severity === 'high' || severity === 'critical') alerts++;
-            else if (data.event_type === 'alert') alerts++;
-            else if (data.conn_state === 'REJ' || data.conn_state === 'S0') alerts++;
-            else if (data.outcome === 'failure' || data.event === 'login_failed') alerts++;
-          } catch {
-            malformed++;
-          }
-          if (seen === expected) {
-            clearTimeout(timer);
-            const seconds = (performance.now() - first) / 1000;
-            resolve({ perSec: expected / seconds, alerts });
-          }
-        },
-      })
-      .catch(reject);
-  });
+  const result = await new Promise<{ perSec: number; alerts: number; malformed: number }>(
+    (resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`baseline consumed ${seen}/${expected} in 180 s`)),
+        180_000,
+      );
+      consumer
+        .run({
+          eachMessage: async ({ message }) => {
+            if (seen === 0) first = performance.now();
+            seen++;
+            try {
+              const data = JSON.parse(message.value!.toString('utf8'));
+              const severity = String(data.severity ?? '').toLowerCase();
+              if (severity === 'high' || severity === 'critical') alerts++;
+              else if (data.event_type === 'alert') alerts++;
+              else if (data.conn_state === 'REJ' || data.conn_state === 'S0') alerts++;
+              else if (data.outcome === 'failure' || data.event === 'login_failed') alerts++;
+            } catch {
+              malformed++;
+            }
+            if (seen === expected) {
+              clearTimeout(timer);
+              const seconds = (performance.now() - first) / 1000;
+              resolve({ perSec: expected / seconds, alerts, malformed });
+            }
+          },
+        })
+        .catch(reject);
+    },
+  );
   await consumer.disconnect();
   return result;
 }
@@ -269,7 +274,7 @@ export async function run(): Promise<BenchRow[]> {
             metric: 'kafkajs per-message JSON.parse + if/else',
             value: base.perSec,
             unit: 'records/s',
-            note: `the seeds' analyzer shape, one consumer, ${records} records; ${base.alerts.toLocaleString('en-US')} rule hits`,
+            note: `the seeds' analyzer shape, one consumer, ${records} records; ${base.alerts.toLocaleString('en-US')} rule hits, ${base.malformed} malformed`,
           },
         ];
       },
