@@ -1,0 +1,202 @@
+import type { Bus, ConsumedBatch, Subscription } from '../bus/bus.ts';
+import type { Config } from '../config/schema.ts';
+import type { ComponentContext, Sink } from '../core/component.ts';
+import type { Envelope } from '../core/envelope.ts';
+import { SinkUnavailableError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Alert } from '../detect/alert.ts';
+import { type AlertStore, createAlertStore } from '../sinks/alert-store.ts';
+import { lakeSinkDefinition } from '../sinks/parquet/sink.ts';
+
+/**
+ * The store role: events.* topics → the Parquet lake, the alerts topic → the alert store.
+ *
+ * Offsets are committed only after the rename: every consumed batch is handed to the lake (and
+ * the alert store) at once, and its commit is chained behind its own durability *and* the commit
+ * of the batch before it, so commits go out in consumption order even though the lake completes
+ * batches whenever a flush condition fires. Several batches are in flight at once (the lake
+ * buffers up to flush_event_count events before anything is durable); `maxInFlightRecords` bounds
+ * them: at the bound the role forces a lake flush and waits for the commits. A crash loses only
+ * uncommitted work, which the bus delivers again with the same event ids (the lake then holds
+ * duplicates until `socstream lake compact`).
+ *
+ * A record that is not a JSON envelope/alert is counted as a reject (`store_bad_record`) and
+ * skipped: bad data never stops the role.
+ */
+export interface StoreRoleOptions {
+  bus: Bus;
+  group: string;
+  eventTopics: string[];
+  /** Consumed into the alert store when both are given. */
+  alertsTopic?: string;
+  alertStore?: AlertStore;
+  lake: Sink;
+  ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
+  from?: 'earliest' | 'latest';
+  maxBatchRecords?: number;
+  /**
+   * Consumed records not yet committed before the role forces a lake flush and waits (default
+   * 200,000): the bound on what the role holds in memory. Keep it above lake.flush_event_count,
+   * or every flush is a forced one.
+   */
+  maxInFlightRecords?: number;
+}
+
+export interface StoreRole {
+  run(): Promise<void>;
+  /** Flushes the lake, commits what it made durable, leaves the group, closes the stores. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_MAX_IN_FLIGHT_RECORDS = 200_000;
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+interface Decoded {
+  envelopes: Envelope[];
+  alerts: Alert[];
+  bad: number;
+}
+
+function isEnvelope(v: unknown): v is Envelope {
+  const e = v as Envelope;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.id === 'string' &&
+    typeof e.log_type === 'string' &&
+    typeof e.normalized === 'object' &&
+    e.normalized !== null
+  );
+}
+
+function isAlert(v: unknown): v is Alert {
+  const a = v as Alert;
+  return typeof a === 'object' && a !== null && typeof a.id === 'string' && typeof a.rule_id === 'string';
+}
+
+/** Splits a batch into envelopes and alerts; undecodable records are counted, not thrown. */
+export function decodeBatch(batch: ConsumedBatch, alertsTopic: string | undefined): Decoded {
+  const out: Decoded = { envelopes: [], alerts: [], bad: 0 };
+  for (const record of batch.records) {
+    let value: unknown;
+    try {
+      value = JSON.parse(decoder.decode(record.value));
+    } catch {
+      out.bad++;
+      continue;
+    }
+    if (record.topic === alertsTopic) {
+      if (isAlert(value)) out.alerts.push(value);
+      else out.bad++;
+    } else if (isEnvelope(value)) {
+      value.raw ??= {};
+      value.enriched ??= {};
+      out.envelopes.push(value);
+    } else {
+      out.bad++;
+    }
+  }
+  return out;
+}
+
+export function createStoreRole(options: StoreRoleOptions): StoreRole {
+  const logger: Logger = options.ctx.logger.child({ component: 'store' });
+  const { telemetry } = options.ctx;
+  const maxInFlight = options.maxInFlightRecords ?? DEFAULT_MAX_IN_FLIGHT_RECORDS;
+  const alertsTopic = options.alertStore ? options.alertsTopic : undefined;
+  let subscription: Subscription | undefined;
+  let stopping = false;
+  let started = false;
+  /** Resolves once every batch handed on so far is committed; rejects on the first failure. */
+  let commits: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  let failure: Error | null = null;
+
+  function handOn(batch: ConsumedBatch, sub: Subscription): void {
+    const decoded = decodeBatch(batch, alertsTopic);
+    for (const r of batch.records) telemetry.busConsumed.inc({ topic: r.topic });
+    if (decoded.bad > 0) {
+      telemetry.rejects.inc({ source: 'bus', reason: 'store_bad_record' }, decoded.bad);
+      logger.warn({ records: decoded.bad }, 'skipped records that are not JSON envelopes or alerts');
+    }
+    const durable: Promise<unknown>[] = [];
+    if (decoded.envelopes.length > 0) durable.push(options.lake.write(decoded.envelopes));
+    if (decoded.alerts.length > 0 && options.alertStore)
+      durable.push(options.alertStore.upsert(decoded.alerts));
+    const done = Promise.all(durable);
+    done.catch(() => {}); // observed through the chain below
+    const records = batch.records.length;
+    inFlight += records;
+    commits = commits
+      .then(() => done)
+      .then(() => sub.commit(batch))
+      .then(() => {
+        inFlight -= records;
+      });
+    commits.catch((err: Error) => {
+      failure ??= err;
+    });
+  }
+
+  return {
+    async run() {
+      await options.lake.start();
+      await options.alertStore?.start();
+      started = true;
+      const topics = alertsTopic ? [...options.eventTopics, alertsTopic] : [...options.eventTopics];
+      const sub = await options.bus.subscribe({
+        group: options.group,
+        topics,
+        from: options.from ?? 'earliest',
+        maxBatchRecords: options.maxBatchRecords,
+      });
+      subscription = sub;
+      logger.info({ topics, group: options.group }, 'store role consuming');
+      for await (const batch of sub) {
+        if (failure) break;
+        handOn(batch, sub);
+        if (inFlight >= maxInFlight) {
+          // Bounded memory and no deadlock: the held batches may all wait on one flush condition.
+          await options.lake.flush();
+          await commits.catch(() => {});
+        }
+        if (stopping) break;
+      }
+      if (failure) {
+        throw new SinkUnavailableError(`store role stopped: ${(failure as Error).message}`, {
+          cause: failure,
+        });
+      }
+    },
+    async stop() {
+      stopping = true;
+      if (started) {
+        await options.lake.flush().catch((err) => logger.error({ err }, 'final lake flush failed'));
+        await commits.catch(() => {});
+      }
+      await subscription?.close();
+      if (started) {
+        await options.lake.stop();
+        await options.alertStore?.close();
+      }
+    },
+  };
+}
+
+/** The store role as configured: lake from `lake`, alert store from `alert_store`, topics from `topics`. */
+export function buildStoreRole(
+  config: Config,
+  deps: { bus: Bus; ctx: Pick<ComponentContext, 'logger' | 'telemetry'>; group?: string },
+): StoreRole {
+  const ctx: ComponentContext = { ...deps.ctx, dataDir: config.data_dir, bus: deps.bus };
+  const { network, auth, web, other, alerts } = config.topics;
+  return createStoreRole({
+    bus: deps.bus,
+    group: deps.group ?? 'socstream-store',
+    eventTopics: [network, auth, web, other],
+    alertsTopic: alerts,
+    alertStore: createAlertStore(config.alert_store, config.data_dir),
+    lake: lakeSinkDefinition.create(config.lake, ctx),
+    ctx: deps.ctx,
+  });
+}
