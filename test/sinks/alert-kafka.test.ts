@@ -48,3 +48,27 @@ test('alerts are published to the alerts topic keyed by alert id, as JSON', asyn
     'same key, same partition: updates stay in order',
   );
 });
+
+test('alertOutputsFromConfig builds the outputs the config asks for', async () => {
+  const { configSchema } = await import('../../src/config/schema.ts');
+  const { alertOutputsFromConfig } = await import('../../src/sinks/alert-output.ts');
+  const { PassThrough } = await import('node:stream');
+  const bus = new MemoryBus();
+  const stream = new PassThrough();
+  let printed = '';
+  stream.on('data', (c) => {
+    printed += c;
+  });
+  const config = configSchema.parse({ alerts: { console: true, kafka: true } });
+  const out = alertOutputsFromConfig(config, { dataDir: '/nonexistent', bus, stream });
+  assert.equal(out.name, 'alert_console+alert_kafka');
+  await bus.createTopics([{ name: config.topics.alerts, partitions: 1 }]);
+  await out.write([a]);
+  assert.equal(printed, '[ALERT] Host: h | Threat: t | Severity: CRITICAL\n');
+  const ends = await bus.endOffsets([config.topics.alerts]);
+  assert.equal(ends[0].offset, 1n);
+  await out.stop();
+  await bus.close();
+  const none = alertOutputsFromConfig(configSchema.parse({ alerts: { kafka: false } }), { dataDir: '/x' });
+  assert.equal(none.name, '');
+});
