@@ -373,32 +373,33 @@ function splitGlob(parts: Part[]): string[] {
 }
 
 /**
- * Long lists of substrings (keyword lists, `contains` lists of 30+ values) become one alternation
- * of escaped literals: irregexp scans the text once instead of once per needle. Literal
+ * Substring lists (keywords, `contains`) become one alternation of escaped literals run on the
+ * original text with the `i` flag: irregexp scans the text once for all needles and no lowercased
+ * copy of the text is made (that copy was the main per-event cost of keyword rules). Literal
  * alternations cannot backtrack catastrophically.
  */
-const ALTERNATION_MIN = 8;
-
-function literalAlternation(needles: string[]): RegExp[] {
-  if (needles.length < ALTERNATION_MIN) return [];
-  return [new RegExp(needles.map(escapeRegex).join('|'))];
+function literalAlternation(needles: string[], cased: boolean): RegExp | undefined {
+  if (needles.length === 0) return undefined;
+  return new RegExp(needles.map(escapeRegex).join('|'), cased ? '' : 'i');
 }
 
 function stringTest(values: SigmaValue[], cased: boolean, regexMaxLength: number): ScalarTest {
-  const { equal, prefix, suffix, contains: needles, globs, regex, any } = classify(values, cased);
-  const containsRegex = literalAlternation(needles);
-  const contains = containsRegex.length > 0 ? [] : needles;
+  const { equal, prefix, suffix, contains, globs, regex, any } = classify(values, cased);
+  const containsRegex = literalAlternation(contains, cased);
+  // Only exact, prefix, suffix and glob comparisons need the case-folded text.
+  const fold = equal.size > 0 || prefix.length > 0 || suffix.length > 0 || globs.length > 0;
   return (v) => {
     const text = toText(v);
     if (text === undefined) return false;
     if (any) return true;
-    const s = cased ? text : text.toLowerCase();
-    if (equal.has(s)) return true;
-    for (const p of prefix) if (s.startsWith(p)) return true;
-    for (const p of suffix) if (s.endsWith(p)) return true;
-    for (const p of contains) if (s.includes(p)) return true;
-    for (const r of containsRegex) if (r.test(s)) return true;
-    for (const g of globs) if (g(s)) return true;
+    if (fold) {
+      const s = cased ? text : text.toLowerCase();
+      if (equal.has(s)) return true;
+      for (const p of prefix) if (s.startsWith(p)) return true;
+      for (const p of suffix) if (s.endsWith(p)) return true;
+      for (const g of globs) if (g(s)) return true;
+    }
+    if (containsRegex?.test(text)) return true;
     if (regex.length > 0) {
       const capped = capRegexInput(text, regexMaxLength);
       for (const r of regex) if (r.test(capped)) return true;
