@@ -21,12 +21,23 @@ const lines = (from: number, to: number) => {
   return s;
 };
 
+/**
+ * What the child durably wrote. The child may be mid-write while we read (or was killed in one):
+ * an unterminated last line is not a delivery yet — it was not acked, so it comes again.
+ */
 function delivered(output: string): Array<{ id: string; text: string }> {
   if (!existsSync(output)) return [];
-  return readFileSync(output, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+  const lines = readFileSync(output, 'utf8').split('\n');
+  lines.pop(); // after the last LF: empty, or a line still being written
+  const out: Array<{ id: string; text: string }> = [];
+  for (const l of lines) {
+    try {
+      out.push(JSON.parse(l));
+    } catch {
+      // a write torn by SIGKILL: unacked, so re-delivered on the next run
+    }
+  }
+  return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
