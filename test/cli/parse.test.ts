@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
+import { forEachLine } from '../../src/cli/parse.ts';
 import { eventId } from '../../src/core/ids.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -111,4 +113,50 @@ test('bad usage exits 2: unknown format, missing file', () => {
   assert.match(unknown.stderrText, /unknown format "nope"/);
   const missing = parse([join(dir, 'does-not-exist.log')]);
   assert.equal(missing.status, 2);
+});
+
+async function frame(chunks: Buffer[], maxLineBytes = 1 << 20) {
+  const out: Array<{
+    text: string;
+    byteLength: number;
+    offset: number;
+    lineNumber: number;
+    tooLong: boolean;
+  }> = [];
+  await forEachLine(Readable.from(chunks), maxLineBytes, (line) => out.push(line));
+  return out;
+}
+
+test('line framing: chunks split mid-line and mid-UTF-8 character, CRLF, last line without newline', async () => {
+  const bytes = Buffer.from('ab\r\nçé\n\nlast', 'utf8');
+  // Every split point, including inside the two-byte characters.
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const lines = await frame([bytes.subarray(0, cut), bytes.subarray(cut)]);
+    assert.deepEqual(
+      lines.map((l) => [l.text, l.byteLength, l.offset, l.lineNumber]),
+      [
+        ['ab', 3, 0, 1],
+        ['çé', 4, 4, 2],
+        ['', 0, 9, 3],
+        ['last', 4, 10, 4],
+      ],
+      `cut at ${cut}`,
+    );
+  }
+});
+
+test('line framing: an over-long line spanning chunks is cut, flagged, and the next line is intact', async () => {
+  const long = Buffer.alloc(5000, 0x61);
+  const lines = await frame(
+    [Buffer.from('ok\n'), long.subarray(0, 2500), long.subarray(2500), Buffer.from('\nnext\n')],
+    1000,
+  );
+  assert.deepEqual(
+    lines.map((l) => [l.text.length, l.byteLength, l.offset, l.tooLong]),
+    [
+      [2, 2, 0, false],
+      [512, 5000, 3, true],
+      [4, 4, 5004, false],
+    ],
+  );
 });
