@@ -80,6 +80,8 @@ function addressBytes(ip: string): Uint8Array | undefined {
   return Uint8Array.from(ipaddr.IPv6.parse(ip).toByteArray());
 }
 
+const SCRATCH = Buffer.alloc(40);
+
 /** -1, 0, 1 comparing two addresses byte by byte (same family). */
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
@@ -124,11 +126,17 @@ export function communityId(tuple: FlowTuple, seed = 0): string | undefined {
     const order = compareBytes(src, dst);
     const swap = order > 0 || (order === 0 && hasPorts && (sport as number) > (dport as number));
     if (swap) {
-      [src, dst] = [dst, src];
-      [sport, dport] = [dport, sport];
+      const a = src;
+      src = dst;
+      dst = a;
+      const p = sport;
+      sport = dport;
+      dport = p;
     }
   }
-  const buf = Buffer.alloc(2 + src.length * 2 + 2 + (hasPorts ? 4 : 0));
+  // One scratch buffer (single-threaded; hashed before the next call) instead of one per flow.
+  const length = 2 + src.length * 2 + 2 + (hasPorts ? 4 : 0);
+  const buf = SCRATCH;
   let at = buf.writeUInt16BE(seed & 0xffff, 0);
   buf.set(src, at);
   at += src.length;
@@ -140,5 +148,5 @@ export function communityId(tuple: FlowTuple, seed = 0): string | undefined {
     at = buf.writeUInt16BE((sport as number) & 0xffff, at);
     buf.writeUInt16BE((dport as number) & 0xffff, at);
   }
-  return `1:${hash('sha1', buf, 'base64')}`;
+  return `1:${hash('sha1', buf.subarray(0, length), 'base64')}`;
 }

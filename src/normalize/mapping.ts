@@ -169,6 +169,8 @@ function getterFor(path: string): (raw: Fields) => unknown {
 
 export interface CompiledStep {
   readonly target: NormalizedField;
+  /** The raw paths the getters read, in order (for the generated fast path). */
+  readonly paths: readonly string[];
   readonly getters: readonly ((raw: Fields) => unknown)[];
   readonly converters: readonly Converter[];
   readonly valueMap: Map<string, unknown> | undefined;
@@ -182,8 +184,10 @@ export interface CompiledMapping {
   readonly statics: readonly (readonly [NormalizedField, unknown])[];
   readonly steps: readonly CompiledStep[];
   readonly enrich: ReadonlySet<EnrichmentName>;
-  /** Files this mapping was merged from, for error messages and `socstream parse --explain`. */
+  /** Files this mapping was merged from, for error messages. */
   readonly origin: readonly string[];
+  /** Statics then steps, applied onto `normalized`: the generated function (see generateApply). */
+  readonly apply: (raw: Fields, normalized: Fields) => void;
 }
 
 const DOC_KEYS = new Set(['source', 'log_type', 'description', 'static', 'fields', 'promote', 'enrich']);
@@ -322,6 +326,7 @@ function compileStep(file: string, target: NormalizedField, rule: Exclude<FieldR
   }
   return {
     target,
+    paths: froms,
     getters: froms.map(getterFor),
     converters: as.map((name) => CONVERTERS[name]),
     valueMap,
@@ -345,7 +350,65 @@ export function compileMapping(
   const statics = Object.entries(doc.static ?? {}).map(
     ([name, value]) => [checkField(file, `static.${name}`, name), value] as const,
   );
-  return { source, logType, statics, steps, enrich: enrichSet(doc.enrich), origin };
+  return {
+    source,
+    logType,
+    statics,
+    steps,
+    enrich: enrichSet(doc.enrich),
+    origin,
+    apply: generateApply(statics, steps),
+  };
+}
+
+const IDENTIFIER = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * Generate the per-log-type function once at load: one straight-line assignment per field, so the
+ * stores into `normalized` are monomorphic and a single-path step reads `raw["uid"]` directly
+ * instead of through closures. Steps with candidates, converters or value maps call applyStep.
+ * Only dictionary field names (checked identifiers) become code; raw paths are JSON string
+ * literals; values stay in the closure arrays, never in the source text.
+ */
+function generateApply(
+  statics: readonly (readonly [NormalizedField, unknown])[],
+  steps: readonly CompiledStep[],
+): (raw: Fields, normalized: Fields) => void {
+  const lines: string[] = ['let v;'];
+  statics.forEach(([field], i) => {
+    if (!IDENTIFIER.test(field)) throw new Error(`not an identifier: ${field}`);
+    lines.push(`n.${field} = st[${i}];`);
+  });
+  steps.forEach((step, i) => {
+    if (!IDENTIFIER.test(step.target)) throw new Error(`not an identifier: ${step.target}`);
+    const simple =
+      step.paths.length === 1 &&
+      step.converters.length === 0 &&
+      step.valueMap === undefined &&
+      step.fallback === undefined;
+    if (simple) {
+      const path = step.paths[0];
+      lines.push(`v = raw[${JSON.stringify(path)}];`);
+      // Dotted paths may be nested objects (Suricata) rather than flat keys (Zeek).
+      if (path.includes('.')) lines.push(`if (v === undefined) v = s[${i}].getters[0](raw);`);
+      lines.push(
+        `if (v !== undefined && v !== null && v !== '') { v = s[${i}].coerce(v); if (v !== undefined) n.${step.target} = v; }`,
+      );
+    } else {
+      lines.push(`v = applyStep(s[${i}], raw); if (v !== undefined) n.${step.target} = v;`);
+    }
+  });
+  const factory = new Function(
+    'st',
+    's',
+    'applyStep',
+    `return function apply(raw, n) {\n${lines.join('\n')}\n};`,
+  );
+  return factory(
+    statics.map(([, value]) => value),
+    steps,
+    applyStep,
+  ) as (raw: Fields, normalized: Fields) => void;
 }
 
 /** Run one compiled step against a raw record: the first present candidate, converted and coerced. */

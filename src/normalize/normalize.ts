@@ -7,7 +7,6 @@ import { MappingInvalidError } from '../core/errors.ts';
 import { communityId } from './community-id.ts';
 import { SEVERITY_SCORES, type Severity } from './fields.ts';
 import {
-  applyStep,
   type CompiledMapping,
   checkMappingDoc,
   compileMapping,
@@ -179,15 +178,7 @@ function normalizeWith(
     normalized.event_type = parsed.log_type;
     return normalized;
   }
-  const statics = mapping.statics;
-  for (let i = 0; i < statics.length; i++) normalized[statics[i][0]] = statics[i][1];
-  const steps = mapping.steps;
-  const raw = parsed.raw;
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i];
-    const value = applyStep(step, raw);
-    if (value !== undefined) normalized[step.target] = value;
-  }
+  mapping.apply(parsed.raw, normalized);
   setSeverityScore(normalized);
   setCommunityId(normalized);
   return normalized;
