@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import type { Envelope } from '../../../src/core/envelope.ts';
 import {
   compileItem,
@@ -202,5 +203,26 @@ describe('numeric, time, IP and field-reference modifiers', () => {
     assert.equal(matches('a|fieldref', 'b', { a: 'X', b: 'y' }), false);
     assert.equal(matches('a|fieldref|neq', 'b', { a: 'X', b: 'y' }), true);
     assert.equal(issue('a|fieldref|contains', 'b').severity, 'unsupported');
+  });
+});
+
+describe('glob matching (linear, no regex) agrees with the regex meaning of * and ?', () => {
+  test('random patterns over a small alphabet give the same answer as an anchored regex', () => {
+    const toRegex = (pattern: string) =>
+      new RegExp(`^${[...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c)).join('')}$`, 'is');
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[ab*?]{0,8}$/),
+        fc.stringMatching(/^[abAB]{0,10}$/),
+        (pattern, text) => {
+          assert.equal(
+            matches('f', pattern, { f: text }),
+            toRegex(pattern).test(text),
+            `${pattern} vs ${text}`,
+          );
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
