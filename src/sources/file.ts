@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { type FileHandle, glob, mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, matchesGlob } from 'node:path';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
 import type { InputRecord } from '../core/envelope.ts';
@@ -39,6 +39,10 @@ export const fileSourceConfig = z
       'Names the checkpoint file; defaults to a hash of `paths`',
     ),
     paths: d(z.array(z.string().min(1)).min(1), 'Files or globs (`/var/log/zeek/current/*.log`)'),
+    exclude: d(
+      z.array(z.string().min(1)).default([]),
+      'Globs of paths to leave out (`/var/log/zeek/current/std*.log`)',
+    ),
     format: d(
       z.string().optional(),
       'Parser format for every file; default: detected, hinted by the file name',
@@ -288,7 +292,8 @@ class FileSource implements Source {
       }
       for await (const p of glob(pattern)) out.add(p);
     }
-    return [...out];
+    const exclude = this.#config.exclude;
+    return exclude.length ? [...out].filter((p) => !exclude.some((x) => matchesGlob(p, x))) : [...out];
   }
 
   async #discover(): Promise<void> {

@@ -178,9 +178,9 @@ test('rotation by truncation restarts at 0 with a new file id generation', async
   assert.notEqual(eventId(a.position), eventId(b.position));
 });
 
-test('a glob picks up files created after start', async (t) => {
+test('a glob picks up files created after start, minus the excluded ones', async (t) => {
   const dir = tempDir();
-  const { src, it } = source(dir, { paths: [join(dir, '*.log')] });
+  const { src, it } = source(dir, { paths: [join(dir, '*.log')], exclude: [join(dir, 'std*.log')] });
   t.after(() => src.stop());
   await src.start();
   const pending = collect(it, count(2));
@@ -188,8 +188,11 @@ test('a glob picks up files created after start', async (t) => {
   writeFileSync(join(dir, 'ssh.log'), `${sshd[0]}\n`);
   writeFileSync(join(dir, 'dns.log'), `${dns[0]}\n`);
   writeFileSync(join(dir, 'ignored.txt'), 'not matched\n');
+  writeFileSync(join(dir, 'stderr.log'), 'excluded\n');
   const got = await pending;
   assert.deepEqual(texts(got).sort(), [dns[0], sshd[0]].sort());
+  const extra = await Promise.race([it.next(), new Promise((r) => setTimeout(() => r('nothing more'), 300))]);
+  assert.equal(extra, 'nothing more');
 });
 
 test('a 50 MB line and binary garbage neither crash nor stall: the line after them arrives', async (t) => {
