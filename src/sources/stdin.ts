@@ -31,11 +31,17 @@ export class StreamSource implements Source {
   readonly #input: () => Readable;
   #stopped = false;
   #stream: Readable | null = null;
+  /** Resolved by stop(), so a read waiting on a quiet terminal or pipe ends at once. */
+  #stopSignal: Promise<IteratorReturnResult<undefined>>;
+  #signalStop!: () => void;
 
   constructor(config: StdinSourceConfig, telemetry: Telemetry, input: () => Readable) {
     this.#config = config;
     this.#telemetry = telemetry;
     this.#input = input;
+    this.#stopSignal = new Promise((resolve) => {
+      this.#signalStop = () => resolve({ done: true, value: undefined });
+    });
   }
 
   async start(): Promise<void> {}
@@ -48,6 +54,7 @@ export class StreamSource implements Source {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#signalStop();
     // Ending the iteration releases the stream; destroying process.stdin would close fd 0 for good.
     const stream = this.#stream as (Readable & { unref?: () => void }) | null;
     stream?.pause();
@@ -59,9 +66,12 @@ export class StreamSource implements Source {
     this.#stream = stream;
     const framer = new LineFramer(this.#config.max_line_bytes);
     const lines: FramedLine[] = [];
-    for await (const chunk of stream) {
-      if (this.#stopped) break;
-      framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer), lines);
+    const chunks = stream[Symbol.asyncIterator]();
+    while (!this.#stopped) {
+      const next = await Promise.race([chunks.next(), this.#stopSignal]);
+      if (next.done || this.#stopped) break;
+      const chunk = next.value as Buffer | string;
+      framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, lines);
       if (lines.length) yield this.#batch(lines.splice(0));
     }
     if (!this.#stopped) framer.end(lines);

@@ -52,3 +52,18 @@ test('binary input and an over-long line do not stop the stream', async () => {
     ],
   );
 });
+
+test('stop() ends the batches even while the input is silent', async () => {
+  const silent = new Readable({ read() {} });
+  const src = new StreamSource(
+    stdinSource.config.parse({ type: 'stdin' }),
+    testContext().telemetry,
+    () => silent,
+  );
+  const it = src.batches()[Symbol.asyncIterator]();
+  const pending = it.next();
+  await new Promise((r) => setTimeout(r, 30));
+  await src.stop();
+  assert.equal((await pending).done, true);
+  silent.destroy();
+});
