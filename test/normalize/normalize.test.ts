@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -165,6 +165,49 @@ describe('normalizer', () => {
       );
     });
   }
+
+  it('treats raw field names as data: quotes and backslashes in a path cannot break the compiled function', () => {
+    const file = join(dir, 'odd', 'json', 'odd.yaml');
+    mkdirSync(join(dir, 'odd', 'json'), { recursive: true });
+    writeFileSync(file, `fields:\n  message: 'we"ird\\\\key'\n  user: "a'); throw new Error('x'); ('"\n`);
+    const normalizer = createNormalizer({ extraMappings: [file] });
+    const env = normalizer.normalize(
+      {
+        source: 'json',
+        log_type: 'odd',
+        raw: { 'we"ird\\\\key': 'ok', "a'); throw new Error('x'); ('": 'bob' },
+      },
+      'i',
+      0,
+    );
+    assert.equal(env.normalized.message, 'ok');
+    assert.equal(env.normalized.user, 'bob');
+  });
+
+  it('gives the same normalized layer for the same WRCCDC rows in Zeek TSV and Zeek JSON', () => {
+    const normalizer = createNormalizer();
+    const rows = (format: string, path: string) => {
+      const parser = parserFor(format).create({});
+      const out: unknown[] = [];
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .slice(0, 80)
+        .forEach((text, i) => {
+          const position = { kind: 'stream', name: format, sequence: i } as const;
+          const result = parser.parse({ text, byteLength: text.length, position, receivedAt: 0 });
+          if (result.ok)
+            for (const p of result.records) out.push(normalizer.normalize(p, 'id', 0).normalized);
+        });
+      return out;
+    };
+    const data = new URL('../../../shared/data/', import.meta.url).pathname;
+    for (const type of ['dns', 'ssl', 'notice']) {
+      const tsv = rows('zeek-tsv', `${data}zeek-tsv/wrccdc2018-zeek6.2/${type}.log`);
+      const json = rows('zeek-json', `${data}zeek-json/wrccdc2018-zeek6.2/${type}.json`);
+      assert.ok(tsv.length > 20, type);
+      assert.deepEqual(tsv, json.slice(0, tsv.length), type);
+    }
+  });
 
   it('rejects a mapping path that does not exist', () => {
     assert.throws(() => createNormalizer({ extraMappings: [join(dir, 'nope')] }), MappingInvalidError);
