@@ -1,0 +1,487 @@
+/**
+ * The Bus on Apache Kafka through @platformatic/kafka (pinned in package.json).
+ *
+ * - Producer: idempotent, acks=all, lz4 by default (bus.kafka.compression), Kafka's Java key
+ *   partitioner (src/bus/partitioner.ts) so keys land where Java clients put them.
+ * - One Consumer per subscription = one group member; autocommit off: offsets move only through
+ *   commit(), after the caller made the batch's results durable.
+ * - Reconnects with exponential backoff (bus.kafka.retries). The first contact with the cluster
+ *   is bounded by bus.kafka.connect_timeout_ms and fails with KafkaUnreachableError naming the
+ *   bootstrap address, instead of retrying forever.
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import {
+  Admin,
+  type BaseOptions,
+  Consumer,
+  type Message,
+  type MessagesStream,
+  ProduceAcks,
+  Producer,
+} from '@platformatic/kafka';
+import type { z } from 'zod';
+import type { kafkaSchema } from '../config/schema.ts';
+import { KafkaUnreachableError } from '../core/errors.ts';
+import type {
+  Bus,
+  BusRecord,
+  CommitOffsets,
+  ConsumedBatch,
+  ConsumedRecord,
+  SubscribeOptions,
+  Subscription,
+  TopicPartition,
+  TopicSpec,
+} from './bus.ts';
+import { positiveMurmur2 } from './partitioner.ts';
+
+export type KafkaConfig = z.infer<typeof kafkaSchema>;
+
+const DEFAULT_MAX_BATCH_RECORDS = 1000;
+const DEFAULT_MAX_WAIT_MS = 100;
+/** Heartbeats often enough that a rebalance is noticed within a second. */
+const HEARTBEAT_INTERVAL_MS = 500;
+const SESSION_TIMEOUT_MS = 10_000;
+const REBALANCE_TIMEOUT_MS = 15_000;
+const MAX_BACKOFF_MS = 5_000;
+
+type Buf = Buffer;
+type KafkaConsumer = Consumer<Buf, Buf, Buf, Buf>;
+type KafkaMessage = Message<Buf, Buf, Buf, Buf>;
+
+/** Exponential backoff with full jitter, capped: 100 ms, 200 ms, 400 ms ... 5 s. */
+export function backoffMs(attempt: number): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+function tlsOptions(ssl: KafkaConfig['ssl']): TlsOptions | undefined {
+  if (ssl === undefined) return undefined;
+  return {
+    rejectUnauthorized: ssl.reject_unauthorized,
+    ...(ssl.ca_file ? { ca: readFileSync(ssl.ca_file) } : {}),
+    ...(ssl.cert_file ? { cert: readFileSync(ssl.cert_file) } : {}),
+    ...(ssl.key_file ? { key: readFileSync(ssl.key_file) } : {}),
+  };
+}
+
+/** Client options shared by producer, consumers and admin, from the bus.kafka config section. */
+export function clientOptions(config: KafkaConfig, role: string): BaseOptions {
+  return {
+    clientId: `${config.client_id}-${role}`,
+    bootstrapBrokers: config.brokers,
+    connectTimeout: config.connect_timeout_ms,
+    retries: config.retries,
+    retryDelay: (_client, _op, attempt) => backoffMs(attempt),
+    ...(config.sasl
+      ? {
+          sasl: {
+            mechanism: config.sasl.mechanism,
+            username: config.sasl.username,
+            password: config.sasl.password,
+          },
+        }
+      : {}),
+    ...(config.ssl ? { tls: tlsOptions(config.ssl) } : {}),
+  };
+}
+
+/** Java's partitioner for keys; keyless records go round-robin (the library's own fallback). */
+function javaCompatiblePartitioner(): (message: unknown, key: Buffer | undefined) => number {
+  let next = 0;
+  return (_message, key) => (key === undefined || key === null ? next++ & 0x7fffffff : positiveMurmur2(key));
+}
+
+function toHeaders(message: KafkaMessage): Record<string, string> | undefined {
+  if (message.headers.size === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of message.headers) out[k.toString('utf8')] = v.toString('utf8');
+  return out;
+}
+
+function toRecord(message: KafkaMessage): ConsumedRecord {
+  return {
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset,
+    key: message.key === undefined || message.key === null ? null : message.key.toString('utf8'),
+    value: message.value ?? Buffer.alloc(0),
+    headers: toHeaders(message),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+function toBuffer(value: Uint8Array): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** Races `work` against the connect timeout; the loser's rejection is always handled. */
+async function withinConnectTimeout<T>(config: KafkaConfig, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const address = config.brokers.join(',');
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new KafkaUnreachableError(
+            `no Kafka broker answered at ${address} within ${config.connect_timeout_ms} ms (${what}); is the broker running? (npm run kafka:start)`,
+          ),
+        ),
+      config.connect_timeout_ms,
+    );
+  });
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (error) {
+    if (error instanceof KafkaUnreachableError) throw error;
+    throw new KafkaUnreachableError(
+      `cannot reach Kafka at ${address} (${what}): ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  private readonly consumer: KafkaConsumer;
+  private readonly stream: MessagesStream<Buf, Buf, Buf, Buf>;
+  private readonly maxBatchRecords: number;
+  private readonly maxWaitMs: number;
+  /** The last message per partition of each batch handed out, for its leader epoch on commit. */
+  private readonly lastOfBatch = new WeakMap<ConsumedBatch, KafkaMessage[]>();
+  private closed = false;
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+  private inflightCommit: Promise<void> | null = null;
+
+  constructor(
+    consumer: KafkaConsumer,
+    stream: MessagesStream<Buf, Buf, Buf, Buf>,
+    options: SubscribeOptions,
+  ) {
+    this.consumer = consumer;
+    this.stream = stream;
+    this.maxBatchRecords = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+    this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    const poke = () => this.wake?.();
+    stream.on('readable', poke);
+    stream.on('close', poke);
+    stream.on('error', (error: Error) => {
+      this.failure = error;
+      poke();
+    });
+  }
+
+  assignments(): TopicPartition[] {
+    const out: TopicPartition[] = [];
+    for (const a of this.consumer.assignments ?? [])
+      for (const p of a.partitions) out.push({ topic: a.topic, partition: p });
+    return out;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+
+  /** Drains what the stream has buffered; waits up to maxWaitMs to fill a batch once it has one record. */
+  async next(): Promise<IteratorResult<ConsumedBatch>> {
+    const messages: KafkaMessage[] = [];
+    let deadline = Number.POSITIVE_INFINITY;
+    for (;;) {
+      if (this.closed || this.stream.destroyed) return { done: true, value: undefined };
+      if (this.failure) throw this.failure;
+      let message: KafkaMessage | null = this.stream.read();
+      while (message !== null) {
+        messages.push(message);
+        if (messages.length >= this.maxBatchRecords) break;
+        message = this.stream.read();
+      }
+      if (messages.length > 0 && deadline === Number.POSITIVE_INFINITY)
+        deadline = Date.now() + this.maxWaitMs;
+      if (messages.length >= this.maxBatchRecords || (messages.length > 0 && Date.now() >= deadline)) break;
+      await this.sleep(messages.length > 0 ? Math.max(1, deadline - Date.now()) : 1000);
+    }
+    const batch: ConsumedBatch = { records: messages.map(toRecord) };
+    const last = new Map<string, KafkaMessage>();
+    for (const m of messages) last.set(`${m.topic}\u0000${m.partition}`, m);
+    this.lastOfBatch.set(batch, [...last.values()]);
+    return { done: false, value: batch };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ConsumedBatch> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        await this.close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  async commit(batch: ConsumedBatch): Promise<void> {
+    const last = this.lastOfBatch.get(batch);
+    if (last === undefined) throw new Error('commit(batch): the batch did not come from this subscription');
+    if (last.length === 0) return;
+    await this.commitRaw({
+      offsets: last.map((m) => ({
+        topic: m.topic,
+        partition: m.partition,
+        offset: m.offset + 1n,
+        leaderEpoch: m.leaderEpoch,
+      })),
+    });
+  }
+
+  async commitOffsets(offsets: CommitOffsets): Promise<void> {
+    if (offsets.length === 0) return;
+    // leaderEpoch -1: unknown, the broker skips the fencing check.
+    await this.commitRaw({ offsets: offsets.map((o) => ({ ...o, leaderEpoch: -1 })) });
+  }
+
+  /**
+   * After close() a commit is moot: this member left the group and the new owners re-read from the
+   * last commit. A commit racing with close() fails with "connection closed"; that is not an error.
+   */
+  private async commitRaw(options: Parameters<KafkaConsumer['commit']>[0]): Promise<void> {
+    if (this.closed) return;
+    const commit = this.consumer.commit(options);
+    this.inflightCommit = commit.catch(() => {});
+    try {
+      await commit;
+    } catch (error) {
+      if (!this.closed) throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake?.();
+    // A commit failing on a closed consumer makes the client rejoin the group; let it land first.
+    await this.inflightCommit;
+    await this.stream.close().catch(() => {});
+    // Leaves the group: the remaining members take over this member's partitions at once.
+    await this.consumer.close(true).catch(() => {});
+  }
+}
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  private readonly config: KafkaConfig;
+  private admin: Admin | null = null;
+  private producer: Producer<Buf, Buf, Buf, Buf> | null = null;
+  private reachable: Promise<void> | null = null;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+
+  constructor(config: KafkaConfig) {
+    this.config = config;
+  }
+
+  get bootstrap(): string {
+    return this.config.brokers.join(',');
+  }
+
+  private getAdmin(): Admin {
+    this.admin ??= new Admin(clientOptions(this.config, 'admin'));
+    return this.admin;
+  }
+
+  /** One bounded metadata round trip before the first real operation. */
+  private ensureReachable(): Promise<void> {
+    if (this.reachable === null) {
+      const admin = this.getAdmin();
+      this.reachable = withinConnectTimeout(
+        this.config,
+        'metadata',
+        admin.metadata({ topics: [] }).then(() => undefined),
+      ).catch(async (error) => {
+        this.reachable = null;
+        // Stop the client's background retries; a later call starts afresh.
+        this.admin = null;
+        await admin.close().catch(() => {});
+        throw error;
+      });
+    }
+    return this.reachable;
+  }
+
+  async createTopics(topics: TopicSpec[]): Promise<void> {
+    await this.ensureReachable();
+    const admin = this.getAdmin();
+    const existing = new Set(await admin.listTopics());
+    for (const spec of topics) {
+      if (existing.has(spec.name)) continue;
+      try {
+        await admin.createTopics({
+          topics: [spec.name],
+          partitions: spec.partitions,
+          // -1: the cluster's default.replication.factor (1 locally, 3 on a real cluster)
+          replicas: -1,
+          configs: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+        });
+      } catch (error) {
+        if (
+          !String((error as Error & { errors?: unknown[] }).errors?.map(String) ?? error).includes(
+            'already exists',
+          )
+        )
+          throw error;
+      }
+    }
+    await this.waitForLeaders(topics.map((t) => t.name));
+  }
+
+  /** A new topic is usable once every partition has a leader in the metadata. */
+  private async waitForLeaders(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    const deadline = Date.now() + this.config.connect_timeout_ms;
+    for (;;) {
+      try {
+        const metadata = await this.getAdmin().metadata({ topics: names, forceUpdate: true });
+        const ready = names.every((n) => {
+          const t = metadata.topics.get(n);
+          return t !== undefined && t.partitionsCount > 0 && t.partitions.every((p) => p.leader >= 0);
+        });
+        if (ready) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leader yet`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async listTopics(): Promise<TopicSpec[]> {
+    await this.ensureReachable();
+    const admin = this.getAdmin();
+    const names = (await admin.listTopics()).sort();
+    if (names.length === 0) return [];
+    const metadata = await admin.metadata({ topics: names, forceUpdate: true });
+    return names.map((name) => ({ name, partitions: metadata.topics.get(name)?.partitionsCount ?? 0 }));
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.ensureReachable();
+    await this.getAdmin().deleteTopics({ topics: names });
+  }
+
+  private getProducer(): Producer<Buf, Buf, Buf, Buf> {
+    this.producer ??= new Producer<Buf, Buf, Buf, Buf>({
+      ...clientOptions(this.config, 'producer'),
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      compression: this.config.compression,
+      partitioner: javaCompatiblePartitioner(),
+      autocreateTopics: true,
+    });
+    return this.producer;
+  }
+
+  async publish(topic: string, records: BusRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.ensureReachable();
+    const messages = records.map((r) => ({
+      topic,
+      key: r.key === null ? undefined : Buffer.from(r.key, 'utf8'),
+      value: toBuffer(r.value),
+      ...(r.headers ? { headers: headerBuffers(r.headers) } : {}),
+      timestamp: BigInt(r.timestamp ?? Date.now()),
+    }));
+    await this.getProducer().send({ messages });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    await this.ensureReachable();
+    const consumer = new Consumer<Buf, Buf, Buf, Buf>({
+      ...clientOptions(this.config, 'consumer'),
+      groupId: options.group,
+      autocommit: false,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      maxWaitTime: Math.min(options.maxWaitMs ?? 500, 500),
+    });
+    try {
+      const stream = await consumer.consume({
+        topics: options.topics,
+        mode: 'committed',
+        fallbackMode: options.from ?? 'latest',
+        autocommit: false,
+        highWaterMark: Math.max(1024, options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS),
+      });
+      const sub = new KafkaSubscription(consumer, stream, options);
+      this.subscriptions.add(sub);
+      return sub;
+    } catch (error) {
+      await consumer.close(true).catch(() => {});
+      throw error;
+    }
+  }
+
+  async committedOffsets(group: string, topics: string[]): Promise<CommitOffsets> {
+    await this.ensureReachable();
+    const [result] = await this.getAdmin().listConsumerGroupOffsets({ groups: [group] });
+    const wanted = new Set(topics);
+    const out: CommitOffsets = [];
+    for (const t of result?.topics ?? []) {
+      if (!wanted.has(t.name)) continue;
+      for (const p of t.partitions)
+        if (p.committedOffset >= 0n)
+          out.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset });
+    }
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  }
+
+  async endOffsets(topics: string[]): Promise<CommitOffsets> {
+    await this.ensureReachable();
+    const admin = this.getAdmin();
+    const metadata = await admin.metadata({ topics, forceUpdate: true });
+    const request = topics.map((name) => ({
+      name,
+      // timestamp -1: the latest offset (ListOffsets' LATEST_TIMESTAMP)
+      partitions: Array.from(
+        { length: metadata.topics.get(name)?.partitionsCount ?? 0 },
+        (_, partitionIndex) => ({
+          partitionIndex,
+          timestamp: -1n,
+        }),
+      ),
+    }));
+    const listed = await admin.listOffsets({ topics: request });
+    const out: CommitOffsets = [];
+    for (const t of listed)
+      for (const p of t.partitions)
+        out.push({ topic: t.name, partition: p.partitionIndex, offset: p.offset });
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  }
+
+  async close(): Promise<void> {
+    for (const sub of this.subscriptions) await sub.close();
+    this.subscriptions.clear();
+    await this.producer?.close().catch(() => {});
+    await this.admin?.close().catch(() => {});
+    this.producer = null;
+    this.admin = null;
+    this.reachable = null;
+  }
+}
+
+function headerBuffers(headers: Record<string, string>): Map<Buf, Buf> {
+  const out = new Map<Buf, Buf>();
+  for (const name in headers) out.set(Buffer.from(name, 'utf8'), Buffer.from(headers[name], 'utf8'));
+  return out;
+}

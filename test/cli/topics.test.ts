@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { it } from 'node:test';
+import { configuredTopics } from '../../src/cli/topics.ts';
+import { loadConfig } from '../../src/config/loader.ts';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+it('topics create targets every configured topic with topics.partitions partitions', () => {
+  const config = loadConfig(undefined, {
+    env: { SOCSTREAM_TOPICS__PARTITIONS: '12', SOCSTREAM_TOPICS__DLQ: 'dead' },
+  });
+  assert.deepEqual(
+    configuredTopics(config).map((t) => `${t.name}/${t.partitions}`),
+    ['events.network', 'events.auth', 'events.web', 'events.other', 'matches', 'alerts', 'dead'].map(
+      (n) => `${n}/12`,
+    ),
+  );
+});
+
+it('`socstream topics list` with no broker exits 1 within the connect timeout, naming the address', () => {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [MAIN, 'topics', 'list', '--brokers', '127.0.0.1:1'], {
+    encoding: 'utf8',
+    env: { ...process.env, SOCSTREAM_BUS__KAFKA__CONNECT_TIMEOUT_MS: '1500' },
+    timeout: 30_000,
+  });
+  const elapsedMs = Date.now() - started;
+  assert.equal(r.signal, null, `the command did not hang (killed after ${elapsedMs} ms)`);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /SOC_KAFKA_UNREACHABLE/);
+  assert.match(r.stderr, /127\.0\.0\.1:1\b/);
+  assert.equal(r.stdout, '');
+});
+
+it('`socstream topics create` with a bad config exits 2 naming the key', () => {
+  const r = spawnSync(process.execPath, [MAIN, 'topics', 'create'], {
+    encoding: 'utf8',
+    env: { ...process.env, SOCSTREAM_TOPICS__PARTITIONS: '0' },
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /topics\.partitions/);
+});
