@@ -72,7 +72,7 @@ export function lakeEnvelopes(perType: number, runId: string, from = 0, to = per
   const step = (3 * HOUR_MS) / perType;
   for (let i = from; i < to; i++) {
     for (const type of LOG_TYPES) {
-      const raw = { ...rawFor(type, i), _path: type };
+      const raw: Record<string, unknown> = { ...rawFor(type, i), _path: type };
       const env = zeekEnvelope(raw, i, START_MS + Math.floor(i * step));
       env.id = eventId({ kind: 'stream', name: `${runId}-${type}`, sequence: i });
       if (type === 'http') {
