@@ -66,7 +66,8 @@ export type JsonLine = { value: Fields; verdict?: undefined } | { value?: undefi
 /** JSON.parse once; a reject for invalid JSON or a non-object. Blank lines are skipped. */
 export function parseJsonObject(text: string): JsonLine {
   let start = 0;
-  for (let c = text.charCodeAt(0); c === 32 || c === 9 || c === 13 || c === 10; c = text.charCodeAt(start)) start++;
+  for (let c = text.charCodeAt(0); c === 32 || c === 9 || c === 13 || c === 10; c = text.charCodeAt(start))
+    start++;
   if (start === text.length) return { verdict: SKIPPED };
   if (text.charCodeAt(start) !== 123 /* { */) {
     if (looksBinary(text)) return { verdict: reject('binary_data') };

@@ -14,7 +14,8 @@ import { parseSyslogHeader } from './syslog-header.ts';
  * `\xNN` escapes (nginx's encoding of binary request bytes) are kept as written, so the raw
  * text is lossless. `-` (nginx's "no value") makes a field absent; an empty request `""` stays ''.
  * Raw keys are nginx variable names (remote_addr, request, status, ...), the same ones a custom
- * `log_format` produces, so one mapping serves both.
+ * `log_format` produces, so one mapping serves both. Nginx Proxy Manager's own layouts are
+ * recognised too (NPM_RE).
  */
 
 export const nginxSettings = z
@@ -30,6 +31,13 @@ const TIME_LOCAL = String.raw`(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\
 const Q = String.raw`"((?:[^"\\]|\\.)*)"`;
 const ACCESS_RE = new RegExp(String.raw`^(.*?) ?\[${TIME_LOCAL}\] ${Q} (\d{3}) (\d+|-)(?: ${Q} ${Q})?(.*)$`);
 const TRAILING_QUOTED_RE = new RegExp(Q, 'g');
+// Nginx Proxy Manager's two access layouts (its proxy-host and its default/dead-host formats):
+// `[$time_local] [$upstream_cache_status $upstream_status] $status - $request_method $scheme $host
+// "$request_uri" [Client $remote_addr] [Length $body_bytes_sent] [Gzip $gzip_ratio]
+// [Sent-to $server] "$http_user_agent" "$http_referer"`; the bracketed parts in [] vary by version.
+const NPM_RE = new RegExp(
+  String.raw`^\[${TIME_LOCAL}\] (?:(\S+) (\d{3}|-) )?(\d{3}) - (\S+) (\S+) (\S+) ${Q} \[Client ([^\]]+)\] \[Length (\d+|-)\] \[Gzip ([^\]]+)\](?: \[Sent-to ([^\]]+)\])? ${Q} ${Q}$`,
+);
 const TIME_LOCAL_RE = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
 const ERROR_RE =
   /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2}) \[([a-z]+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)$/;
@@ -163,6 +171,38 @@ function parseAccess(line: string): { raw: Fields; timeMs: number } | undefined 
   return { raw, timeMs };
 }
 
+const NPM_FIELDS = [
+  'time_local',
+  'upstream_cache_status',
+  'upstream_status',
+  'status',
+  'request_method',
+  'scheme',
+  'host',
+  'request_uri',
+  'remote_addr',
+  'body_bytes_sent',
+  'gzip_ratio',
+  'server',
+  'http_user_agent',
+  'http_referer',
+] as const;
+
+function parseProxyManager(line: string): { raw: Fields; timeMs: number } | undefined {
+  const m = NPM_RE.exec(line);
+  if (m === null) return undefined;
+  const timeMs = timeLocalToMs(m[1]);
+  if (timeMs === undefined) return undefined;
+  const raw: Fields = {};
+  for (let i = 0; i < NPM_FIELDS.length; i++) {
+    const v = m[i + 1];
+    if (v === undefined || v === '-') continue;
+    const name = NPM_FIELDS[i];
+    raw[name] = NUMERIC_VARIABLES.has(name) || name === 'gzip_ratio' ? Number(v) : v;
+  }
+  return { raw, timeMs };
+}
+
 function parseError(line: string): { raw: Fields; timeMs: number } | undefined {
   const m = ERROR_RE.exec(line);
   if (m === null) return undefined;
@@ -216,7 +256,8 @@ class NginxParser implements Parser {
         line = header.message;
       }
     }
-    const access = this.custom !== undefined ? this.parseCustom(line) : parseAccess(line);
+    const access =
+      this.custom !== undefined ? this.parseCustom(line) : (parseAccess(line) ?? parseProxyManager(line));
     if (access !== undefined) {
       if (syslogHost !== undefined) access.raw.syslog_host = syslogHost;
       return accept('nginx', 'access', access.raw, access.timeMs);
@@ -268,7 +309,7 @@ export const nginx: ParserDefinition = {
       if (++tried > 20) break;
       let text = line;
       if (text.charCodeAt(0) === 60 /* < */) text = parseSyslogHeader(text, now)?.message ?? text;
-      if (ACCESS_RE.test(text) || ERROR_RE.test(text)) hits++;
+      if (ACCESS_RE.test(text) || ERROR_RE.test(text) || NPM_RE.test(text)) hits++;
     }
     return tried === 0 ? 0 : (0.9 * hits) / Math.min(tried, 20);
   },

@@ -99,3 +99,30 @@ test('time_local with offsets', () => {
   assert.equal(timeLocalToMs('29/Jul/2023:10:26:06 -0700'), Date.UTC(2023, 6, 29, 17, 26, 6));
   assert.equal(timeLocalToMs('29/Foo/2023:10:26:06 -0700'), undefined);
 });
+
+test('Nginx Proxy Manager layouts: proxy host (cache, upstream status, Sent-to) and default host', () => {
+  const [proxy, plain] = feed(nginx, [
+    '[01/Oct/2025:14:32:15 +0000] HIT 200 200 - GET https example.com "/api/users" [Client 192.168.1.100] [Length 1543] [Gzip 2.45] [Sent-to 10.0.0.15:8080] "curl/7.68.0" "-"',
+    '[24/Jan/2022:13:40:19 +0000] 444 - GET https 4.3.2.1 "/.env" [Client 207.32.219.89] [Length 0] [Gzip -] "Mozilla/5.0" "-"',
+  ]).map(one);
+  assert.deepEqual(proxy.raw, {
+    time_local: '01/Oct/2025:14:32:15 +0000',
+    upstream_cache_status: 'HIT',
+    upstream_status: 200,
+    status: 200,
+    request_method: 'GET',
+    scheme: 'https',
+    host: 'example.com',
+    request_uri: '/api/users',
+    remote_addr: '192.168.1.100',
+    body_bytes_sent: 1543,
+    gzip_ratio: 2.45,
+    server: '10.0.0.15:8080',
+    http_user_agent: 'curl/7.68.0',
+  });
+  assert.equal(proxy.log_type, 'access');
+  assert.deepEqual(
+    [plain.raw.status, plain.raw.remote_addr, plain.raw.request_uri, plain.raw.upstream_status],
+    [444, '207.32.219.89', '/.env', undefined],
+  );
+});
