@@ -1,10 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { Config } from '../config/schema.ts';
+import { type Config, enrichSchema } from '../config/schema.ts';
 import { RuleInvalidError } from '../core/errors.ts';
+import { createLogger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { RuleSet } from '../detect/sigma/load.ts';
+import { createEnricher } from '../enrich/enricher.ts';
 import { createNormalizer, type Normalizer } from '../normalize/normalize.ts';
 import { createEnvelopeReader, detectorFor, loadRuleSet, readLines } from './detect.ts';
 
@@ -18,10 +20,16 @@ import { createEnvelopeReader, detectorFor, loadRuleSet, readLines } from './det
 export const fixtureMetaSchema = z
   .object({
     format: z.string(),
+    ioc: z
+      .array(z.string())
+      .default([])
+      .describe('IOC list files (relative to the fixture folder) loaded into the enricher for this fixture'),
     positive: z.string().describe('Origin of the positive lines'),
     negative: z.string().describe('Origin of the negative lines'),
   })
   .strict();
+
+export type FixtureMeta = z.infer<typeof fixtureMetaSchema>;
 
 export interface FixtureOutcome {
   ruleFile: string;
@@ -41,18 +49,35 @@ function fixtureFile(dir: string, kind: 'positive' | 'negative'): string | undef
   return f ? join(dir, f) : undefined;
 }
 
-function run(
+async function run(
   ruleSet: RuleSet,
   detect: Config['detect'],
   normalizer: Normalizer,
   file: string,
-  format: string,
-): { alerts: Alert[]; alerting: ReadonlySet<string> } {
+  meta: FixtureMeta,
+  fixtureDir: string,
+): Promise<{ alerts: Alert[]; alerting: ReadonlySet<string> }> {
   const detector = detectorFor(ruleSet, detect);
-  // A fixed receive time keeps year inference (syslog lines carry no year) reproducible.
-  const reader = createEnvelopeReader({ name: file, format, normalizer, receivedAt: Date.UTC(2026, 0, 1) });
-  const alerts = [...detector.process(reader.read(readLines(file))), ...detector.advance()];
-  return { alerts, alerting: detector.alertingRuleIds() };
+  // The enrichment the pipeline applies, with the fixture's own IOC lists.
+  const enrich = enrichSchema.parse({
+    ioc: meta.ioc.map((path, i) => ({ name: `fixture-${i}`, path: join(fixtureDir, path) })),
+  });
+  const enricher = createEnricher(enrich, { logger: createLogger({ level: 'silent' }) });
+  await enricher.start();
+  try {
+    // A fixed receive time keeps year inference (syslog lines carry no year) reproducible.
+    const reader = createEnvelopeReader({
+      name: file,
+      format: meta.format,
+      normalizer,
+      enricher,
+      receivedAt: Date.UTC(2026, 0, 1),
+    });
+    const alerts = [...detector.process(reader.read(readLines(file))), ...detector.advance()];
+    return { alerts, alerting: detector.alertingRuleIds() };
+  } finally {
+    await enricher.stop();
+  }
 }
 
 function countByRule(alerts: readonly Alert[], ids: ReadonlySet<string>): Record<string, number> {
@@ -70,7 +95,7 @@ function idsOfFile(ruleSet: RuleSet, file: string, alerting: ReadonlySet<string>
   return ids.filter((id) => alerting.has(id));
 }
 
-export function runRuleFixtures(dir: string, detect: Config['detect']): FixtureOutcome[] {
+export async function runRuleFixtures(dir: string, detect: Config['detect']): Promise<FixtureOutcome[]> {
   const root = resolve(dir);
   if (!statSync(root).isDirectory()) throw new RuleInvalidError(`${dir} is not a folder`);
   const ruleSet = loadRuleSet([root], detect);
@@ -98,14 +123,17 @@ export function runRuleFixtures(dir: string, detect: Config['detect']): FixtureO
       );
       continue;
     }
-    const p = run(ruleSet, detect, normalizer, pos, meta.data.format);
+    const p = await run(ruleSet, detect, normalizer, pos, meta.data, fixDir);
     const ids = idsOfFile(ruleSet, ruleFile, p.alerting);
     outcome.ruleIds = ids;
     if (ids.length === 0)
       outcome.failures.push('no alerting rule in this file (did it load? see `socstream rules check`)');
     const idSet = new Set(ids);
     outcome.positive = countByRule(p.alerts, idSet);
-    outcome.negative = countByRule(run(ruleSet, detect, normalizer, neg, meta.data.format).alerts, idSet);
+    outcome.negative = countByRule(
+      (await run(ruleSet, detect, normalizer, neg, meta.data, fixDir)).alerts,
+      idSet,
+    );
     for (const id of ids) {
       if (!outcome.positive[id]) outcome.failures.push(`rule ${id} did not fire on ${pos}`);
       if (outcome.negative[id]) outcome.failures.push(`rule ${id} fired ${outcome.negative[id]}× on ${neg}`);

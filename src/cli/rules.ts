@@ -115,7 +115,7 @@ export function addTestCommand(rules: Command): Command {
         } catch {
           throw new UsageError(`rules test ${dir}: no such folder`);
         }
-        const outcomes = runRuleFixtures(dir, detect);
+        const outcomes = await runRuleFixtures(dir, detect);
         process.stdout.write(formatOutcomes(outcomes));
         return outcomes.some((o) => o.failures.length > 0) ? EXIT.runtime : EXIT.ok;
       }),
