@@ -76,11 +76,19 @@ type Doc = Record<string, unknown>;
 const isMap = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
 const YAML_FILE = /\.ya?ml$/i;
 
-/** Every .yml/.yaml file under the given paths, sorted so ids and counts are stable. */
-export function listRuleFiles(paths: readonly string[]): string[] {
+/**
+ * Every .yml/.yaml file under the given paths, sorted so ids and counts are stable. Paths that do
+ * not exist are collected in `missing` (when given) instead of throwing.
+ */
+export function listRuleFiles(paths: readonly string[], missing?: string[]): string[] {
   const out: string[] = [];
   const visit = (p: string) => {
-    const st = statSync(p);
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) {
+      if (!missing) throw new Error(`${p}: no such file or folder`);
+      missing.push(p);
+      return;
+    }
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) visit(join(p, name));
     } else if (YAML_FILE.test(p)) out.push(p);
@@ -147,7 +155,11 @@ export function loadRules(paths: readonly string[], options: LoadOptions = {}): 
   const pending: PendingRule[] = [];
   const filters: PendingFilter[] = [];
 
-  for (const file of listRuleFiles(paths)) {
+  const missing: string[] = [];
+  const files = listRuleFiles(paths, missing);
+  for (const p of missing)
+    problems.push({ file: p, severity: 'error', feature: 'path', message: 'no such file or folder' });
+  for (const file of files) {
     const text = readFileSync(file, 'utf8');
     const streams = parseAllDocuments(text);
     const parsed = Array.isArray(streams) ? streams : [];

@@ -226,8 +226,6 @@ const TYPE_MODIFIERS = new Set([
   'year',
 ]);
 
-export const SUPPORTED_MODIFIERS: readonly string[] = [...Object.keys(TRANSFORMS), ...TYPE_MODIFIERS];
-
 // ---------------------------------------------------------------------------------------------
 // Event-side values.
 
@@ -342,7 +340,7 @@ function classify(values: SigmaValue[], cased: boolean): StringSet {
     const inner = parts.slice(parts[0] === MANY ? 1 : 0, parts[n - 1] === MANY && n > 1 ? n - 1 : n);
     const lead = parts[0] === MANY;
     const trail = n > 1 && parts[n - 1] === MANY;
-    if (parts.length > 0 && parts.every((p) => p === MANY)) set.any = true;
+    if (n > 0 && parts.every((p) => p === MANY)) set.any = true;
     else if (!isLiteral(inner) && inner.every((p) => typeof p === 'string' || p === MANY)) {
       const segments = splitGlob(parts).map(fold);
       set.globs.push(globTest(segments, lead, trail));

@@ -177,20 +177,21 @@ describe('documents, collections and filters', () => {
         'title: Good\nid: good1\nlogsource: {category: dns}\ndetection:\n  sel: {query: x}\n  condition: sel',
       'f-list.yml': '- just\n- a list\n',
     });
-    const set = loadRules([dir]);
+    const set = loadRules([dir, join(dir, 'g-missing')]);
     assert.deepEqual(
       set.rules.map((r) => r.id),
       ['good1'],
     );
     const got = set.problems.map((p) => [p.file.split('/').pop(), p.rule_id ?? null, p.severity, p.feature]);
     assert.deepEqual(got, [
+      ['g-missing', null, 'error', 'path'],
       ['a-broken.yml', null, 'error', 'yaml'],
       ['b-unknown-id.yml', 'bad1', 'error', 'unknown identifier'],
       ['c-aggregation.yml', 'old1', 'unsupported', 'aggregation (legacy count/near)'],
       ['d-no-detection.yml', 'n1', 'error', 'document'],
       ['f-list.yml', null, 'error', 'document'],
     ]);
-    assert.equal(set.problems[1].title, 'Bad condition');
+    assert.equal(set.problems[2].title, 'Bad condition');
   });
 
   test('the correlation test corpus: every correlation document is handed on, its rules compile', () => {
