@@ -4,6 +4,7 @@ import { BlockList, isIP } from 'node:net';
 import { basename, dirname, extname } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { Fields } from '../core/envelope.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Severity } from '../normalize/fields.ts';
 import { parseCsv } from './csv.ts';
@@ -264,7 +265,15 @@ export function createIocStore(
   return {
     index: () => current,
     async load() {
-      for (const list of lists) await loadList(list);
+      for (const list of lists) {
+        try {
+          await loadList(list);
+        } catch (error) {
+          throw new ConfigError(
+            `enrich.ioc "${list.name}": cannot read ${list.path}: ${(error as Error).message}; fix the path or remove the list`,
+          );
+        }
+      }
       rebuild();
     },
     watch() {

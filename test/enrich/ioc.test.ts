@@ -3,6 +3,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ConfigError } from '../../src/core/errors.ts';
 import { buildIocIndex, createIocStore, detectKind, parseIocList } from '../../src/enrich/ioc.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'socstream-ioc-'));
@@ -77,6 +78,14 @@ http://deb.debian.org/debian/pool/main/p/perl/perl-base_5.24.1-1_amd64.deb
         ['evil.example', 'domain', 'critical'],
         ['1.2.3.4', 'ip', 'low'],
       ],
+    );
+  });
+
+  it('reports a missing list file as a config error naming the list', async () => {
+    const store = createIocStore([list('gone', join(dir, 'missing.txt'))]);
+    await assert.rejects(
+      store.load(),
+      (err: Error) => err instanceof ConfigError && /enrich\.ioc "gone"/.test(err.message),
     );
   });
 
