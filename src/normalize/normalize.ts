@@ -187,12 +187,18 @@ function normalizeWith(
 export function createNormalizer(options: NormalizerOptions = {}): Normalizer {
   const mappings = loadMappings(options);
   // Resolution per source/log type is cached: the lookup runs per event.
-  const resolved = new Map<string, CompiledMapping | undefined>();
+  // Two levels (source → log type) so the per-event lookup builds no key string.
+  const resolved = new Map<string, Map<string, CompiledMapping | null>>();
   const mappingFor = (source: string, logType: string): CompiledMapping | undefined => {
-    const k = key(source, logType);
-    if (resolved.has(k)) return resolved.get(k);
-    const found = mappings.get(k) ?? mappings.get(key(source, DEFAULTS));
-    resolved.set(k, found);
+    let bySource = resolved.get(source);
+    if (bySource === undefined) {
+      bySource = new Map();
+      resolved.set(source, bySource);
+    }
+    const cached = bySource.get(logType);
+    if (cached !== undefined) return cached ?? undefined;
+    const found = mappings.get(key(source, logType)) ?? mappings.get(key(source, DEFAULTS));
+    bySource.set(logType, found ?? null);
     return found;
   };
   return {
