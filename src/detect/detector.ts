@@ -63,8 +63,10 @@ export interface Detector {
   /** Alerts raised or updated by these events (each alert once, in its latest state). */
   process(events: readonly Envelope[]): Alert[];
   /**
-   * With `nowMs`: moves the event clock to at least `nowMs` (an idle live stream still closes its
-   * windows). Without: end of input — every open window is decided.
+   * With `nowMs` (processing time, the clock of `options.now`): the event clock moves on by the wall
+   * time elapsed since the last batch of events arrived, so an idle live stream still closes its
+   * windows while a busy replay of old logs is not pushed ahead of its own event times. Without:
+   * end of input — every open window is decided.
    */
   advance(nowMs?: number): Alert[];
   stats(): DetectorStats;
@@ -126,6 +128,9 @@ export function createDetector(options: DetectorOptions): Detector {
   const sweepEvery = plan.correlators.map((c) => Math.max(MIN_SWEEP_INTERVAL_MS, c.def.timespanMs / 2));
   const sweptAt = plan.correlators.map(() => Number.NEGATIVE_INFINITY);
   let clock = Number.NEGATIVE_INFINITY;
+  // Processing time of the last batch with events, and the event clock then (idle advance).
+  let arrivalWall = Number.NaN;
+  let clockAtArrival = Number.NEGATIVE_INFINITY;
   let lastSweep = Number.NEGATIVE_INFINITY;
   let events = 0;
   let ruleMatches = 0;
@@ -207,6 +212,10 @@ export function createDetector(options: DetectorOptions): Detector {
   return {
     process(batch) {
       for (let i = 0; i < batch.length; i++) processOne(batch[i]);
+      if (batch.length > 0) {
+        arrivalWall = now();
+        clockAtArrival = clock;
+      }
       const watermark = clock - lateness;
       if (watermark - lastSweep >= MIN_SWEEP_INTERVAL_MS) sweep(watermark, false);
       return drain();
@@ -215,8 +224,9 @@ export function createDetector(options: DetectorOptions): Detector {
       if (nowMs === undefined) {
         sweep(Number.POSITIVE_INFINITY, true);
         lastSweep = clock - lateness;
-      } else {
-        if (nowMs > clock) clock = nowMs;
+      } else if (!Number.isNaN(arrivalWall)) {
+        const idleClock = clockAtArrival + Math.max(0, nowMs - arrivalWall);
+        if (idleClock > clock) clock = idleClock;
         sweep(clock - lateness, true);
       }
       return drain();

@@ -266,14 +266,16 @@ test('upper-bound conditions are decided when the window closes (lt, ranges)', (
     timespan: '1m',
     condition: { lt: 3 },
   });
-  const d = detector(['a'], [few], { allowed_lateness_ms: 0 });
+  const d = detector(['a'], [few], { allowed_lateness_ms: 1000 });
   assert.deepEqual(
     d.process([ev('1', T0, 'a', { host: 'quiet' }), ev('2', T0 + 1, 'a', { host: 'quiet' })]),
     [],
   );
   d.process([0, 1, 2].map((i) => ev(`b${i}`, T0 + i, 'a', { host: 'busy' })));
-  // The watermark passes T0+1m: both windows close; only the quiet host has fewer than 3.
-  const closed = d.advance(T0 + MIN + 1);
+  assert.equal(d.stats().lateDropped, 0);
+  // The stream goes quiet for 1m + 2s of wall time: the watermark passes both window ends;
+  // only the quiet host has fewer than 3 events.
+  const closed = d.advance(MIN + 2000);
   assert.deepEqual(
     closed.map((a) => a.group.host),
     ['quiet'],
@@ -418,8 +420,42 @@ test('state is bounded: the least recently updated group is evicted and counted'
   // 'a' was evicted: its third event starts over instead of firing (and evicts 'b').
   assert.deepEqual(d.process([ev('5', T0 + 1, 'fail', { src_ip: 'a' })]), []);
   assert.equal(d.stats().evictions, 2);
-  d.advance(T0 + 2000);
+  d.advance(500);
   const text = await telemetry.registry.metrics();
   assert.match(text, /socstream_correlation_evictions_total\{rule="c3"\} 2/);
   assert.match(text, /socstream_correlation_groups\{rule="c3"\} 2/);
+});
+
+test('idle advance: wall time since the last batch moves the event clock; a busy replay is not pushed ahead', () => {
+  const few = corr('few2', {
+    type: 'event_count',
+    rules: ['a'],
+    'group-by': ['host'],
+    timespan: '1m',
+    condition: { lt: 3 },
+  });
+  let wall = Date.UTC(2026, 10, 23, 5, 0, 0); // "now", ten months after the replayed events
+  const make = () =>
+    createDetector({
+      ruleSet: { rules: [kindRule('a')], correlations: [few] },
+      config: detectConfig({ allowed_lateness_ms: 10_000 }),
+      now: () => wall,
+    });
+  // Old events (2026-01-31) replayed now: 30 s of wall time later the clock moved 30 s, not to "now".
+  const replay = make();
+  replay.process([ev('1', T0, 'a', { host: 'h' })]);
+  wall += 30_000;
+  assert.deepEqual(replay.advance(wall), []);
+  assert.equal(replay.stats().watermark, T0 + 30_000 - 10_000);
+  replay.process([ev('2', T0 + 25_000, 'a', { host: 'h' })]);
+  assert.equal(replay.stats().lateDropped, 0, 'the next old event is not late');
+  // A live stream that went quiet: 71 s after the last batch the 1 m window (+10 s lateness) closes.
+  const live = make();
+  live.process([ev('1', T0, 'a', { host: 'h' }), ev('2', T0 + 500, 'a', { host: 'h' })]);
+  wall += 71_000;
+  const closed = live.advance(wall);
+  assert.deepEqual(
+    closed.map((a) => [a.group.host, a.count]),
+    [['h', 2]],
+  );
 });
