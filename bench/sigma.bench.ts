@@ -23,7 +23,8 @@ const DATA = new URL('../../shared/data/', import.meta.url).pathname;
 const RULES = new URL('../rules/', import.meta.url).pathname;
 const SIGMA = join(DATA, 'sigma');
 const APPLICABLE = ['rules/network', 'rules/web', 'rules/linux'].map((d) => join(SIGMA, d));
-const MIN_SECONDS = 0.5;
+const MIN_SECONDS = 0.3;
+const WINDOWS = 3;
 
 function filesIn(dir: string): string[] {
   return readdirSync(dir)
@@ -73,15 +74,21 @@ function measure(
     matches += matcher.match(e).length; // warm-up pass, also builds the per-kind index
     candidates += matcher.candidates(e).length;
   }
-  let passes = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < MIN_SECONDS) {
-    for (const e of events) matcher.match(e);
-    passes++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  // Best of WINDOWS timed windows: the machine is shared, so the fastest window is the one least
+  // disturbed by other processes.
+  let best = 0;
+  for (let w = 0; w < WINDOWS; w++) {
+    let passes = 0;
+    const start = process.hrtime.bigint();
+    let elapsed = 0;
+    while (elapsed < MIN_SECONDS) {
+      for (const e of events) matcher.match(e);
+      passes++;
+      elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+    }
+    best = Math.max(best, (events.length * passes) / elapsed);
   }
-  return { perSecond: (events.length * passes) / elapsed, matches, candidates };
+  return { perSecond: best, matches, candidates };
 }
 
 export async function run(): Promise<BenchRow[]> {
