@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { threatJson } from '../../src/parsers/threat-json.ts';
+import { feed, one, verdict } from './helpers.ts';
+
+test('threat-json: the seed event as raw, no time unless one is given', () => {
+  const r = one(feed(threatJson, ['{"host": "endpoint01", "threat": "malware.exe", "severity": "high"}'])[0]);
+  assert.deepEqual(r, {
+    source: 'threat',
+    log_type: 'threat',
+    raw: { host: 'endpoint01', threat: 'malware.exe', severity: 'high' },
+  });
+  assert.deepEqual(feed(threatJson, ['{"host": "h", "severity": "low"}', '{"threat": "t"}']).map(verdict), [
+    'missing_field',
+    'missing_field',
+  ]);
+});
