@@ -1,4 +1,9 @@
 import type { Envelope } from '../../core/envelope.ts';
+import {
+  ENRICHED_FIELDS as CANONICAL_ENRICHED,
+  NORMALIZED_FIELDS as CANONICAL_NORMALIZED,
+  type FieldType,
+} from '../../normalize/fields.ts';
 
 /**
  * The lake's column layout. Every file has: id, source, log_type, one typed column per canonical
@@ -33,75 +38,63 @@ export const DUCKDB_TYPE: Record<ColumnKind, string> = {
   json: 'VARCHAR',
 };
 
-/**
- * Canonical normalized fields (docs/schema.md). Kept here until src/normalize/fields.ts (the
- * dictionary) lands; the kinds follow the dictionary's types.
- */
-export const NORMALIZED_FIELDS: readonly FieldSpec[] = [
-  { name: 'event_time', kind: 'timestamp' },
-  { name: 'ingest_time', kind: 'timestamp' },
-  { name: 'event_class', kind: 'string' },
-  { name: 'event_type', kind: 'string' },
-  { name: 'flow_id', kind: 'string' },
-  { name: 'community_id', kind: 'string' },
-  { name: 'src_ip', kind: 'string' },
-  { name: 'src_port', kind: 'integer' },
-  { name: 'dst_ip', kind: 'string' },
-  { name: 'dst_port', kind: 'integer' },
-  { name: 'protocol', kind: 'string' },
-  { name: 'app_protocol', kind: 'string' },
-  { name: 'bytes_in', kind: 'integer' },
-  { name: 'bytes_out', kind: 'integer' },
-  { name: 'packets_in', kind: 'integer' },
-  { name: 'packets_out', kind: 'integer' },
-  { name: 'duration_ms', kind: 'number' },
-  { name: 'conn_state', kind: 'string' },
-  { name: 'user', kind: 'string' },
-  { name: 'outcome', kind: 'string' },
-  { name: 'action', kind: 'string' },
-  { name: 'host', kind: 'string' },
-  { name: 'severity', kind: 'string' },
-  { name: 'severity_score', kind: 'integer' },
-  { name: 'signature', kind: 'string' },
-  { name: 'signature_id', kind: 'integer' },
-  { name: 'category', kind: 'string' },
-  { name: 'dns_query', kind: 'string' },
-  { name: 'dns_qtype', kind: 'string' },
-  { name: 'dns_rcode', kind: 'string' },
-  { name: 'dns_answers', kind: 'strings' },
-  { name: 'http_method', kind: 'string' },
-  { name: 'http_status', kind: 'integer' },
-  { name: 'url', kind: 'string' },
-  { name: 'http_host', kind: 'string' },
-  { name: 'user_agent', kind: 'string' },
-  { name: 'http_referrer', kind: 'string' },
-  { name: 'tls_version', kind: 'string' },
-  { name: 'tls_sni', kind: 'string' },
-  { name: 'tls_ja3', kind: 'string' },
-  { name: 'file_md5', kind: 'string' },
-  { name: 'file_sha1', kind: 'string' },
-  { name: 'file_sha256', kind: 'string' },
-  { name: 'message', kind: 'string' },
-];
+/** Dictionary type (src/normalize/fields.ts) → column kind. */
+const KIND_OF_FIELD_TYPE: Record<FieldType, ColumnKind> = {
+  string: 'string',
+  ip: 'string',
+  number: 'number',
+  boolean: 'boolean',
+  'string[]': 'strings',
+  time_ms: 'timestamp',
+  object: 'json',
+  'object[]': 'json',
+};
 
-/** Enriched fields (docs/enrichment.md). */
-export const ENRICHED_FIELDS: readonly FieldSpec[] = [
-  { name: 'src_ip_is_private', kind: 'boolean' },
-  { name: 'dst_ip_is_private', kind: 'boolean' },
-  { name: 'src_in_home', kind: 'boolean' },
-  { name: 'dst_in_home', kind: 'boolean' },
-  { name: 'direction', kind: 'string' },
-  { name: 'event_year', kind: 'integer' },
-  { name: 'event_month', kind: 'integer' },
-  { name: 'event_day', kind: 'integer' },
-  { name: 'event_hour', kind: 'integer' },
-  { name: 'event_weekday', kind: 'integer' },
-  { name: 'ioc', kind: 'json' },
-  { name: 'src_asset', kind: 'json' },
-  { name: 'dst_asset', kind: 'json' },
-  { name: 'src_geo', kind: 'json' },
-  { name: 'dst_geo', kind: 'json' },
-];
+/**
+ * Numbers the dictionary types as `number` that are whole by nature: stored as BIGINT so
+ * `dst_port = 22` prints 22, not 22.0. A fraction in one of them becomes NULL (counted nowhere:
+ * the raw JSON keeps the original value).
+ */
+export const INTEGER_VALUED_FIELDS: ReadonlySet<string> = new Set([
+  'src_port',
+  'dst_port',
+  'vlan',
+  'bytes_in',
+  'bytes_out',
+  'packets_in',
+  'packets_out',
+  'process_id',
+  'signature_id',
+  'signature_rev',
+  'severity_score',
+  'dns_trans_id',
+  'http_status',
+  'request_bytes',
+  'response_bytes',
+  'file_size',
+  'attempts',
+  'event_year',
+  'event_month',
+  'event_day',
+  'event_hour',
+  'event_weekday',
+  'src_asn',
+  'dst_asn',
+]);
+
+/** The dictionary's fields as lake columns, in dictionary order. */
+export function fieldsOf(table: Readonly<Record<string, { type: FieldType }>>): FieldSpec[] {
+  return Object.entries(table).map(([name, spec]) => {
+    const kind = KIND_OF_FIELD_TYPE[spec.type];
+    return { name, kind: kind === 'number' && INTEGER_VALUED_FIELDS.has(name) ? 'integer' : kind };
+  });
+}
+
+/** Canonical normalized fields (docs/schema.md, src/normalize/fields.ts). */
+export const NORMALIZED_FIELDS: readonly FieldSpec[] = fieldsOf(CANONICAL_NORMALIZED);
+
+/** Enriched fields (docs/schema.md). */
+export const ENRICHED_FIELDS: readonly FieldSpec[] = fieldsOf(CANONICAL_ENRICHED);
 
 /** Where a column's value comes from in the envelope. */
 export type ColumnSource = 'id' | 'source' | 'log_type' | 'normalized' | 'enriched' | 'extra' | 'raw';
