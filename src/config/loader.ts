@@ -55,10 +55,11 @@ function fixFor(issue: z.core.$ZodIssue): string {
       return `set it to a ${issue.expected}`;
     case 'invalid_value':
       return `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    // zod reports positive() as minimum 0, exclusive: say "> 0", not ">= 0"
     case 'too_small':
-      return `use a value >= ${String(issue.minimum)}`;
+      return `use a value ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
     case 'too_big':
-      return `use a value <= ${String(issue.maximum)}`;
+      return `use a value ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
     default:
       return 'see docs/config.md';
   }
