@@ -74,7 +74,9 @@ interface CheckpointEntry {
   path: string;
   offset: number;
   generation: number;
-  /** SHA-256 (hex) of the file's first `head_bytes` bytes: tells a reused inode from the same file. */
+  /** Birth time (see birthOf): tells a reused inode from the same file where the filesystem has one. */
+  birth?: string;
+  /** SHA-256 (hex) of the file's first `head_bytes` bytes: catches rewrites, and reused inodes elsewhere. */
   head?: string;
   head_bytes?: number;
 }
@@ -105,6 +107,7 @@ interface TrackedFile {
   eofSinceMs: number;
   head: string;
   headBytes: number;
+  birth: string;
 }
 
 /**
@@ -138,8 +141,18 @@ export function logTypeHintFromPath(path: string): string | undefined {
   return stem ? stem : undefined;
 }
 
-function fileIdOf(key: string, generation: number): string {
-  return generation === 0 ? key : `${key}:g${generation}`;
+/**
+ * The file id in positions (and so in event ids): dev:ino, its birth time where the filesystem
+ * records one (a new file reusing a freed inode gets new ids), and the generation (truncations).
+ */
+function fileIdOf(key: string, birth: string, generation: number): string {
+  const id = birth ? `${key}@${birth}` : key;
+  return generation === 0 ? id : `${id}:g${generation}`;
+}
+
+/** Birth time in µs, base 36; '' where the filesystem has none (Node reports 0). */
+function birthOf(st: { birthtimeMs: number }): string {
+  return st.birthtimeMs > 0 ? Math.round(st.birthtimeMs * 1000).toString(36) : '';
 }
 
 /** The directory a pattern's matches live under (the part before the first glob character). */
@@ -315,9 +328,18 @@ class FileSource implements Source {
         continue;
       }
       if (known) {
-        // We closed that file (rotated away, read to its end); its inode now names a new file.
+        // We had closed it (gone from the globs, read to its end) and the inode is back: the same
+        // file (renamed back: resume after its last acked line) or a new one reusing the inode
+        // (its first bytes differ: read from 0 as a new generation).
         this.#files.delete(key);
-        await this.#track(key, path, 0, known.generation + 1, false);
+        await this.#track(
+          key,
+          path,
+          known.committed,
+          known.generation,
+          false,
+          this.#entryOf(known, known.committed),
+        );
         continue;
       }
       const saved = this.#checkpoint.files[key];
@@ -337,7 +359,8 @@ class FileSource implements Source {
     for (const [key, entry] of Object.entries(this.#checkpoint.files)) {
       if (seen.has(key)) continue;
       const found = await findByIdentity(dirname(entry.path), key);
-      if (found && found.size > entry.offset && (await startsAsBefore(found.path, entry))) {
+      const same = found && (entry.birth === undefined || entry.birth === found.birth);
+      if (found && same && found.size > entry.offset && (await startsAsBefore(found.path, entry))) {
         this.#logger.info(
           { path: found.path, offset: entry.offset },
           'resuming a file rotated while stopped',
@@ -363,15 +386,23 @@ class FileSource implements Source {
     let handle: FileHandle;
     let head: Buffer;
     let size: number;
+    let birth: string;
     try {
       handle = await open(path, 'r');
       head = await readHead(handle);
-      ({ size } = await handle.stat());
+      const st = await handle.stat();
+      size = st.size;
+      birth = birthOf(st);
     } catch (err) {
       this.#logger.warn({ path, err: (err as Error).message }, 'cannot open file');
       return;
     }
-    if (saved && (size < saved.offset || !sameHead(head, saved))) {
+    if (saved?.birth !== undefined && saved.birth !== birth) {
+      // Another file reusing the inode: its own birth time already gives it its own ids.
+      this.#logger.info({ path }, 'new file on a reused inode, reading it from 0');
+      offset = 0;
+      generation = 0;
+    } else if (saved && (size < saved.offset || !sameHead(head, saved))) {
       this.#logger.info({ path, checkpoint: saved.offset }, 'file changed while stopped, reading it from 0');
       offset = 0;
       generation++;
@@ -384,20 +415,21 @@ class FileSource implements Source {
       readOffset: offset,
       committed: offset,
       generation,
-      fileId: fileIdOf(key, generation),
+      fileId: fileIdOf(key, birth, generation),
       formatHint: this.#config.format ?? logTypeHintFromPath(path),
       acks: new ContiguousAcks<PendingRange>(),
       rotated,
       eofSinceMs: 0,
       head: headHash(head),
       headBytes: head.length,
+      birth,
     });
     this.#checkpoint.files[key] = this.#entryOf(this.#files.get(key)!, offset);
     this.#logger.info({ path, offset, generation }, 'following file');
   }
 
   #entryOf(f: TrackedFile, offset: number): CheckpointEntry {
-    const entry: CheckpointEntry = { path: f.path, offset, generation: f.generation };
+    const entry: CheckpointEntry = { path: f.path, offset, generation: f.generation, birth: f.birth };
     if (f.headBytes > 0) {
       entry.head = f.head;
       entry.head_bytes = f.headBytes;
@@ -448,7 +480,7 @@ class FileSource implements Source {
 
   #truncated(f: TrackedFile): void {
     f.generation++;
-    f.fileId = fileIdOf(f.key, f.generation);
+    f.fileId = fileIdOf(f.key, f.birth, f.generation);
     f.acks.clear();
     f.framer.reset(0);
     f.readOffset = 0;
@@ -546,7 +578,10 @@ async function startsAsBefore(path: string, entry: CheckpointEntry): Promise<boo
   }
 }
 
-async function findByIdentity(dir: string, key: string): Promise<{ path: string; size: number } | null> {
+async function findByIdentity(
+  dir: string,
+  key: string,
+): Promise<{ path: string; size: number; birth: string } | null> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -557,7 +592,7 @@ async function findByIdentity(dir: string, key: string): Promise<{ path: string;
     const path = join(dir, name);
     try {
       const st = await stat(path);
-      if (st.isFile() && `${st.dev}:${st.ino}` === key) return { path, size: st.size };
+      if (st.isFile() && `${st.dev}:${st.ino}` === key) return { path, size: st.size, birth: birthOf(st) };
     } catch {
       // raced with a delete
     }

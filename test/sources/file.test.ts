@@ -5,6 +5,7 @@ import {
   existsSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -56,7 +57,7 @@ test('reads a file from the beginning with file positions, name hints and determ
   assert.deepEqual(records[1].position, {
     kind: 'file',
     path,
-    fileId: `${st.dev}:${st.ino}`,
+    fileId: `${st.dev}:${st.ino}@${Math.round(st.birthtimeMs * 1000).toString(36)}`,
     offset: Buffer.byteLength(`${dns[0]}\n`),
   });
   assert.equal(records[0].formatHint, 'dns');
@@ -247,4 +248,36 @@ test('an unchanged file resumes at its checkpoint even when it was small at firs
   const got = await collect(two.it, count(1));
   await two.src.stop();
   assert.deepEqual(texts(got), [sshd[2]]);
+});
+
+test('a deleted file replaced by a new one (even on the same inode) gets new ids', async (t) => {
+  const dir = tempDir();
+  const path = join(dir, 'auth.log');
+  writeFileSync(path, `${sshd[0]}\n`);
+  const { src, it } = source(dir, { paths: [path] });
+  t.after(() => src.stop());
+  const first = await collect(it, count(1));
+  const inode = statSync(path).ino;
+  rmSync(path);
+  await new Promise((r) => setTimeout(r, 200)); // read to its end and closed after the grace period
+  writeFileSync(path, `${sshd[3]}\n${sshd[4]}\n`);
+  const second = await collect(it, count(2));
+  assert.deepEqual(texts(second), [sshd[3], sshd[4]]);
+  assert.notEqual(eventId(second[0].records[0].position), eventId(first[0].records[0].position));
+  t.diagnostic(statSync(path).ino === inode ? 'the inode was reused' : 'a new inode was allocated');
+});
+
+test('a file that leaves the glob and comes back unchanged resumes where it was', async (t) => {
+  const dir = tempDir();
+  const path = join(dir, 'auth.log');
+  writeFileSync(path, `${sshd[0]}\n`);
+  const { src, it } = source(dir, { paths: [path] });
+  t.after(() => src.stop());
+  await collect(it, count(1));
+  renameSync(path, join(dir, 'away.txt'));
+  await new Promise((r) => setTimeout(r, 200));
+  appendFileSync(join(dir, 'away.txt'), `${sshd[1]}\n`);
+  renameSync(join(dir, 'away.txt'), path);
+  const got = await collect(it, count(1));
+  assert.deepEqual(texts(got), [sshd[1]]);
 });
