@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Envelope } from '../../core/envelope.ts';
 import { SinkUnavailableError } from '../../core/errors.ts';
@@ -51,6 +52,8 @@ export const FLUSH_REASONS = ['size', 'count', 'interval', 'explicit'] as const;
 export type FlushReason = (typeof FLUSH_REASONS)[number];
 
 const HOUR_MS = 3_600_000;
+/** Waits between attempts to write one file (then the flush fails). */
+const RETRY_DELAYS_MS = [200, 1000];
 /** Staging and temp files older than this are left-overs of a crash and swept at start. */
 const STALE_TEMP_MS = 10 * 60_000;
 
@@ -352,7 +355,8 @@ export class LakeWriter {
     const { telemetry, logger } = this.#options;
     try {
       let bytes = 0;
-      for (const [bucket, lines] of gen.lines) bytes += await this.#writeFile(buffer, bucket, lines, gen);
+      for (const [bucket, lines] of gen.lines)
+        bytes += await this.#writeFileRetrying(buffer, bucket, lines, gen);
       telemetry?.flushes.inc({ sink: this.#sink, reason });
       telemetry?.flushDuration.observe({ sink: this.#sink }, (performance.now() - started) / 1000);
       telemetry?.flushBytes.inc({ sink: this.#sink }, bytes);
@@ -360,9 +364,34 @@ export class LakeWriter {
       logger.debug({ log_type: buffer.logType, events: gen.count, bytes, reason }, 'lake flush');
       gen.resolve();
     } catch (err) {
-      telemetry?.sinkErrors.inc({ sink: this.#sink });
       logger.error({ err, log_type: buffer.logType, events: gen.count }, 'lake flush failed');
       gen.reject(new SinkUnavailableError(`lake flush of ${buffer.logType} failed`, { cause: err }));
+    }
+  }
+
+  /**
+   * A failed file is retried (disk full for a moment, a transient I/O error); files of the same
+   * flush already renamed are not written again. After the last attempt the flush fails, the
+   * writers' promises reject, and nothing of the batch is acknowledged.
+   */
+  async #writeFileRetrying(
+    buffer: LogTypeBuffer,
+    bucket: number,
+    lines: string[],
+    gen: Generation,
+  ): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#writeFile(buffer, bucket, lines, gen);
+      } catch (err) {
+        this.#options.telemetry?.sinkErrors.inc({ sink: this.#sink });
+        if (attempt + 1 >= RETRY_DELAYS_MS.length + 1) throw err;
+        this.#options.logger.warn(
+          { err, log_type: buffer.logType, attempt: attempt + 1 },
+          'lake file write failed, retrying',
+        );
+        await sleep(RETRY_DELAYS_MS[attempt]);
+      }
     }
   }
 
@@ -384,12 +413,15 @@ export class LakeWriter {
     const connection = await this.#instance.connect();
     try {
       await connection.run(copySql(this.#schema, stagingPath, tempPath, gen.rawKinds));
+      await fsyncPath(tempPath);
+      await rename(tempPath, join(dir, name));
+    } catch (err) {
+      await rm(tempPath, { force: true });
+      throw err;
     } finally {
       connection.closeSync();
       await rm(stagingPath, { force: true });
     }
-    await fsyncPath(tempPath);
-    await rename(tempPath, join(dir, name));
     await fsyncPath(dir);
     return (await stat(join(dir, name))).size;
   }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
+import { SinkUnavailableError } from '../../../src/core/errors.ts';
 import { createTelemetry, type Telemetry } from '../../../src/metrics/telemetry.ts';
 import { LakeWriter, type LakeWriterOptions, partitionPath } from '../../../src/sinks/parquet/writer.ts';
 import { manyEnvelopes, zeekEnvelope, zeekFixtureLines } from '../../lake/envelopes.ts';
@@ -267,5 +268,23 @@ describe('lake files', () => {
     while (await stillPending(all, 100)) await writer.flush();
     assert.equal((await allRows(dir)).length, 150);
     assert.ok((await flushCount(telemetry, 'count')) >= 10);
+  });
+
+  test('a file that cannot be written is retried, then the write rejects and nothing is acked', async () => {
+    const { writer, dir, telemetry } = await newWriter({});
+    // A plain file where the dns directory should be: every dns partition mkdir fails.
+    await writeFile(join(dir, 'dns'), 'in the way');
+    const done = writer.write([...manyEnvelopes('dns', 5, T0, 1000), ...manyEnvelopes('ssh', 5, T0, 1000)]);
+    await writer.flush();
+    await assert.rejects(done, SinkUnavailableError);
+    const errors = await telemetry.sinkErrors.get();
+    assert.equal(errors.values[0]?.value, 3, 'first try + two retries');
+    // The other log type of the same batch was written; the writer keeps working once the cause is gone.
+    assert.equal((await parquetFiles(dir)).length, 1);
+    await rm(join(dir, 'dns'));
+    const again = writer.write(manyEnvelopes('dns', 5, T0, 1000));
+    await writer.flush();
+    await again;
+    assert.equal((await allRows(dir)).length, 10);
   });
 });
