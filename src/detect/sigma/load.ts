@@ -20,7 +20,7 @@ import {
   type LogsourceTable,
   loadLogsourceTable,
 } from './logsources.ts';
-import { isIssue, type Predicate } from './modifiers.ts';
+import { isIssue, type ModifierOptions, type Predicate } from './modifiers.ts';
 
 export interface RuleProblem {
   file: string;
@@ -146,50 +146,123 @@ function strings(v: unknown): string[] | undefined {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
 }
 
+/** The YAML documents of one file (empty documents dropped); undefined when the file is not YAML. */
+function readDocuments(file: string, problems: RuleProblem[]): Doc[] | undefined {
+  const streams = parseAllDocuments(readFileSync(file, 'utf8'));
+  const docs: Doc[] = [];
+  for (const d of Array.isArray(streams) ? streams : []) {
+    if (d.errors.length > 0) {
+      problems.push({
+        file,
+        severity: 'error',
+        feature: 'yaml',
+        message: d.errors[0].message.split('\n')[0],
+      });
+      return undefined;
+    }
+    const js = d.toJS({ maxAliasCount: 100 });
+    if (js === null || js === undefined) continue;
+    if (isMap(js)) docs.push(js);
+    else
+      problems.push({
+        file,
+        severity: 'error',
+        feature: 'document',
+        message: 'a YAML document is not a map',
+      });
+  }
+  return docs;
+}
+
+interface Collected {
+  problems: RuleProblem[];
+  correlations: RuleSet['correlations'];
+  pending: PendingRule[];
+  filters: PendingFilter[];
+}
+
+type Where = Pick<RuleProblem, 'file' | 'rule_id' | 'title'>;
+
+function problemAt(where: Where, issue: Pick<RuleProblem, 'severity' | 'feature' | 'message'>): RuleProblem {
+  return { ...where, severity: issue.severity, feature: issue.feature, message: issue.message };
+}
+
+/** A filter document (sigma-filters-specification): compiled like a detection, applied later. */
+function collectFilter(doc: Doc, where: Where, id: string, opts: ModifierOptions, out: Collected): void {
+  const f = doc.filter;
+  const rules = isMap(f) ? strings(f.rules) : undefined;
+  if (!isMap(f) || !rules || rules.length === 0) {
+    out.problems.push(
+      problemAt(where, {
+        severity: 'error',
+        feature: 'filter',
+        message: 'filter.rules must list rule ids or names',
+      }),
+    );
+    return;
+  }
+  const { rules: _rules, ...detection } = f;
+  const plan = compileDetection(detection, opts);
+  if (isIssue(plan)) {
+    out.problems.push(problemAt(where, plan));
+    return;
+  }
+  const logsource = isMap(doc.logsource) ? doc.logsource : {};
+  out.filters.push({ file: where.file, id, title: where.title ?? id, rules, logsource, plan });
+}
+
+/** Sorts one document into rules, correlations, filters or problems. */
+function collectDocument(doc: Doc, where: Where, id: string, opts: ModifierOptions, out: Collected): void {
+  if ('correlation' in doc) {
+    out.correlations.push({ doc, file: where.file });
+    return;
+  }
+  if ('filter' in doc && !('detection' in doc)) {
+    collectFilter(doc, where, id, opts, out);
+    return;
+  }
+  if (!('detection' in doc)) {
+    out.problems.push(
+      problemAt(where, {
+        severity: 'error',
+        feature: 'document',
+        message: 'neither detection, correlation nor filter',
+      }),
+    );
+    return;
+  }
+  try {
+    const plan = compileDetection(doc.detection, opts);
+    if (isIssue(plan)) {
+      out.problems.push(problemAt(where, plan));
+      return;
+    }
+    // Title is mandatory in the spec, but the correlation spec's own examples omit it on the
+    // rules they chain by name: fall back to the name (or id) rather than drop the rule.
+    out.pending.push({ doc, file: where.file, id, title: where.title ?? id, plan });
+  } catch (err) {
+    // Defensive: a bug here must cost one rule, not the whole load.
+    out.problems.push(
+      problemAt(where, { severity: 'error', feature: 'internal', message: String((err as Error).message) }),
+    );
+  }
+}
+
 /** Loads rules from files and folders. Never throws for a bad rule; see RuleSet.problems. */
 export function loadRules(paths: readonly string[], options: LoadOptions = {}): RuleSet {
-  const opts = { placeholders: options.placeholders ?? {}, regexMaxLength: options.regexMaxLength ?? 4096 };
+  const opts: ModifierOptions = {
+    placeholders: options.placeholders ?? {},
+    regexMaxLength: options.regexMaxLength ?? 4096,
+  };
   const index = createLogsourceIndex(options.logsources ?? loadLogsourceTable());
-  const problems: RuleProblem[] = [];
-  const correlations: RuleSet['correlations'] = [];
-  const pending: PendingRule[] = [];
-  const filters: PendingFilter[] = [];
-
+  const out: Collected = { problems: [], correlations: [], pending: [], filters: [] };
   const missing: string[] = [];
   const files = listRuleFiles(paths, missing);
   for (const p of missing)
-    problems.push({ file: p, severity: 'error', feature: 'path', message: 'no such file or folder' });
+    out.problems.push({ file: p, severity: 'error', feature: 'path', message: 'no such file or folder' });
   for (const file of files) {
-    const text = readFileSync(file, 'utf8');
-    const streams = parseAllDocuments(text);
-    const parsed = Array.isArray(streams) ? streams : [];
-    const docs: Doc[] = [];
-    let broken = false;
-    for (const d of parsed) {
-      if (d.errors.length > 0) {
-        problems.push({
-          file,
-          severity: 'error',
-          feature: 'yaml',
-          message: d.errors[0].message.split('\n')[0],
-        });
-        broken = true;
-        break;
-      }
-      const js = d.toJS({ maxAliasCount: 100 });
-      if (js === null || js === undefined) continue;
-      if (!isMap(js)) {
-        problems.push({
-          file,
-          severity: 'error',
-          feature: 'document',
-          message: 'a YAML document is not a map',
-        });
-        continue;
-      }
-      docs.push(js);
-    }
-    if (broken) continue;
+    const docs = readDocuments(file, out.problems);
+    if (!docs) continue;
     const seen = new Set<string>();
     resolveActions(docs).forEach((doc, i) => {
       const title = typeof doc.title === 'string' ? doc.title : undefined;
@@ -197,71 +270,11 @@ export function loadRules(paths: readonly string[], options: LoadOptions = {}): 
         typeof doc.id === 'string' ? doc.id : typeof doc.name === 'string' ? doc.name : stableId(file, i);
       if (seen.has(id)) id = `${id}#${i}`;
       seen.add(id);
-      const where = { file, rule_id: id, ...(title ? { title } : {}) };
-      if ('correlation' in doc) {
-        correlations.push({ doc, file });
-        return;
-      }
-      if ('filter' in doc && !('detection' in doc)) {
-        const f = doc.filter;
-        const rules = isMap(f) ? strings(f.rules) : undefined;
-        if (!isMap(f) || !rules || rules.length === 0) {
-          problems.push({
-            ...where,
-            severity: 'error',
-            feature: 'filter',
-            message: 'filter.rules must list rule ids or names',
-          });
-          return;
-        }
-        const { rules: _rules, ...detection } = f;
-        const plan = compileDetection(detection, opts);
-        if (isIssue(plan)) {
-          problems.push({ ...where, severity: plan.severity, feature: plan.feature, message: plan.message });
-          return;
-        }
-        filters.push({
-          file,
-          id,
-          title: title ?? id,
-          rules,
-          logsource: isMap(doc.logsource) ? doc.logsource : {},
-          plan,
-        });
-        return;
-      }
-      if (!('detection' in doc)) {
-        problems.push({
-          ...where,
-          severity: 'error',
-          feature: 'document',
-          message: 'neither detection, correlation nor filter',
-        });
-        return;
-      }
-      try {
-        const plan = compileDetection(doc.detection, opts);
-        if (isIssue(plan)) {
-          problems.push({ ...where, severity: plan.severity, feature: plan.feature, message: plan.message });
-          return;
-        }
-        // Title is mandatory in the spec, but the correlation spec's own examples omit it on the
-        // rules they chain by name: fall back to the name (or id) rather than drop the rule.
-        pending.push({ doc, file, id, title: title ?? id, plan });
-      } catch (err) {
-        // Defensive: a bug here must cost one rule, not the whole load.
-        problems.push({
-          ...where,
-          severity: 'error',
-          feature: 'internal',
-          message: String((err as Error).message),
-        });
-      }
+      collectDocument(doc, { file, rule_id: id, ...(title ? { title } : {}) }, id, opts, out);
     });
   }
-
-  const rules = pending.map((p) => finishRule(p, filters, index));
-  return { rules, correlations, problems };
+  const rules = out.pending.map((p) => finishRule(p, out.filters, index));
+  return { rules, correlations: out.correlations, problems: out.problems };
 }
 
 function logsourceOf(doc: Doc): Record<string, string> {
