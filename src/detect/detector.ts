@@ -4,7 +4,7 @@ import { stableId } from '../core/ids.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import type { Alert } from './alert.ts';
 import { createAlertBuilder, type Raised } from './alerts.ts';
-import type { CorrelationHit } from './correlate/correlator.ts';
+import type { CorrelationHit, CorrelationMatch } from './correlate/correlator.ts';
 import { type CorrelationPlan, compilePlan, matchFromEvent, matchFromHit } from './correlate/plan.ts';
 
 /**
@@ -69,6 +69,14 @@ export interface Detector {
    * end of input — every open window is decided.
    */
   advance(nowMs?: number): Alert[];
+  /**
+   * Distributed mode, process side: single-event rules alert here; what correlations need leaves as
+   * matches, to be re-keyed by `matchKey` (correlation + group) so each group's window lives on
+   * one correlate worker.
+   */
+  extract(events: readonly Envelope[]): { alerts: Alert[]; matches: CorrelationMatch[] };
+  /** Distributed mode, correlate side: windows fed with matches (also how a worker rebuilds them). */
+  ingestMatches(matches: readonly CorrelationMatch[]): Alert[];
   stats(): DetectorStats;
   /** Ids of the rules and correlations that raise alerts (the rest only feed correlations). */
   alertingRuleIds(): ReadonlySet<string>;
@@ -125,6 +133,7 @@ export function createDetector(options: DetectorOptions): Detector {
   const standalone = new Set(options.ruleSet.rules.filter((r) => plan.alerts(r.id)).map((r) => r.id));
   const correlationsAlert = new Map(plan.correlators.map((c) => [c.def.id, plan.alerts(c.def.id)]));
 
+  const byId = new Map(plan.correlators.map((c) => [c.def.id, c]));
   const sweepEvery = plan.correlators.map((c) => Math.max(MIN_SWEEP_INTERVAL_MS, c.def.timespanMs / 2));
   const sweptAt = plan.correlators.map(() => Number.NEGATIVE_INFINITY);
   let clock = Number.NEGATIVE_INFINITY;
@@ -166,7 +175,8 @@ export function createDetector(options: DetectorOptions): Detector {
     }
   }
 
-  function processOne(env: Envelope): void {
+  /** `emitTo` set: matches for correlations are handed out (distributed mode) instead of ingested. */
+  function processOne(env: Envelope, emitTo: CorrelationMatch[] | null): void {
     events++;
     const t = eventTimeOf(env, now());
     if (t > clock) clock = t;
@@ -183,9 +193,27 @@ export function createDetector(options: DetectorOptions): Detector {
       if (!consumers) continue;
       for (const consumer of consumers) {
         const m = matchFromEvent(consumer, env, t);
-        if (m) onHits(consumer.correlator.ingest(m, watermark), env.normalized.ingest_time);
+        if (!m) continue;
+        if (emitTo) emitTo.push(m);
+        else onHits(consumer.correlator.ingest(m, watermark), env.normalized.ingest_time);
       }
     }
+  }
+
+  function ingestMatch(m: CorrelationMatch): void {
+    if (m.event_time > clock) clock = m.event_time;
+    const correlator = byId.get(m.correlation_id);
+    if (correlator) onHits(correlator.ingest(m, clock - lateness), undefined);
+  }
+
+  function afterBatch(n: number): Alert[] {
+    if (n > 0) {
+      arrivalWall = now();
+      clockAtArrival = clock;
+    }
+    const watermark = clock - lateness;
+    if (watermark - lastSweep >= MIN_SWEEP_INTERVAL_MS) sweep(watermark, false);
+    return drain();
   }
 
   function sweep(watermark: number, force: boolean): void {
@@ -211,14 +239,17 @@ export function createDetector(options: DetectorOptions): Detector {
 
   return {
     process(batch) {
-      for (let i = 0; i < batch.length; i++) processOne(batch[i]);
-      if (batch.length > 0) {
-        arrivalWall = now();
-        clockAtArrival = clock;
-      }
-      const watermark = clock - lateness;
-      if (watermark - lastSweep >= MIN_SWEEP_INTERVAL_MS) sweep(watermark, false);
-      return drain();
+      for (let i = 0; i < batch.length; i++) processOne(batch[i], null);
+      return afterBatch(batch.length);
+    },
+    extract(batch) {
+      const matches: CorrelationMatch[] = [];
+      for (let i = 0; i < batch.length; i++) processOne(batch[i], matches);
+      return { alerts: afterBatch(batch.length), matches };
+    },
+    ingestMatches(matches) {
+      for (let i = 0; i < matches.length; i++) ingestMatch(matches[i]);
+      return afterBatch(matches.length);
     },
     advance(nowMs) {
       if (nowMs === undefined) {

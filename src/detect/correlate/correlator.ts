@@ -29,6 +29,11 @@ export interface CorrelationMatch {
   value?: string | number;
 }
 
+/** The bus key of a match: correlation + group, so one group's window lives on one partition. */
+export function matchKey(m: CorrelationMatch): string {
+  return `${m.correlation_id}\u0000${m.group.join('\u0000')}`;
+}
+
 export interface CorrelationHit {
   def: CorrelationDef;
   group: string[];

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CorrelationMatch, createCorrelator } from '../../../src/detect/correlate/correlator.ts';
+import type { Alert } from '../../../src/detect/alert.ts';
+import {
+  type CorrelationMatch,
+  createCorrelator,
+  matchKey,
+} from '../../../src/detect/correlate/correlator.ts';
 import { parseCorrelation } from '../../../src/detect/correlate/parse.ts';
 import { createDetector } from '../../../src/detect/detector.ts';
 import { createTelemetry } from '../../../src/metrics/telemetry.ts';
@@ -457,5 +462,62 @@ test('idle advance: wall time since the last batch moves the event clock; a busy
   assert.deepEqual(
     closed.map((a) => [a.group.host, a.count]),
     [['h', 2]],
+  );
+});
+
+test('distributed split: extract → re-key by matchKey → per-partition workers gives the embedded alerts', () => {
+  const many = corr('bf', {
+    type: 'event_count',
+    rules: ['fail'],
+    'group-by': ['src_ip'],
+    timespan: '5m',
+    condition: { gte: 5 },
+  });
+  const spray = corr('spray2', {
+    type: 'value_count',
+    rules: ['fail'],
+    'group-by': ['user'],
+    timespan: '5m',
+    condition: { field: 'src_ip', gte: 3 },
+  });
+  const ruleSet = {
+    rules: [kindRule('fail'), kindRule('note', { level: 'high' })],
+    correlations: [many, spray],
+  };
+  const make = () => createDetector({ ruleSet, config: detectConfig(), now: () => 0 });
+  const events = Array.from({ length: 40 }, (_, i) =>
+    ev(`e${i}`, T0 + i * 1000, i % 10 === 9 ? 'note' : 'fail', {
+      src_ip: `10.0.0.${i % 4}`,
+      user: `u${i % 3}`,
+    }),
+  );
+  const summarize = (alerts: Alert[]) =>
+    [...new Map(alerts.map((a) => [a.id, `${a.rule_id}:${a.count}`])).entries()].sort();
+
+  const embedded = make();
+  const expected = summarize([...embedded.process(events), ...embedded.advance()]);
+
+  const processSide = make();
+  const { alerts: single, matches } = processSide.extract(events);
+  assert.ok(
+    single.every((a) => a.rule_id === 'note'),
+    'single-event rules alert on the process side',
+  );
+  assert.ok(matches.length > 0);
+  // Three partitions, order kept per partition, as Kafka does for one key.
+  const partitions: CorrelationMatch[][] = [[], [], []];
+  for (const m of matches) {
+    const key = matchKey(m);
+    let h = 0;
+    for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
+    partitions[h % 3].push(JSON.parse(JSON.stringify(m)) as CorrelationMatch);
+  }
+  const workerAlerts = partitions.flatMap((p) => {
+    const worker = make();
+    return [...worker.ingestMatches(p), ...worker.advance()];
+  });
+  assert.deepEqual(summarize([...single, ...workerAlerts]), expected);
+  assert.ok(
+    expected.some(([, v]) => v.startsWith('bf:')) && expected.some(([, v]) => v.startsWith('spray2:')),
   );
 });
