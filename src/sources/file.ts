@@ -150,6 +150,11 @@ function fileIdOf(key: string, birth: string, generation: number): string {
   return generation === 0 ? id : `${id}:g${generation}`;
 }
 
+/** The id the file source gives a file it has not seen truncated: for tools (parse) to match its ids. */
+export function fileIdFor(st: { dev: number; ino: number; birthtimeMs: number }): string {
+  return fileIdOf(`${st.dev}:${st.ino}`, birthOf(st), 0);
+}
+
 /** Birth time in µs, base 36; '' where the filesystem has none (Node reports 0). */
 function birthOf(st: { birthtimeMs: number }): string {
   return st.birthtimeMs > 0 ? Math.round(st.birthtimeMs * 1000).toString(36) : '';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SourceBatch } from '../../src/core/component.ts';
 import { eventId } from '../../src/core/ids.ts';
-import { type FileSourceConfig, fileSource, logTypeHintFromPath } from '../../src/sources/file.ts';
+import { type FileSourceConfig, fileIdFor, fileSource, logTypeHintFromPath } from '../../src/sources/file.ts';
 import { collect, FIXTURES, fixtureLines, tempDir, testContext, texts } from './helpers.ts';
 
 const sshd = fixtureLines('sshd.log');
@@ -57,10 +57,11 @@ test('reads a file from the beginning with file positions, name hints and determ
   assert.deepEqual(records[1].position, {
     kind: 'file',
     path,
-    fileId: `${st.dev}:${st.ino}@${Math.round(st.birthtimeMs * 1000).toString(36)}`,
+    fileId: fileIdFor(st),
     offset: Buffer.byteLength(`${dns[0]}\n`),
   });
   assert.equal(records[0].formatHint, 'dns');
+  assert.match(fileIdFor(st), /^\d+:\d+@[0-9a-z]+$/);
   assert.equal(eventId(records[1].position), eventId({ ...records[1].position, path: '/elsewhere' }));
 });
 
