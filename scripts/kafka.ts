@@ -12,7 +12,8 @@
  *   node scripts/kafka.ts consumer-groups --list
  *
  * Layout under .data/kafka: lib/ (jars, cached), data/ (log.dirs), config/, logs/, broker.log,
- * kafka.pid. SOCSTREAM_KAFKA_DIR moves it; SOCSTREAM_KAFKA_START_TIMEOUT_MS bounds the start wait.
+ * kafka.pid. SOCSTREAM_KAFKA_DIR moves it, SOCSTREAM_KAFKA_PORT changes the port (default 9092);
+ * SOCSTREAM_KAFKA_START_TIMEOUT_MS bounds the start wait.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -37,8 +38,9 @@ const PID_FILE = join(HOME, 'kafka.pid');
 const BROKER_LOG = join(HOME, 'broker.log');
 
 const HOST = '127.0.0.1';
-const PORT = 9092;
-const CONTROLLER_PORT = 9093;
+/** SOCSTREAM_KAFKA_PORT runs a second broker beside the usual one (the controller takes port + 1). */
+const PORT = Number(process.env.SOCSTREAM_KAFKA_PORT ?? 9092);
+const CONTROLLER_PORT = PORT + 1;
 const BOOTSTRAP = `${HOST}:${PORT}`;
 /** The line KafkaRaftServer logs once the broker serves requests. */
 const STARTED_MARKER = 'Kafka Server started';
