@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as bench from './bench.ts';
+import * as demo from './demo.ts';
 import * as detect from './detect.ts';
 import * as generate from './generate.ts';
 import * as lake from './lake.ts';
@@ -14,6 +15,7 @@ export interface CommandModule {
 }
 
 export const COMMANDS: readonly CommandModule[] = [
+  demo,
   generate,
   parse,
   detect,

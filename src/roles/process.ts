@@ -3,17 +3,13 @@ import type { ComponentContext, DeadLetter } from '../core/component.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
 import { type ProcessOutput, type Processor, streamOf } from '../core/processor.ts';
-import type { Alert } from '../detect/alert.ts';
-import type { Detector } from '../detect/detector.ts';
 import type { Route } from '../normalize/route.ts';
-import { alertRecord, envelopeRecord, inputFromRaw } from './codec.ts';
+import { envelopeRecord, inputFromRaw } from './codec.ts';
 
 /**
  * The process role: raw topics → parse, normalize, enrich → events.* topics, rejects → dead
- * letters. With a detector (the embedded mode, or a single process member) it also detects inline
- * and publishes alerts. The consumed batch is committed only after every derived record was
- * accepted by the bus and the dead letters were flushed: at-least-once, and replays give the same
- * event ids.
+ * letters. The consumed batch is committed only after every derived record was accepted by the
+ * bus and the dead letters were flushed: at-least-once, and replays give the same event ids.
  */
 export interface ProcessRoleOptions {
   bus: Bus;
@@ -23,16 +19,10 @@ export interface ProcessRoleOptions {
   processor: Processor;
   route: (env: Envelope) => Route;
   dlq: DeadLetter;
-  alertsTopic: string;
-  detector?: Detector;
-  /** Called with every alert raised or updated (the embedded mode's store and live feed). */
-  onAlerts?: (alerts: Alert[]) => Promise<void> | void;
   /** Called with each batch of envelopes after they were published (live tail). */
   onEvents?: (events: Envelope[]) => void;
   ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
   from?: 'earliest' | 'latest';
-  /** Close idle correlation windows at least this often (event clock follows wall time). */
-  idleAdvanceMs?: number;
 }
 
 export interface ProcessRole {
@@ -61,12 +51,6 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   let subscription: Subscription | undefined;
   let stopping = false;
 
-  async function publishAlerts(alerts: Alert[]): Promise<void> {
-    if (!alerts.length) return;
-    await options.bus.publish(options.alertsTopic, alerts.map(alertRecord));
-    await options.onAlerts?.(alerts);
-  }
-
   return {
     async run() {
       await options.dlq.start();
@@ -75,40 +59,32 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
         topics: options.topics.map((t) => t.topic),
         from: options.from ?? 'earliest',
       });
-      const idle = options.detector
-        ? setInterval(() => {
-            void publishAlerts(options.detector?.advance(Date.now()) ?? []).catch((err) =>
-              logger.error({ err }, 'publishing alerts of closed windows failed'),
-            );
-          }, options.idleAdvanceMs ?? 5000)
-        : undefined;
-      try {
-        for await (const batch of subscription) {
-          const out: ProcessOutput = { envelopes: [], rejects: [] };
-          for (const record of batch.records) {
-            const input = inputFromRaw(record, formatOf.get(record.topic));
-            options.processor.process(input, streamOf(record.topic, record.partition, record.key), out);
-          }
-          const routed = out.envelopes.map((env) => {
-            const route = options.route(env);
-            return { topic: route.topic, record: envelopeRecord(env, route.key) };
-          });
-          for (const env of out.envelopes)
-            telemetry.eventsIn.inc({ source: env.source, log_type: env.log_type });
-          for (const r of out.rejects) telemetry.rejects.inc({ source: r.source, reason: r.reason });
-          const publishes = [...byTopic(routed)].map(([topic, records]) =>
-            options.bus.publish(topic, records),
-          );
-          if (out.rejects.length)
-            publishes.push(options.dlq.write(out.rejects).then(() => options.dlq.flush()));
-          await Promise.all(publishes);
-          if (options.detector) await publishAlerts(options.detector.process(out.envelopes));
-          options.onEvents?.(out.envelopes);
-          await subscription.commit(batch);
-          if (stopping) break;
+      for await (const batch of subscription) {
+        const out: ProcessOutput = { envelopes: [], rejects: [] };
+        for (const record of batch.records) {
+          const input = inputFromRaw(record, formatOf.get(record.topic));
+          options.processor.process(input, streamOf(record.topic, record.partition, record.key), out);
         }
-      } finally {
-        if (idle) clearInterval(idle);
+        const routed = out.envelopes.map((env) => {
+          const route = options.route(env);
+          return { topic: route.topic, record: envelopeRecord(env, route.key) };
+        });
+        for (const env of out.envelopes)
+          telemetry.eventsIn.inc({ source: env.source, log_type: env.log_type });
+        for (const r of out.rejects) telemetry.rejects.inc({ source: r.source, reason: r.reason });
+        const publishes = [...byTopic(routed)].map(([topic, records]) => options.bus.publish(topic, records));
+        if (out.rejects.length) {
+          publishes.push(options.dlq.write(out.rejects).then(() => options.dlq.flush()));
+          // Bad data is logged once per batch, not per record.
+          logger.warn(
+            { rejects: out.rejects.length, first: out.rejects[0].reason },
+            'records sent to the dead-letter output',
+          );
+        }
+        await Promise.all(publishes);
+        options.onEvents?.(out.envelopes);
+        await subscription.commit(batch);
+        if (stopping) break;
       }
     },
     async stop() {

@@ -1,0 +1,234 @@
+import type { Bus, TopicSpec } from '../bus/bus.ts';
+import { createBus } from '../bus/create.ts';
+import type { Config } from '../config/schema.ts';
+import type { ComponentContext } from '../core/component.ts';
+import type { Logger } from '../core/logger.ts';
+import { startHealthLog } from '../metrics/health.ts';
+import type { Telemetry } from '../metrics/telemetry.ts';
+import { createRouter } from '../normalize/route.ts';
+import { alertOutputsFromConfig } from '../sinks/alert-output.ts';
+import { buildDeadLetter, buildDetector, buildEngine, buildSources } from './build.ts';
+import { createCorrelateRole } from './correlate.ts';
+import { createIngestRole, type NamedSource } from './ingest.ts';
+import { createProcessRole } from './process.ts';
+import { createServeRole, type ServeRoleOptions } from './serve.ts';
+import { buildStoreRole } from './store.ts';
+
+/**
+ * Starts the configured roles in this process, over the configured bus. `all` is the embedded
+ * pipeline when the bus is `memory` and a single-process deployment on Kafka otherwise. Consumers
+ * start before producers (the memory bus keeps no backlog for a topic nobody subscribed to yet);
+ * stop() stops intake, waits until every group has committed what was produced (bounded), then
+ * stops the consumers, which flush and commit.
+ */
+export const ROLE_NAMES = ['ingest', 'process', 'correlate', 'store', 'serve'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export const GROUPS = {
+  process: 'socstream-process',
+  correlate: 'socstream-correlate',
+  store: 'socstream-store',
+} as const;
+
+export interface RuntimeOptions {
+  config: Config;
+  /** The config file's name, for error messages. */
+  file: string;
+  roles: ReadonlySet<RoleName>;
+  logger: Logger;
+  telemetry: Telemetry;
+  serve?: Omit<ServeRoleOptions, 'config' | 'bus' | 'ctx'>;
+  /** Bound for draining at stop (default 8 s, inside the 10 s shutdown bound). */
+  drainTimeoutMs?: number;
+}
+
+export interface Runtime {
+  bus: Bus;
+  url?: string;
+  /** Token lines etc. the CLI prints. */
+  live?: ReturnType<typeof createServeRole>['live'];
+  /** Resolves when every source has ended (a finite generator, stdin EOF). */
+  sourcesEnded: Promise<void>;
+  /** A role failed: the CLI shuts down with exit 1. */
+  failed: Promise<Error>;
+  /** Waits until the pipeline's groups have committed everything produced so far. */
+  drain(timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+function eventTopics(config: Config): string[] {
+  const { network, auth, web, other } = config.topics;
+  const routed = config.routes.map((r) => r.topic);
+  return [...new Set([network, auth, web, other, ...routed])];
+}
+
+/** Raw topics the process role reads: one per non-Kafka source, plus every Kafka source's topics. */
+function rawInputs(config: Config, sources: NamedSource[]): Array<{ topic: string; format?: string }> {
+  const inputs: Array<{ topic: string; format?: string }> = sources.map((s) => ({ topic: s.topic }));
+  for (const entry of config.sources) {
+    if (entry.type !== 'kafka') continue;
+    const k = entry as unknown as { topics: string[]; format?: string; formats?: Record<string, string> };
+    for (const topic of k.topics) inputs.push({ topic, format: k.formats?.[topic] ?? k.format });
+  }
+  return inputs;
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, roles, logger, telemetry } = options;
+  const ctx: ComponentContext = { logger, telemetry, dataDir: config.data_dir };
+  const bus = createBus(config.bus);
+  ctx.bus = bus;
+  const sources = buildSources(
+    { ...config, sources: config.sources.filter((s) => s.type !== 'kafka') },
+    ctx,
+    options.file,
+  );
+  const inputs = rawInputs(config, sources);
+  const topics: TopicSpec[] = [
+    ...inputs.map((i) => i.topic),
+    ...eventTopics(config),
+    config.topics.matches,
+    config.topics.alerts,
+    config.topics.dlq,
+  ].map((name) => ({ name, partitions: config.topics.partitions }));
+  await bus.createTopics(topics);
+
+  let fail: (err: Error) => void = () => {};
+  const failed = new Promise<Error>((resolve) => {
+    fail = resolve;
+  });
+  const guard = (role: string, p: Promise<void>) =>
+    p.catch((err: Error) => {
+      logger.error({ err, role }, 'role failed');
+      fail(err);
+    });
+
+  const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
+  const drainGroups: Array<{ group: string; topics: string[] }> = [];
+  const runtime: Partial<Runtime> = { bus };
+
+  if (roles.has('store')) {
+    const store = buildStoreRole(config, { bus, ctx, group: GROUPS.store });
+    guard('store', store.run());
+    stoppers.push({ name: 'store', stop: () => store.stop() });
+    drainGroups.push({ group: GROUPS.store, topics: [...eventTopics(config), config.topics.alerts] });
+  }
+  let serve: ReturnType<typeof createServeRole> | undefined;
+  if (roles.has('serve')) {
+    serve = createServeRole({ config, bus, ctx, ...options.serve });
+    const server = await serve.start();
+    runtime.url = server.url;
+    runtime.live = serve.live;
+  }
+  if (roles.has('correlate')) {
+    const detector = buildDetector(config, ctx);
+    const output = alertOutputsFromConfig(
+      { ...config, alerts: { ...config.alerts, kafka: true } },
+      { dataDir: config.data_dir, logger, telemetry, bus },
+    );
+    const correlate = createCorrelateRole({
+      bus,
+      group: GROUPS.correlate,
+      topics: eventTopics(config),
+      detector,
+      output,
+      ctx,
+    });
+    guard('correlate', correlate.run());
+    stoppers.push({ name: 'correlate', stop: () => correlate.stop() });
+    drainGroups.push({ group: GROUPS.correlate, topics: eventTopics(config) });
+  }
+  if (roles.has('process')) {
+    const engine = buildEngine(config, ctx);
+    await engine.enricher.start();
+    const processRole = createProcessRole({
+      bus,
+      group: GROUPS.process,
+      topics: inputs,
+      processor: engine.processor,
+      route: createRouter(config.routes, config.topics),
+      dlq: buildDeadLetter(config, ctx),
+      ctx,
+    });
+    guard('process', processRole.run());
+    stoppers.push({
+      name: 'process',
+      stop: async () => {
+        await processRole.stop();
+        await engine.enricher.stop();
+      },
+    });
+    drainGroups.push({ group: GROUPS.process, topics: inputs.map((i) => i.topic) });
+  }
+  let sourcesEnded: Promise<void> = new Promise(() => {});
+  if (roles.has('ingest') && sources.length > 0) {
+    const ingest = createIngestRole({ bus, sources, ctx });
+    sourcesEnded = guard('ingest', ingest.run());
+    stoppers.unshift({ name: 'ingest', stop: () => ingest.stop() });
+  }
+  if (serve) {
+    const s = serve;
+    stoppers.push({ name: 'serve', stop: () => s.stop() });
+  }
+  const health = startHealthLog({ telemetry, logger });
+  const lagTimer = setInterval(() => void updateLag(bus, drainGroups, telemetry).catch(() => {}), 10_000);
+
+  async function drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await totalLag(bus, drainGroups)) === 0) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
+  return {
+    ...(runtime as Runtime),
+    sourcesEnded,
+    failed,
+    drain,
+    async stop() {
+      clearInterval(lagTimer);
+      health.stop();
+      const [ingest, ...rest] = stoppers[0]?.name === 'ingest' ? stoppers : [undefined, ...stoppers];
+      if (ingest) await ingest.stop();
+      const drained = await drain(options.drainTimeoutMs ?? 8000);
+      if (!drained)
+        logger.warn('stopping before every group caught up; the rest is replayed at the next start');
+      for (const s of rest) if (s) await s.stop();
+      await bus.close();
+    },
+  };
+}
+
+async function totalLag(
+  bus: Bus,
+  groups: ReadonlyArray<{ group: string; topics: string[] }>,
+): Promise<number> {
+  let lag = 0;
+  for (const g of groups) {
+    const ends = await bus.endOffsets(g.topics);
+    const committed = new Map(
+      (await bus.committedOffsets(g.group, g.topics)).map((c) => [`${c.topic}:${c.partition}`, c.offset]),
+    );
+    for (const e of ends) lag += Number(e.offset - (committed.get(`${e.topic}:${e.partition}`) ?? 0n));
+  }
+  return lag;
+}
+
+async function updateLag(
+  bus: Bus,
+  groups: ReadonlyArray<{ group: string; topics: string[] }>,
+  telemetry: Telemetry,
+): Promise<void> {
+  for (const g of groups) {
+    const ends = await bus.endOffsets(g.topics);
+    const committed = new Map(
+      (await bus.committedOffsets(g.group, g.topics)).map((c) => [`${c.topic}:${c.partition}`, c.offset]),
+    );
+    for (const e of ends) {
+      const lag = Number(e.offset - (committed.get(`${e.topic}:${e.partition}`) ?? 0n));
+      telemetry.consumerLag.set({ topic: e.topic, partition: String(e.partition), group: g.group }, lag);
+    }
+  }
+}

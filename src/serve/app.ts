@@ -1,0 +1,562 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from '../config/schema.ts';
+import type { Health } from '../core/component.ts';
+import {
+  InvalidTransitionError,
+  NotFoundError,
+  QueryRejectedError,
+  SocError,
+  UsageError,
+} from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
+import type { Telemetry } from '../metrics/telemetry.ts';
+import type { AlertStore } from '../sinks/alert-store.ts';
+import { type Principal, type Role, roleAllows, type TokenTable } from './auth.ts';
+import type { LakeAccess } from './lake-access.ts';
+import { encodeEventCursor, eventsByIdsSql, eventsSql, statsSql } from './lake-sql.ts';
+import type { LiveFeed, LiveItem } from './live.ts';
+import { buildOpenApi, type RouteDoc } from './openapi.ts';
+
+/**
+ * The HTTP API and the dashboard's static files. `buildApp` wires routes without listening, so
+ * tests drive it with `app.inject()`; `startServer` (server.ts) listens.
+ */
+export interface ServeDeps {
+  config: Config['serve'];
+  tokens: TokenTable;
+  alerts: AlertStore;
+  lake: LakeAccess;
+  live: LiveFeed;
+  telemetry: Telemetry;
+  logger: Logger;
+  /** Named dependency checks for /readyz (Kafka, alert store, lake). */
+  readiness?: () => Promise<Record<string, Health>>;
+  /** The built dashboard (index.html + assets); absent: / answers 404 with a hint. */
+  webDir?: string;
+}
+
+declare module 'fastify' {
+  interface FastifySchema {
+    summary?: string;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** Least role a route needs; undefined: public. */
+    role?: Role;
+  }
+}
+
+const MAX_EVENT_LIMIT = 500;
+const SSE_HEARTBEAT_MS = 15_000;
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.map': 'application/json',
+};
+
+export const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+/** Epoch ms from a query value: a number of ms or an ISO 8601 string. */
+export function parseTime(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(n))
+    throw new UsageError(`${name}: expected epoch milliseconds or ISO 8601, got "${value}"`);
+  return n;
+}
+
+function statusOf(err: unknown): number {
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof InvalidTransitionError) return 409;
+  if (err instanceof QueryRejectedError) return 400;
+  if (err instanceof UsageError) return 400;
+  return 500;
+}
+
+const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, code: { type: 'string' } },
+} as const;
+
+export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
+  const { config, logger } = deps;
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'serve' }),
+    bodyLimit: config.body_limit_bytes,
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
+  const routes: RouteDoc[] = [];
+  app.addHook('onRoute', (r) => {
+    if (r.url.startsWith('/api/') || ['/healthz', '/readyz', '/metrics'].includes(r.url)) {
+      for (const method of [r.method].flat()) {
+        if (method !== 'HEAD')
+          routes.push({ method, url: r.url, schema: r.schema as RouteDoc['schema'], role: r.config?.role });
+      }
+    }
+  });
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRequest', async (req, reply) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    applyCors(req, reply, config.cors_origins);
+    if (req.method === 'OPTIONS') return reply.code(204).send();
+    const needed = req.routeOptions.config?.role;
+    if (!needed) return;
+    // EventSource cannot send headers: the stream also takes ?token=.
+    const queryToken =
+      req.routeOptions.url === '/api/stream' ? (req.query as { token?: string }).token : undefined;
+    const principal = deps.tokens.authenticate(
+      req.headers.authorization ?? (queryToken ? `Bearer ${queryToken}` : undefined),
+    );
+    if (!principal) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'missing or unknown token', code: 'SOC_UNAUTHORIZED' });
+    }
+    if (!roleAllows(principal.role, needed)) {
+      return reply.code(403).send({
+        error: `this needs the ${needed} role; your token is ${principal.role}`,
+        code: 'SOC_FORBIDDEN',
+      });
+    }
+    req.principal = principal;
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: config.rate_limit_per_minute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => req.principal?.tokenHash ?? req.ip,
+    allowList: (req) => !req.url.startsWith('/api/'),
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    deps.telemetry.httpRequests.inc({
+      route: req.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
+  });
+
+  app.setErrorHandler((err, _req, reply) => {
+    const e = err as { statusCode?: number; code?: string; validation?: unknown; message: string };
+    if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply
+        .code(413)
+        .send({ error: `body larger than ${config.body_limit_bytes} bytes`, code: 'SOC_USAGE' });
+    }
+    if (e.statusCode === 429) return reply.code(429).send({ error: e.message, code: 'SOC_RATE_LIMITED' });
+    if (e.validation) return reply.code(400).send({ error: e.message, code: 'SOC_USAGE' });
+    const status = e.statusCode && e.statusCode < 500 ? e.statusCode : statusOf(err);
+    if (status >= 500) app.log.error({ err }, 'request failed');
+    return reply
+      .code(status)
+      .send({ error: e.message, code: err instanceof SocError ? err.code : 'SOC_INTERNAL' });
+  });
+
+  registerHealth(app, deps);
+  registerEvents(app, deps);
+  registerAlerts(app, deps);
+  registerStats(app, deps);
+  registerStream(app, deps);
+  registerQuery(app, deps);
+  app.get('/api/openapi.json', { config: { role: 'viewer' } }, async () => buildOpenApi(routes));
+  registerStatic(app, deps.webDir);
+  return app;
+}
+
+function applyCors(req: FastifyRequest, reply: FastifyReply, origins: readonly string[]): void {
+  const origin = req.headers.origin;
+  if (!origin || origins.length === 0 || !(origins.includes(origin) || origins.includes('*'))) return;
+  reply.header('access-control-allow-origin', origin);
+  reply.header('vary', 'Origin');
+  reply.header('access-control-allow-headers', 'authorization, content-type, last-event-id');
+  reply.header('access-control-allow-methods', 'GET, POST, PATCH, OPTIONS');
+}
+
+function registerHealth(app: FastifyInstance, deps: ServeDeps): void {
+  app.get('/healthz', { schema: { summary: 'The process is up' } }, async () => ({ ok: true }));
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Dependencies reachable: alert store, lake, Kafka' } },
+    async (_req, reply) => {
+      const checks: Record<string, Health> = {
+        alert_store: await deps.alerts.healthcheck(),
+        lake: await deps.lake.healthcheck(),
+        ...(deps.readiness ? await deps.readiness() : {}),
+      };
+      const ok = Object.values(checks).every((c) => c.ok);
+      return reply.code(ok ? 200 : 503).send({ ok, checks });
+    },
+  );
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, reply) => {
+    reply.header('content-type', deps.telemetry.registry.contentType);
+    return deps.telemetry.registry.metrics();
+  });
+}
+
+interface EventsQuery {
+  from?: string;
+  to?: string;
+  log_type?: string;
+  src_ip?: string;
+  dst_ip?: string;
+  user?: string;
+  q?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+function rowsToObjects(result: {
+  columns: { name: string }[];
+  rows: unknown[][];
+}): Record<string, unknown>[] {
+  return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])));
+}
+
+function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
+  app.get<{ Querystring: EventsQuery }>(
+    '/api/events',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: 'Events from the lake, newest first, with cursor pagination',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', description: 'epoch ms or ISO 8601' },
+            to: { type: 'string', description: 'epoch ms or ISO 8601' },
+            log_type: { type: 'string', pattern: '^[a-z0-9_]+$' },
+            src_ip: { type: 'string', maxLength: 64 },
+            dst_ip: { type: 'string', maxLength: 64 },
+            user: { type: 'string', maxLength: 256 },
+            q: {
+              type: 'string',
+              maxLength: 256,
+              description: 'text in dns_query, url, user_agent, signature, message, http_host, user',
+            },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_EVENT_LIMIT, default: 100 },
+            cursor: { type: 'string', maxLength: 512 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { events: { type: 'array' }, next_cursor: { type: ['string', 'null'] } },
+          },
+          400: errorSchema,
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const view = q.log_type ?? 'events';
+      const views = await deps.lake.views();
+      if (!views.includes(view)) {
+        if (view === 'events') return { events: [], next_cursor: null };
+        throw new UsageError(`log_type "${q.log_type}" has no data; known: ${views.join(', ')}`);
+      }
+      const limit = q.limit ?? 100;
+      const sql = eventsSql(
+        {
+          from: parseTime(q.from, 'from'),
+          to: parseTime(q.to, 'to'),
+          src_ip: q.src_ip,
+          dst_ip: q.dst_ip,
+          user: q.user,
+          q: q.q,
+          limit,
+          cursor: q.cursor,
+        },
+        view,
+      );
+      const events = rowsToObjects(
+        await deps.lake.query(sql, { timeoutMs: deps.config.query_timeout_ms, maxRows: limit + 1 }),
+      );
+      const more = events.length > limit;
+      if (more) events.length = limit;
+      const last = events[events.length - 1];
+      return {
+        events,
+        next_cursor: more && last ? encodeEventCursor(Number(last.event_time), String(last.id)) : null,
+      };
+    },
+  );
+}
+
+interface AlertsQuery {
+  status?: string;
+  level?: string;
+  rule_id?: string;
+  entity?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+function registerAlerts(app: FastifyInstance, deps: ServeDeps): void {
+  app.get<{ Querystring: AlertsQuery }>(
+    '/api/alerts',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: 'Alerts, newest last_seen first, filtered and paginated',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', description: `comma-separated: ${ALERT_STATUSES.join(', ')}` },
+            level: { type: 'string', description: `comma-separated: ${LEVELS.join(', ')}` },
+            rule_id: { type: 'string', maxLength: 256 },
+            entity: { type: 'string', maxLength: 256 },
+            from: { type: 'string' },
+            to: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+            cursor: { type: 'string', maxLength: 512 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const list = <T extends string>(
+        v: string | undefined,
+        allowed: readonly T[],
+        name: string,
+      ): T[] | undefined => {
+        if (!v) return undefined;
+        const items = v.split(',').filter(Boolean) as T[];
+        for (const i of items)
+          if (!allowed.includes(i)) throw new UsageError(`${name}: unknown value "${i}"`);
+        return items;
+      };
+      return deps.alerts.list({
+        status: list(q.status, ALERT_STATUSES, 'status'),
+        level: list(q.level, LEVELS, 'level'),
+        rule_id: q.rule_id,
+        entity: q.entity,
+        from: parseTime(q.from, 'from'),
+        to: parseTime(q.to, 'to'),
+        limit: q.limit,
+        cursor: q.cursor ?? null,
+      });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/alerts/:id',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: 'One alert with its history and related events from the lake',
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
+      },
+    },
+    async (req) => {
+      const alert = await deps.alerts.get(req.params.id);
+      if (!alert) throw new NotFoundError(`no alert ${req.params.id}`);
+      const history = await deps.alerts.history(alert.id);
+      const ids = alert.event_ids.slice(0, 200);
+      let events: Record<string, unknown>[] = [];
+      if (ids.length && (await deps.lake.views()).includes('events')) {
+        events = rowsToObjects(
+          await deps.lake.query(eventsByIdsSql(ids), { timeoutMs: deps.config.query_timeout_ms }),
+        );
+      }
+      return { alert, history, events };
+    },
+  );
+
+  app.patch<{
+    Params: { id: string };
+    Body: { status?: Alert['status']; assignee?: string | null; note?: string };
+  }>(
+    '/api/alerts/:id',
+    {
+      config: { role: 'analyst' },
+      schema: {
+        summary: 'Triage: change status, assign, add a note (analyst or admin)',
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            status: { type: 'string', enum: [...ALERT_STATUSES] },
+            assignee: { type: ['string', 'null'], maxLength: 128 },
+            note: { type: 'string', minLength: 1, maxLength: 4000 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const actor = req.principal?.name ?? 'unknown';
+      const alert = await deps.alerts.update(req.params.id, req.body, actor);
+      req.log.info({ audit: true, actor, alert: alert.id, change: req.body }, 'alert triaged');
+      deps.live.publishAlert(alert);
+      return alert;
+    },
+  );
+}
+
+function registerStats(app: FastifyInstance, deps: ServeDeps): void {
+  app.get<{ Querystring: { from?: string; to?: string; bucket_seconds?: number } }>(
+    '/api/stats',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: 'Events per type over time, top talkers, direction, alerts by level and rule',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string' },
+            to: { type: 'string' },
+            bucket_seconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const to = parseTime(req.query.to, 'to') ?? Date.now();
+      const from = parseTime(req.query.from, 'from') ?? to - 3_600_000;
+      const bucketSeconds = req.query.bucket_seconds ?? Math.max(1, Math.round((to - from) / 60_000));
+      const out: Record<string, unknown> = { from, to, bucket_seconds: bucketSeconds };
+      if ((await deps.lake.views()).includes('events')) {
+        for (const [name, sql] of Object.entries(statsSql({ from, to, bucketSeconds }))) {
+          out[name] = rowsToObjects(await deps.lake.query(sql, { timeoutMs: deps.config.query_timeout_ms }));
+        }
+      } else {
+        Object.assign(out, { by_type: [], top_src: [], top_dst: [], direction: [] });
+      }
+      const recent = await deps.alerts.list({ from, to, limit: 1000 });
+      const byLevel: Record<string, number> = {};
+      const byRule: Record<string, { title: string; n: number }> = {};
+      for (const a of recent.alerts) {
+        byLevel[a.level] = (byLevel[a.level] ?? 0) + 1;
+        byRule[a.rule_id] ??= { title: a.rule_title, n: 0 };
+        byRule[a.rule_id].n++;
+      }
+      out.alerts_by_level = byLevel;
+      out.alerts_by_rule = Object.entries(byRule)
+        .map(([rule_id, v]) => ({ rule_id, title: v.title, n: v.n }))
+        .sort((a, b) => b.n - a.n);
+      return out;
+    },
+  );
+}
+
+function sseFrame(item: LiveItem): string {
+  return `id: ${item.seq}\nevent: ${item.kind}\ndata: ${JSON.stringify(item.data)}\n\n`;
+}
+
+function registerStream(app: FastifyInstance, deps: ServeDeps): void {
+  app.get<{ Querystring: { token?: string; last_event_id?: string } }>(
+    '/api/stream',
+    {
+      config: { role: 'viewer', rateLimit: false },
+      schema: {
+        summary: 'Server-Sent Events: live alerts and a sampled event tail; resumes with Last-Event-ID',
+        querystring: {
+          type: 'object',
+          properties: { token: { type: 'string' }, last_event_id: { type: 'string', pattern: '^\\d+$' } },
+        },
+      },
+    },
+    (req, reply) => {
+      const lastId = Number(req.headers['last-event-id'] ?? req.query.last_event_id ?? deps.live.lastSeq());
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 2000\n\n');
+      for (const item of deps.live.since(Number.isFinite(lastId) ? lastId : 0)) res.write(sseFrame(item));
+      const unsubscribe = deps.live.subscribe((item) => res.write(sseFrame(item)));
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+      req.raw.on('close', () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+      });
+    },
+  );
+}
+
+function registerQuery(app: FastifyInstance, deps: ServeDeps): void {
+  app.post<{ Body: { sql: string; max_rows?: number } }>(
+    '/api/query',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary:
+          'Read-only SQL over the lake views (admin); DuckDB sandboxed: no files outside the lake, no ATTACH, COPY or extensions',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['sql'],
+          properties: {
+            sql: { type: 'string', minLength: 1, maxLength: 20_000 },
+            max_rows: { type: 'integer', minimum: 1 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const maxRows = Math.min(req.body.max_rows ?? deps.config.query_max_rows, deps.config.query_max_rows);
+      req.log.info({ audit: true, actor: req.principal?.name, sql: req.body.sql.slice(0, 500) }, 'sql query');
+      return deps.lake.sandbox(req.body.sql, { timeoutMs: deps.config.query_timeout_ms, maxRows });
+    },
+  );
+}
+
+/** Serves the built dashboard; any path that does not resolve inside webDir is refused. */
+function registerStatic(app: FastifyInstance, webDir: string | undefined): void {
+  const root = webDir ? resolve(webDir) : undefined;
+  app.get('/*', async (req, reply) => {
+    if (!root || !existsSync(join(root, 'index.html'))) {
+      return reply
+        .code(404)
+        .send({ error: 'the dashboard is not built: run `npm run build`', code: 'SOC_NOT_FOUND' });
+    }
+    const path = decodeURIComponent((req.params as { '*': string })['*'] ?? '');
+    const file = normalize(join(root, path));
+    if (file !== root && !file.startsWith(root + sep)) return reply.code(404).send({ error: 'not found' });
+    const target = path === '' || !extname(file) ? join(root, 'index.html') : file;
+    try {
+      const body = await readFile(target);
+      reply.header('content-type', CONTENT_TYPES[extname(target)] ?? 'application/octet-stream');
+      if (target.includes(`${sep}assets${sep}`))
+        reply.header('cache-control', 'public, max-age=31536000, immutable');
+      return reply.send(body);
+    } catch {
+      return reply.code(404).send({ error: 'not found' });
+    }
+  });
+}
