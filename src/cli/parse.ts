@@ -11,7 +11,7 @@ import { createEnricher, type Enricher } from '../enrich/enricher.ts';
 import { createNormalizer } from '../normalize/normalize.ts';
 import { detectFormat } from '../parsers/detect-format.ts';
 import type { Parser, ParserDefinition } from '../parsers/parser.ts';
-import { parserFor } from '../parsers/registry.ts';
+import { parserFor, validateParserSettings } from '../parsers/registry.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -350,7 +350,7 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
   await enricher.start();
   const options: ParseOptions = {
     format: opts.format,
-    settings: config?.parsers.settings,
+    settings: config && validateParserSettings(config.parsers.settings, opts.config ?? '(config)'),
     maxLineBytes: config?.parsers.max_line_bytes,
     process: hook,
   };

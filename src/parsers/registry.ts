@@ -1,4 +1,5 @@
-import { UsageError } from '../core/errors.ts';
+import { configErrorFromIssues } from '../config/loader.ts';
+import { ConfigError, UsageError } from '../core/errors.ts';
 import { appJson } from './app-json.ts';
 import { authJson } from './auth-json.ts';
 import { json } from './json.ts';
@@ -34,4 +35,38 @@ export function parserFor(format: string): ParserDefinition {
     throw new UsageError(`unknown format "${format}"; use one of: ${FORMATS.join(', ')}`);
   }
   return def;
+}
+
+/**
+ * Validates config `parsers.settings` once at load: every key must be a format, every value must
+ * pass that format's settings schema (strict: a misspelt key is an error). Errors name the file and
+ * the key path (`parsers.settings.nginx.log_fromat`) and exit 2. Returns the settings with defaults.
+ */
+export function validateParserSettings(
+  settings: Record<string, Record<string, unknown>>,
+  file: string,
+): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [format, value] of Object.entries(settings)) {
+    const def = BY_FORMAT.get(format);
+    if (def === undefined) {
+      throw new ConfigError(
+        `invalid config\n  ${file}: parsers.settings.${format}: unknown format. Fix: use one of: ${FORMATS.join(', ')}`,
+      );
+    }
+    if (def.settings === undefined) {
+      if (Object.keys(value).length > 0) {
+        throw new ConfigError(
+          `invalid config\n  ${file}: parsers.settings.${format}: this format takes no settings. Fix: remove it`,
+        );
+      }
+      out[format] = value;
+      continue;
+    }
+    const checked = def.settings.safeParse(value);
+    if (!checked.success)
+      throw configErrorFromIssues(file, checked.error.issues, ['parsers', 'settings', format]);
+    out[format] = checked.data as Record<string, unknown>;
+  }
+  return out;
 }

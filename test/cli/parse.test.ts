@@ -113,6 +113,11 @@ test('bad usage exits 2: unknown format, missing file', () => {
   assert.match(unknown.stderrText, /unknown format "nope"/);
   const missing = parse([join(dir, 'does-not-exist.log')]);
   assert.equal(missing.status, 2);
+  const config = join(dir, 'typo.yaml');
+  writeFileSync(config, 'parsers:\n  settings:\n    nginx:\n      log_fromat: x\n');
+  const typo = parse(['--config', config, '-'], '');
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderrText, /parsers\.settings\.nginx/);
 });
 
 async function frame(chunks: Buffer[], maxLineBytes = 1 << 20) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UsageError } from '../../src/core/errors.ts';
-import { FORMATS, PARSERS, parserFor } from '../../src/parsers/registry.ts';
+import { ConfigError, UsageError } from '../../src/core/errors.ts';
+import { FORMATS, PARSERS, parserFor, validateParserSettings } from '../../src/parsers/registry.ts';
 
 test('every format is listed once, with a source family, a summary and a detector', () => {
   assert.deepEqual(FORMATS, [
@@ -37,4 +37,23 @@ test('settings schemas are strict: a misspelt key is rejected', () => {
     assert.equal(def.settings.safeParse({ not_a_setting: 1 }).success, false, def.format);
     assert.equal(def.settings.safeParse({}).success, true, def.format);
   }
+});
+
+test('config parsers.settings: validated once, errors name the file and the key path', () => {
+  assert.deepEqual(validateParserSettings({ json: { time_field: 'when' } }, 'socstream.yaml'), {
+    json: { time_field: 'when' },
+  });
+  assert.throws(
+    () => validateParserSettings({ nginx: { log_fromat: '$remote_addr' } }, 'socstream.yaml'),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      /socstream\.yaml: parsers\.settings\.nginx/.test(err.message) &&
+      /log_fromat/.test(err.message),
+  );
+  assert.throws(
+    () => validateParserSettings({ apache: {} }, 'socstream.yaml'),
+    (err: unknown) =>
+      err instanceof ConfigError && /parsers\.settings\.apache: unknown format/.test(err.message),
+  );
+  assert.throws(() => validateParserSettings({ sshd: { x: 1 } }, 'c.yaml'), /takes no settings/);
 });
