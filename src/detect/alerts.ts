@@ -210,9 +210,7 @@ export function createAlertBuilder(options: AlertBuilderOptions): AlertBuilder {
     fromHit(hit) {
       const def = hit.def;
       const group: Record<string, string> = {};
-      def.groupBy.forEach((field, i) => {
-        group[field] = hit.group[i];
-      });
+      for (let i = 0; i < def.groupBy.length; i++) group[def.groupBy[i]] = hit.group[i];
       return raise({
         rule: { id: def.id, title: def.title, level: def.level, tags: def.tags },
         group,

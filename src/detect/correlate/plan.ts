@@ -233,7 +233,7 @@ export function matchFromEvent(
     event_id: env.id,
   };
   if (consumer.valueGetters.length > 0) {
-    const value = readValue(consumer, (i) => consumer.valueGetters[i](env));
+    const value = readValue(consumer, env, null, group);
     if (value === undefined) return null;
     match.value = value;
   }
@@ -251,13 +251,9 @@ export function matchFromHit(
   eventTime: number,
   eventId: string,
 ): CorrelationMatch | null {
-  const lookup = (field: string): string | undefined => {
-    const i = child.groupBy.indexOf(field);
-    return i < 0 ? undefined : group[i];
-  };
   const out: string[] = [];
   for (const f of consumer.groupFields) {
-    const v = lookup(f);
+    const v = groupValue(child, group, f);
     if (v === undefined) return null;
     out.push(v);
   }
@@ -269,16 +265,38 @@ export function matchFromHit(
     event_id: eventId,
   };
   if (consumer.valueFields.length > 0) {
-    const value = readValue(consumer, (i) => lookup(consumer.valueFields[i]));
+    const value = readValue(consumer, null, child, group);
     if (value === undefined) return null;
     match.value = value;
   }
   return match;
 }
 
-function readValue(consumer: Consumer, read: (i: number) => unknown): string | number | undefined {
+function groupValue(child: CorrelationDef, group: readonly string[], field: string): string | undefined {
+  const i = child.groupBy.indexOf(field);
+  return i < 0 ? undefined : group[i];
+}
+
+/** Value field i, read from the event (process side) or from a child correlation's group (chains). */
+function rawValue(
+  consumer: Consumer,
+  i: number,
+  env: Envelope | null,
+  child: CorrelationDef | null,
+  group: readonly string[],
+): unknown {
+  if (env) return consumer.valueGetters[i](env);
+  return child ? groupValue(child, group, consumer.valueFields[i]) : undefined;
+}
+
+function readValue(
+  consumer: Consumer,
+  env: Envelope | null,
+  child: CorrelationDef | null,
+  group: readonly string[],
+): string | number | undefined {
   if (consumer.numericValue) {
-    const raw = read(0);
+    const raw = rawValue(consumer, 0, env, child, group);
     const n =
       typeof raw === 'number' ? raw : typeof raw === 'string' && raw !== '' ? Number(raw) : Number.NaN;
     return Number.isFinite(n) ? n : undefined;
@@ -286,7 +304,7 @@ function readValue(consumer: Consumer, read: (i: number) => unknown): string | n
   // Several value_count fields are linked by AND (spec): the distinct value is the tuple.
   let joined = '';
   for (let i = 0; i < consumer.valueFields.length; i++) {
-    const v = keyValue(read(i));
+    const v = keyValue(rawValue(consumer, i, env, child, group));
     if (v === undefined) return undefined;
     joined = i === 0 ? v : `${joined}\u0000${v}`;
   }

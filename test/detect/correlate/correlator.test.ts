@@ -521,3 +521,52 @@ test('distributed split: extract → re-key by matchKey → per-partition worker
     expected.some(([, v]) => v.startsWith('bf:')) && expected.some(([, v]) => v.startsWith('spray2:')),
   );
 });
+
+test('edges: temporal_ordered and value_count windows are inclusive at exactly the timespan, not 1 ms beyond', () => {
+  const o = corr('o2', { type: 'temporal_ordered', rules: ['a', 'b'], 'group-by': ['user'], timespan: '1h' });
+  const at = (dt: number) => {
+    const d = detector(['a', 'b'], [o]);
+    return d.process([ev('1', T0, 'a', { user: 'u' }), ev('2', T0 + dt, 'b', { user: 'u' })]).length;
+  };
+  assert.equal(at(3_600_000), 1);
+  assert.equal(at(3_600_001), 0);
+  const vc = corr('vc', {
+    type: 'value_count',
+    rules: ['a'],
+    'group-by': ['src_ip'],
+    timespan: '1m',
+    condition: { field: 'user', gte: 3 },
+  });
+  const users = (times: number[]) => {
+    const d = detector(['a'], [vc]);
+    return d.process(times.map((t, i) => ev(`${i}`, T0 + t, 'a', { src_ip: 's', user: `u${i}` }))).length;
+  };
+  assert.equal(users([0, 30_000, 60_000]), 1);
+  assert.equal(users([0, 30_000, 60_001]), 0, 'the first user left the window: 2 distinct');
+  // Same user again does not add a distinct value.
+  const d = detector(['a'], [vc]);
+  const same = ['x', 'y', 'x', 'y'].map((u, i) => ev(`s${i}`, T0 + i, 'a', { src_ip: 's', user: u }));
+  assert.deepEqual(d.process(same), []);
+});
+
+test('edges: gt is strict, gte is not (value_sum at exactly the limit)', () => {
+  const mk = (op: string) =>
+    detector(
+      ['a'],
+      [
+        corr(`sum-${op}`, {
+          type: 'value_sum',
+          rules: ['a'],
+          'group-by': ['src_ip'],
+          timespan: '1h',
+          condition: { field: 'bytes_out', [op]: 1000 },
+        }),
+      ],
+    );
+  const evs = [
+    ev('1', T0, 'a', { src_ip: 's', bytes_out: 400 }),
+    ev('2', T0 + 1, 'a', { src_ip: 's', bytes_out: 600 }),
+  ];
+  assert.equal(mk('gt').process(evs).length, 0);
+  assert.equal(mk('gte').process(evs).length, 1);
+});
