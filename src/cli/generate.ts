@@ -1,10 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Bus } from '../bus/bus.ts';
+import { createBus } from '../bus/create.ts';
+import { busSchema } from '../config/schema.ts';
 import { UsageError } from '../core/errors.ts';
 import { createGenerator, DEFAULT_EVENTS_PER_SECOND, type TruthRecord } from '../generate/generator.ts';
-import { directoryOutput, type LineOutput, streamOutput } from '../generate/output.ts';
+import { busOutput, directoryOutput, type LineOutput, streamOutput } from '../generate/output.ts';
 import { runGeneration } from '../generate/run.ts';
 import { SCENARIO_NAMES, type ScenarioName } from '../generate/scenarios/index.ts';
+import { GEN_FORMATS } from '../generate/types.ts';
 import { action } from './run-action.ts';
 
 interface GenerateFlags {
@@ -19,6 +23,8 @@ interface GenerateFlags {
   timeRate?: string;
   attackEvery?: string;
   zeek: string;
+  brokers: string;
+  partitions: string;
 }
 
 function positive(name: string, value: string | undefined): number | undefined {
@@ -53,15 +59,36 @@ export function planFromFlags(f: GenerateFlags): {
   return { total, rate, eventsPerSecond: rate ?? timeRate ?? DEFAULT_EVENTS_PER_SECOND };
 }
 
-function outputFor(to: string, zeek: string, startMs: number): LineOutput {
+/**
+ * `kafka:TOPIC` publishes through the Bus (acks=all, idempotent, lz4); `{format}` in TOPIC gives
+ * one topic per format (`kafka:raw.{format}`). Topics are created with --partitions if missing.
+ */
+async function kafkaOutput(
+  topicTemplate: string,
+  f: GenerateFlags,
+): Promise<{ output: LineOutput; bus: Bus }> {
+  if (!topicTemplate) throw new UsageError('--to kafka:TOPIC needs a topic name');
+  const partitions = positive('partitions', f.partitions) ?? 6;
+  const bus = createBus(busSchema.parse({ type: 'kafka', kafka: { brokers: f.brokers.split(',') } }));
+  const formats = GEN_FORMATS.filter((format) => format !== 'zeek-tsv');
+  const names = [...new Set(formats.map((format) => topicTemplate.replaceAll('{format}', format)))];
+  await bus.createTopics(names.map((name) => ({ name, partitions })));
+  return { output: busOutput(bus, topicTemplate), bus };
+}
+
+async function outputFor(f: GenerateFlags, startMs: number): Promise<{ output: LineOutput; bus?: Bus }> {
+  const to = f.to;
   if (to === 'stdout' || to === '-') {
-    if (zeek === 'tsv')
+    if (f.zeek === 'tsv')
       throw new UsageError('--zeek tsv needs --to file:DIR (Zeek TSV is one file per log, with a header)');
-    return streamOutput(process.stdout);
+    return { output: streamOutput(process.stdout) };
   }
-  if (to.startsWith('file:')) return directoryOutput(to.slice(5), startMs);
-  if (to.startsWith('kafka:'))
-    throw new UsageError('--to kafka:TOPIC needs the Kafka bus (src/bus/create.ts), not built yet');
+  if (to.startsWith('file:')) return { output: directoryOutput(to.slice(5), startMs) };
+  if (to.startsWith('kafka:')) {
+    if (f.zeek === 'tsv')
+      throw new UsageError('--zeek tsv needs --to file:DIR; Kafka records carry Zeek as JSON');
+    return kafkaOutput(to.slice(6), f);
+  }
   throw new UsageError(`--to must be stdout, file:DIR or kafka:TOPIC, got "${to}"`);
 }
 
@@ -92,7 +119,7 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     zeek: f.zeek,
     attackEveryMs: attackEvery === undefined ? undefined : attackEvery * 1000,
   });
-  const output = outputFor(f.to, f.zeek, startMs);
+  const { output, bus } = await outputFor(f, startMs);
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
@@ -103,6 +130,7 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
     output,
     total: plan.total,
     rate: plan.rate,
+    maxInFlight: bus ? 8 : 1,
     signal: abort.signal,
     progressEveryMs: tty ? 250 : 5000,
     onProgress: (n, ms) =>
@@ -111,6 +139,7 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   await output.close(generator.nextTimeMs());
+  await bus?.close();
   if (f.truth) writeTruth(f.truth, generator.truth());
   const attacks = generator.truth().length;
   process.stderr.write(
@@ -139,5 +168,7 @@ export function register(program: Command): void {
     )
     .option('--attack-every <s>', 'event-time seconds between attack starts (default per scenario)')
     .option('--zeek <json|tsv>', 'Zeek as JSON lines or TSV files (tsv needs file:DIR)', 'json')
+    .option('--brokers <list>', 'with kafka:TOPIC: bootstrap servers, comma-separated', '127.0.0.1:9092')
+    .option('--partitions <n>', 'with kafka:TOPIC: partitions for topics it creates', '6')
     .action(action((flags: GenerateFlags) => generateCommand(flags)));
 }

@@ -11,6 +11,12 @@ export interface RunOptions {
   /** Wall-clock events/s (token bucket); undefined writes as fast as the output takes them. */
   rate?: number;
   signal?: AbortSignal;
+  /**
+   * Writes allowed in flight at once (default 1). More hides a round trip per batch (Kafka acks)
+   * so the rate holds; order is kept by the output (a stream, or one Kafka producer whose
+   * idempotent in-flight requests keep partition order).
+   */
+  maxInFlight?: number;
   /** Called at most every `progressEveryMs` with the running count. */
   onProgress?: (events: number, elapsedMs: number) => void;
   progressEveryMs?: number;
@@ -34,6 +40,8 @@ export async function runGeneration(o: RunOptions): Promise<RunStats> {
   let lastProgress = started;
   const every = o.progressEveryMs ?? 1000;
   let events = 0;
+  const inFlight: Promise<void>[] = [];
+  const maxInFlight = o.maxInFlight ?? 1;
   while (events < o.total && !o.signal?.aborted) {
     const want = Math.min(BATCH, o.total - events);
     const n = bucket ? bucket.take(want) : want;
@@ -43,7 +51,8 @@ export async function runGeneration(o: RunOptions): Promise<RunStats> {
     }
     const items = new Array(n);
     for (let i = 0; i < n; i++) items[i] = o.generator.nextItem();
-    await o.output.write(items);
+    inFlight.push(o.output.write(items));
+    if (inFlight.length >= maxInFlight) await inFlight.shift();
     events += n;
     const t = now();
     if (o.onProgress && t - lastProgress >= every) {
@@ -51,6 +60,7 @@ export async function runGeneration(o: RunOptions): Promise<RunStats> {
       o.onProgress(events, t - started);
     }
   }
+  await Promise.all(inFlight);
   const elapsedMs = now() - started;
   return { events, elapsedMs, eventsPerSecond: elapsedMs > 0 ? (events * 1000) / elapsedMs : 0 };
 }
