@@ -84,7 +84,11 @@ export async function runQuery(sql: string, flags: QueryFlags): Promise<string> 
   if (!(OUTPUT_FORMATS as readonly string[]).includes(flags.format)) {
     throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
   }
-  const lake = await LakeQuery.open({ lakeDir: flags.lake, unionByName: flags.unionByName === true });
+  // Without the flag the lake decides (its recorded layouts); the flag forces merging by name.
+  const lake = await LakeQuery.open({
+    lakeDir: flags.lake,
+    unionByName: flags.unionByName ? true : undefined,
+  });
   try {
     const result = await lake.query(sql, {
       maxRows: positiveInt(flags.maxRows, '--max-rows'),
@@ -105,7 +109,10 @@ export function register(program: Command): void {
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--max-rows <n>', 'Print at most this many rows', '1000000')
     .option('--timeout-ms <ms>', 'Interrupt the query after this long', '600000')
-    .option('--union-by-name', 'Merge differing file schemas (lakes written with lake.typed_raw_columns)')
+    .option(
+      '--union-by-name',
+      'Always merge file schemas by column name (automatic when the lake recorded several layouts)',
+    )
     .action(
       action(async (sql: string, flags: QueryFlags) => {
         process.stdout.write(await runQuery(sql, flags));

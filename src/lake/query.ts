@@ -9,6 +9,7 @@ import {
   StatementType,
 } from '@duckdb/node-api';
 import { QueryRejectedError } from '../core/errors.ts';
+import { SCHEMAS_DIR, TYPED_RAW_MARKER } from '../sinks/parquet/writer.ts';
 
 /**
  * SQL over the Parquet lake (DuckDB). One view per log type directory (`conn`, `dns`, `ssh`,
@@ -31,9 +32,10 @@ export interface LakeQueryOptions {
   /** DuckDB memory_limit, e.g. '1GB'. */
   memoryLimit?: string;
   /**
-   * Merge differing file schemas by column name. Needed only with `lake.typed_raw_columns` (files
-   * then differ in their raw_* columns); it costs reading every file's footer when a view binds,
-   * which also defeats partition pruning, so it is off by default (all other files share one schema).
+   * Merge differing file schemas by column name. It costs reading every file's footer when a view
+   * binds (which also reads partitions a filter would skip), so by default it is on only when the
+   * lake says its files differ: more than one layout recorded in `<lake>/.schemas/` (the field
+   * dictionary grew between versions) or typed raw columns (see recordSchema in the writer).
    */
   unionByName?: boolean;
 }
@@ -99,6 +101,12 @@ export async function lakeLogTypes(lakeDir: string): Promise<string[]> {
   return types.sort();
 }
 
+/** True when the writers recorded more than one column layout, or typed raw columns. */
+export async function layoutsDiffer(lakeDir: string): Promise<boolean> {
+  const names = await readdir(join(lakeDir, SCHEMAS_DIR)).catch(() => [] as string[]);
+  return names.includes(TYPED_RAW_MARKER) || names.filter((n) => n.endsWith('.json')).length > 1;
+}
+
 /** Why a statement is refused before it runs, or null when it may run. */
 export function refusalFor(statementCount: number, statementType: StatementType): string | null {
   if (statementCount !== 1) return `exactly one statement is allowed, got ${statementCount}`;
@@ -131,7 +139,8 @@ export class LakeQuery {
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', config);
-    const lake = new LakeQuery(lakeDir, options.locked === true, options.unionByName === true, instance);
+    const unionByName = options.unionByName ?? (await layoutsDiffer(lakeDir));
+    const lake = new LakeQuery(lakeDir, options.locked === true, unionByName, instance);
     await lake.refresh();
     if (lake.locked) await lake.#lockDown();
     return lake;

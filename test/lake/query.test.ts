@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { QueryRejectedError } from '../../src/core/errors.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
+import { buildLakeSchema, NORMALIZED_FIELDS } from '../../src/sinks/parquet/schema.ts';
 import { LakeWriter } from '../../src/sinks/parquet/writer.ts';
 import { manyEnvelopes } from './envelopes.ts';
 
@@ -185,5 +186,91 @@ describe('locked mode (the API sandbox)', () => {
     const { readdir } = await import('node:fs/promises');
     assert.deepEqual((await readdir(outside)).sort(), ['secret.csv']);
     assert.equal((await readdir(lakeDir)).includes('out.csv'), false);
+  });
+});
+
+describe('lakes whose files differ in columns', () => {
+  test('two recorded layouts (the dictionary grew): views merge by name automatically', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'socstream-layouts-'));
+    try {
+      const logger = pino({ level: 'silent' });
+      const options = {
+        dir,
+        flushBufferBytes: 0,
+        flushEventCount: 0,
+        flushIntervalMs: 0,
+        maxPendingFlushes: 1,
+        typedRawColumns: false,
+        logger,
+      };
+      // The current layout writes first, so the first file has columns the older one lacks.
+      const current = new LakeWriter(options);
+      await current.start();
+      const a = current.write(manyEnvelopes('ssh', 3, T0, 1000, 'new'));
+      await current.flush();
+      await a;
+      await current.stop();
+      const older = new LakeWriter(options, buildLakeSchema(NORMALIZED_FIELDS.slice(0, 8), []));
+      await older.start();
+      const b = older.write(manyEnvelopes('ssh', 2, T0, 1000, 'old'));
+      await older.flush();
+      await b;
+      await older.stop();
+      const lake = await LakeQuery.open({ lakeDir: dir, locked: true });
+      try {
+        assert.equal(lake.unionByName, true);
+        assert.deepEqual((await lake.query('select count(*), count(direction) from ssh')).rows, [[5, 3]]);
+      } finally {
+        lake.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('typed raw columns: the raw_* columns are queryable across files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'socstream-typed-'));
+    try {
+      const writer = new LakeWriter({
+        dir,
+        flushBufferBytes: 0,
+        flushEventCount: 0,
+        flushIntervalMs: 0,
+        maxPendingFlushes: 1,
+        typedRawColumns: true,
+        logger: pino({ level: 'silent' }),
+      });
+      await writer.start();
+      for (const seed of ['t1', 't2']) {
+        const done = writer.write(manyEnvelopes('ssh', 4, T0, 1000, seed));
+        await writer.flush();
+        await done;
+      }
+      await writer.stop();
+      const lake = await LakeQuery.open({ lakeDir: dir });
+      try {
+        assert.equal(lake.unionByName, true);
+        // The first four WRCCDC ssh records: three successful logins, all to port 22; written twice.
+        const r = await lake.query('select count(*) from ssh where raw_auth_success and raw_id_resp_p = 22');
+        assert.deepEqual(r.rows, [[6]]);
+        const types = await lake.query(
+          "select data_type from information_schema.columns where table_name = 'ssh' and column_name = 'raw_auth_attempts'",
+        );
+        assert.deepEqual(types.rows, [['BIGINT']]);
+      } finally {
+        lake.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a lake written with one layout keeps pruning (no merge by name)', async () => {
+    const lake = await LakeQuery.open({ lakeDir });
+    try {
+      assert.equal(lake.unionByName, false);
+    } finally {
+      lake.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -153,6 +153,11 @@ function structureOf(entries: ReadonlyArray<{ key: string; kind: ColumnKind }>):
   return sqlString(JSON.stringify(shape));
 }
 
+/** json_transform of one layer; a layer with no columns (json_transform refuses `{}`) is NULL. */
+function layerTransform(layer: string, entries: ReadonlyArray<{ key: string; kind: ColumnKind }>): string {
+  return entries.length > 0 ? `json_transform(${layer}, ${structureOf(entries)})` : 'NULL';
+}
+
 function selectColumn(kind: ColumnKind, expr: string, name: string): string {
   if (kind === 'timestamp') return `epoch_ms(${expr})::TIMESTAMP_MS AS ${quoteIdent(name)}`;
   if (kind === 'json') return `${expr}::VARCHAR AS ${quoteIdent(name)}`;
@@ -181,13 +186,33 @@ export function copySql(
   const rawTransform = rawEntries.length ? `, json_transform(raw, ${structureOf(rawEntries)}) AS r` : '';
   return (
     `COPY (SELECT ${select.join(', ')} FROM (SELECT id, source, log_type, raw, extra, ` +
-    `json_transform(normalized, ${structureOf(normalized)}) AS n, ` +
-    `json_transform(enriched, ${structureOf(enriched)}) AS e${rawTransform} ` +
+    `${layerTransform('normalized', normalized)} AS n, ` +
+    `${layerTransform('enriched', enriched)} AS e${rawTransform} ` +
     `FROM read_json(${sqlString(stagingPath)}, format = 'newline_delimited', ` +
     `columns = {id: 'VARCHAR', source: 'VARCHAR', log_type: 'VARCHAR', normalized: 'JSON', ` +
     `enriched: 'JSON', raw: 'JSON', extra: 'JSON'}))) ` +
     `TO ${sqlString(targetPath)} (FORMAT parquet, COMPRESSION zstd)`
   );
+}
+
+/** Where writers record the column layouts they write (see recordSchema). */
+export const SCHEMAS_DIR = '.schemas';
+export const TYPED_RAW_MARKER = 'typed-raw-columns';
+
+/**
+ * Records this writer's column layout as `<lake>/.schemas/<hash>.json` (and a marker when typed
+ * raw columns make every flush's layout differ). The query layer reads only this directory to know
+ * whether all files share one layout — then views bind from the first file and partition pruning
+ * opens nothing else — or must be merged by column name (the dictionary grew, typed raw columns).
+ */
+export async function recordSchema(lakeDir: string, schema: LakeSchema, typedRaw: boolean): Promise<void> {
+  const dir = join(lakeDir, SCHEMAS_DIR);
+  await mkdir(dir, { recursive: true });
+  const layout = schema.columns.map((c) => ({ name: c.name, type: DUCKDB_TYPE[c.kind] }));
+  const text = JSON.stringify(layout);
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  await writeFile(join(dir, `${hash}.json`), text, { flag: 'w' });
+  if (typedRaw) await writeFile(join(dir, TYPED_RAW_MARKER), '', { flag: 'w' });
 }
 
 async function fsyncPath(path: string): Promise<void> {
@@ -221,6 +246,7 @@ export class LakeWriter {
 
   async start(): Promise<void> {
     await mkdir(this.#options.dir, { recursive: true });
+    await recordSchema(this.#options.dir, this.#schema, this.#options.typedRawColumns);
     await this.#sweepStaleStaging();
     this.#stagingDir = join(
       this.#options.dir,
