@@ -1,4 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
@@ -14,7 +16,8 @@ import { BatchQueue } from './queue.ts';
  *
  * Answers:
  * - 401 without the bearer token (when one is configured); checked before the body is read.
- * - 413 when the body exceeds `body_limit_bytes`.
+ * - 413 when the body exceeds `body_limit_bytes` (compressed, and again once gunzipped: a
+ *   `Content-Encoding: gzip` body is accepted, a zip bomb is not); 415 for other encodings.
  * - 429 (with Retry-After) when the bounded queue is full: the pipeline is applying backpressure.
  * - `respond_after: acked` (default): 200 once every sink has durably written the batch (the
  *   source's ack), so a 200 means the lines are safe; 504 if that takes over `ack_timeout_ms`
@@ -60,6 +63,7 @@ export const httpSourceConfig = z
 export type HttpSourceConfig = z.infer<typeof httpSourceConfig>;
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+const gunzipAsync = promisify(gunzip);
 
 /** Constant-time bearer check against a stored SHA-256 digest. */
 export function bearerMatches(header: string | undefined, digest: Buffer): boolean {
@@ -128,7 +132,22 @@ class HttpSource implements Source {
         },
       },
       async (req, reply) => {
-        const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+        let body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+        const encoding = req.headers['content-encoding'];
+        if (encoding === 'gzip' && body.length) {
+          try {
+            body = await gunzipAsync(body, { maxOutputLength: config.body_limit_bytes });
+          } catch (err) {
+            const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+            return reply
+              .code(tooLarge ? 413 : 400)
+              .send({ error: tooLarge ? 'body too large once decompressed' : 'body is not valid gzip' });
+          }
+        } else if (encoding && encoding !== 'identity' && encoding !== 'gzip') {
+          return reply
+            .code(415)
+            .send({ error: `unsupported content-encoding ${encoding}; use gzip or none` });
+        }
         const format = req.query.format || config.format;
         const records = this.#records(body, format);
         if (!records.length) return reply.code(200).send({ accepted: 0 });

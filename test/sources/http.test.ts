@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import type { Source } from '../../src/core/component.ts';
 import { httpSource } from '../../src/sources/http.ts';
 import { collect, fixtureLines, testContext, texts } from './helpers.ts';
@@ -109,4 +110,23 @@ test('binary bodies and over-long lines are framed, not fatal', async (t) => {
       [64, Buffer.byteLength(sshd[0]), true],
     ],
   );
+});
+
+test('gzip bodies are accepted; a body that inflates past the limit gets 413, bad gzip 400, other encodings 415', async (t) => {
+  const { src, it, url } = await started({ body_limit_bytes: 4096, respond_after: 'queued' });
+  t.after(() => src.stop());
+  const post = (body: Buffer, encoding: string) =>
+    fetch(url, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: { ...auth, 'content-encoding': encoding },
+    });
+  const ok = await post(gzipSync(`${sshd.join('\n')}\n`), 'gzip');
+  assert.equal(ok.status, 202);
+  assert.deepEqual(texts(await collect(it, (b) => texts(b).length >= sshd.length)), sshd);
+  const bomb = gzipSync(Buffer.alloc(1 << 20, 0x61));
+  assert.ok(bomb.length < 4096);
+  assert.equal((await post(bomb, 'gzip')).status, 413);
+  assert.equal((await post(Buffer.from('not gzip'), 'gzip')).status, 400);
+  assert.equal((await post(Buffer.from(sshd[0]), 'br')).status, 415);
 });
