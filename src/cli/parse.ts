@@ -342,7 +342,17 @@ interface CliOptions {
 export async function runParse(files: string[], opts: CliOptions, process_ = process): Promise<number> {
   if (opts.format !== undefined) parserFor(opts.format); // unknown format → UsageError (exit 2)
   const config = opts.config === undefined ? undefined : loadConfig(opts.config);
+  // Usage and config errors surface before anything starts (exit 2, nothing left running).
+  const settings = config && validateParserSettings(config.parsers.settings, opts.config ?? '(config)');
   const inputs = files.length === 0 ? ['-'] : files;
+  for (const input of inputs) {
+    if (input === '-') continue;
+    try {
+      statSync(input);
+    } catch {
+      throw new UsageError(`cannot read ${input}: no such file`);
+    }
+  }
   const out = new NdjsonWriter(process_.stdout);
   const err = new NdjsonWriter(process_.stderr);
   const stats = new ParseStats();
@@ -350,7 +360,7 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
   await enricher.start();
   const options: ParseOptions = {
     format: opts.format,
-    settings: config && validateParserSettings(config.parsers.settings, opts.config ?? '(config)'),
+    settings,
     maxLineBytes: config?.parsers.max_line_bytes,
     process: hook,
   };
@@ -366,30 +376,28 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
       if (err.size > 65_536) await err.flush();
     },
   };
-  for (const input of inputs) {
-    if (input === '-') {
-      await parseInput(
-        process_.stdin,
-        (line) => ({ kind: 'stream', name: 'stdin', sequence: line.lineNumber }),
-        options,
-        sink,
-        stats,
-      );
-    } else {
-      try {
-        statSync(input);
-      } catch {
-        throw new UsageError(`cannot read ${input}: no such file`);
+  try {
+    for (const input of inputs) {
+      if (input === '-') {
+        await parseInput(
+          process_.stdin,
+          (line) => ({ kind: 'stream', name: 'stdin', sequence: line.lineNumber }),
+          options,
+          sink,
+          stats,
+        );
+      } else {
+        await parseFile(input, options, sink, stats);
       }
-      await parseFile(input, options, sink, stats);
+      await out.flush();
+      await err.flush();
     }
+    if (opts.stats) err.line({ stats: stats.toJSON() });
     await out.flush();
     await err.flush();
+  } finally {
+    await enricher.stop();
   }
-  if (opts.stats) err.line({ stats: stats.toJSON() });
-  await out.flush();
-  await err.flush();
-  await enricher.stop();
   return 0;
 }
 
