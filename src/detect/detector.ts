@@ -136,6 +136,7 @@ export function createDetector(options: DetectorOptions): Detector {
   const byId = new Map(plan.correlators.map((c) => [c.def.id, c]));
   const sweepEvery = plan.correlators.map((c) => Math.max(MIN_SWEEP_INTERVAL_MS, c.def.timespanMs / 2));
   const sweptAt = plan.correlators.map(() => Number.NEGATIVE_INFINITY);
+  const lateReported = plan.correlators.map(() => 0);
   let clock = Number.NEGATIVE_INFINITY;
   // Processing time of the last batch with events, and the event clock then (idle advance).
   let arrivalWall = Number.NaN;
@@ -224,8 +225,13 @@ export function createDetector(options: DetectorOptions): Detector {
       onHits(c.sweep(watermark), undefined);
       const evicted = c.takeEvictions();
       if (telemetry) {
+        const stats = c.stats();
         if (evicted > 0) telemetry.correlationEvictions.inc({ rule: c.def.id }, evicted);
-        telemetry.correlationGroups.set({ rule: c.def.id }, c.stats().groups);
+        if (stats.lateDropped > lateReported[i]) {
+          telemetry.correlationLate.inc({ rule: c.def.id }, stats.lateDropped - lateReported[i]);
+          lateReported[i] = stats.lateDropped;
+        }
+        telemetry.correlationGroups.set({ rule: c.def.id }, stats.groups);
       }
     });
     alerts.expire(watermark);

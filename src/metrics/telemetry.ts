@@ -15,6 +15,7 @@ export interface Telemetry {
   ruleMatches: Counter<'rule'>;
   correlationGroups: Gauge<'rule'>;
   correlationEvictions: Counter<'rule'>;
+  correlationLate: Counter<'rule'>;
   consumerLag: Gauge<'topic' | 'partition' | 'group'>;
   detectionLatency: Histogram<never>;
   flushes: Counter<'sink' | 'reason'>;
@@ -83,6 +84,12 @@ export function createTelemetry(options: { defaultMetrics?: boolean } = {}): Tel
     correlationEvictions: new Counter({
       name: 'socstream_correlation_evictions_total',
       help: 'Correlation groups evicted because a rule hit its group limit',
+      labelNames: ['rule'],
+      registers,
+    }),
+    correlationLate: new Counter({
+      name: 'socstream_correlation_late_events_total',
+      help: 'Matches dropped by a correlation because they were older than the watermark (event time minus allowed lateness)',
       labelNames: ['rule'],
       registers,
     }),

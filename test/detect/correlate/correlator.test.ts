@@ -429,6 +429,9 @@ test('state is bounded: the least recently updated group is evicted and counted'
   const text = await telemetry.registry.metrics();
   assert.match(text, /socstream_correlation_evictions_total\{rule="c3"\} 2/);
   assert.match(text, /socstream_correlation_groups\{rule="c3"\} 2/);
+  d.process([ev('late', T0 - 120_000, 'fail', { src_ip: 'z' })]);
+  d.advance(500);
+  assert.match(await telemetry.registry.metrics(), /socstream_correlation_late_events_total\{rule="c3"\} 1/);
 });
 
 test('idle advance: wall time since the last batch moves the event clock; a busy replay is not pushed ahead', () => {
