@@ -9,5 +9,5 @@ export type BusConfig = z.infer<typeof busSchema>;
 /** The bus the config asks for (`bus.type`); creating one opens no connection. */
 export function createBus(config: BusConfig): Bus {
   if (config.type === 'kafka') return new KafkaBus(config.kafka);
-  return new MemoryBus({ queueCapacity: config.memory.queue_capacity });
+  return new MemoryBus({ queueCapacity: config.memory.queue_capacity, assignment: config.memory.assignment });
 }

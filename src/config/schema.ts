@@ -53,9 +53,13 @@ export const busSchema = z
           z.number().int().positive().default(10_000),
           'Records held per partition before publishers wait (backpressure)',
         ),
+        assignment: d(
+          z.enum(['range', 'round_robin']).default('range'),
+          "How a group's partitions are shared among its members (Kafka's range / round-robin assignors)",
+        ),
       })
       .strict()
-      .default({ queue_capacity: 10_000 }),
+      .default({ queue_capacity: 10_000, assignment: 'range' }),
   })
   .strict();
 
