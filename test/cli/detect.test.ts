@@ -49,3 +49,29 @@ test('detect with a missing rules folder is a usage error (exit 2)', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /no such file or folder/);
 });
+
+test('detect reads stdin: the threat-analyzer events give alerts for high and critical only', () => {
+  const input = [
+    '{"host": "endpoint01", "threat": "malware.exe", "severity": "high"}',
+    '{"host": "endpoint02", "threat": "unknown_process", "severity": "low"}',
+    '{"host": "endpoint03", "threat": "exploit_attempt", "severity": "critical"}',
+    'not json at all',
+  ].join('\n');
+  const r = spawnSync(process.execPath, [MAIN, 'detect', '--rules', RULES, '--format', 'threat-json'], {
+    input,
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const alerts = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Alert);
+  assert.deepEqual(
+    alerts.map((a) => [a.group.host, a.level]),
+    [
+      ['endpoint01', 'high'],
+      ['endpoint03', 'critical'],
+    ],
+  );
+  assert.match(r.stderr, /4 lines, 3 events, 1 rejected/);
+});
