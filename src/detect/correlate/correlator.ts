@@ -209,9 +209,14 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
   function orderedChainStart(g: GroupState): number {
     const { entries } = g;
     let want = nRefs - 1;
+    // A rule listed twice ([a, a, b]) needs two different events: one event's entries at two
+    // positions cannot both fill the chain.
+    let usedId = '';
     for (let i = entries.length - 1; i >= g.head; i--) {
-      if (entries[i].pos === want) {
-        if (want === 0) return entries[i].t;
+      const e = entries[i];
+      if (e.pos === want && e.id !== usedId) {
+        if (want === 0) return e.t;
+        usedId = e.id;
         want--;
       }
     }

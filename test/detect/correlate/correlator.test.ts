@@ -573,3 +573,21 @@ test('edges: gt is strict, gte is not (value_sum at exactly the limit)', () => {
   assert.equal(mk('gt').process(evs).length, 0);
   assert.equal(mk('gte').process(evs).length, 1);
 });
+
+test('temporal_ordered with a rule listed twice needs two different events of it', () => {
+  const o = corr('twice', {
+    type: 'temporal_ordered',
+    rules: ['a', 'a', 'b'],
+    'group-by': ['user'],
+    timespan: '1h',
+  });
+  const once = detector(['a', 'b'], [o]);
+  assert.deepEqual(once.process([ev('1', T0, 'a', { user: 'u' }), ev('2', T0 + 1, 'b', { user: 'u' })]), []);
+  const twice = detector(['a', 'b'], [o]);
+  const fired = twice.process([
+    ev('1', T0, 'a', { user: 'u' }),
+    ev('2', T0 + 1, 'a', { user: 'u' }),
+    ev('3', T0 + 2, 'b', { user: 'u' }),
+  ]);
+  assert.equal(fired.length, 1);
+});
