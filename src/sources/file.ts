@@ -518,21 +518,31 @@ class FileSource implements Source {
       this.#acked(f, entry);
       return { records, ack: async () => {} };
     }
-    return { records, ack: () => this.#acked(f, entry) };
+    return {
+      records,
+      ack: async () => {
+        this.#acked(f, entry);
+      },
+    };
   }
 
-  #acked(f: TrackedFile, entry: AckEntry<PendingRange>): Promise<void> {
+  /**
+   * Moves the checkpoint to the end of the acked prefix. The write happens in the background
+   * (one in flight at a time, later acks coalesced into the next), so reading is not paced by
+   * fsync latency: a crash before it lands only re-delivers lines, with the same ids.
+   * `flush()` and `stop()` wait for it.
+   */
+  #acked(f: TrackedFile, entry: AckEntry<PendingRange>): void {
     const released = f.acks.ack(entry);
-    if (!released.length) return this.#writing ?? Promise.resolve();
+    if (!released.length) return;
     const last = released[released.length - 1];
-    if (last.generation !== f.generation || last.end <= f.committed)
-      return this.#writing ?? Promise.resolve();
+    if (last.generation !== f.generation || last.end <= f.committed) return;
     f.committed = last.end;
     if (this.#files.get(f.key) === f) {
       this.#checkpoint.files[f.key] = this.#entryOf(f, f.committed);
     }
     this.#forgetIfDone(f);
-    return this.#saveCheckpoint();
+    void this.#saveCheckpoint();
   }
 
   /** A closed, rotated file whose batches are all acked leaves the checkpoint. */

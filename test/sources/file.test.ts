@@ -107,8 +107,10 @@ test('the checkpoint advances only on ack, to the end of the longest acked prefi
   const end = (i: number) => Buffer.byteLength(sshd.slice(0, i + 1).join('\n')) + 1;
   await batches[2].ack();
   await batches[1].ack();
+  await src.flush();
   assert.equal(savedOffset(checkpoint), 0, 'first batch still unacked');
   await batches[0].ack();
+  await src.flush();
   assert.equal(savedOffset(checkpoint), end(2));
 });
 
