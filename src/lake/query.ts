@@ -45,6 +45,11 @@ export interface QueryOptions {
   maxRows?: number;
 }
 
+export interface ViewProblem {
+  view: string;
+  error: string;
+}
+
 export interface QueryColumn {
   name: string;
   type: string;
@@ -122,6 +127,7 @@ export class LakeQuery {
   readonly unionByName: boolean;
   readonly #instance: DuckDBInstance;
   #views: string[] = [];
+  #problems: ViewProblem[] = [];
 
   private constructor(lakeDir: string, locked: boolean, unionByName: boolean, instance: DuckDBInstance) {
     this.lakeDir = lakeDir;
@@ -157,25 +163,32 @@ export class LakeQuery {
     const connection = await this.#instance.connect();
     try {
       const views: string[] = [];
+      const problems: ViewProblem[] = [];
+      // One unreadable file (say, copied in by hand) must not take every other view down with it.
+      const create = async (view: string, glob: string): Promise<void> => {
+        try {
+          await connection.run(
+            `CREATE OR REPLACE VIEW ${quoteIdent(view)} AS SELECT * FROM ${readParquetSql(glob, this.unionByName)}`,
+          );
+          views.push(view);
+        } catch (err) {
+          problems.push({ view, error: (err as Error).message });
+        }
+      };
       for (const type of types) {
-        if (type === UNION_VIEW) continue;
-        const glob = join(this.lakeDir, type, FILES_PER_TYPE);
-        await connection.run(
-          `CREATE OR REPLACE VIEW ${quoteIdent(type)} AS SELECT * FROM ${readParquetSql(glob, this.unionByName)}`,
-        );
-        views.push(type);
+        if (type !== UNION_VIEW) await create(type, join(this.lakeDir, type, FILES_PER_TYPE));
       }
-      if (views.length > 0) {
-        const glob = join(this.lakeDir, '*', FILES_PER_TYPE);
-        await connection.run(
-          `CREATE OR REPLACE VIEW ${UNION_VIEW} AS SELECT * FROM ${readParquetSql(glob, this.unionByName)}`,
-        );
-        views.push(UNION_VIEW);
-      }
+      if (views.length > 0) await create(UNION_VIEW, join(this.lakeDir, '*', FILES_PER_TYPE));
       this.#views = views;
+      this.#problems = problems;
     } finally {
       connection.closeSync();
     }
+  }
+
+  /** Views that could not be created at the last refresh, with DuckDB's reason. */
+  problems(): ViewProblem[] {
+    return [...this.#problems];
   }
 
   /** Runs one query; in locked mode only a single SELECT passes. */

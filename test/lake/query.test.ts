@@ -105,6 +105,29 @@ describe('lake views', () => {
     }
   });
 
+  test('a log type whose first file is unreadable loses its view, not the whole lake', async () => {
+    const brokenDir = join(lakeDir, 'weird', 'year=2018', 'month=03', 'day=24', 'hour=17');
+    await mkdir(brokenDir, { recursive: true });
+    await writeFile(join(brokenDir, 'events_weird_1.parquet'), 'not parquet');
+    try {
+      const lake = await LakeQuery.open({ lakeDir, locked: true });
+      try {
+        // events binds from its first file (a dns one) and fails only when a query reaches the bad file.
+        assert.deepEqual(lake.views(), ['dns', 'ssh', 'events']);
+        assert.deepEqual(
+          lake.problems().map((p) => p.view),
+          ['weird'],
+        );
+        await assert.rejects(lake.query('select count(*) from events'), QueryRejectedError);
+        assert.deepEqual((await lake.query('select count(*) from dns')).rows, [[100]]);
+      } finally {
+        lake.close();
+      }
+    } finally {
+      await rm(join(lakeDir, 'weird'), { recursive: true, force: true });
+    }
+  });
+
   test('maxRows cuts the result and says so', async () => {
     const lake = await LakeQuery.open({ lakeDir });
     try {
