@@ -206,10 +206,15 @@ function isoMicros(ms: number, micros: number): string {
   return `${eveTime(ms, micros).slice(0, 26)}Z`;
 }
 
-function jsonValue(type: ZeekType, v: ZeekValue, tsMs: number): string {
+/** `,"name":` per field, built once per log path rather than per line. */
+const JSON_KEYS = Object.fromEntries(
+  Object.entries(ZEEK_LOGS).map(([path, fields]) => [path, fields.map((f) => `,${JSON.stringify(f[0])}:`)]),
+) as Record<ZeekPath, string[]>;
+
+function jsonValue(type: ZeekType, v: ZeekValue, quotedIso: string): string {
   switch (type) {
     case 'time':
-      return JSON.stringify(isoMicros(tsMs, typeof v === 'number' ? v : 0));
+      return quotedIso;
     case 'interval':
     case 'double':
       return String(Number((v as number).toFixed(6)));
@@ -244,11 +249,14 @@ export function zeekLine(
     return { format: 'zeek-tsv', line, logTypeHint: path, timeMs, key };
   }
   const micros = typeof values[0] === 'number' ? values[0] : 0;
-  line = `{"_path":"${path}","_write_ts":${JSON.stringify(isoMicros(timeMs, micros))}`;
+  // Every record's only `time` field is `ts`, the line's own instant; _write_ts shows the same.
+  const quotedIso = `"${isoMicros(timeMs, micros)}"`;
+  const keys = JSON_KEYS[path];
+  line = `{"_path":"${path}","_write_ts":${quotedIso}`;
   for (let i = 0; i < fields.length; i++) {
     const v = values[i];
     if (v === undefined) continue;
-    line += `,${JSON.stringify(fields[i][0])}:${jsonValue(fields[i][1], v, timeMs)}`;
+    line += keys[i] + jsonValue(fields[i][1], v, quotedIso);
   }
   line += '}';
   return { format: 'zeek-json', line, logTypeHint: path, timeMs, key };
