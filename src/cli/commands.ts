@@ -7,6 +7,8 @@ import * as lake from './lake.ts';
 import * as parse from './parse.ts';
 import * as query from './query.ts';
 import * as rules from './rules.ts';
+import * as run from './run.ts';
+import * as serve from './serve.ts';
 import * as topics from './topics.ts';
 
 /** One entry per subcommand file; adding a command is adding a file and a line here. */
@@ -16,6 +18,8 @@ export interface CommandModule {
 
 export const COMMANDS: readonly CommandModule[] = [
   demo,
+  run,
+  serve,
   generate,
   parse,
   detect,

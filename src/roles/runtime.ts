@@ -190,12 +190,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async stop() {
       clearInterval(lagTimer);
       health.stop();
-      const [ingest, ...rest] = stoppers[0]?.name === 'ingest' ? stoppers : [undefined, ...stoppers];
+      // Upstream first: intake, then each consumer after the one feeding it.
+      const order = ['ingest', 'process', 'correlate', 'store', 'serve'];
+      const sorted = [...stoppers].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+      const ingest = sorted[0]?.name === 'ingest' ? sorted.shift() : undefined;
+      const rest = sorted;
       if (ingest) await ingest.stop();
+      logger.info('intake stopped; draining');
       const drained = await drain(options.drainTimeoutMs ?? 8000);
       if (!drained)
         logger.warn('stopping before every group caught up; the rest is replayed at the next start');
-      for (const s of rest) if (s) await s.stop();
+      for (const s of rest) {
+        if (!s) continue;
+        const t0 = performance.now();
+        await s.stop();
+        logger.info({ role: s.name, ms: Math.round(performance.now() - t0) }, 'role stopped');
+      }
       await bus.close();
     },
   };
