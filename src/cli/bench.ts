@@ -115,18 +115,34 @@ interface BenchFlags {
   only?: string;
   quick?: boolean;
   timeout: string;
+  budget: string;
   out: string;
 }
 
 export async function benchCommand(flags: BenchFlags): Promise<number> {
   const modules = discoverModules(flags.only);
   const timeoutMs = Number(flags.timeout) * 1000;
+  const budgetMs = Number(flags.budget) * 1000;
   if (!(timeoutMs > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+  if (!(budgetMs > 0)) throw new UsageError('--budget must be a positive number of seconds');
   const started = performance.now();
   const results: ModuleResult[] = [];
   for (const name of modules) {
+    // The whole run stays within the budget (issue 8: under 10 minutes): a module gets at most
+    // what is left, and none is started with less than 5 s.
+    const leftMs = budgetMs - (performance.now() - started);
+    if (leftMs < 5000) {
+      results.push({
+        name,
+        ms: 0,
+        status: 'timeout',
+        error: 'not run: the time budget was used up',
+        rows: [],
+      });
+      continue;
+    }
     process.stderr.write(`bench: ${name} …\n`);
-    const r = await runModule(name, timeoutMs, flags.quick === true);
+    const r = await runModule(name, Math.min(timeoutMs, leftMs), flags.quick === true);
     process.stderr.write(
       `bench: ${name} ${r.status} in ${(r.ms / 1000).toFixed(1)} s${r.error ? ` (${r.error})` : ''}\n`,
     );
@@ -163,6 +179,7 @@ export function register(program: Command): void {
     .option('--only <names>', 'only these modules (comma-separated, e.g. parsers,kafka)')
     .option('--quick', 'smaller inputs (SOCSTREAM_BENCH_QUICK=1)')
     .option('--timeout <s>', 'time budget per module, seconds; an overrunning module is killed', '240')
+    .option('--budget <s>', 'time budget for the whole run, seconds', '570')
     .option('--out <path>', 'results file', fileURLToPath(new URL('results.json', BENCH_DIR)))
     .action(action((flags: BenchFlags) => benchCommand(flags)));
 }

@@ -84,3 +84,22 @@ test('socstream bench --only generate --quick prints the table and writes result
   assert.equal(results.modules[0].status, 'ok');
   assert.ok(results.rows.length >= 2);
 });
+
+test('a module left without time in the --budget is reported as not run, and the run fails', () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      new URL('../../src/cli/main.ts', import.meta.url).pathname,
+      'bench',
+      '--only',
+      'generate',
+      '--budget',
+      '3',
+      '--out',
+      join(tmp, 'b.json'),
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /\| generate \| module \| — \|.*not run: the time budget was used up/);
+});
