@@ -17,7 +17,18 @@ const pathSchema = z
   .string()
   .regex(/^(raw|normalized|enriched)\.\S+$/, 'a path starts with raw., normalized. or enriched.');
 const pathsSchema = z.union([pathSchema, z.array(pathSchema).min(1)]);
-const fieldMapSchema = z.record(z.string(), pathsSchema);
+/**
+ * A derived field (pySigma's value mapping): read `from`, translate its value through `map`
+ * (case-insensitive); values the map does not name make the field absent.
+ */
+const mappedSchema = z.object({ from: pathsSchema, map: z.record(z.string(), z.string()) }).strict();
+const fieldSpecSchema = z.union([
+  pathSchema,
+  mappedSchema,
+  z.array(z.union([pathSchema, mappedSchema])).min(1),
+]);
+const fieldMapSchema = z.record(z.string(), fieldSpecSchema);
+type FieldSpec = z.infer<typeof fieldSpecSchema>;
 
 const eventSchema = z
   .object({
@@ -155,12 +166,37 @@ export interface LogsourceVariant {
   scope: FieldScope;
 }
 
+function paths(spec: string | string[]): string[] {
+  return Array.isArray(spec) ? spec : [spec];
+}
+
+type OneSpec = string | z.infer<typeof mappedSchema>;
+
+function compileOne(spec: OneSpec): Getter {
+  if (typeof spec === 'string') return compilePath(spec);
+  const source = firstPresent(paths(spec.from).map(compilePath));
+  const table = new Map(Object.entries(spec.map).map(([k, v]) => [k.toLowerCase(), v]));
+  const translate = (v: unknown) =>
+    typeof v === 'string' || typeof v === 'number' ? table.get(String(v).toLowerCase()) : undefined;
+  return (env) => {
+    const v = source(env);
+    if (!Array.isArray(v)) return translate(v);
+    const out = v.map(translate).filter((x) => x !== undefined);
+    return out.length > 0 ? out : undefined;
+  };
+}
+
+/** A field spec → one getter; a list means "the first one present". */
+function compileSpec(spec: FieldSpec): Getter {
+  return firstPresent((Array.isArray(spec) ? spec : [spec]).map(compileOne));
+}
+
 function buildScope(ev: z.infer<typeof eventSchema>, table: LogsourceTable): FieldScope {
-  const map = new Map<string, string[]>();
+  const map = new Map<string, FieldSpec>();
   const sets = ev.fields === undefined ? [] : Array.isArray(ev.fields) ? ev.fields : [ev.fields];
   for (const set of sets) {
     const fields = typeof set === 'string' ? table.fieldsets[set] : set;
-    for (const [name, paths] of Object.entries(fields)) map.set(name, Array.isArray(paths) ? paths : [paths]);
+    for (const [name, spec] of Object.entries(fields)) map.set(name, spec);
   }
   const fallback = ev.fallback ?? ['normalized', 'raw'];
   const cache = new Map<string, Getter>();
@@ -175,8 +211,8 @@ function buildScope(ev: z.infer<typeof eventSchema>, table: LogsourceTable): Fie
     field(name) {
       let g = cache.get(name);
       if (!g) {
-        const paths = map.get(name) ?? fallback.map((layer) => `${layer}.${name}`);
-        g = firstPresent(paths.map(compilePath));
+        const spec = map.get(name) ?? fallback.map((layer) => `${layer}.${name}`);
+        g = compileSpec(spec);
         cache.set(name, g);
       }
       return g;

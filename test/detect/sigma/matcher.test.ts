@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import type { Envelope } from '../../../src/core/envelope.ts';
 import { loadRules } from '../../../src/detect/sigma/load.ts';
 import { createMatcher } from '../../../src/detect/sigma/matcher.ts';
-import { nginxEvents, parsedEvents, SIGMA, suricataEvents, zeekEvents } from './helpers.ts';
+import { envelope, nginxEvents, parsedEvents, SIGMA, suricataEvents, zeekEvents } from './helpers.ts';
 
 const set = loadRules([`${SIGMA}/rules/network`, `${SIGMA}/rules/web`, `${SIGMA}/rules/linux`]);
 const matcher = createMatcher(set.rules);
@@ -116,6 +116,35 @@ describe('the whole WRCCDC 2018 Zeek capture (shared/data, ~30 log types, JSON a
       assert.equal(events, 20065, format);
       assert.deepEqual([...fired], [['MITRE BZAR Indicators for Execution', 24]], format);
     }
+  });
+});
+
+describe('category firewall: verdicts derived from connection state (value maps in logsources.yaml)', () => {
+  test('the SigmaHQ cleartext-protocol rule fires on the one completed surevego flow to port 80 (state closed)', () => {
+    const file = '/work/shared/data/suricata/surevego/eve.json';
+    const flows = parsedEvents('suricata-eve', 'eve.json', readFileSync(file, 'utf8')).filter(
+      (e) => e.log_type === 'flow',
+    );
+    assert.equal(flows.length, 13);
+    const hits = flows.filter((e) => titles(e).includes('Cleartext Protocol Usage'));
+    assert.equal(hits.length, 1);
+    assert.equal(hits[0].raw.dest_port, 80);
+    assert.equal((hits[0].raw.flow as Record<string, unknown>).state, 'closed');
+  });
+
+  test('Zeek conn: SF on telnet is accepted and fires; REJ and S0 do not', () => {
+    // No real conn.log with usable timestamps is in shared/data: a record with conn.log's fields.
+    const conn = (state: string) =>
+      envelope('zeek', 'conn', {
+        'id.orig_h': '10.0.0.5',
+        'id.resp_h': '10.0.0.9',
+        'id.resp_p': 23,
+        proto: 'tcp',
+        conn_state: state,
+      });
+    assert.deepEqual(titles(conn('SF')), ['Cleartext Protocol Usage']);
+    assert.deepEqual(titles(conn('REJ')), []);
+    assert.deepEqual(titles(conn('S0')), []);
   });
 });
 
