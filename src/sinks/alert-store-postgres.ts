@@ -141,8 +141,7 @@ export class PostgresAlertStore implements AlertStore {
     pool.on('error', () => {});
     this.#pool = pool;
     try {
-      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      await this.#migrate(pool);
+      await this.#migrate(pool, schema);
     } catch (err) {
       throw new StoreUnavailableError(
         `cannot prepare the PostgreSQL alert store: ${(err as Error).message}`,
@@ -377,11 +376,13 @@ export class PostgresAlertStore implements AlertStore {
     );
   }
 
-  async #migrate(pool: pg.Pool): Promise<void> {
+  async #migrate(pool: pg.Pool, schema: string): Promise<void> {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      // Under the lock: concurrent CREATE SCHEMA IF NOT EXISTS can still collide on the catalog.
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       await client.query(
         'CREATE TABLE IF NOT EXISTS socstream_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
       );
