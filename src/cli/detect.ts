@@ -9,7 +9,7 @@ import { UsageError } from '../core/errors.ts';
 import { eventId } from '../core/ids.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
-import { createDetector, type Detector } from '../detect/detector.ts';
+import { createDetector, type Detector, eventTimeOf } from '../detect/detector.ts';
 import { loadRules, type RuleSet } from '../detect/sigma/load.ts';
 import { createMatcher } from '../detect/sigma/matcher.ts';
 import { createEnricher, type Enricher } from '../enrich/enricher.ts';
@@ -163,18 +163,25 @@ async function hunt(
   const { ruleSet, detector, normalizer, enricher } = parts;
   const inputs = files.length > 0 ? files : ['-'];
   const total: HuntCounts = { lines: 0, events: 0, rejects: 0, skipped: 0 };
-  const formats = new Set<string>();
-  for (const file of inputs) {
-    const name = file === '-' ? 'stdin' : resolve(file);
+  const readers = inputs.map((file) => {
     const reader = createEnvelopeReader({
-      name,
+      name: file === '-' ? 'stdin' : resolve(file),
       normalizer,
       enricher,
       ...(flags.format ? { format: flags.format } : {}),
     });
-    for await (const lines of lineBatches(file, BATCH_LINES)) {
-      for (const a of detector.process(reader.read(lines))) write(a);
-    }
+    return { reader, batches: lineBatches(file, BATCH_LINES) };
+  });
+  // Several files are several streams that a live pipeline would receive side by side: merge them
+  // by event time, so a second file's events are not "late" behind the first file's.
+  for await (const merged of mergeByEventTime(
+    readers.map(({ reader, batches }) => envelopeBatches(reader, batches)),
+    BATCH_LINES,
+  )) {
+    for (const a of detector.process(merged)) write(a);
+  }
+  const formats = new Set<string>();
+  for (const { reader } of readers) {
     for (const k of Object.keys(total) as Array<keyof HuntCounts>) total[k] += reader.counts[k];
     const f = reader.format();
     if (f) formats.add(f);
@@ -189,6 +196,62 @@ async function hunt(
     `${s.ruleMatches} rule matches, ${s.alertsRaised} alerts raised, ${s.alertsUpdated} updates, ` +
     `${s.lateDropped} late events dropped\n`
   );
+}
+
+async function* envelopeBatches(
+  reader: EnvelopeReader,
+  lines: AsyncGenerator<string[]>,
+): AsyncGenerator<Envelope[]> {
+  for await (const batch of lines) {
+    const envs = reader.read(batch);
+    if (envs.length > 0) yield envs;
+  }
+}
+
+const timeOf = (env: Envelope): number => eventTimeOf(env, 0);
+
+/**
+ * K-way merge of envelope streams by event time, one buffered batch per stream: repeatedly takes
+ * the earliest head. Each stream's own order is kept; a single stream passes through as it is.
+ */
+export async function* mergeByEventTime(
+  streams: AsyncGenerator<Envelope[]>[],
+  outBatch: number,
+): AsyncGenerator<Envelope[]> {
+  if (streams.length === 1) {
+    yield* streams[0];
+    return;
+  }
+  const buffers: Envelope[][] = [];
+  const heads: number[] = [];
+  const live: number[] = [];
+  for (let i = 0; i < streams.length; i++) {
+    const first = await streams[i].next();
+    buffers.push(first.done ? [] : first.value);
+    heads.push(0);
+    if (!first.done) live.push(i);
+  }
+  let out: Envelope[] = [];
+  while (live.length > 0) {
+    let best = live[0];
+    for (const i of live) {
+      if (timeOf(buffers[i][heads[i]]) < timeOf(buffers[best][heads[best]])) best = i;
+    }
+    out.push(buffers[best][heads[best]++]);
+    if (heads[best] >= buffers[best].length) {
+      const next = await streams[best].next();
+      if (next.done) live.splice(live.indexOf(best), 1);
+      else {
+        buffers[best] = next.value;
+        heads[best] = 0;
+      }
+    }
+    if (out.length >= outBatch) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
 }
 
 function collect(value: string, previous: string[]): string[] {

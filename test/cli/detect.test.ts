@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { test } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { runDetect } from '../../src/cli/detect.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 
@@ -74,4 +77,26 @@ test('detect reads stdin: the threat-analyzer events give alerts for high and cr
     ],
   );
   assert.match(r.stderr, /4 lines, 3 events, 1 rejected/);
+});
+
+test('several files are merged by event time: the second file is not late behind the first', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'socstream-detect-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  // ssh-slow-bf spans 10 minutes (> the 60 s lateness); odd and even lines go to two files.
+  const lines = readFileSync(`${DATA}auth/crowdsec-hub/ssh-slow-bf__ssh-slow-bf.log`, 'utf8')
+    .trim()
+    .split('\n');
+  const a = join(dir, 'a.log');
+  const b = join(dir, 'b.log');
+  writeFileSync(a, `${lines.filter((_, i) => i % 2 === 0).join('\n')}\n`);
+  writeFileSync(b, `${lines.filter((_, i) => i % 2 === 1).join('\n')}\n`);
+  const alerts: Alert[] = [];
+  const summary = await runDetect([a, b], { rules: [RULES] }, (x) => alerts.push(x));
+  assert.match(summary, /2 input\(s\) \[sshd\], 22 lines, 22 events/);
+  assert.match(summary, /0 late events dropped/);
+  const latest = [...new Map(alerts.map((x) => [x.id, x])).values()];
+  assert.deepEqual(latest.map((x) => [x.rule_title, x.count]).sort(), [
+    ['Brute force from one source', 22],
+    ['Brute force on one account', 22],
+  ]);
 });
