@@ -262,8 +262,7 @@ export class SqliteAlertStore implements AlertStore {
   async update(id: string, change: AlertUpdate, actor: string): Promise<Alert> {
     const db = this.#open();
     const now = Date.now();
-    let result: Alert | null = null;
-    this.#transaction(db, () => {
+    return this.#transaction(db, () => {
       const row = db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
       if (row === undefined) throw new NotFoundError(`alert ${id} not found`);
       const alert = alertFromRow(row);
@@ -285,9 +284,8 @@ export class SqliteAlertStore implements AlertStore {
       if (change.note !== undefined && change.note !== '') {
         this.#addHistory(db, id, now, actor, 'note', null, null, change.note);
       }
-      result = alert;
+      return alert;
     });
-    return result as unknown as Alert;
   }
 
   async history(id: string): Promise<HistoryEntry[]> {
@@ -324,11 +322,12 @@ export class SqliteAlertStore implements AlertStore {
     return this.#db;
   }
 
-  #transaction(db: DatabaseSync, work: () => void): void {
+  #transaction<T>(db: DatabaseSync, work: () => T): T {
     db.exec('BEGIN IMMEDIATE');
     try {
-      work();
+      const result = work();
       db.exec('COMMIT');
+      return result;
     } catch (err) {
       db.exec('ROLLBACK');
       throw err;

@@ -267,6 +267,8 @@ export class LakeWriter {
 
   /** Resolves once every row of `batch` is in a renamed Parquet file. */
   async write(batch: readonly Envelope[]): Promise<void> {
+    // After stop() nothing would ever flush these rows: refuse instead of waiting forever.
+    if (this.#instance === null) throw new SinkUnavailableError('the lake writer is not running');
     const pending = new Set<Generation>();
     for (const env of batch) {
       const buffer = this.#bufferFor(env.log_type);

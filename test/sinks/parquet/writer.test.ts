@@ -287,4 +287,10 @@ describe('lake files', () => {
     await again;
     assert.equal((await allRows(dir)).length, 10);
   });
+
+  test('a write to a stopped writer is refused instead of waiting forever', async () => {
+    const { writer } = await newWriter({ flushEventCount: 1 });
+    await writer.stop();
+    await assert.rejects(writer.write(manyEnvelopes('dns', 1, T0, 0)), SinkUnavailableError);
+  });
 });
