@@ -68,6 +68,8 @@ interface Layout {
   elementKinds: number[];
   /** Column whose value is the event time (`ts`, else the first `time` column), or -1. */
   timeColumn: number;
+  /** Column named `__proto__` (defined, not assigned, so it stays data), or -1. */
+  protoColumn: number;
 }
 
 function compile(layout: Layout, types: readonly string[] | undefined): void {
@@ -82,6 +84,7 @@ function compile(layout: Layout, types: readonly string[] | undefined): void {
   }
   const ts = layout.names.indexOf('ts');
   layout.timeColumn = ts !== -1 && layout.kinds[ts] === TIME ? ts : layout.kinds.indexOf(TIME);
+  layout.protoColumn = layout.names.indexOf('__proto__');
 }
 
 const NON_FINITE = new Set(['inf', '-inf', 'nan']);
@@ -104,6 +107,16 @@ function scalar(text: string, kind: number): unknown {
     default:
       return decodeZeekTsvEscapes(text);
   }
+}
+
+/**
+ * A column named `__proto__` (possible: field names come from the file) is defined as an own
+ * property, like JSON.parse does; assigning it would change the record's prototype instead.
+ */
+function defineProto(raw: Fields, layout: Layout, value: string): void {
+  if (value === layout.unsetField) return;
+  const v = value === layout.emptyField ? '' : decodeZeekTsvEscapes(value);
+  Object.defineProperty(raw, '__proto__', { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 class ZeekTsvParser implements Parser {
@@ -139,6 +152,7 @@ class ZeekTsvParser implements Parser {
       kinds: [],
       elementKinds: [],
       timeColumn: -1,
+      protoColumn: -1,
     };
   }
 
@@ -206,7 +220,7 @@ class ZeekTsvParser implements Parser {
     const { names, kinds, unsetField, emptyField } = layout;
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (v === unsetField) continue; // unset → absent (a literal "-" is written as \x2d)
+      if (v === unsetField || i === layout.protoColumn) continue; // unset → absent (a literal "-" is \x2d)
       const kind = kinds[i];
       if (kind === CONTAINER) {
         if (v === emptyField) {
@@ -241,6 +255,7 @@ class ZeekTsvParser implements Parser {
       }
       raw[names[i]] = converted;
     }
+    if (layout.protoColumn !== -1) defineProto(raw, layout, values[layout.protoColumn]);
     const tc = layout.timeColumn;
     const ts = tc === -1 ? undefined : (raw[names[tc]] as number | undefined);
     return accept(

@@ -136,3 +136,13 @@ test('escapes: \\\\ is a backslash, \\xNN below 0x80 decodes, invalid UTF-8 byte
   assert.ok(r.ok);
   assert.equal(r.records[0].raw.s, '\\pipe\\x|\\xffend');
 });
+
+test('field names come from the file: __proto__ stays an own data field, prototype untouched', () => {
+  const [r] = feed([...HEADER('t', ['__proto__', 'x'], ['string', 'count']), 'polluted\t1']).slice(8);
+  assert.ok(r.ok);
+  const raw = r.records[0].raw;
+  assert.equal(Object.getPrototypeOf(raw), Object.prototype);
+  assert.deepEqual(Object.keys(raw), ['x', '__proto__']);
+  assert.equal(Object.getOwnPropertyDescriptor(raw, '__proto__')?.value, 'polluted');
+  assert.equal(JSON.stringify(raw), '{"x":1,"__proto__":"polluted"}');
+});
