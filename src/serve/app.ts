@@ -85,6 +85,15 @@ export function parseTime(value: string | undefined, name: string): number | und
   return n;
 }
 
+/** A URL with its `token` query value replaced, for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+}
+
+function requestForLog(req: { method: string; url: string; ip?: string }) {
+  return { method: req.method, url: redactUrl(req.url), remoteAddress: req.ip };
+}
+
 function statusOf(err: unknown): number {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof InvalidTransitionError) return 409;
@@ -101,7 +110,8 @@ const errorSchema = {
 export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
   const { config, logger } = deps;
   const app = Fastify({
-    loggerInstance: logger.child({ component: 'serve' }),
+    // The stream takes ?token= (EventSource sends no headers): request logs show the URL without it.
+    loggerInstance: logger.child({ component: 'serve' }, { serializers: { req: requestForLog } }),
     bodyLimit: config.body_limit_bytes,
     trustProxy: false,
   }) as unknown as FastifyInstance;
@@ -181,6 +191,14 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
   registerStats(app, deps);
   registerStream(app, deps);
   registerQuery(app, deps);
+  app.get(
+    '/api/me',
+    {
+      config: { role: 'viewer' },
+      schema: { summary: "The token's name and role (the dashboard's sign-in)" },
+    },
+    async (req) => ({ name: req.principal?.name, role: req.principal?.role }),
+  );
   app.get('/api/openapi.json', { config: { role: 'viewer' } }, async () => buildOpenApi(routes));
   registerStatic(app, deps.webDir);
   return app;

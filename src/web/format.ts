@@ -1,0 +1,27 @@
+/** Display helpers: times in the browser's locale, numbers grouped, labels from snake_case. */
+export function formatTime(ms: unknown): string {
+  const n = typeof ms === 'number' ? ms : Number(ms);
+  if (!Number.isFinite(n)) return '—';
+  return new Date(n).toLocaleString(undefined, { hour12: false });
+}
+
+export function formatNumber(n: unknown): string {
+  const v = typeof n === 'number' ? n : Number(n);
+  return Number.isFinite(v) ? v.toLocaleString() : '—';
+}
+
+export function label(text: string): string {
+  return text.replaceAll('_', ' ');
+}
+
+export function cell(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** `<input type="datetime-local">` value (local time, no zone) → epoch ms, or undefined. */
+export function localInputToMs(value: string): number | undefined {
+  if (!value) return undefined;
+  const ms = new Date(value).getTime();
+  return Number.isFinite(ms) ? ms : undefined;
+}

@@ -1,0 +1,73 @@
+/** The API's shapes as the dashboard reads them (see docs/api.md). */
+export type Level = 'informational' | 'low' | 'medium' | 'high' | 'critical';
+export type AlertStatus = 'new' | 'acknowledged' | 'closed' | 'false_positive';
+
+export const LEVELS: readonly Level[] = ['critical', 'high', 'medium', 'low', 'informational'];
+export const STATUSES: readonly AlertStatus[] = ['new', 'acknowledged', 'closed', 'false_positive'];
+
+export interface Alert {
+  id: string;
+  rule_id: string;
+  rule_title: string;
+  level: Level;
+  tags: string[];
+  group: Record<string, string>;
+  entity: string | null;
+  count: number;
+  first_seen: number;
+  last_seen: number;
+  event_ids: string[];
+  summary: string;
+  status: AlertStatus;
+  assignee: string | null;
+  created_at: number;
+}
+
+export interface AlertPage {
+  alerts: Alert[];
+  next_cursor: string | null;
+}
+
+export interface HistoryEntry {
+  at: number;
+  actor: string;
+  action: string;
+  from: string | null;
+  to: string | null;
+  note: string | null;
+}
+
+export type EventRow = Record<string, unknown> & { id: string; log_type: string; event_time: number };
+
+export interface EventPage {
+  events: EventRow[];
+  next_cursor: string | null;
+}
+
+export interface Stats {
+  from: number;
+  to: number;
+  bucket_seconds: number;
+  by_type: Array<{ t: number; log_type: string; n: number }>;
+  top_src: Array<{ ip: string; n: number }>;
+  top_dst: Array<{ ip: string; n: number }>;
+  direction: Array<{ direction: string; n: number }>;
+  alerts_by_level: Record<string, number>;
+  alerts_by_rule: Array<{ rule_id: string; title: string; n: number }>;
+}
+
+export interface LiveEvent {
+  id: string;
+  source: string;
+  log_type: string;
+  event_time: unknown;
+  src_ip: unknown;
+  dst_ip: unknown;
+  dst_port: unknown;
+  user: unknown;
+  summary: string;
+}
+
+export type LiveItem =
+  | { seq: number; kind: 'alert'; data: Alert }
+  | { seq: number; kind: 'event'; data: LiveEvent };
