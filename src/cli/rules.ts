@@ -22,6 +22,8 @@ export interface CheckReport {
   correlations: number;
   /** Compiled rules whose logsource covers no event kind socstream produces. */
   withoutEvents: number;
+  /** The same, counted by logsource (`product=windows category=process_creation`). */
+  withoutEventsByLogsource: Record<string, number>;
   problems: RuleProblem[];
   errors: number;
 }
@@ -38,15 +40,30 @@ export function checkRules(
     }
   }
   const set: RuleSet = loadRules(paths, options);
+  const withoutEventsByLogsource: Record<string, number> = {};
+  for (const r of set.rules) {
+    if (r.targets.length > 0) continue;
+    const key = logsourceLabel(r.logsource);
+    withoutEventsByLogsource[key] = (withoutEventsByLogsource[key] ?? 0) + 1;
+  }
   return {
     files: listRuleFiles(paths).length,
     rules: set.rules.length,
     correlations: set.correlations.length,
     withoutEvents: set.rules.filter((r) => r.targets.length === 0).length,
+    withoutEventsByLogsource,
     problems: set.problems,
     errors: set.problems.filter((p) => p.severity === 'error').length,
   };
 }
+
+function logsourceLabel(ls: Record<string, string>): string {
+  const parts = ['product', 'category', 'service'].filter((k) => ls[k]).map((k) => `${k}=${ls[k]}`);
+  return parts.length > 0 ? parts.join(' ') : '(no logsource)';
+}
+
+/** Logsources listed by name in the text report; the rest are summed. */
+const LOGSOURCES_SHOWN = 8;
 
 /** Human-readable report: a summary line, then problems grouped by severity and feature. */
 export function formatCheckReport(report: CheckReport, base = process.cwd()): string {
@@ -56,8 +73,12 @@ export function formatCheckReport(report: CheckReport, base = process.cwd()): st
   ];
   if (report.withoutEvents > 0) {
     lines.push(
-      `${report.withoutEvents} compiled rules have a logsource no socstream event matches (they never run)`,
+      `${report.withoutEvents} compiled rules have a logsource no socstream event matches (they never run):`,
     );
+    const byCount = Object.entries(report.withoutEventsByLogsource).sort((a, b) => b[1] - a[1]);
+    for (const [label, n] of byCount.slice(0, LOGSOURCES_SHOWN)) lines.push(`  ${n}\t${label}`);
+    const rest = byCount.slice(LOGSOURCES_SHOWN).reduce((sum, [, n]) => sum + n, 0);
+    if (rest > 0) lines.push(`  ${rest}\t${byCount.length - LOGSOURCES_SHOWN} other logsources`);
   }
   const groups = new Map<string, RuleProblem[]>();
   for (const p of report.problems) {
