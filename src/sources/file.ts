@@ -45,7 +45,7 @@ export const fileSourceConfig = z
     ),
     format: d(
       z.string().optional(),
-      'Parser format for every file; default: detected, hinted by the file name',
+      'Parser format for every file (`format` or `format:log_type`); default: detected. The file name gives the log type',
     ),
     start_at: d(
       z.enum(['beginning', 'end']).default('beginning'),
@@ -139,6 +139,20 @@ const GLOB_CHARS = /[*?[{]/;
 export function logTypeHintFromPath(path: string): string | undefined {
   const stem = basename(path).split('.')[0];
   return stem ? stem : undefined;
+}
+
+/**
+ * The format hint for a file, in the processor's `format:log_type` form: the configured format
+ * (`auto` when none: detected from the first line), with the file name as log type. Parsers that
+ * know the log type themselves (Zeek TSV `#path`, sshd, EVE `event_type`) ignore it; it names the
+ * log type where the line cannot: Zeek JSON written without `_path`, generic `json`. A configured
+ * format that already carries a log type (`json:firewall`) is kept as it is.
+ */
+export function formatHintFor(format: string | undefined, path: string): string | undefined {
+  if (format?.includes(':')) return format;
+  const logType = logTypeHintFromPath(path);
+  if (!logType) return format;
+  return `${format ?? 'auto'}:${logType}`;
 }
 
 /**
@@ -421,7 +435,7 @@ class FileSource implements Source {
       committed: offset,
       generation,
       fileId: fileIdOf(key, birth, generation),
-      formatHint: this.#config.format ?? logTypeHintFromPath(path),
+      formatHint: formatHintFor(this.#config.format, path),
       acks: new ContiguousAcks<PendingRange>(),
       rotated,
       eofSinceMs: 0,

@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SourceBatch } from '../../src/core/component.ts';
 import { eventId } from '../../src/core/ids.ts';
-import { type FileSourceConfig, fileIdFor, fileSource, logTypeHintFromPath } from '../../src/sources/file.ts';
+import {
+  type FileSourceConfig,
+  fileIdFor,
+  fileSource,
+  formatHintFor,
+  logTypeHintFromPath,
+} from '../../src/sources/file.ts';
 import { collect, FIXTURES, fixtureLines, tempDir, testContext, texts } from './helpers.ts';
 
 const sshd = fixtureLines('sshd.log');
@@ -60,9 +66,15 @@ test('reads a file from the beginning with file positions, name hints and determ
     fileId: fileIdFor(st),
     offset: Buffer.byteLength(`${dns[0]}\n`),
   });
-  assert.equal(records[0].formatHint, 'dns');
+  assert.equal(records[0].formatHint, 'auto:dns');
   assert.match(fileIdFor(st), /^\d+:\d+@[0-9a-z]+$/);
   assert.equal(eventId(records[1].position), eventId({ ...records[1].position, path: '/elsewhere' }));
+});
+
+test('the format hint is format:log_type, the log type from the file name', () => {
+  assert.equal(formatHintFor(undefined, '/var/log/zeek/current/dns.log'), 'auto:dns');
+  assert.equal(formatHintFor('json', '/var/log/fw/firewall.json'), 'json:firewall');
+  assert.equal(formatHintFor('json:fw', '/var/log/fw/firewall.json'), 'json:fw');
 });
 
 test('logTypeHintFromPath takes the first dotted part of the name', () => {
@@ -87,7 +99,7 @@ test('start_at end skips what is there and follows appends; a configured format 
     got.value.records.map((r) => r.text),
     [sshd[3], sshd[4]],
   );
-  assert.equal(got.value.records[0].formatHint, 'sshd');
+  assert.equal(got.value.records[0].formatHint, 'sshd:auth');
 });
 
 test('the checkpoint advances only on ack, to the end of the longest acked prefix', async (t) => {
