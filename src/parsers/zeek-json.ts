@@ -75,8 +75,17 @@ class ZeekJsonParser implements Parser {
     }
     for (const k in raw) {
       const v = raw[k];
-      if (v === null) delete raw[k];
-      else if (typeof v !== 'boolean') raw[k] = convertValue(v);
+      if (v === null) {
+        delete raw[k];
+        continue;
+      }
+      if (typeof v === 'boolean') continue;
+      const c = convertValue(v); // arrays are converted in place
+      if (c === v) continue;
+      // JSON.parse makes `__proto__` an own property; assigning it would set the prototype.
+      if (k === '__proto__')
+        Object.defineProperty(raw, k, { value: c, enumerable: true, writable: true, configurable: true });
+      else raw[k] = c;
     }
     const ts = raw.ts;
     if (ts !== undefined && typeof ts !== 'number')

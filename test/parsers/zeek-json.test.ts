@@ -51,3 +51,10 @@ test('rejects: Zeek placeholder timestamp (invalid JSON), ts that is not a time,
     ['invalid_json', 'bad_timestamp', 'not_an_object', 'skip'],
   );
 });
+
+test('a "__proto__" key stays an own data field after conversion, the prototype untouched', () => {
+  const r = one(feed(zeekJson, ['{"__proto__": ["2018-03-24T17:15:20.865716Z"], "x": "\\\\x01"}'])[0]);
+  assert.equal(Object.getPrototypeOf(r.raw), Object.prototype);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(r.raw, '__proto__')?.value, [1521911720.865716]);
+  assert.equal(r.raw.x, '\u0001');
+});
