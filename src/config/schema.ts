@@ -190,8 +190,11 @@ export const lakeSchema = z
 export const alertStoreSchema = z
   .object({
     type: d(z.enum(['sqlite', 'postgres']).default('sqlite'), 'sqlite is embedded; postgres for teams'),
-    sqlite_path: d(z.string().default('.data/socstream.db'), 'SQLite file'),
-    postgres_url: d(z.string().optional(), 'postgres://user@host:5432/db'),
+    sqlite_path: d(
+      z.string().default('.data/socstream.db'),
+      'SQLite file (WAL mode); a bare file name is placed in data_dir',
+    ),
+    postgres_url: d(z.string().optional(), 'postgres://user@host:5432/db; migrations are applied at start'),
   })
   .strict();
 
