@@ -114,6 +114,9 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
     loggerInstance: logger.child({ component: 'serve' }, { serializers: { req: requestForLog } }),
     bodyLimit: config.body_limit_bytes,
     trustProxy: false,
+    // Fastify's default strips unknown properties; a misspelled filter (`srcip=`) would then
+    // silently match everything. Refuse it instead (400).
+    ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
   const routes: RouteDoc[] = [];
   app.addHook('onRoute', (r) => {
