@@ -67,7 +67,7 @@ export function alertFor(events: Envelope[], overrides: Partial<Alert> = {}): Al
 
 export async function startFixture(
   serve: Record<string, unknown> = {},
-  options: { webDir?: string; now?: number } = {},
+  options: { webDir?: string; now?: number; logLevel?: string } = {},
 ): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'socstream-serve-'));
   const now = options.now ?? Date.now();
@@ -111,7 +111,7 @@ export async function startFixture(
     lake,
     live: createLiveFeed({ eventsPerSecond: 1000 }),
     telemetry: createTelemetry({ defaultMetrics: false }),
-    logger: createLogger({ level: 'info', destination: sink }),
+    logger: createLogger({ level: options.logLevel ?? 'info', destination: sink }),
     webDir: options.webDir,
   };
   const app = await buildApp(deps);
