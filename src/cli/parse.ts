@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.ts';
 import { type Config, enrichSchema } from '../config/schema.ts';
 import type { Envelope, InputPosition, InputRecord, ParsedRecord } from '../core/envelope.ts';
-import { ConfigError, UsageError } from '../core/errors.ts';
+import { ConfigError, SourceUnavailableError, UsageError } from '../core/errors.ts';
 import { eventId } from '../core/ids.ts';
 import { createLogger } from '../core/logger.ts';
 import { createEnricher, type Enricher } from '../enrich/enricher.ts';
@@ -347,11 +347,14 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
   const inputs = files.length === 0 ? ['-'] : files;
   for (const input of inputs) {
     if (input === '-') continue;
+    let isDirectory = false;
     try {
-      statSync(input);
-    } catch {
-      throw new UsageError(`cannot read ${input}: no such file`);
+      isDirectory = statSync(input).isDirectory();
+    } catch (e) {
+      throw new UsageError(`cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? 'no such file'}`);
     }
+    if (isDirectory)
+      throw new UsageError(`cannot read ${input}: a directory (give the files, e.g. ${input}/*.log)`);
   }
   const out = new NdjsonWriter(process_.stdout);
   const err = new NdjsonWriter(process_.stderr);
@@ -387,7 +390,16 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
           stats,
         );
       } else {
-        await parseFile(input, options, sink, stats);
+        try {
+          await parseFile(input, options, sink, stats);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          // A read error (EACCES, EIO) is the input's, not a bug: one line, exit 1.
+          if (typeof code === 'string' && code.startsWith('E')) {
+            throw new SourceUnavailableError(`cannot read ${input}: ${code}`, { cause: e });
+          }
+          throw e;
+        }
       }
       await out.flush();
       await err.flush();

@@ -107,12 +107,15 @@ test('nginx log_format from --config is used', () => {
   assert.equal((r.stdout[0].raw as Record<string, unknown>).host, 'mx.example.org');
 });
 
-test('bad usage exits 2: unknown format, missing file', () => {
+test('bad usage exits 2: unknown format, missing file, a directory, a misspelt parser setting', () => {
   const unknown = parse(['--format', 'nope', '-'], '');
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderrText, /unknown format "nope"/);
   const missing = parse([join(dir, 'does-not-exist.log')]);
   assert.equal(missing.status, 2);
+  const directory = parse([dir]);
+  assert.equal(directory.status, 2);
+  assert.match(directory.stderrText, /a directory/);
   const config = join(dir, 'typo.yaml');
   writeFileSync(config, 'parsers:\n  settings:\n    nginx:\n      log_fromat: x\n');
   const typo = parse(['--config', config, '-'], '');
