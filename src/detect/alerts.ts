@@ -37,6 +37,12 @@ export interface Raised {
 export interface AlertBuilder {
   fromEvent(rule: RuleInfo, env: Envelope, eventTime: number): Raised;
   fromHit(hit: CorrelationHit): Raised;
+  /**
+   * Hands out everything raised so far: summaries of updated alerts are written, and any later
+   * update works on a copy. Until then an update changes the alert object returned before in place
+   * (one object per alert per batch, however many events fold into it).
+   */
+  seal(): void;
   /** Forgets open alerts whose suppression period ended before the watermark. */
   expire(watermark: number): void;
   openAlerts(): number;
@@ -62,6 +68,10 @@ interface Detection {
 interface OpenAlert {
   alert: Alert;
   windowStart: number;
+  /** The seal generation the alert object belongs to; older objects are handed out, never mutated. */
+  gen: number;
+  /** The latest detection, for the summary written at seal(). */
+  last: Detection;
 }
 
 export function toLevel(level: string): Level {
@@ -124,6 +134,8 @@ function summarize(d: Detection, count: number): string {
 
 export function createAlertBuilder(options: AlertBuilderOptions): AlertBuilder {
   const open = new Map<string, OpenAlert>();
+  const dirty = new Set<OpenAlert>();
+  let gen = 0;
 
   function raise(d: Detection): Raised {
     const key = `${d.rule.id}\u0000${d.groupKey}`;
@@ -134,27 +146,27 @@ export function createAlertBuilder(options: AlertBuilderOptions): AlertBuilder {
         Math.abs(d.lastSeen - prev.alert.last_seen) <= options.suppressionMs)
     ) {
       open.delete(key); // re-insert below: least recently updated first
-      const a = prev.alert;
-      // A full list never changes again, so it is shared instead of copied on every update.
-      let eventIds = a.event_ids;
-      if (eventIds.length < options.maxEventIds && d.eventIds.length > 0) {
-        eventIds = eventIds.slice();
-        for (let i = 0; i < d.eventIds.length && eventIds.length < options.maxEventIds; i++) {
-          eventIds.push(d.eventIds[i]);
-        }
+      open.set(key, prev);
+      if (prev.gen !== gen) {
+        // Handed out already: outputs may hold it, so this batch works on a copy. A full event_ids
+        // list never changes again and is shared.
+        const a = prev.alert;
+        prev.alert = {
+          ...a,
+          event_ids: a.event_ids.length < options.maxEventIds ? a.event_ids.slice() : a.event_ids,
+        };
+        prev.gen = gen;
       }
-      const count = a.count + d.added;
-      // A fresh object: outputs may still hold the previous version.
-      const updated: Alert = {
-        ...a,
-        count,
-        first_seen: Math.min(a.first_seen, d.firstSeen),
-        last_seen: Math.max(a.last_seen, d.lastSeen),
-        event_ids: eventIds,
-        summary: summarize(d, count),
-      };
-      open.set(key, { alert: updated, windowStart: prev.windowStart });
-      return { alert: updated, isNew: false };
+      const a = prev.alert;
+      for (let i = 0; i < d.eventIds.length && a.event_ids.length < options.maxEventIds; i++) {
+        a.event_ids.push(d.eventIds[i]);
+      }
+      a.count += d.added;
+      if (d.firstSeen < a.first_seen) a.first_seen = d.firstSeen;
+      if (d.lastSeen > a.last_seen) a.last_seen = d.lastSeen;
+      prev.last = d;
+      dirty.add(prev);
+      return { alert: a, isNew: false };
     }
     if (prev) open.delete(key);
     else if (open.size >= options.maxOpenAlerts) {
@@ -179,7 +191,7 @@ export function createAlertBuilder(options: AlertBuilderOptions): AlertBuilder {
       assignee: null,
       created_at: options.now(),
     };
-    open.set(key, { alert, windowStart: d.windowStart });
+    open.set(key, { alert, windowStart: d.windowStart, gen, last: d });
     return { alert, isNew: true };
   }
 
@@ -223,6 +235,11 @@ export function createAlertBuilder(options: AlertBuilderOptions): AlertBuilder {
         hit,
         origin: '',
       });
+    },
+    seal() {
+      for (const o of dirty) o.alert.summary = summarize(o.last, o.alert.count);
+      dirty.clear();
+      gen++;
     },
     expire(watermark) {
       for (const [key, o] of open) {

@@ -238,6 +238,7 @@ export function createDetector(options: DetectorOptions): Detector {
   }
 
   function drain(): Alert[] {
+    alerts.seal();
     const list = [...out.values()];
     out = new Map();
     return list;

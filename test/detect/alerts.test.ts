@@ -41,7 +41,9 @@ test('a single-event alert groups by host/src_ip/user/threat where present and h
 test('suppression: the same rule and group within the period updates count, last_seen and event_ids', () => {
   const b = builder();
   const first = b.fromEvent(rule, ev('e1', T0, 'x', { src_ip: '10.0.0.1' }), T0).alert;
+  b.seal(); // handed out: later updates work on a copy
   const second = b.fromEvent(rule, ev('e2', T0 + 300_000, 'x', { src_ip: '10.0.0.1' }), T0 + 300_000);
+  b.seal();
   assert.equal(second.isNew, false);
   assert.equal(second.alert.id, first.id);
   assert.equal(second.alert.count, 2);
@@ -49,6 +51,7 @@ test('suppression: the same rule and group within the period updates count, last
   assert.deepEqual(second.alert.event_ids, ['e1', 'e2']);
   assert.match(second.alert.summary, /\(2 events\)/);
   assert.equal(first.count, 1, 'the alert handed out earlier is not mutated');
+  assert.deepEqual(first.event_ids, ['e1']);
   // Other group: its own alert.
   assert.equal(b.fromEvent(rule, ev('e3', T0 + 1, 'x', { src_ip: '10.0.0.2' }), T0 + 1).isNew, true);
   // Past the period (measured from last_seen): a new alert with a new id.
@@ -62,6 +65,7 @@ test('event_ids are capped; count keeps counting', () => {
   let last = b.fromEvent(rule, ev('e0', T0, 'x', { user: 'bob' }), T0).alert;
   for (let i = 1; i < 6; i++)
     last = b.fromEvent(rule, ev(`e${i}`, T0 + i, 'x', { user: 'bob' }), T0 + i).alert;
+  b.seal();
   assert.equal(last.count, 6);
   assert.deepEqual(last.event_ids, ['e0', 'e1', 'e2']);
 });
@@ -82,4 +86,19 @@ test('an unknown level falls back to medium', () => {
   assert.equal(alert.level, 'medium');
   assert.deepEqual(alert.group, {});
   assert.equal(alert.entity, null);
+});
+
+test('within one batch (before seal) updates change the same alert object; seal writes the summary', () => {
+  const b = builder();
+  const first = b.fromEvent(rule, ev('e1', T0, 'x', { host: 'h' }), T0).alert;
+  const again = b.fromEvent(rule, ev('e2', T0 + 1, 'x', { host: 'h' }), T0 + 1).alert;
+  assert.equal(again, first);
+  assert.equal(first.count, 2);
+  assert.doesNotMatch(first.summary, /2 events/);
+  b.seal();
+  assert.match(first.summary, /\(2 events\)/);
+  const third = b.fromEvent(rule, ev('e3', T0 + 2, 'x', { host: 'h' }), T0 + 2).alert;
+  assert.notEqual(third, first);
+  assert.equal(first.count, 2);
+  assert.equal(third.count, 3);
 });

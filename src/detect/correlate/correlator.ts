@@ -207,6 +207,9 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
 
   /** temporal_ordered: start time of a chain rules[0] ≤ … ≤ rules[n-1] inside the window, or NaN. */
   function orderedChainStart(g: GroupState): number {
+    // Cheap necessary condition first: every position has an entry in the window. Without it the
+    // backwards scan would run over the whole window on every match.
+    for (let i = 0; i < nRefs; i++) if (g.perPos[i] === 0) return Number.NaN;
     const { entries } = g;
     let want = nRefs - 1;
     // A rule listed twice ([a, a, b]) needs two different events: one event's entries at two
