@@ -96,7 +96,13 @@ function Detail({ detail, role, reload }: { detail: AlertDetail; role: Role | nu
           <h2>Triage</h2>
           <div class="actions">
             {TRANSITIONS[alert.status].map((t) => (
-              <button key={t.to} type="button" disabled={busy} onClick={() => void patch({ status: t.to })}>
+              <button
+                key={t.to}
+                type="button"
+                class={t.to === 'new' ? 'secondary' : undefined}
+                disabled={busy}
+                onClick={() => void patch({ status: t.to })}
+              >
                 {t.text}
               </button>
             ))}
