@@ -51,6 +51,17 @@ test('each role service runs `socstream run --role <role>` from the Dockerfile w
   }
 });
 
+test('the Dockerfile copies only folders that exist and bundles the dashboard', () => {
+  const dockerfile = read('Dockerfile');
+  for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)) {
+    const sources = m[1].trim().split(/\s+/).slice(0, -1);
+    for (const path of sources) assert.ok(existsSync(new URL(`../${path}`, DEPLOY)), `COPY ${path}`);
+  }
+  assert.match(dockerfile, /RUN node scripts\/build-web\.ts/);
+  assert.match(dockerfile, /COPY --from=web \/app\/dist\/web \.\/dist\/web/);
+  assert.match(dockerfile, /ENTRYPOINT \["node", "src\/cli\/main\.ts"\]/);
+});
+
 test('every file the compose file mounts exists', () => {
   for (const s of Object.values(compose.services))
     for (const v of s.volumes ?? []) {
