@@ -1,5 +1,6 @@
 import type { Bus, Subscription } from '../bus/bus.ts';
 import type { ComponentContext } from '../core/component.ts';
+import { deferred } from '../core/deferred.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { Detector } from '../detect/detector.ts';
@@ -28,6 +29,8 @@ export interface CorrelateRoleOptions {
 
 export interface CorrelateRole {
   run(): Promise<void>;
+  /** Resolves once the consumer group is subscribed. */
+  readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,13 +50,22 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
     return writing;
   }
 
+  const subscribed = deferred();
+
   return {
+    ready: subscribed.promise,
     async run() {
-      subscription = await options.bus.subscribe({
-        group: options.group,
-        topics: options.topics,
-        from: options.from ?? 'earliest',
-      });
+      try {
+        subscription = await options.bus.subscribe({
+          group: options.group,
+          topics: options.topics,
+          from: options.from ?? 'earliest',
+        });
+        subscribed.resolve();
+      } catch (err) {
+        subscribed.reject(err);
+        throw err;
+      }
       const idle = setInterval(() => {
         emit(options.detector.advance(Date.now())).catch((err) =>
           logger.error({ err }, 'writing alerts of closed windows failed'),

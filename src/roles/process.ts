@@ -1,5 +1,6 @@
 import type { Bus, BusRecord, Subscription } from '../bus/bus.ts';
 import type { ComponentContext, DeadLetter } from '../core/component.ts';
+import { deferred } from '../core/deferred.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
 import { type ProcessOutput, type Processor, streamOf } from '../core/processor.ts';
@@ -27,6 +28,8 @@ export interface ProcessRoleOptions {
 
 export interface ProcessRole {
   run(): Promise<void>;
+  /** Resolves once the consumer group is subscribed. */
+  readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,15 +53,23 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   const formatOf = new Map(options.topics.map((t) => [t.topic, t.format]));
   let subscription: Subscription | undefined;
   let stopping = false;
+  const subscribed = deferred();
 
   return {
+    ready: subscribed.promise,
     async run() {
-      await options.dlq.start();
-      subscription = await options.bus.subscribe({
-        group: options.group,
-        topics: options.topics.map((t) => t.topic),
-        from: options.from ?? 'earliest',
-      });
+      try {
+        await options.dlq.start();
+        subscription = await options.bus.subscribe({
+          group: options.group,
+          topics: options.topics.map((t) => t.topic),
+          from: options.from ?? 'earliest',
+        });
+        subscribed.resolve();
+      } catch (err) {
+        subscribed.reject(err);
+        throw err;
+      }
       for await (const batch of subscription) {
         const out: ProcessOutput = { envelopes: [], rejects: [] };
         for (const record of batch.records) {

@@ -103,6 +103,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       fail(err);
     });
 
+  /** Waits for a role's subscription; a role failing first fails the start. */
+  const untilReady = (ready: Promise<void>) =>
+    Promise.race([
+      ready,
+      failed.then((err) => {
+        throw err;
+      }),
+    ]);
   const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
   const drainGroups: Array<{ group: string; topics: string[] }> = [];
   const runtime: Partial<Runtime> = { bus };
@@ -110,6 +118,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (roles.has('store')) {
     const store = buildStoreRole(config, { bus, ctx, group: GROUPS.store });
     guard('store', store.run());
+    await untilReady(store.ready);
     stoppers.push({ name: 'store', stop: () => store.stop() });
     drainGroups.push({ group: GROUPS.store, topics: [...eventTopics(config), config.topics.alerts] });
   }
@@ -135,6 +144,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ctx,
     });
     guard('correlate', correlate.run());
+    await untilReady(correlate.ready);
     stoppers.push({ name: 'correlate', stop: () => correlate.stop() });
     drainGroups.push({ group: GROUPS.correlate, topics: eventTopics(config) });
   }
@@ -151,6 +161,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ctx,
     });
     guard('process', processRole.run());
+    await untilReady(processRole.ready);
     stoppers.push({
       name: 'process',
       stop: async () => {

@@ -1,6 +1,7 @@
 import type { Bus, ConsumedBatch, Subscription } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
 import type { ComponentContext, Sink } from '../core/component.ts';
+import { deferred } from '../core/deferred.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -44,6 +45,8 @@ export interface StoreRoleOptions {
 
 export interface StoreRole {
   run(): Promise<void>;
+  /** Resolves once the role's consumer group is subscribed (producers may start then). */
+  readonly ready: Promise<void>;
   /** Flushes the lake, commits what it made durable, leaves the group, closes the stores. */
   stop(): Promise<void>;
 }
@@ -111,6 +114,7 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
   let commits: Promise<void> = Promise.resolve();
   let inFlight = 0;
   let failure: Error | null = null;
+  const subscribed = deferred();
 
   function handOn(batch: ConsumedBatch, sub: Subscription): void {
     const decoded = decodeBatch(batch, alertsTopic);
@@ -139,10 +143,16 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
   }
 
   return {
+    ready: subscribed.promise,
     async run() {
-      await options.lake.start();
-      await options.alertStore?.start();
-      started = true;
+      try {
+        await options.lake.start();
+        await options.alertStore?.start();
+        started = true;
+      } catch (err) {
+        subscribed.reject(err);
+        throw err;
+      }
       const topics = alertsTopic ? [...options.eventTopics, alertsTopic] : [...options.eventTopics];
       const sub = await options.bus.subscribe({
         group: options.group,
@@ -151,6 +161,7 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
         maxBatchRecords: options.maxBatchRecords,
       });
       subscription = sub;
+      subscribed.resolve();
       logger.info({ topics, group: options.group }, 'store role consuming');
       for await (const batch of sub) {
         if (failure) break;
