@@ -100,6 +100,16 @@ interface GroupState {
 
 const EMPTY: CorrelationHit[] = [];
 
+/**
+ * A copy of a string that does not share the input line it was cut from. V8 keeps substrings as
+ * slices of their parent, so a group key taken from a parsed field would keep the whole log line
+ * alive for as long as the group lives; state bounded by groups must not hold lines. Called once
+ * per new group or new distinct value, not per event.
+ */
+function ownString(s: string): string {
+  return s.length < 13 ? s : ` ${s}`.slice(1);
+}
+
 export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions): Correlator {
   const spanMs = def.timespanMs;
   const nRefs = def.rules.length;
@@ -163,6 +173,7 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
     } else {
       const c = (g.distinct.get(v) ?? 0) + sign;
       if (c === 0) g.distinct.delete(v);
+      else if (c === 1) g.distinct.set(ownString(v), c);
       else g.distinct.set(v, c);
     }
   }
@@ -324,11 +335,12 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
       if (g) {
         // Re-insert: Map order then is least-recently-updated first, which eviction relies on.
         groups.delete(key);
+        groups.set(key, g);
       } else {
         if (groups.size >= options.maxGroups) evictOldest();
-        g = newGroup(match.group, match.event_time);
+        g = newGroup(match.group.map(ownString), match.event_time);
+        groups.set(ownString(key), g);
       }
-      groups.set(key, g);
       let out: CorrelationHit[] = EMPTY;
       for (const p of pos) {
         const e: Entry = { t: match.event_time, id: match.event_id, pos: p, value: match.value };
