@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { USERS } from '../../src/generate/entities.ts';
 import { SCENARIO_NAMES } from '../../src/generate/scenarios/index.ts';
 import type { GeneratedItem } from '../../src/generate/types.ts';
@@ -75,6 +76,21 @@ describe('generated lines are real formats', () => {
       assert.deepEqual([...formats].sort(), expected.sort());
     });
   }
+
+  test('any seed, any scenario, either Zeek layout: every line parses (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.constantFrom(...SCENARIO_NAMES),
+        fc.constantFrom('json' as const, 'tsv' as const),
+        (seed, scenario, zeek) => {
+          for (const { item, result } of parseAll(take({ scenario, zeek, seed }, 1500).items))
+            assert.ok(result.ok && result.records.length === 1, `${scenario} seed ${seed}: ${item.line}`);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
 
   test('Zeek TSV and Zeek JSON of the same seed parse to identical raw records', () => {
     const tsv = parseAll(take({ scenario: 'mixed', zeek: 'tsv', seed: 3 }, 20_000).items);
