@@ -138,6 +138,10 @@ export const detectSchema = z
       z.number().int().min(0).default(60_000),
       'Correlation windows accept events this late behind the watermark',
     ),
+    idle_partition_ms: d(
+      z.number().int().positive().default(30_000),
+      'An input partition silent this long (wall time) stops holding back the event-time watermark',
+    ),
     max_groups_per_rule: d(
       z.number().int().positive().default(100_000),
       'Correlation state bound; the oldest groups are evicted (counted in metrics)',

@@ -3,17 +3,34 @@ import type { Envelope } from '../core/envelope.ts';
 import { stableId } from '../core/ids.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import type { Alert } from './alert.ts';
-import { createAlertBuilder, type Raised } from './alerts.ts';
-import type { CorrelationHit, CorrelationMatch } from './correlate/correlator.ts';
-import { type CorrelationPlan, compilePlan, matchFromEvent, matchFromHit } from './correlate/plan.ts';
+import { createAlertBuilder, type Raised, type RuleInfo, SINGLE_EVENT_GROUP_FIELDS } from './alerts.ts';
+import type { CorrelationHit, CorrelationMatch, Correlator } from './correlate/correlator.ts';
+import type { CorrelationDef } from './correlate/parse.ts';
+import {
+  type Consumer,
+  type CorrelationPlan,
+  compilePlan,
+  matchFromEvent,
+  matchFromHit,
+} from './correlate/plan.ts';
+import type { CorrelationMatchMessage, EventMatchMessage, MatchMessage } from './matches.ts';
+import { createPartitionClocks } from './watermark.ts';
 
 /**
  * The detection stage: single-event Sigma rules, then correlations, then alerts.
  *
- * Correlation windows run on event time. The detector keeps one event clock (the largest event time
- * seen) and hands every correlator the watermark `clock − allowed_lateness_ms` *per event*, so the
- * alerts depend only on the order of the events, never on how they were batched: replaying old logs
- * detects the same as live traffic.
+ * Correlation windows run on event time. The detector keeps an event clock per input partition
+ * (the largest event time seen there; watermark.ts combines them as the minimum over the partitions
+ * that are not idle) and hands every correlator the watermark `clock − allowed_lateness_ms` *per
+ * event*, so the alerts depend only on the order of the events within each partition, never on how
+ * they were batched or interleaved: replaying old logs detects the same as live traffic.
+ *
+ * Two halves (ARCHITECTURE.md "Two ways to run", distributed mode):
+ * - `createEventMatcher` (stateless, the process role): events → MatchMessages (matches.ts),
+ *   re-keyed by rule + group key on the `matches` topic;
+ * - `createCorrelationState` (stateful, the correlate role): the messages of the groups one worker
+ *   owns → correlation windows, suppression, chains → alerts.
+ * `createDetector` composes both per event, in one process, without messages in between.
  */
 export interface DetectRule {
   id: string;
@@ -43,6 +60,16 @@ export interface DetectorOptions {
   now?: () => number;
   /** event_ids kept per alert. */
   maxEventIds?: number;
+  /** Wall time after which a silent input partition leaves the watermark (default: config). */
+  idlePartitionMs?: number;
+}
+
+export interface ProcessOptions {
+  /**
+   * The input partition these events were read from (e.g. `events.auth:3`). Each partition keeps its
+   * own event clock; without it every call is one and the same partition.
+   */
+  partition?: string;
 }
 
 export interface DetectorStats {
@@ -61,7 +88,7 @@ export interface DetectorStats {
 
 export interface Detector {
   /** Alerts raised or updated by these events (each alert once, in its latest state). */
-  process(events: readonly Envelope[]): Alert[];
+  process(events: readonly Envelope[], options?: ProcessOptions): Alert[];
   /**
    * With `nowMs` (processing time, the clock of `options.now`): the event clock moves on by the wall
    * time elapsed since the last batch of events arrived, so an idle live stream still closes its
@@ -113,15 +140,88 @@ export function eventTimeOf(env: Envelope, fallback: number): number {
   return typeof i === 'number' && Number.isFinite(i) ? i : fallback;
 }
 
-export function createDetector(options: DetectorOptions): Detector {
+/** Idle input partitions leave the watermark minimum after this much wall time (config default). */
+const DEFAULT_IDLE_PARTITION_MS = 30_000;
+
+/** The per-event pieces both halves share: what an event contributes, as messages. */
+function singleEventGroup(env: Envelope): Record<string, string> {
+  const group: Record<string, string> = {};
+  for (const f of SINGLE_EVENT_GROUP_FIELDS) {
+    const v = env.normalized[f];
+    if (v === undefined || v === null || v === '') continue;
+    group[f] = String(v);
+  }
+  return group;
+}
+
+/** The envelope view the alert builder needs of a single-event match that travelled as a message. */
+function eventView(m: EventMatchMessage): Envelope {
+  return {
+    id: m.event_id,
+    source: m.source,
+    log_type: m.log_type,
+    raw: {},
+    normalized: m.group,
+    enriched: {},
+  };
+}
+
+/** Rules whose matches alert directly (the rest only feed correlations): resolved once. */
+function standaloneRules(rules: readonly DetectRule[], plan: CorrelationPlan): Set<string> {
+  return new Set(rules.filter((r) => plan.alerts(r.id)).map((r) => r.id));
+}
+
+function compile(options: DetectorOptions): CorrelationPlan {
+  return compilePlan(options.ruleSet.rules, options.ruleSet.correlations, {
+    maxGroupsPerRule: options.config.max_groups_per_rule,
+    maxEventIds: options.maxEventIds ?? 100,
+  });
+}
+
+/**
+ * Chains in the distributed mode: a child's hit may feed its parent on the worker that owns the
+ * child's group only when every hit of the parent's group comes from that one worker — the parent
+ * references this child alone (a temporal parent over several rules needs their matches to meet)
+ * and the parent's group-by (after aliases) includes every group-by field of the child, so one
+ * parent group is fed by one child group. Otherwise the hit is re-published as a match, re-keyed by
+ * the parent's group.
+ */
+function localChains(plan: CorrelationPlan): Set<Consumer> {
+  const defs = new Map<string, CorrelationDef>(plan.correlators.map((c) => [c.def.id, c.def]));
+  const refsOf = new Map<string, Set<string>>();
+  for (const [refId, list] of plan.consumers) {
+    for (const c of list) {
+      const id = c.correlator.def.id;
+      const refs = refsOf.get(id) ?? new Set<string>();
+      refs.add(refId);
+      refsOf.set(id, refs);
+    }
+  }
+  const local = new Set<Consumer>();
+  for (const [refId, list] of plan.consumers) {
+    const child = defs.get(refId);
+    if (!child) continue;
+    for (const c of list) {
+      if (refsOf.get(c.correlator.def.id)?.size !== 1) continue;
+      if (child.groupBy.every((f) => c.groupFields.includes(f))) local.add(c);
+    }
+  }
+  return local;
+}
+
+interface Counts {
+  events: number;
+  ruleMatches: number;
+}
+
+/**
+ * The stateful core: correlators, the alert builder (suppression), chains, the partition clocks.
+ * `distributed`: chain hits that cannot be decided on this worker are collected for re-publishing.
+ */
+function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed: boolean) {
   const { config, telemetry } = options;
   const now = options.now ?? Date.now;
   const maxEventIds = options.maxEventIds ?? 100;
-  const plan: CorrelationPlan = compilePlan(options.ruleSet.rules, options.ruleSet.correlations, {
-    maxGroupsPerRule: config.max_groups_per_rule,
-    maxEventIds,
-  });
-  const matcher = options.matcher ?? linearMatcher(options.ruleSet.rules);
   const alerts = createAlertBuilder({
     suppressionMs: config.suppression_seconds * 1000,
     maxEventIds,
@@ -129,24 +229,25 @@ export function createDetector(options: DetectorOptions): Detector {
     now,
   });
   const lateness = config.allowed_lateness_ms;
-  // Rules whose matches alert directly: resolved once, not per event.
-  const standalone = new Set(options.ruleSet.rules.filter((r) => plan.alerts(r.id)).map((r) => r.id));
+  const clocks = createPartitionClocks(
+    options.idlePartitionMs ?? config.idle_partition_ms ?? DEFAULT_IDLE_PARTITION_MS,
+  );
+  const standalone = standaloneRules(options.ruleSet.rules, plan);
   const correlationsAlert = new Map(plan.correlators.map((c) => [c.def.id, plan.alerts(c.def.id)]));
-
   const byId = new Map(plan.correlators.map((c) => [c.def.id, c]));
+  const local = distributed ? localChains(plan) : null;
   const sweepEvery = plan.correlators.map((c) => Math.max(MIN_SWEEP_INTERVAL_MS, c.def.timespanMs / 2));
   const sweptAt = plan.correlators.map(() => Number.NEGATIVE_INFINITY);
   const lateReported = plan.correlators.map(() => 0);
-  let clock = Number.NEGATIVE_INFINITY;
+  const counts: Counts = { events: 0, ruleMatches: 0 };
   // Processing time of the last batch with events, and the event clock then (idle advance).
   let arrivalWall = Number.NaN;
   let clockAtArrival = Number.NEGATIVE_INFINITY;
   let lastSweep = Number.NEGATIVE_INFINITY;
-  let events = 0;
-  let ruleMatches = 0;
   let raised = 0;
   let updated = 0;
   let out = new Map<string, Alert>();
+  let forward: MatchMessage[] = [];
 
   function emit({ alert, isNew }: Raised, ingestTime: unknown): void {
     if (isNew) raised++;
@@ -171,50 +272,19 @@ export function createDetector(options: DetectorOptions): Detector {
       const eventId = stableId(def.id, hit.group.join('\u0000'), hit.window_start);
       for (const consumer of parents) {
         const m = matchFromHit(consumer, def, hit.group, hit.last_seen, eventId);
-        if (m) onHits(consumer.correlator.ingest(m, Number.NEGATIVE_INFINITY), ingestTime);
-      }
-    }
-  }
-
-  /** `emitTo` set: matches for correlations are handed out (distributed mode) instead of ingested. */
-  function processOne(env: Envelope, emitTo: CorrelationMatch[] | null): void {
-    events++;
-    const t = eventTimeOf(env, now());
-    if (t > clock) clock = t;
-    const watermark = clock - lateness;
-    const matched = matcher.match(env);
-    for (let i = 0; i < matched.length; i++) {
-      const rule = matched[i];
-      ruleMatches++;
-      telemetry?.ruleMatches.inc({ rule: rule.id });
-      if (standalone.has(rule.id)) {
-        emit(alerts.fromEvent(rule, env, t), env.normalized.ingest_time);
-      }
-      const consumers = plan.consumers.get(rule.id);
-      if (!consumers) continue;
-      for (const consumer of consumers) {
-        const m = matchFromEvent(consumer, env, t);
         if (!m) continue;
-        if (emitTo) emitTo.push(m);
-        else onHits(consumer.correlator.ingest(m, watermark), env.normalized.ingest_time);
+        if (local && !local.has(consumer)) {
+          const msg: CorrelationMatchMessage = {
+            type: 'correlation',
+            match: m,
+            origin: def.id,
+            derived: true,
+          };
+          if (typeof ingestTime === 'number') msg.ingest_time = ingestTime;
+          forward.push(msg);
+        } else onHits(consumer.correlator.ingest(m, Number.NEGATIVE_INFINITY), ingestTime);
       }
     }
-  }
-
-  function ingestMatch(m: CorrelationMatch): void {
-    if (m.event_time > clock) clock = m.event_time;
-    const correlator = byId.get(m.correlation_id);
-    if (correlator) onHits(correlator.ingest(m, clock - lateness), undefined);
-  }
-
-  function afterBatch(n: number): Alert[] {
-    if (n > 0) {
-      arrivalWall = now();
-      clockAtArrival = clock;
-    }
-    const watermark = clock - lateness;
-    if (watermark - lastSweep >= MIN_SWEEP_INTERVAL_MS) sweep(watermark, false);
-    return drain();
   }
 
   function sweep(watermark: number, force: boolean): void {
@@ -245,36 +315,51 @@ export function createDetector(options: DetectorOptions): Detector {
   }
 
   return {
-    process(batch) {
-      for (let i = 0; i < batch.length; i++) processOne(batch[i], null);
-      return afterBatch(batch.length);
+    plan,
+    clocks,
+    lateness,
+    standalone,
+    counts,
+    byId,
+    now,
+    /** A single-event rule's alert. */
+    eventAlert(rule: RuleInfo, env: Envelope, t: number, ingestTime: unknown): void {
+      emit(alerts.fromEvent(rule, env, t), ingestTime);
     },
-    extract(batch) {
-      const matches: CorrelationMatch[] = [];
-      for (let i = 0; i < batch.length; i++) processOne(batch[i], matches);
-      return { alerts: afterBatch(batch.length), matches };
+    ingest(correlator: Correlator, m: CorrelationMatch, watermark: number, ingestTime: unknown): void {
+      onHits(correlator.ingest(m, watermark), ingestTime);
     },
-    ingestMatches(matches) {
-      for (let i = 0; i < matches.length; i++) ingestMatch(matches[i]);
-      return afterBatch(matches.length);
+    afterBatch(n: number, wall: number): Alert[] {
+      const clock = clocks.clock();
+      if (n > 0) {
+        arrivalWall = wall;
+        clockAtArrival = clock;
+      }
+      const watermark = clock - lateness;
+      if (watermark - lastSweep >= MIN_SWEEP_INTERVAL_MS) sweep(watermark, false);
+      return drain();
     },
-    advance(nowMs) {
+    advance(nowMs?: number): Alert[] {
       if (nowMs === undefined) {
         sweep(Number.POSITIVE_INFINITY, true);
-        lastSweep = clock - lateness;
+        lastSweep = clocks.clock() - lateness;
       } else if (!Number.isNaN(arrivalWall)) {
-        const idleClock = clockAtArrival + Math.max(0, nowMs - arrivalWall);
-        if (idleClock > clock) clock = idleClock;
-        sweep(clock - lateness, true);
+        clocks.raise(clockAtArrival + Math.max(0, nowMs - arrivalWall));
+        sweep(clocks.clock() - lateness, true);
       }
       return drain();
     },
-    alertingRuleIds() {
+    takeForward(): MatchMessage[] {
+      const list = forward;
+      forward = [];
+      return list;
+    },
+    alertingRuleIds(): ReadonlySet<string> {
       const ids = new Set(standalone);
-      for (const [id, alerts] of correlationsAlert) if (alerts) ids.add(id);
+      for (const [id, alerting] of correlationsAlert) if (alerting) ids.add(id);
       return ids;
     },
-    stats() {
+    stats(): DetectorStats {
       let lateDropped = 0;
       let evictions = 0;
       let groups = 0;
@@ -285,17 +370,208 @@ export function createDetector(options: DetectorOptions): Detector {
         groups += s.groups;
       }
       return {
-        events,
-        ruleMatches,
+        events: counts.events,
+        ruleMatches: counts.ruleMatches,
         alertsRaised: raised,
         alertsUpdated: updated,
         lateDropped,
         evictions,
         groups,
         openAlerts: alerts.openAlerts(),
-        watermark: clock - lateness,
+        watermark: clocks.clock() - lateness,
         problems: plan.problems,
       };
     },
+  };
+}
+
+/**
+ * The in-process detector: both halves composed per event, no messages in between (the CLI, the
+ * bench, `rules test`). `process(events, { partition })` keeps one event clock per input partition.
+ */
+export function createDetector(options: DetectorOptions): Detector {
+  const plan = compile(options);
+  const core = createCore(options, plan, false);
+  const { counts, clocks, lateness, standalone, now } = core;
+  const { telemetry } = options;
+  const matcher = options.matcher ?? linearMatcher(options.ruleSet.rules);
+
+  /** `emitTo` set: matches for correlations are handed out (extract) instead of ingested. */
+  function processOne(env: Envelope, part: string, wall: number, emitTo: CorrelationMatch[] | null): void {
+    counts.events++;
+    const t = eventTimeOf(env, wall);
+    const watermark = clocks.observe(part, t, wall) - lateness;
+    const matched = matcher.match(env);
+    for (let i = 0; i < matched.length; i++) {
+      const rule = matched[i];
+      counts.ruleMatches++;
+      telemetry?.ruleMatches.inc({ rule: rule.id });
+      if (standalone.has(rule.id)) core.eventAlert(rule, env, t, env.normalized.ingest_time);
+      const consumers = plan.consumers.get(rule.id);
+      if (!consumers) continue;
+      for (const consumer of consumers) {
+        const m = matchFromEvent(consumer, env, t);
+        if (!m) continue;
+        if (emitTo) emitTo.push(m);
+        else core.ingest(consumer.correlator, m, watermark, env.normalized.ingest_time);
+      }
+    }
+  }
+
+  function run(batch: readonly Envelope[], part: string, emitTo: CorrelationMatch[] | null): Alert[] {
+    const wall = now();
+    clocks.expireIdle(wall);
+    for (let i = 0; i < batch.length; i++) processOne(batch[i], part, wall, emitTo);
+    return core.afterBatch(batch.length, wall);
+  }
+
+  return {
+    process(batch, opts) {
+      return run(batch, opts?.partition ?? '', null);
+    },
+    extract(batch) {
+      const matches: CorrelationMatch[] = [];
+      return { alerts: run(batch, '', matches), matches };
+    },
+    ingestMatches(matches) {
+      const wall = now();
+      for (let i = 0; i < matches.length; i++) {
+        const m = matches[i];
+        const correlator = core.byId.get(m.correlation_id);
+        const clock = clocks.observe('', m.event_time, wall);
+        if (correlator) core.ingest(correlator, m, clock - lateness, undefined);
+      }
+      return core.afterBatch(matches.length, wall);
+    },
+    advance: core.advance,
+    alertingRuleIds: core.alertingRuleIds,
+    stats: core.stats,
+  };
+}
+
+/** The stateless half (process role): events → match messages, to be re-keyed by `messageKey`. */
+export interface EventMatcher {
+  /** Messages for events read from input partition `origin` (`topic:partition`), appended to `out`. */
+  matchEvents(events: readonly Envelope[], origin: string, out?: MatchMessage[]): MatchMessage[];
+  stats(): { events: number; ruleMatches: number };
+}
+
+export function createEventMatcher(options: DetectorOptions): EventMatcher {
+  const plan = compile(options);
+  const { telemetry } = options;
+  const now = options.now ?? Date.now;
+  const matcher = options.matcher ?? linearMatcher(options.ruleSet.rules);
+  const standalone = standaloneRules(options.ruleSet.rules, plan);
+  // Event clock per input partition: travels with each message so the correlate side can hold one
+  // clock per origin (non-matching events move it too).
+  const originClock = new Map<string, number>();
+  const counts: Counts = { events: 0, ruleMatches: 0 };
+
+  return {
+    matchEvents(events, origin, out = []) {
+      const wall = now();
+      let clock = originClock.get(origin) ?? Number.NEGATIVE_INFINITY;
+      for (let e = 0; e < events.length; e++) {
+        const env = events[e];
+        counts.events++;
+        const t = eventTimeOf(env, wall);
+        if (t > clock) clock = t;
+        const matched = matcher.match(env);
+        if (matched.length === 0) continue;
+        const ingest = env.normalized.ingest_time;
+        for (let i = 0; i < matched.length; i++) {
+          const rule = matched[i];
+          counts.ruleMatches++;
+          telemetry?.ruleMatches.inc({ rule: rule.id });
+          if (standalone.has(rule.id)) {
+            const msg: EventMatchMessage = {
+              type: 'event',
+              rule_id: rule.id,
+              event_id: env.id,
+              event_time: t,
+              origin,
+              clock,
+              group: singleEventGroup(env),
+              source: env.source,
+              log_type: env.log_type,
+            };
+            if (typeof ingest === 'number') msg.ingest_time = ingest;
+            out.push(msg);
+          }
+          const consumers = plan.consumers.get(rule.id);
+          if (!consumers) continue;
+          for (const consumer of consumers) {
+            const m = matchFromEvent(consumer, env, t);
+            if (!m) continue;
+            const msg: CorrelationMatchMessage = { type: 'correlation', match: m, origin, clock };
+            if (typeof ingest === 'number') msg.ingest_time = ingest;
+            out.push(msg);
+          }
+        }
+      }
+      originClock.set(origin, clock);
+      return out;
+    },
+    stats() {
+      return { ...counts };
+    },
+  };
+}
+
+/** Alerts, and chain hits to re-publish to the matches topic (keyed by `messageKey`). */
+export interface CorrelationOutput {
+  alerts: Alert[];
+  forward: MatchMessage[];
+}
+
+/**
+ * The stateful half (correlate role): match messages of the groups this worker owns → correlation
+ * windows, suppression, chains → alerts. One event clock per message origin (the input partition
+ * the event was read from): the watermark is the minimum over the origins that are not idle.
+ */
+export interface CorrelationState {
+  correlateMatches(messages: readonly MatchMessage[]): CorrelationOutput;
+  /** As Detector.advance: idle advance by wall time, or (no argument) end of input. */
+  advance(nowMs?: number): CorrelationOutput;
+  stats(): DetectorStats;
+  alertingRuleIds(): ReadonlySet<string>;
+}
+
+export function createCorrelationState(options: DetectorOptions): CorrelationState {
+  const plan = compile(options);
+  const core = createCore(options, plan, true);
+  const { counts, clocks, lateness, now } = core;
+  const rules = new Map<string, RuleInfo>(options.ruleSet.rules.map((r) => [r.id, r]));
+
+  function one(msg: MatchMessage, wall: number): void {
+    counts.events++;
+    if (msg.type === 'correlation' && msg.derived) {
+      const correlator = core.byId.get(msg.match.correlation_id);
+      if (correlator) core.ingest(correlator, msg.match, Number.NEGATIVE_INFINITY, msg.ingest_time);
+      return;
+    }
+    const eventTime = msg.type === 'event' ? msg.event_time : msg.match.event_time;
+    const clock = clocks.observe(msg.origin, msg.clock ?? eventTime, wall);
+    if (msg.type === 'event') {
+      const rule = rules.get(msg.rule_id);
+      if (rule) core.eventAlert(rule, eventView(msg), msg.event_time, msg.ingest_time);
+      return;
+    }
+    const correlator = core.byId.get(msg.match.correlation_id);
+    if (correlator) core.ingest(correlator, msg.match, clock - lateness, msg.ingest_time);
+  }
+
+  return {
+    correlateMatches(messages) {
+      const wall = now();
+      clocks.expireIdle(wall);
+      for (let i = 0; i < messages.length; i++) one(messages[i], wall);
+      return { alerts: core.afterBatch(messages.length, wall), forward: core.takeForward() };
+    },
+    advance(nowMs) {
+      return { alerts: core.advance(nowMs), forward: core.takeForward() };
+    },
+    stats: core.stats,
+    alertingRuleIds: core.alertingRuleIds,
   };
 }
