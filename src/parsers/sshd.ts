@@ -47,6 +47,24 @@ const SSHD_PATTERNS: readonly MessagePattern[] = [
     ),
   },
   {
+    event: 'max_auth_attempts',
+    outcome: 'failure',
+    re: new RegExp(
+      String.raw`^(?:error: )?maximum authentication attempts exceeded for (?<invalid>invalid user )?(?<user>\S+) from ${IP} port (?<src_port>\d+)`,
+    ),
+  },
+  {
+    event: 'auth_failure',
+    outcome: 'failure',
+    re: /^error: PAM: Authentication failure for (?<invalid>(?:illegal|invalid) user )?(?<user>\S+) from (?<src_ip>\S+)/,
+  },
+  {
+    // `PAM 5 more authentication failures; logname= uid=0 ... rhost=1.2.3.4 user=root`
+    event: 'auth_failures_repeated',
+    outcome: 'failure',
+    re: /^PAM (?<repeat_count>\d+) more authentication failures?;(?<kv>.*)$/,
+  },
+  {
     event: 'user_not_allowed',
     outcome: 'failure',
     re: new RegExp(String.raw`^User (?<user>\S+) from ${IP} not allowed because (?<reason>.*)$`),
@@ -115,6 +133,18 @@ const SSHD_PATTERNS: readonly MessagePattern[] = [
     ),
   },
   {
+    event: 'session_closed',
+    outcome: 'unknown',
+    re: new RegExp(String.raw`^Disconnected from user (?<user>\S+) ${IP} port (?<src_port>\d+)`),
+  },
+  {
+    event: 'connection',
+    outcome: 'unknown',
+    re: new RegExp(
+      String.raw`^Connection from ${IP} port (?<src_port>\d+) on (?<dst_ip>\S+) port (?<dst_port>\d+)`,
+    ),
+  },
+  {
     event: 'disconnect',
     outcome: 'unknown',
     re: new RegExp(String.raw`^Received disconnect from ${IP} port (?<src_port>\d+)`),
@@ -145,7 +175,7 @@ function addGroups(raw: Fields, groups: Record<string, string | undefined>): voi
   for (const key in groups) {
     const v = groups[key];
     if (v === undefined || v === '') continue;
-    if (key === 'src_port') raw.src_port = Number(v);
+    if (key === 'src_port' || key === 'dst_port' || key === 'repeat_count') raw[key] = Number(v);
     else if (key === 'src_ip') raw.src_ip = cleanIp(v);
     else if (key === 'invalid') raw.invalid_user = true;
     else if (key === 'state') {

@@ -103,3 +103,31 @@ test('other syslog lines are accepted as syslog; non-syslog text and blank lines
     ['syslog', 'unrecognized_line', 'skip', 'binary_data'],
   );
 });
+
+test('brute-force signals: max auth attempts, PAM repeated failures, PAM failure; session and connection lines', () => {
+  const lines = [
+    'Mar  1 10:00:00 h sshd[1]: error: maximum authentication attempts exceeded for invalid user admin from 203.0.113.9 port 4022 ssh2 [preauth]',
+    'Mar  1 10:00:01 h sshd[1]: PAM 5 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root',
+    'Mar  1 10:00:02 h sshd[1]: error: PAM: Authentication failure for illegal user bob from 203.0.113.9',
+    'Mar  1 10:00:03 h sshd[1]: Disconnected from user alice 198.51.100.4 port 50022',
+    'Mar  1 10:00:04 h sshd[1]: Connection from 198.51.100.4 port 50022 on 10.0.0.5 port 22 rdomain ""',
+  ];
+  const raws = feed(sshd, lines, REF).map((r) => one(r).raw);
+  const pick = (raw: Record<string, unknown>) => [
+    raw.event,
+    raw.outcome,
+    raw.user,
+    raw.src_ip,
+    raw.src_port,
+    raw.invalid_user,
+    raw.repeat_count,
+    raw.dst_port,
+  ];
+  assert.deepEqual(raws.map(pick), [
+    ['max_auth_attempts', 'failure', 'admin', '203.0.113.9', 4022, true, undefined, undefined],
+    ['auth_failures_repeated', 'failure', 'root', '203.0.113.9', undefined, undefined, 5, undefined],
+    ['auth_failure', 'failure', 'bob', '203.0.113.9', undefined, true, undefined, undefined],
+    ['session_closed', 'unknown', 'alice', '198.51.100.4', 50022, undefined, undefined, undefined],
+    ['connection', 'unknown', undefined, '198.51.100.4', 50022, undefined, undefined, 22],
+  ]);
+});
