@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -495,6 +496,11 @@ function sseFrame(item: LiveItem): string {
 }
 
 function registerStream(app: FastifyInstance, deps: ServeDeps): void {
+  // Streams never end by themselves: close them first, or app.close() waits on them forever.
+  const open = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const res of open) res.end();
+  });
   app.get<{ Querystring: { token?: string; last_event_id?: string } }>(
     '/api/stream',
     {
@@ -522,9 +528,11 @@ function registerStream(app: FastifyInstance, deps: ServeDeps): void {
       for (const item of deps.live.since(Number.isFinite(lastId) ? lastId : 0)) res.write(sseFrame(item));
       const unsubscribe = deps.live.subscribe((item) => res.write(sseFrame(item)));
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+      open.add(res);
       req.raw.on('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
+        open.delete(res);
       });
     },
   );

@@ -12,7 +12,7 @@ import { alertRecord, envelopeRecord } from '../../src/roles/codec.ts';
 import { createServeRole, type ServeRole } from '../../src/roles/serve.ts';
 import { manyEnvelopes } from '../lake/envelopes.ts';
 import { writeLake } from '../lake/helpers.ts';
-import { alertFor } from './helpers.ts';
+import { alertFor, bearer, startFixture } from './helpers.ts';
 
 /**
  * GET /api/stream end to end through the serve role: alerts and events published on the bus
@@ -177,4 +177,19 @@ test('reconnecting with Last-Event-ID replays exactly what came after it', async
 test('the stream refuses a missing or wrong token', async () => {
   assert.equal((await fetch(`${base}/api/stream`)).status, 401);
   assert.equal((await fetch(`${base}/api/stream?token=wrong-wrong-wrong-wrong`)).status, 401);
+});
+
+test('closing the server ends open streams instead of waiting for the clients', async () => {
+  const f = await startFixture();
+  await f.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = f.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const res = await fetch(`http://127.0.0.1:${port}/api/stream`, { headers: bearer('viewer') });
+  assert.equal(res.status, 200);
+  const closed = await Promise.race([
+    f.close().then(() => 'closed'),
+    new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+  ]);
+  assert.equal(closed, 'closed');
+  await res.body?.cancel();
 });
