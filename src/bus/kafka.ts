@@ -45,6 +45,7 @@ const HEARTBEAT_INTERVAL_MS = 500;
 const SESSION_TIMEOUT_MS = 10_000;
 const REBALANCE_TIMEOUT_MS = 15_000;
 const MAX_BACKOFF_MS = 5_000;
+const CLOSE_ATTEMPTS = 5;
 
 type Buf = Buffer;
 type KafkaConsumer = Consumer<Buf, Buf, Buf, Buf>;
@@ -156,6 +157,7 @@ class KafkaSubscription implements Subscription {
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
   private inflightCommit: Promise<void> | null = null;
+  private readonly group: string;
 
   constructor(
     consumer: KafkaConsumer,
@@ -164,6 +166,7 @@ class KafkaSubscription implements Subscription {
   ) {
     this.consumer = consumer;
     this.stream = stream;
+    this.group = options.group;
     this.maxBatchRecords = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
     this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     const poke = () => this.wake?.();
@@ -201,8 +204,11 @@ class KafkaSubscription implements Subscription {
     const messages: KafkaMessage[] = [];
     let deadline = Number.POSITIVE_INFINITY;
     for (;;) {
-      if (this.closed || this.stream.destroyed) return { done: true, value: undefined };
+      if (this.closed) return { done: true, value: undefined };
       if (this.failure) throw this.failure;
+      // The client ends its stream only on close() or a fatal error: never end quietly.
+      if (this.stream.destroyed)
+        throw new Error(`Kafka consumer stream of group ${this.group} ended unexpectedly`);
       let message: KafkaMessage | null = this.stream.read();
       while (message !== null) {
         messages.push(message);
@@ -273,8 +279,23 @@ class KafkaSubscription implements Subscription {
     // A commit failing on a closed consumer makes the client rejoin the group; let it land first.
     await this.inflightCommit;
     await this.stream.close().catch(() => {});
-    // Leaves the group: the remaining members take over this member's partitions at once.
-    await this.consumer.close(true).catch(() => {});
+    // @platformatic/kafka 2.12.1: close() alone leaves the member flagged active, so a join that
+    // completes during close() starts heartbeating on the closed client, forever (a timer that keeps
+    // the process alive). leaveGroup() clears the flag first; close() then only closes connections.
+    // (its typings pick the callback overload for leaveGroup(true); without a callback it returns a promise)
+    await (this.consumer.leaveGroup(true) as unknown as Promise<void>).catch(() => {});
+    // Leaves the group: the remaining members take over this member's partitions at once. When
+    // LeaveGroup fails (a coordinator move, a rebalance in flight) the client stays open and keeps
+    // its timers, so try again rather than leak a half-closed member.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.consumer.close(true);
+        return;
+      } catch (error) {
+        if (attempt >= CLOSE_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
+      }
+    }
   }
 }
 
@@ -470,13 +491,16 @@ export class KafkaBus implements Bus {
   }
 
   async close(): Promise<void> {
-    for (const sub of this.subscriptions) await sub.close();
+    // Close everything even if one member fails to leave; report the first failure afterwards.
+    let failure: unknown = null;
+    for (const sub of this.subscriptions) await sub.close().catch((error: unknown) => (failure ??= error));
     this.subscriptions.clear();
     await this.producer?.close().catch(() => {});
     await this.admin?.close().catch(() => {});
     this.producer = null;
     this.admin = null;
     this.reachable = null;
+    if (failure !== null) throw failure;
   }
 }
 
