@@ -349,16 +349,26 @@ async function status(): Promise<void> {
   process.exitCode = running || listening ? 0 : 3;
 }
 
+/**
+ * Adds our broker unless the user named one. ProducerPerformance (4.1) has no --bootstrap-server:
+ * it takes bootstrap.servers among its --producer-props.
+ */
+function withBootstrap(tool: string, args: string[]): string[] {
+  if (args.some((a) => a === '--bootstrap-server' || a.startsWith('--bootstrap-server='))) return args;
+  if (args.some((a) => a.startsWith('bootstrap.servers='))) return args;
+  if (tool !== 'producer-perf') return ['--bootstrap-server', BOOTSTRAP, ...args];
+  const at = args.indexOf('--producer-props');
+  if (at < 0) return [...args, '--producer-props', `bootstrap.servers=${BOOTSTRAP}`];
+  return [...args.slice(0, at + 1), `bootstrap.servers=${BOOTSTRAP}`, ...args.slice(at + 1)];
+}
+
 /** Runs one of Kafka's tools with the user's arguments, defaulting the bootstrap server to ours. */
 function tool(name: string, args: string[]): void {
   const mainClass = TOOLS[name];
   if (mainClass === undefined) usage(`unknown command: ${name}`);
   ensureJars();
   writeConfigs();
-  const hasBootstrap = args.some((a) => a === '--bootstrap-server' || a.startsWith('--bootstrap-server='));
-  // ProducerPerformance also accepts bootstrap.servers inside --producer-props.
-  const producerPropsBootstrap = args.some((a) => a.startsWith('bootstrap.servers='));
-  const full = hasBootstrap || producerPropsBootstrap ? args : ['--bootstrap-server', BOOTSTRAP, ...args];
+  const full = withBootstrap(name, args);
   const r = spawnSync('java', java(mainClass, full, TOOL_JVM, TOOLS_LOG4J), { stdio: 'inherit' });
   process.exitCode = r.status ?? 1;
 }
