@@ -97,6 +97,11 @@ export interface Detector {
    */
   advance(nowMs?: number): Alert[];
   /**
+   * The input partitions this detector reads (a consumer's assignment): each holds the watermark
+   * back until it delivers or goes idle, so a partition whose first batch comes later is not late.
+   */
+  assignPartitions(partitions: readonly string[]): void;
+  /**
    * Distributed mode, process side: single-event rules alert here; what correlations need leaves as
    * matches, to be re-keyed by `matchKey` (correlation + group) so each group's window lives on
    * one correlate worker.
@@ -329,6 +334,9 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
     ingest(correlator: Correlator, m: CorrelationMatch, watermark: number, ingestTime: unknown): void {
       onHits(correlator.ingest(m, watermark), ingestTime);
     },
+    assignPartitions(partitions: readonly string[]): void {
+      clocks.assign(partitions, now());
+    },
     afterBatch(n: number, wall: number): Alert[] {
       const clock = clocks.clock();
       if (n > 0) {
@@ -444,6 +452,7 @@ export function createDetector(options: DetectorOptions): Detector {
       return core.afterBatch(matches.length, wall);
     },
     advance: core.advance,
+    assignPartitions: core.assignPartitions,
     alertingRuleIds: core.alertingRuleIds,
     stats: core.stats,
   };
@@ -533,6 +542,8 @@ export interface CorrelationState {
   correlateMatches(messages: readonly MatchMessage[]): CorrelationOutput;
   /** As Detector.advance: idle advance by wall time, or (no argument) end of input. */
   advance(nowMs?: number): CorrelationOutput;
+  /** The origins (input partitions of the process role) whose clocks hold the watermark; see Detector. */
+  assignPartitions(partitions: readonly string[]): void;
   stats(): DetectorStats;
   alertingRuleIds(): ReadonlySet<string>;
 }
@@ -571,6 +582,7 @@ export function createCorrelationState(options: DetectorOptions): CorrelationSta
     advance(nowMs) {
       return { alerts: core.advance(nowMs), forward: core.takeForward() };
     },
+    assignPartitions: core.assignPartitions,
     stats: core.stats,
     alertingRuleIds: core.alertingRuleIds,
   };

@@ -6,8 +6,8 @@
  * One partition replaying months-old logs then holds the clock back instead of making every other
  * partition "late"; one partition racing ahead does not push the others behind the watermark.
  *
- * - A partition counts once it has delivered data (an assigned but empty partition cannot hold the
- *   clock at −∞ forever).
+ * - A partition counts once it is assigned (`assign`) or has delivered data; one that never
+ *   delivers holds the clock only until it is idle.
  * - Idle: a partition that delivered nothing for `idleMs` of wall time leaves the minimum, so a
  *   quiet partition does not stall every window; when it delivers again it rejoins, and what it
  *   delivers behind the clock is late (Flink's idleness has the same consequence).
@@ -22,6 +22,12 @@ export interface PartitionClocks {
    * the minimum. Called once per batch, not per event.
    */
   expireIdle(wallNow: number): void;
+  /**
+   * The partitions this reader owns (a consumer's assignment). An assigned partition counts from the
+   * start, before it delivers anything: the clock waits for it (Flink holds a source's watermark at
+   * −∞ until each split reports), until it goes idle. Partitions not listed are forgotten.
+   */
+  assign(partitions: readonly string[], wallNow: number): void;
   /** An event (or a match's clock reading) from `partition`; returns the combined clock. */
   observe(partition: string, eventTime: number, wallNow: number): number;
   /** The combined clock: min over active partitions, never decreasing; −∞ before any data. */
@@ -68,6 +74,16 @@ export function createPartitionClocks(idleMs: number): PartitionClocks {
         }
       }
       if (changed) recompute();
+    },
+    assign(partitions, wallNow) {
+      const keep = new Set(partitions);
+      for (const name of parts.keys()) if (!keep.has(name)) parts.delete(name);
+      for (const name of partitions) {
+        if (!parts.has(name)) {
+          parts.set(name, { max: Number.NEGATIVE_INFINITY, lastWall: wallNow, active: true });
+        }
+      }
+      recompute();
     },
     observe(partition, eventTime, wallNow) {
       let p = parts.get(partition);
