@@ -313,11 +313,22 @@ export async function parseFile(path: string, options: ParseOptions, sink: Parse
 }
 
 /** Writes NDJSON with backpressure: lines are batched into ~64 KB writes. */
+/** The reader of our output went away (`socstream parse big.log | head`): stop quietly, exit 0. */
+class OutputClosed extends Error {}
+
+/**
+ * Writes NDJSON with backpressure: lines are batched into ~64 KB writes, and a full pipe is
+ * waited on. A closed pipe (EPIPE) ends the run like any Unix filter instead of crashing.
+ */
 class NdjsonWriter {
   private buffer = '';
+  private closed = false;
   private readonly out: NodeJS.WritableStream;
   constructor(out: NodeJS.WritableStream) {
     this.out = out;
+    out.on('error', () => {
+      this.closed = true;
+    });
   }
   line(value: unknown): void {
     this.buffer += `${JSON.stringify(value)}\n`;
@@ -326,10 +337,24 @@ class NdjsonWriter {
     return this.buffer.length;
   }
   async flush(): Promise<void> {
+    if (this.closed) throw new OutputClosed();
     if (this.buffer.length === 0) return;
     const chunk = this.buffer;
     this.buffer = '';
-    if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    if (!this.out.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.out.off('drain', done);
+          this.out.off('close', done);
+          this.out.off('error', done);
+          resolve();
+        };
+        this.out.once('drain', done);
+        this.out.once('close', done);
+        this.out.once('error', done);
+      });
+    }
+    if (this.closed) throw new OutputClosed();
   }
 }
 
@@ -407,6 +432,8 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
     if (opts.stats) err.line({ stats: stats.toJSON() });
     await out.flush();
     await err.flush();
+  } catch (e) {
+    if (!(e instanceof OutputClosed)) throw e;
   } finally {
     await enricher.stop();
   }

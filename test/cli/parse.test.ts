@@ -2,7 +2,7 @@
  * `socstream parse` as a user runs it: a child process (process.execPath src/cli/main.ts parse ...).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,10 @@ import { eventId } from '../../src/core/ids.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const FIXTURES = new URL('../fixtures/parsers/', import.meta.url).pathname;
+const DATA_NGINX = new URL(
+  '../../../shared/data/nginx/elastic-examples/apache_logs_combined_sample.log',
+  import.meta.url,
+).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'socstream-parse-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -167,4 +171,18 @@ test('line framing: an over-long line spanning chunks is cut, flagged, and the n
       [4, 4, 5004, false],
     ],
   );
+});
+
+test('a reader that goes away (parse big.log | head) ends the run quietly with exit 0', async () => {
+  const child = spawn(process.execPath, [MAIN, 'parse', `${DATA_NGINX}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  assert.doesNotMatch(stderr, /Unhandled|EPIPE|at /);
 });
