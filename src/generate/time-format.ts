@@ -20,10 +20,27 @@ export function zeekOpenTime(ms: number): string {
   return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}-${pad2(d.getUTCHours())}-${pad2(d.getUTCMinutes())}-${pad2(d.getUTCSeconds())}`;
 }
 
+// Lines come in time order, many per second: the `YYYY-MM-DDTHH:MM:SS` part is formatted once per
+// second rather than per line.
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+function isoSecond(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  return cachedPrefix;
+}
+
+/** `2017-01-30T16:12:36.066` — ISO 8601 UTC to the millisecond, without a zone. */
+function isoMillis(ms: number): string {
+  return `${isoSecond(ms)}.${pad3(ms - Math.floor(ms / 1000) * 1000)}`;
+}
+
 /** Suricata EVE `timestamp`: `2017-01-30T16:12:36.066011+0000` (microseconds, numeric offset). */
 export function eveTime(ms: number, micros = 0): string {
-  const iso = new Date(ms).toISOString(); // 2017-01-30T16:12:36.066Z
-  return `${iso.slice(0, 23)}${pad3(micros)}+0000`;
+  return `${isoMillis(ms)}${pad3(micros)}+0000`;
 }
 
 /** RFC 3164 syslog: `Feb 12 14:10:21`, day space-padded (`Sep  6`), no year. */
@@ -41,5 +58,5 @@ export function nginxTime(ms: number): string {
 
 /** ISO 8601 UTC with milliseconds: `2026-01-31T10:00:00.123Z` (auth, app and threat JSON). */
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
+  return `${isoMillis(ms)}Z`;
 }

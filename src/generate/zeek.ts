@@ -206,6 +206,9 @@ function isoMicros(ms: number, micros: number): string {
   return `${eveTime(ms, micros).slice(0, 26)}Z`;
 }
 
+/** Rounded to microseconds, as Zeek's doubles are printed (shortest form in JSON). */
+const micro = (x: number): number => Math.round(x * 1e6) / 1e6;
+
 /** `,"name":` per field, built once per log path rather than per line. */
 const JSON_KEYS = Object.fromEntries(
   Object.entries(ZEEK_LOGS).map(([path, fields]) => [path, fields.map((f) => `,${JSON.stringify(f[0])}:`)]),
@@ -217,17 +220,25 @@ function jsonValue(type: ZeekType, v: ZeekValue, quotedIso: string): string {
       return quotedIso;
     case 'interval':
     case 'double':
-      return String(Number((v as number).toFixed(6)));
+      return String(micro(v as number));
     case 'count':
     case 'port':
     case 'bool':
       return String(v);
     case 'vector[interval]':
-      return `[${(v as number[]).map((x) => String(Number(x.toFixed(6)))).join(',')}]`;
+      return `[${(v as number[]).map((x) => String(micro(x))).join(',')}]`;
+    case 'string':
+    case 'addr':
+    case 'enum':
+      return quote(v as string);
     default:
-      return JSON.stringify(v);
+      return `[${(v as readonly string[]).map(quote).join(',')}]`;
   }
 }
+
+// Most values need no JSON escaping; checking is cheaper than JSON.stringify on every field.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const quote = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
 
 /**
  * Renders one Zeek record. `values` line up with ZEEK_LOGS[path]; the `ts` slot holds the
