@@ -19,9 +19,11 @@ import type { BenchRow } from './types.ts';
 
 const DATA = new URL('../../shared/data/', import.meta.url).pathname;
 const FIXTURES = new URL('../test/fixtures/parsers/', import.meta.url).pathname;
-const MIN_BYTES = 8 << 20;
-const MIN_SECONDS = 0.3;
-const ROUNDS = 3;
+// `socstream bench --quick` (SOCSTREAM_BENCH_QUICK=1): smaller corpus, one timed round.
+const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
+const MIN_BYTES = QUICK ? 1 << 20 : 8 << 20;
+const MIN_SECONDS = QUICK ? 0.1 : 0.3;
+const ROUNDS = QUICK ? 1 : 3;
 
 function linesOf(paths: string[]): string[] {
   return paths.flatMap((p) =>
