@@ -1,8 +1,20 @@
 /** Display helpers: times in the browser's locale, numbers grouped, labels from snake_case. */
+// One formatter: toLocaleString builds a new one per call, too slow for a live list re-rendered
+// several times a second.
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
+
 export function formatTime(ms: unknown): string {
   const n = typeof ms === 'number' ? ms : Number(ms);
   if (!Number.isFinite(n)) return '—';
-  return new Date(n).toLocaleString(undefined, { hour12: false });
+  return TIME_FORMAT.format(n);
 }
 
 export function formatNumber(n: unknown): string {

@@ -1,8 +1,9 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import type { Series } from '../model.ts';
 
-/** Calm, distinguishable series colours (colour-blind safe order, Okabe–Ito). */
+/** Calm, distinguishable series colours: Okabe–Ito first (colour-blind safe), then four more. */
 export const PALETTE = [
   '#0072b2',
   '#e69f00',
@@ -10,14 +11,13 @@ export const PALETTE = [
   '#cc79a7',
   '#56b4e9',
   '#d55e00',
-  '#f0e442',
+  '#b8a200',
   '#555555',
+  '#7b3294',
+  '#1b7837',
+  '#a6611a',
+  '#2c7fb8',
 ];
-
-export interface Series {
-  name: string;
-  values: Array<number | null>;
-}
 
 /** A uPlot line chart that follows its container's width; `x` is epoch seconds. */
 export function TimeChart({ x, series, title }: { x: number[]; series: Series[]; title: string }) {

@@ -4,8 +4,8 @@ import { LevelBadge, StatusBadge } from '../components/badges.tsx';
 import { ErrorState, Loaded } from '../components/states.tsx';
 import { formatNumber, formatTime, label } from '../format.ts';
 import { useApi } from '../hooks.ts';
-import type { Alert, AlertStatus, EventRow, HistoryEntry } from '../types.ts';
-import { canTriage } from './alerts.tsx';
+import { canTriage, TRANSITIONS } from '../model.ts';
+import type { Alert, EventRow, HistoryEntry } from '../types.ts';
 import { EventTable } from './events.tsx';
 
 interface AlertDetail {
@@ -13,22 +13,6 @@ interface AlertDetail {
   history: HistoryEntry[];
   events: EventRow[];
 }
-
-/** The status buttons the workflow allows from `status` (src/sinks/alert-store.ts). */
-export const TRANSITIONS: Record<AlertStatus, Array<{ to: AlertStatus; text: string }>> = {
-  new: [
-    { to: 'acknowledged', text: 'Acknowledge' },
-    { to: 'closed', text: 'Close' },
-    { to: 'false_positive', text: 'False positive' },
-  ],
-  acknowledged: [
-    { to: 'closed', text: 'Close' },
-    { to: 'false_positive', text: 'False positive' },
-    { to: 'new', text: 'Reopen' },
-  ],
-  closed: [{ to: 'new', text: 'Reopen' }],
-  false_positive: [{ to: 'new', text: 'Reopen' }],
-};
 
 export function AlertDetailPage({ id, role }: { id: string; role: Role | null }) {
   const detail = useApi<AlertDetail>(`/api/alerts/${encodeURIComponent(id)}`);

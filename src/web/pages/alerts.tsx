@@ -4,35 +4,8 @@ import { LevelBadge, StatusBadge } from '../components/badges.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { formatNumber, formatTime, label } from '../format.ts';
 import { useLiveItems } from '../live.ts';
+import { type AlertFilters, applyAlert, canTriage, NO_FILTERS } from '../model.ts';
 import { type Alert, type AlertPage, type AlertStatus, LEVELS, type LiveItem, STATUSES } from '../types.ts';
-
-export interface AlertFilters {
-  status: string;
-  level: string;
-  rule_id: string;
-  entity: string;
-}
-
-const NO_FILTERS: AlertFilters = { status: '', level: '', rule_id: '', entity: '' };
-
-/** Whether a live alert belongs in the list the user is looking at. */
-export function matchesFilters(a: Alert, f: AlertFilters): boolean {
-  return (
-    (!f.status || a.status === f.status) &&
-    (!f.level || a.level === f.level) &&
-    (!f.rule_id || a.rule_id === f.rule_id) &&
-    (!f.entity || a.entity === f.entity)
-  );
-}
-
-/** Puts `alert` first, replacing an older copy of it (a live update of an alert already listed). */
-export function mergeAlert(list: Alert[], alert: Alert): Alert[] {
-  return [alert, ...list.filter((a) => a.id !== alert.id)];
-}
-
-export function canTriage(role: Role | null): boolean {
-  return role === 'analyst' || role === 'admin';
-}
 
 export function AlertsPage({ role }: { role: Role | null }) {
   const [draft, setDraft] = useState<AlertFilters>(NO_FILTERS);
@@ -66,11 +39,7 @@ export function AlertsPage({ role }: { role: Role | null }) {
       (item: LiveItem) => {
         if (item.kind !== 'alert') return;
         const a = item.data;
-        setAlerts((prev) => {
-          if (!prev) return prev;
-          if (matchesFilters(a, filters)) return mergeAlert(prev, a);
-          return prev.filter((x) => x.id !== a.id);
-        });
+        setAlerts((prev) => prev && applyAlert(prev, a, filters));
         setFresh((s) => new Set(s).add(a.id));
       },
       [filters],
@@ -83,13 +52,7 @@ export function AlertsPage({ role }: { role: Role | null }) {
         method: 'PATCH',
         body: { status },
       });
-      setAlerts(
-        (prev) =>
-          prev &&
-          (matchesFilters(updated, filters)
-            ? prev.map((x) => (x.id === updated.id ? updated : x))
-            : prev.filter((x) => x.id !== updated.id)),
-      );
+      setAlerts((prev) => prev && applyAlert(prev, updated, filters));
       setError(null);
     } catch (err) {
       setError(`Could not change ${a.rule_title}: ${(err as Error).message}`);

@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { LevelBadge } from '../components/badges.tsx';
 import { Empty } from '../components/states.tsx';
 import { cell, formatTime } from '../format.ts';
@@ -6,20 +6,32 @@ import { recentLive, useLiveItems, useLiveStatus } from '../live.ts';
 import type { LiveItem } from '../types.ts';
 
 const SHOWN = 200;
+const FLUSH_MS = 500;
 
 export function LivePage() {
   const [items, setItems] = useState<LiveItem[]>(recentLive);
   const [paused, setPaused] = useState(false);
   const [kinds, setKinds] = useState<'all' | 'alert'>('all');
   const status = useLiveStatus();
+  // Items arrive up to ~20 a second: render them in batches, not one re-render each.
+  const pending = useRef<LiveItem[]>([]);
   useLiveItems(
     useCallback(
       (item: LiveItem) => {
-        if (!paused) setItems((prev) => [item, ...prev].slice(0, SHOWN));
+        if (!paused) pending.current.push(item);
       },
       [paused],
     ),
   );
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (pending.current.length === 0) return;
+      const batch = pending.current.reverse();
+      pending.current = [];
+      setItems((prev) => [...batch, ...prev].slice(0, SHOWN));
+    }, FLUSH_MS);
+    return () => clearInterval(timer);
+  }, []);
   const shown = kinds === 'all' ? items : items.filter((i) => i.kind === 'alert');
   return (
     <section aria-labelledby="live-title">
@@ -28,7 +40,14 @@ export function LivePage() {
         <span class={`conn conn-${status}`} role="status">
           {status === 'open' ? 'connected' : status}
         </span>
-        <button type="button" aria-pressed={paused} onClick={() => setPaused(!paused)}>
+        <button
+          type="button"
+          aria-pressed={paused}
+          onClick={() => {
+            pending.current = [];
+            setPaused(!paused);
+          }}
+        >
           {paused ? 'Resume' : 'Pause'}
         </button>
         <label>

@@ -1,46 +1,16 @@
 import { useMemo } from 'preact/hooks';
 import { queryString } from '../api.ts';
 import { BarList } from '../components/badges.tsx';
-import { type Series, TimeChart } from '../components/chart.tsx';
+import { TimeChart } from '../components/chart.tsx';
 import { Empty, Loaded } from '../components/states.tsx';
 import { formatNumber } from '../format.ts';
 import { useApi } from '../hooks.ts';
+import { eventsPerSecond, toSeries } from '../model.ts';
 import { LEVELS, type Stats } from '../types.ts';
 
 const WINDOW_MS = 15 * 60_000;
 const BUCKET_SECONDS = 10;
 const REFRESH_MS = 10_000;
-/** The lake is written in flushes, so the newest bucket is partial: events/s skips it. */
-const RATE_WINDOW_BUCKETS = 6;
-
-/** Rows of (bucket, log type, n) → one x axis and one series per log type (missing buckets are 0). */
-export function toSeries(rows: Stats['by_type']): { x: number[]; series: Series[] } {
-  const times = [...new Set(rows.map((r) => Number(r.t)))].sort((a, b) => a - b);
-  const index = new Map(times.map((t, i) => [t, i]));
-  const byType = new Map<string, number[]>();
-  for (const r of rows) {
-    const values = byType.get(r.log_type) ?? times.map(() => 0);
-    byType.set(r.log_type, values);
-    values[index.get(Number(r.t)) ?? 0] += Number(r.n);
-  }
-  return {
-    x: times.map((t) => t / 1000),
-    series: [...byType].map(([name, values]) => ({ name, values })),
-  };
-}
-
-/** Events per second over the last complete buckets. */
-export function eventsPerSecond(rows: Stats['by_type'], bucketSeconds: number): number {
-  const totals = new Map<number, number>();
-  for (const r of rows) totals.set(Number(r.t), (totals.get(Number(r.t)) ?? 0) + Number(r.n));
-  const complete = [...totals]
-    .sort((a, b) => a[0] - b[0])
-    .slice(0, -1)
-    .slice(-RATE_WINDOW_BUCKETS);
-  if (complete.length === 0) return 0;
-  return complete.reduce((s, [, n]) => s + n, 0) / (complete.length * bucketSeconds);
-}
-
 export function Overview() {
   // `from` moves once a minute (a new path refetches); between, the 10 s refresh reloads the same
   // window, whose end the server takes as now.
