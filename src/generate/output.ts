@@ -10,21 +10,37 @@ import { type ZeekPath, zeekTsvFooter, zeekTsvHeader } from './zeek.ts';
 export interface LineOutput {
   write(items: readonly GeneratedItem[]): Promise<void>;
   close(endMs: number): Promise<void>;
+  /** True once the reader went away (`generate | head`): the run stops quietly. */
+  ended?(): boolean;
 }
 
 async function writeText(stream: Writable, text: string): Promise<void> {
   if (!stream.write(text)) await once(stream, 'drain');
 }
 
+const isEpipe = (err: unknown): boolean => (err as NodeJS.ErrnoException)?.code === 'EPIPE';
+
 /** All lines interleaved in time order, one per line (Zeek as JSON: self-describing). */
 export function streamOutput(stream: Writable): LineOutput {
+  let ended = false;
+  // A closed pipe is the reader saying "enough", not a failure.
+  stream.on('error', (err) => {
+    if (isEpipe(err)) ended = true;
+  });
   return {
     async write(items) {
+      if (ended) return;
       let text = '';
       for (const it of items) text += `${it.line}\n`;
-      await writeText(stream, text);
+      try {
+        await writeText(stream, text);
+      } catch (err) {
+        if (!isEpipe(err)) throw err;
+        ended = true;
+      }
     },
     async close() {},
+    ended: () => ended,
   };
 }
 

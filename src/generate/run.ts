@@ -42,7 +42,7 @@ export async function runGeneration(o: RunOptions): Promise<RunStats> {
   let events = 0;
   const inFlight: Promise<void>[] = [];
   const maxInFlight = o.maxInFlight ?? 1;
-  while (events < o.total && !o.signal?.aborted) {
+  while (events < o.total && !o.signal?.aborted && !o.output.ended?.()) {
     const want = Math.min(BATCH, o.total - events);
     const n = bucket ? bucket.take(want) : want;
     if (n === 0) {

@@ -83,3 +83,20 @@ test('bad usage exits 2 with a message', () => {
   assert.equal(generate('--scenario', 'normal', '--zeek', 'tsv').status, 2);
   assert.equal(generate('--scenario', 'normal', '--duration', '3').status, 2);
 });
+
+test('a reader that goes away (generate | head) ends the run quietly with exit 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [MAIN, 'generate', '--scenario', 'mixed', '--count', '2000000'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  child.stdout.destroy();
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|unexpected failure/);
+  assert.match(stderr, /generate: [\d,]+ events in/);
+});
