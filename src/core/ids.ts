@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { InputPosition } from './envelope.ts';
 
 /** A stable string naming an input position; the same position always gives the same string. */
@@ -17,13 +17,15 @@ export function positionKey(position: InputPosition): string {
  * Deterministic event id: 128 bits of SHA-256 over the input identity, base64url (22 chars).
  * A record at the same position always gets the same id, so replays are idempotent downstream.
  * `index` distinguishes several events parsed from one input record (rare: a JSON array line).
+ * One-shot `crypto.hash` (same digest as createHash().update().digest(), so ids are unchanged):
+ * it runs once per event, and building a Hash object per call cost ~15% of the engine's time.
  */
 export function eventId(position: InputPosition, index = 0): string {
   const key = index === 0 ? positionKey(position) : `${positionKey(position)}#${index}`;
-  return createHash('sha256').update(key).digest('base64url').slice(0, 22);
+  return hash('sha256', key, 'base64url').slice(0, 22);
 }
 
 /** Deterministic id for anything keyed by a list of parts (alerts: rule + group + window start). */
 export function stableId(...parts: readonly (string | number)[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 22);
+  return hash('sha256', parts.join('\u0000'), 'base64url').slice(0, 22);
 }

@@ -45,7 +45,23 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const maxStreams = options.maxStreams ?? 10_000;
   const parsers = new Map<string, Parser>();
 
+  // The last (stream, hint) → parser: consecutive records nearly always share them (a batch is one
+  // topic-partition), which saves building a key string and a map lookup per record.
+  let lastStream: string | undefined;
+  let lastHint: string | undefined;
+  let lastParser: Parser | undefined;
+
   function parserFor_(stream: string, record: InputRecord): Parser | undefined {
+    if (lastParser !== undefined && stream === lastStream && record.formatHint === lastHint)
+      return lastParser;
+    const parser = lookupParser(stream, record);
+    lastStream = stream;
+    lastHint = record.formatHint;
+    lastParser = parser;
+    return parser;
+  }
+
+  function lookupParser(stream: string, record: InputRecord): Parser | undefined {
     const key = `${stream}\u0000${record.formatHint ?? ''}`;
     const cached = parsers.get(key);
     if (cached) return cached;
