@@ -4,7 +4,7 @@ import type { ComponentContext, DeadLetter } from '../core/component.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createProcessor, type Processor } from '../core/processor.ts';
-import { createDetector, type Detector } from '../detect/detector.ts';
+import { createDetector, type Detector, type DetectorOptions } from '../detect/detector.ts';
 import { loadRules } from '../detect/sigma/load.ts';
 import { createMatcher } from '../detect/sigma/matcher.ts';
 import { createEnricher, type Enricher } from '../enrich/enricher.ts';
@@ -50,6 +50,14 @@ export function buildEngine(config: Config, ctx: { logger: Logger; telemetry: Te
 }
 
 export function buildDetector(config: Config, ctx: { logger: Logger; telemetry: Telemetry }): Detector {
+  return createDetector(detectorOptions(config, ctx));
+}
+
+/** Rules loaded once (problems logged): the options of the detector or of its two distributed halves. */
+export function detectorOptions(
+  config: Config,
+  ctx: { logger: Logger; telemetry: Telemetry },
+): DetectorOptions {
   const ruleSet = loadRules(config.detect.rules, {
     placeholders: config.detect.placeholders,
     regexMaxLength: config.detect.regex_max_length,
@@ -65,10 +73,10 @@ export function buildDetector(config: Config, ctx: { logger: Logger; telemetry: 
     },
     'rules loaded',
   );
-  return createDetector({
+  return {
     ruleSet,
     config: config.detect,
     telemetry: ctx.telemetry,
     matcher: createMatcher(ruleSet.rules),
-  });
+  };
 }

@@ -1,24 +1,31 @@
 import type { Bus, Subscription } from '../bus/bus.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
-import type { Envelope } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
-import type { Detector } from '../detect/detector.ts';
+import type { CorrelationOutput, CorrelationState } from '../detect/detector.ts';
+import type { MatchMessage } from '../detect/matches.ts';
 import type { AlertOutput } from '../sinks/alert-output.ts';
 import { decodeJson } from './codec.ts';
+import { matchRecord } from './process.ts';
 
 /**
- * The correlate role: events topics → Sigma rules and correlation windows → alert outputs (the
- * alerts topic, console, webhook). A consumed batch is committed once its alerts were written.
- * Windows are event-time; an idle timer advances the clock with wall time so a quiet stream still
- * closes its windows. Alert ids are deterministic, so a replay after a crash re-raises the same
- * ids and the store's upsert keeps one alert.
+ * The correlate role: the matches topic (match messages re-keyed by rule + group key by the process
+ * role) → correlation windows, suppression, chains → alert outputs (the alerts topic, console,
+ * webhook). Each member owns the groups of its partitions, so a consumer group of several members
+ * shares the state without splitting a window. A consumed batch is committed once its alerts were
+ * written and the chain hits it could not decide locally were re-published to the matches topic.
+ * Windows are event-time, with one clock per origin partition (watermark.ts); an idle timer
+ * advances the clock with wall time so a quiet stream still closes its windows. Alert ids are
+ * deterministic, so a replay after a crash re-raises the same ids and the store's upsert keeps one.
  */
 export interface CorrelateRoleOptions {
   bus: Bus;
   group: string;
-  topics: string[];
-  detector: Detector;
+  /** The matches topic (consumed, and where chain hits are re-published). */
+  topic: string;
+  state: CorrelationState;
+  /** Input partitions of the process role (`topic:partition`): their clocks hold the watermark. */
+  origins?: readonly string[];
   output: AlertOutput;
   /** Every alert raised or updated (the embedded mode's live feed). */
   onAlerts?: (alerts: Alert[]) => void;
@@ -40,10 +47,15 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
   let stopping = false;
   let writing: Promise<void> = Promise.resolve();
 
-  /** Alerts go out in order, one write at a time, whether from a batch or the idle timer. */
-  function emit(alerts: Alert[]): Promise<void> {
-    if (alerts.length === 0) return writing;
+  /**
+   * Alerts go out in order, one write at a time, whether from a batch or the idle timer; chain hits
+   * for parents owned elsewhere are re-published first.
+   */
+  function emit({ alerts, forward }: CorrelationOutput): Promise<void> {
+    if (alerts.length === 0 && forward.length === 0) return writing;
     writing = writing.then(async () => {
+      if (forward.length > 0) await options.bus.publish(options.topic, forward.map(matchRecord));
+      if (alerts.length === 0) return;
       await options.output.write(alerts);
       options.onAlerts?.(alerts);
     });
@@ -58,7 +70,7 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       try {
         subscription = await options.bus.subscribe({
           group: options.group,
-          topics: options.topics,
+          topics: [options.topic],
           from: options.from ?? 'earliest',
         });
         subscribed.resolve();
@@ -66,22 +78,23 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
         subscribed.reject(err);
         throw err;
       }
+      if (options.origins) options.state.assignPartitions(options.origins);
       const idle = setInterval(() => {
-        emit(options.detector.advance(Date.now())).catch((err) =>
+        emit(options.state.advance(Date.now())).catch((err) =>
           logger.error({ err }, 'writing alerts of closed windows failed'),
         );
       }, options.idleAdvanceMs ?? 5000);
       try {
         for await (const batch of subscription) {
-          const events: Envelope[] = [];
+          const messages: MatchMessage[] = [];
           for (const record of batch.records) {
             try {
-              events.push(decodeJson<Envelope>(record));
+              messages.push(decodeJson<MatchMessage>(record));
             } catch {
               options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
             }
           }
-          await emit(options.detector.process(events));
+          await emit(options.state.correlateMatches(messages));
           await subscription.commit(batch);
           if (stopping) break;
         }

@@ -4,13 +4,17 @@ import { deferred } from '../core/deferred.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
 import { type ProcessOutput, type Processor, streamOf } from '../core/processor.ts';
+import type { EventMatcher } from '../detect/detector.ts';
+import { type MatchMessage, messageKey } from '../detect/matches.ts';
 import type { Route } from '../normalize/route.ts';
-import { envelopeRecord, inputFromRaw } from './codec.ts';
+import { encodeJson, envelopeRecord, inputFromRaw } from './codec.ts';
 
 /**
  * The process role: raw topics → parse, normalize, enrich → events.* topics, rejects → dead
- * letters. The consumed batch is committed only after every derived record was accepted by the
- * bus and the dead letters were flushed: at-least-once, and replays give the same event ids.
+ * letters; with `detection`, the stateless half of detection too: Sigma rules run here and their
+ * matches go to the matches topic keyed by rule + group key (the correlate role owns the state).
+ * The consumed batch is committed only after every derived record was accepted by the bus and the
+ * dead letters were flushed: at-least-once, and replays give the same event and alert ids.
  */
 export interface ProcessRoleOptions {
   bus: Bus;
@@ -20,6 +24,8 @@ export interface ProcessRoleOptions {
   processor: Processor;
   route: (env: Envelope) => Route;
   dlq: DeadLetter;
+  /** Single-event rules → match messages, published to `topic` after the events. */
+  detection?: { matcher: EventMatcher; topic: string };
   /** Called with each batch of envelopes after they were published (live tail). */
   onEvents?: (events: Envelope[]) => void;
   ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
@@ -47,10 +53,25 @@ function byTopic(routed: Array<{ topic: string; record: BusRecord }>): Map<strin
   return out;
 }
 
+export function matchRecord(m: MatchMessage): BusRecord {
+  return { key: messageKey(m), value: encodeJson(m) };
+}
+
+function matchRun(
+  matcher: EventMatcher,
+  envelopes: readonly Envelope[],
+  start: number,
+  origin: string,
+  out: MatchMessage[],
+): void {
+  if (envelopes.length > start) matcher.matchEvents(envelopes.slice(start), origin, out);
+}
+
 export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   const logger: Logger = options.ctx.logger.child({ component: 'process' });
   const { telemetry } = options.ctx;
   const formatOf = new Map(options.topics.map((t) => [t.topic, t.format]));
+  const { detection } = options;
   let subscription: Subscription | undefined;
   let stopping = false;
   const subscribed = deferred();
@@ -72,10 +93,22 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
       }
       for await (const batch of subscription) {
         const out: ProcessOutput = { envelopes: [], rejects: [] };
+        const matches: MatchMessage[] = [];
+        // Envelopes are matched per run of records from one input partition: each message carries
+        // its origin partition and that partition's event clock (per-partition watermarks).
+        let runStart = 0;
+        let runOrigin = '';
         for (const record of batch.records) {
+          const origin = `${record.topic}:${record.partition}`;
+          if (detection && origin !== runOrigin) {
+            matchRun(detection.matcher, out.envelopes, runStart, runOrigin, matches);
+            runStart = out.envelopes.length;
+            runOrigin = origin;
+          }
           const input = inputFromRaw(record, formatOf.get(record.topic));
           options.processor.process(input, streamOf(record.topic, record.partition, record.key), out);
         }
+        if (detection) matchRun(detection.matcher, out.envelopes, runStart, runOrigin, matches);
         const routed = out.envelopes.map((env) => {
           const route = options.route(env);
           return { topic: route.topic, record: envelopeRecord(env, route.key) };
@@ -93,6 +126,9 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
           );
         }
         await Promise.all(publishes);
+        if (detection && matches.length > 0) {
+          await options.bus.publish(detection.topic, matches.map(matchRecord));
+        }
         options.onEvents?.(out.envelopes);
         await subscription.commit(batch);
         if (stopping) break;

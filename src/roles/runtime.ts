@@ -3,11 +3,12 @@ import { createBus } from '../bus/create.ts';
 import type { Config } from '../config/schema.ts';
 import type { ComponentContext } from '../core/component.ts';
 import type { Logger } from '../core/logger.ts';
+import { createCorrelationState, createEventMatcher, type DetectorOptions } from '../detect/detector.ts';
 import { startHealthLog } from '../metrics/health.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import { createRouter } from '../normalize/route.ts';
 import { alertOutputsFromConfig } from '../sinks/alert-output.ts';
-import { buildDeadLetter, buildDetector, buildEngine, buildSources } from './build.ts';
+import { buildDeadLetter, buildEngine, buildSources, detectorOptions } from './build.ts';
 import { createCorrelateRole } from './correlate.ts';
 import { createIngestRole, type NamedSource } from './ingest.ts';
 import { createProcessRole } from './process.ts';
@@ -129,8 +130,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     runtime.url = server.url;
     runtime.live = serve.live;
   }
+  // Detection runs in two halves (issue 5): rules in the process role, state in the correlate role;
+  // the rules are loaded once for both.
+  let detect: DetectorOptions | undefined;
+  const detection = (): DetectorOptions => {
+    detect ??= detectorOptions(config, ctx);
+    return detect;
+  };
   if (roles.has('correlate')) {
-    const detector = buildDetector(config, ctx);
     const output = alertOutputsFromConfig(
       { ...config, alerts: { ...config.alerts, kafka: true } },
       { dataDir: config.data_dir, logger, telemetry, bus },
@@ -138,15 +145,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const correlate = createCorrelateRole({
       bus,
       group: GROUPS.correlate,
-      topics: eventTopics(config),
-      detector,
+      topic: config.topics.matches,
+      state: createCorrelationState(detection()),
+      // Every partition of the process role's inputs holds the watermark until it delivers or idles.
+      origins: inputs.flatMap((i) =>
+        Array.from({ length: config.topics.partitions }, (_, p) => `${i.topic}:${p}`),
+      ),
       output,
       ctx,
     });
     guard('correlate', correlate.run());
     await untilReady(correlate.ready);
     stoppers.push({ name: 'correlate', stop: () => correlate.stop() });
-    drainGroups.push({ group: GROUPS.correlate, topics: eventTopics(config) });
+    drainGroups.push({ group: GROUPS.correlate, topics: [config.topics.matches] });
   }
   if (roles.has('process')) {
     const engine = buildEngine(config, ctx);
@@ -158,6 +169,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       processor: engine.processor,
       route: createRouter(config.routes, config.topics),
       dlq: buildDeadLetter(config, ctx),
+      detection: { matcher: createEventMatcher(detection()), topic: config.topics.matches },
       ctx,
     });
     guard('process', processRole.run());
