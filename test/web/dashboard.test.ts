@@ -17,6 +17,8 @@ const CHROMIUM = process.env.SOCSTREAM_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'web');
 const TOKEN = `demo-${'x'.repeat(8)}-${process.pid}-browser-test`;
+/** A viewer token given to the demo through SOCSTREAM_TOKEN_<NAME>=role:token. */
+const VIEWER_TOKEN = `viewer-${process.pid}-browser-test-token`;
 /** The demo's first brute-force alert needs ~15-25 s of traffic; a loaded machine gets more room. */
 const FIRST_ALERT_MS = 90_000;
 
@@ -49,7 +51,11 @@ function startDemo(port: number): Promise<string> {
   demo = spawn(
     process.execPath,
     [join(ROOT, 'src/cli/main.ts'), 'demo', '--port', String(port), '--data-dir', dataDir, '--rate', '200'],
-    { cwd: ROOT, env: { ...process.env, SOCSTREAM_DEMO_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      cwd: ROOT,
+      env: { ...process.env, SOCSTREAM_DEMO_TOKEN: TOKEN, SOCSTREAM_TOKEN_WATCHER: `viewer:${VIEWER_TOKEN}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
   );
   let stderr = '';
   return new Promise((ok, fail) => {
@@ -209,6 +215,35 @@ test('the overview counts the alerts raised so far by level', { skip }, async ()
   await levels.locator('.bars li').first().waitFor({ timeout: 30_000 });
   assert.match((await levels.textContent()) ?? '', /high/);
   await shot('07-overview-with-alerts');
+});
+
+test('a viewer sees the alerts without triage buttons; a refused token returns to sign-in', {
+  skip,
+}, async () => {
+  const context = await browser?.newContext({ viewport: { width: 1360, height: 900 } });
+  assert.ok(context);
+  const viewer = await context.newPage();
+  try {
+    await viewer.goto(`${baseUrl}/#/alerts`);
+    await viewer.getByLabel('API token').fill(VIEWER_TOKEN);
+    await viewer.getByRole('button', { name: 'Sign in' }).click();
+    await viewer.locator('tr[data-alert-id]').first().waitFor({ timeout: 30_000 });
+    assert.equal(await viewer.getByRole('button', { name: /^Acknowledge/ }).count(), 0);
+    assert.equal(await viewer.getByRole('columnheader', { name: 'Triage' }).count(), 0);
+    await viewer.locator('tr[data-alert-id] a').first().click();
+    await viewer.getByRole('heading', { name: 'History' }).waitFor();
+    assert.equal(await viewer.getByRole('heading', { name: 'Triage' }).count(), 0);
+    await viewer.screenshot({ path: join(ARTIFACTS, '08-viewer-alert-detail.png'), fullPage: true });
+    // A token that stops working (revoked, mistyped in storage): the next call lands on sign-in.
+    await viewer.evaluate(() => sessionStorage.setItem('socstream.token', 'revoked-token-0123456789'));
+    await viewer.getByRole('link', { name: 'Events' }).click();
+    await viewer.getByRole('button', { name: 'Search' }).click();
+    await viewer.getByRole('heading', { name: 'socstream' }).waitFor();
+    await viewer.getByText('The server refused the token (401)').waitFor();
+    assert.equal(await viewer.evaluate(() => sessionStorage.getItem('socstream.token')), null);
+  } finally {
+    await context.close();
+  }
 });
 
 test('the dashboard made no request outside the server', { skip }, () => {

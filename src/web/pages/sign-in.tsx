@@ -33,7 +33,8 @@ export function SignIn({
       <form onSubmit={submit} aria-labelledby="sign-in-title">
         <h1 id="sign-in-title">socstream</h1>
         <p class="hint">
-          Sign in with an API token. `socstream demo` and `socstream serve` print one when they start.
+          Sign in with an API token: <code>socstream demo</code> and <code>socstream serve</code> print one
+          when they start.
         </p>
         {reason && <p class="state">{reason}</p>}
         <label>
