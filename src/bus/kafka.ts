@@ -17,6 +17,7 @@ import {
   Consumer,
   type Message,
   type MessagesStream,
+  type MessageToProduce,
   ProduceAcks,
   Producer,
 } from '@platformatic/kafka';
@@ -46,6 +47,10 @@ const SESSION_TIMEOUT_MS = 10_000;
 const REBALANCE_TIMEOUT_MS = 15_000;
 const MAX_BACKOFF_MS = 5_000;
 const CLOSE_ATTEMPTS = 5;
+/** Payload per produce request: under the broker's default message.max.bytes (1 MiB) per batch. */
+const MAX_SEND_BYTES = 768 * 1024;
+/** Record framing and headers, roughly, so many tiny records do not add up past the limit. */
+const RECORD_OVERHEAD_BYTES = 64;
 
 type Buf = Buffer;
 type KafkaConsumer = Consumer<Buf, Buf, Buf, Buf>;
@@ -415,14 +420,31 @@ export class KafkaBus implements Bus {
   async publish(topic: string, records: BusRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.ensureReachable();
-    const messages = records.map((r) => ({
-      topic,
-      key: r.key === null ? undefined : Buffer.from(r.key, 'utf8'),
-      value: toBuffer(r.value),
-      ...(r.headers ? { headers: headerBuffers(r.headers) } : {}),
-      timestamp: BigInt(r.timestamp ?? Date.now()),
-    }));
-    await this.getProducer().send({ messages });
+    const producer = this.getProducer();
+    const now = Date.now();
+    let messages: Array<MessageToProduce<Buf, Buf, Buf, Buf>> = [];
+    let bytes = 0;
+    for (const r of records) {
+      const key = r.key === null ? undefined : Buffer.from(r.key, 'utf8');
+      const value = toBuffer(r.value);
+      const size = value.byteLength + (key?.byteLength ?? 0) + RECORD_OVERHEAD_BYTES;
+      // The client sends one request per call; the broker refuses a partition batch over
+      // message.max.bytes (1 MiB by default), so big publishes go out in slices, in order.
+      if (messages.length > 0 && bytes + size > MAX_SEND_BYTES) {
+        await producer.send({ messages });
+        messages = [];
+        bytes = 0;
+      }
+      messages.push({
+        topic,
+        key,
+        value,
+        ...(r.headers ? { headers: headerBuffers(r.headers) } : {}),
+        timestamp: BigInt(r.timestamp ?? now),
+      });
+      bytes += size;
+    }
+    await producer.send({ messages });
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
