@@ -8,7 +8,7 @@ const EXAMPLE = new URL('../../config/socstream.example.yaml', import.meta.url).
 test('config/socstream.example.yaml is valid, sources included', () => {
   const config = loadConfig(EXAMPLE, { env: {} });
   assert.equal(config.bus.type, 'kafka');
-  config.sources.forEach((s, i) => validateSourceConfig(s, i, EXAMPLE));
+  for (const [i, s] of config.sources.entries()) validateSourceConfig(s, i, EXAMPLE);
   const kafka = config.sources.find((s) => s.type === 'kafka') as unknown as { topics: string[] };
   assert.deepEqual(kafka.topics, ['threat-events', 'auth_events', 'zeek-raw']);
 });
