@@ -1,4 +1,4 @@
-import type { Bus, Subscription } from '../bus/bus.ts';
+import type { Bus, Subscription, TopicPartition } from '../bus/bus.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Alert } from '../detect/alert.ts';
@@ -38,6 +38,8 @@ export interface CorrelateRole {
   run(): Promise<void>;
   /** Resolves once the consumer group is subscribed. */
   readonly ready: Promise<void>;
+  /** The matches partitions this member owns now (each group's state lives with one). */
+  assignments(): TopicPartition[];
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,9 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
 
   return {
     ready: subscribed.promise,
+    assignments() {
+      return subscription?.assignments() ?? [];
+    },
     async run() {
       try {
         subscription = await options.bus.subscribe({
