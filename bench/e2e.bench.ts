@@ -1,0 +1,415 @@
+/**
+ * End to end on the real broker (127.0.0.1:9092; every row skipped with a note without one):
+ * generator → raw topic → socstream (startRuntime on the kafka bus) → events topics + lake + alerts.
+ *
+ * - throughput: the generator source (mixed scenario, as fast as it goes) fills a fresh raw topic
+ *   (ingest role alone); then the process, correlate and store roles start in this process and a
+ *   second process-role member in a child process (two members of the process group, one per
+ *   core) and run until every group has caught up. Events/s = records / (roles start → drained).
+ * - passthrough ceiling: the same client (@platformatic/kafka through src/bus/kafka.ts) consumes the
+ *   same raw topic and produces every record unchanged to another topic.
+ * - latency: a fresh run with the generator at a fixed 20,000 lines/s (attacks every second of event
+ *   time) and all roles running; p50/p99 from socstream_detection_latency_seconds (ingest of the
+ *   last contributing event → alert; interpolated within the histogram's buckets).
+ * - peak RSS: maxRSS of this process (roles + bench) and of the member child.
+ * - ratios: socstream / passthrough; socstream / the kafkajs baseline (bench/kafka.bench.ts runs it
+ *   in the same `npm run bench`; its figure is read from SOCSTREAM_BENCH_BASELINE or the
+ *   last bench/results.json).
+ * Run alone: `node bench/e2e.bench.ts`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Bus } from '../src/bus/bus.ts';
+import { createBus } from '../src/bus/create.ts';
+import { validateConfig } from '../src/config/loader.ts';
+import type { Config } from '../src/config/schema.ts';
+import { createLogger } from '../src/core/logger.ts';
+import { createTelemetry, type Telemetry } from '../src/metrics/telemetry.ts';
+import { type RoleName, startRuntime } from '../src/roles/runtime.ts';
+import type { BenchRow } from './types.ts';
+
+const BROKER = '127.0.0.1:9092';
+const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
+const RECORDS = QUICK ? 100_000 : 300_000;
+const LATENCY_RATE = 20_000;
+const LATENCY_SECONDS = QUICK ? 6 : 12;
+const PARTITIONS = 6;
+const THIS_FILE = fileURLToPath(import.meta.url);
+const RESULTS = new URL('./results.json', import.meta.url).pathname;
+
+const silent = () =>
+  createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
+
+function brokerUp(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const [host, port] = BROKER.split(':');
+    const s = connect({ host, port: Number(port) });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1500, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** A config on fresh topics (prefix) under a fresh data dir. */
+function benchConfig(dir: string, prefix: string, generator: Record<string, unknown>): Config {
+  return validateConfig(
+    {
+      data_dir: dir,
+      bus: { type: 'kafka', kafka: { brokers: [BROKER], client_id: 'socstream-bench' } },
+      sources: [{ type: 'generator', name: 'gen', scenario: 'mixed', seed: 3, ...generator }],
+      topics: {
+        raw_prefix: `${prefix}.raw.`,
+        network: `${prefix}.events.network`,
+        auth: `${prefix}.events.auth`,
+        web: `${prefix}.events.web`,
+        other: `${prefix}.events.other`,
+        matches: `${prefix}.matches`,
+        alerts: `${prefix}.alerts`,
+        dlq: `${prefix}.dlq`,
+        partitions: PARTITIONS,
+      },
+      lake: { dir: join(dir, 'lake'), flush_interval_seconds: 1 },
+      alert_store: { sqlite_path: join(dir, 'alerts.db') },
+      dlq: { path: join(dir, 'dlq.ndjson') },
+    },
+    'e2e.bench',
+  );
+}
+
+const CPU_NOW = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** A second process-role member: this file run with `--e2e-member <config.json>`, stopped by SIGTERM. */
+function startMember(configPath: string): {
+  child: ChildProcess;
+  done: Promise<{ rssMb: number; cpuS: number }>;
+} {
+  const child = spawn(process.execPath, [THIS_FILE, '--e2e-member', configPath], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  const done = new Promise<{ rssMb: number; cpuS: number }>((resolve) => {
+    child.once('exit', () => {
+      const m = /member (\S+) (\S+)/.exec(out);
+      resolve({ rssMb: m ? Number(m[1]) : Number.NaN, cpuS: m ? Number(m[2]) : Number.NaN });
+    });
+  });
+  return { child, done };
+}
+
+async function memberMain(configPath: string): Promise<void> {
+  const config = validateConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
+  const runtime = await startRuntime({
+    config,
+    file: configPath,
+    roles: new Set<RoleName>(['process']),
+    logger: silent(),
+    telemetry: createTelemetry({ defaultMetrics: false }),
+    drainTimeoutMs: 1000,
+  });
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await runtime.stop();
+  process.stdout.write(
+    `member ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} ${CPU_NOW().toFixed(2)}\n`,
+  );
+  process.exit(0);
+}
+
+/** Fills the raw topic with `RECORDS` generated lines (ingest role only). */
+async function fill(config: Config): Promise<{ seconds: number }> {
+  const t0 = performance.now();
+  const runtime = await startRuntime({
+    config,
+    file: 'e2e.bench',
+    roles: new Set<RoleName>(['ingest']),
+    logger: silent(),
+    telemetry: createTelemetry({ defaultMetrics: false }),
+  });
+  await runtime.sourcesEnded;
+  await runtime.stop();
+  return { seconds: (performance.now() - t0) / 1000 };
+}
+
+interface Throughput {
+  perSecond: number;
+  seconds: number;
+  cpuSeconds: number;
+  memberCpu: number;
+  rssMb: number;
+  memberRssMb: number;
+  events: number;
+}
+
+async function throughput(config: Config, configPath: string): Promise<Throughput> {
+  const member = startMember(configPath);
+  const telemetry = createTelemetry({ defaultMetrics: false });
+  const t0 = performance.now();
+  const cpu0 = CPU_NOW();
+  const runtime = await startRuntime({
+    config,
+    file: 'e2e.bench',
+    roles: new Set<RoleName>(['process', 'correlate', 'store']),
+    logger: silent(),
+    telemetry,
+    drainTimeoutMs: 60_000,
+  });
+  // Caught up: every group's lag is 0 (polled every 100 ms), then give the store a last flush.
+  const drained = await runtime.drain(300_000);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = CPU_NOW() - cpu0;
+  member.child.kill('SIGTERM');
+  await runtime.stop();
+  const m = await member.done;
+  if (!drained) throw new Error('socstream did not catch up within 300 s');
+  return {
+    perSecond: RECORDS / seconds,
+    seconds,
+    cpuSeconds,
+    memberCpu: m.cpuS,
+    rssMb: process.resourceUsage().maxRSS / 1024,
+    memberRssMb: m.rssMb,
+    events: await counterTotal(telemetry, 'socstream_events_out_total'),
+  };
+}
+
+async function counterTotal(telemetry: Telemetry, name: string): Promise<number> {
+  const metric = telemetry.registry.getSingleMetric(name);
+  if (!metric) return Number.NaN;
+  const m = await metric.get();
+  return m.values.reduce((n, v) => n + v.value, 0);
+}
+
+/** The same client: consume the raw topic, publish every record unchanged, commit. */
+async function passthrough(
+  bus: Bus,
+  from: string,
+  to: string,
+): Promise<{ perSecond: number; seconds: number }> {
+  await bus.createTopics([{ name: to, partitions: PARTITIONS }]);
+  const sub = await bus.subscribe({
+    group: `bench-passthrough-${randomUUID()}`,
+    topics: [from],
+    from: 'earliest',
+  });
+  let seen = 0;
+  let t0 = 0;
+  for await (const batch of sub) {
+    if (seen === 0) t0 = performance.now();
+    const byKeyless = batch.records.map((r) => ({
+      key: r.key,
+      value: r.value,
+      headers: r.headers,
+      timestamp: r.timestamp,
+    }));
+    await bus.publish(to, byKeyless);
+    await sub.commit(batch);
+    seen += batch.records.length;
+    if (seen >= RECORDS) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await sub.close();
+  return { perSecond: seen / seconds, seconds };
+}
+
+/** Quantile from a prom-client histogram's cumulative buckets, linear within the bucket. */
+export function histogramQuantile(buckets: ReadonlyArray<{ le: number; count: number }>, q: number): number {
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total === 0) return Number.NaN;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const b of buckets) {
+    if (b.count >= rank) {
+      if (!Number.isFinite(b.le)) return prevLe;
+      const span = b.count - prevCount;
+      return span === 0 ? b.le : prevLe + ((b.le - prevLe) * (rank - prevCount)) / span;
+    }
+    prevLe = b.le;
+    prevCount = b.count;
+  }
+  return prevLe;
+}
+
+async function latencyBuckets(telemetry: Telemetry): Promise<Array<{ le: number; count: number }>> {
+  const metric = telemetry.registry.getSingleMetric('socstream_detection_latency_seconds');
+  if (!metric) return [];
+  const m = await metric.get();
+  return m.values
+    .filter((v) => (v as { metricName?: string }).metricName?.endsWith('_bucket'))
+    .map((v) => ({
+      le: v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le),
+      count: v.value,
+    }))
+    .sort((a, b) => a.le - b.le);
+}
+
+async function latency(config: Config, configPath: string) {
+  const member = startMember(configPath);
+  const telemetry = createTelemetry({ defaultMetrics: false });
+  const runtime = await startRuntime({
+    config,
+    file: 'e2e.bench',
+    roles: new Set<RoleName>(['ingest', 'process', 'correlate', 'store']),
+    logger: silent(),
+    telemetry,
+    drainTimeoutMs: 30_000,
+  });
+  await runtime.sourcesEnded;
+  await runtime.drain(60_000);
+  member.child.kill('SIGTERM');
+  await runtime.stop();
+  const m = await member.done;
+  const buckets = await latencyBuckets(telemetry);
+  return {
+    p50: histogramQuantile(buckets, 0.5),
+    p99: histogramQuantile(buckets, 0.99),
+    alerts: buckets.at(-1)?.count ?? 0,
+    rssMb: process.resourceUsage().maxRSS / 1024,
+    memberRssMb: m.rssMb,
+  };
+}
+
+/** The kafkajs baseline's records/s from this run's environment or the last results.json. */
+function baselineRate(): number {
+  const fromEnv = Number(process.env.SOCSTREAM_BENCH_BASELINE);
+  if (fromEnv > 0) return fromEnv;
+  if (!existsSync(RESULTS)) return Number.NaN;
+  try {
+    const r = JSON.parse(readFileSync(RESULTS, 'utf8')) as {
+      rows?: Array<{ bench: string; value: unknown }>;
+    };
+    const row = r.rows?.find((x) => x.bench === 'baseline');
+    return typeof row?.value === 'number' ? row.value : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function skipped(note: string): BenchRow[] {
+  return [
+    'socstream events/s (2 process members)',
+    'passthrough ceiling records/s',
+    'detection latency p50 at 20,000 lines/s',
+    'detection latency p99 at 20,000 lines/s',
+    'peak RSS',
+  ].map((metric) => ({ bench: 'e2e', metric, value: Number.NaN, unit: '', note }));
+}
+
+export async function run(): Promise<BenchRow[]> {
+  if (!(await brokerUp())) return skipped(`no broker on ${BROKER} (npm run kafka:start)`);
+  const dir = mkdtempSync(join(tmpdir(), 'socstream-e2e-'));
+  const rows: BenchRow[] = [];
+  try {
+    const prefix = `bench-e2e-${randomUUID().slice(0, 8)}`;
+    const config = benchConfig(dir, prefix, { rate: null, count: RECORDS, time_rate: 2000 });
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(config));
+    const filled = await fill(config);
+    const t = await throughput(config, configPath);
+    const bus = createBus(config.bus);
+    const p = await passthrough(bus, `${config.topics.raw_prefix}gen`, `${prefix}.passthrough`);
+    await bus.close();
+    const baseline = baselineRate();
+    rows.push(
+      {
+        bench: 'e2e',
+        metric: 'ingest: generator → raw topic',
+        value: Math.round(RECORDS / filled.seconds),
+        unit: 'records/s',
+        note: `${RECORDS} mixed-scenario lines, ${PARTITIONS} partitions, lz4`,
+      },
+      {
+        bench: 'e2e',
+        metric: 'socstream: raw topic → events topics + lake + alerts (2 process members)',
+        value: Math.round(t.perSecond),
+        unit: 'events/s',
+        target: { op: '>=', value: 100_000 },
+        note: `${RECORDS} records in ${t.seconds.toFixed(1)} s from roles start to every group drained (group joins included); CPU: ${t.cpuSeconds.toFixed(1)} s main (process+correlate+store) + ${t.memberCpu.toFixed(1)} s member; ${t.events} sink writes (socstream_events_out_total)`,
+      },
+      {
+        bench: 'e2e',
+        metric: 'passthrough ceiling (consume raw, produce unchanged, same client)',
+        value: Math.round(p.perSecond),
+        unit: 'records/s',
+        note: `${RECORDS} records in ${p.seconds.toFixed(1)} s, one consumer, @platformatic/kafka via src/bus/kafka.ts`,
+      },
+      {
+        bench: 'e2e',
+        metric: 'ratio socstream / passthrough',
+        value: Math.round((100 * t.perSecond) / p.perSecond),
+        unit: '%',
+        target: { op: '>=', value: 60 },
+      },
+      {
+        bench: 'e2e',
+        metric: 'ratio socstream / kafkajs baseline',
+        value: Math.round((100 * t.perSecond) / baseline),
+        unit: '%',
+        note: Number.isNaN(baseline)
+          ? 'no baseline figure (run bench kafka first)'
+          : `baseline ${Math.round(baseline)} records/s (bench kafka)`,
+      },
+    );
+    const lprefix = `bench-e2e-lat-${randomUUID().slice(0, 8)}`;
+    const ldir = join(dir, 'latency');
+    const lconfig = benchConfig(ldir, lprefix, {
+      rate: LATENCY_RATE,
+      count: LATENCY_RATE * LATENCY_SECONDS,
+      attack_every_seconds: 1,
+    });
+    const lpath = join(dir, 'latency-config.json');
+    writeFileSync(lpath, JSON.stringify(lconfig));
+    const l = await latency(lconfig, lpath);
+    const lnote = `${LATENCY_RATE * LATENCY_SECONDS} lines at ${LATENCY_RATE}/s, attacks every second of event time; ${l.alerts} alerts observed; socstream_detection_latency_seconds, interpolated in its buckets`;
+    rows.push(
+      {
+        bench: 'e2e',
+        metric: 'detection latency p50 at 20,000 lines/s',
+        value: l.p50 * 1000,
+        unit: 'ms',
+        note: lnote,
+      },
+      {
+        bench: 'e2e',
+        metric: 'detection latency p99 at 20,000 lines/s',
+        value: l.p99 * 1000,
+        unit: 'ms',
+        target: { op: '<=', value: 500 },
+        note: lnote,
+      },
+      {
+        bench: 'e2e',
+        metric: 'peak RSS, main process (process+correlate+store [+ingest])',
+        value: Math.round(Math.max(t.rssMb, l.rssMb)),
+        unit: 'MB',
+        target: { op: '<=', value: 400 },
+        note: `member process: ${Math.round(Math.max(t.memberRssMb, l.memberRssMb))} MB`,
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (process.argv[2] === '--e2e-member') {
+  await memberMain(process.argv[3]);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const row of await run()) process.stdout.write(`${JSON.stringify(row)}\n`);
+}
