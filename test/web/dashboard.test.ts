@@ -146,14 +146,26 @@ test('generated attacks appear as alerts in the list while it is open (live stre
 
 let acknowledgedId = '';
 
-test('acknowledging an alert from the list changes its status in the store', { skip }, async () => {
+test('acknowledging an alert from the list (keyboard) changes its status in the store', {
+  skip,
+}, async () => {
   const row = page
     .locator('tr[data-alert-id]')
     .filter({ has: page.getByRole('button', { name: /^Acknowledge / }) })
     .first();
   acknowledgedId = (await row.getAttribute('data-alert-id')) ?? '';
   assert.ok(acknowledgedId);
-  await row.getByRole('button', { name: /^Acknowledge / }).click();
+  // With the keyboard: a real button, focusable, with a visible focus ring, pressed with Enter.
+  // Focus the button before it by script, then Tab: keyboard navigation (focus-visible).
+  await row.locator('a').first().focus();
+  await page.keyboard.press('Tab');
+  assert.match(
+    (await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))) ?? '',
+    /^Acknowledge /,
+  );
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+  assert.equal(outline, 'solid', 'the focused button shows a focus outline');
+  await page.keyboard.press('Enter');
   await page.locator(`tr[data-alert-id="${acknowledgedId}"] .status-acknowledged`).waitFor();
   const detail = await apiGet<{
     alert: { status: string };
