@@ -194,7 +194,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     stoppers.push({ name: 'serve', stop: () => s.stop() });
   }
   const health = startHealthLog({ telemetry, logger });
-  const lagTimer = setInterval(() => void updateLag(bus, drainGroups, telemetry).catch(() => {}), 10_000);
+  const capacity = config.bus.type === 'memory' ? config.bus.memory.queue_capacity : undefined;
+  const lagTimer = setInterval(
+    () => void updateLag(bus, drainGroups, telemetry, capacity).catch(() => {}),
+    config.bus.type === 'memory' ? 2_000 : 10_000,
+  );
 
   async function drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -249,12 +253,18 @@ async function totalLag(
   return lag;
 }
 
+/**
+ * Consumer lag per group and partition; on the memory bus the lag is also the fill of the bounded
+ * per-partition queue (publishers wait when it is full), reported as buffer fill per group.
+ */
 async function updateLag(
   bus: Bus,
   groups: ReadonlyArray<{ group: string; topics: string[] }>,
   telemetry: Telemetry,
+  queueCapacity: number | undefined,
 ): Promise<void> {
   for (const g of groups) {
+    let worst = 0;
     const ends = await bus.endOffsets(g.topics);
     const committed = new Map(
       (await bus.committedOffsets(g.group, g.topics)).map((c) => [`${c.topic}:${c.partition}`, c.offset]),
@@ -262,6 +272,8 @@ async function updateLag(
     for (const e of ends) {
       const lag = Number(e.offset - (committed.get(`${e.topic}:${e.partition}`) ?? 0n));
       telemetry.consumerLag.set({ topic: e.topic, partition: String(e.partition), group: g.group }, lag);
+      if (lag > worst) worst = lag;
     }
+    if (queueCapacity) telemetry.bufferFill.set({ stage: g.group }, Math.min(1, worst / queueCapacity));
   }
 }

@@ -131,11 +131,13 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
     done.catch(() => {}); // observed through the chain below
     const records = batch.records.length;
     inFlight += records;
+    telemetry.bufferFill.set({ stage: 'store' }, Math.min(1, inFlight / maxInFlight));
     commits = commits
       .then(() => done)
       .then(() => sub.commit(batch))
       .then(() => {
         inFlight -= records;
+        telemetry.bufferFill.set({ stage: 'store' }, Math.min(1, inFlight / maxInFlight));
       });
     commits.catch((err: Error) => {
       failure ??= err;
