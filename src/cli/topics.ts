@@ -3,6 +3,7 @@ import type { TopicSpec } from '../bus/bus.ts';
 import { KafkaBus } from '../bus/kafka.ts';
 import { loadConfig } from '../config/loader.ts';
 import type { Config } from '../config/schema.ts';
+import { validateSourceConfig } from '../sources/validate.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -15,10 +16,19 @@ interface TopicsFlags {
   brokers?: string;
 }
 
-/** The topics socstream writes and reads, each with topics.partitions partitions. */
-export function configuredTopics(config: Config): TopicSpec[] {
+/**
+ * The topics socstream writes and reads, each with topics.partitions partitions: one raw topic per
+ * configured source (named as src/roles/build.ts names them: `<raw_prefix><name or type+index>`),
+ * then the event, match, alert and dead-letter topics.
+ */
+export function configuredTopics(config: Config, file = '(config)'): TopicSpec[] {
   const t = config.topics;
-  const names = [t.network, t.auth, t.web, t.other, t.matches, t.alerts, t.dlq];
+  const raw = config.sources.map((entry, index) => {
+    // validated first: a source type's schema may default its name
+    const valid = validateSourceConfig(entry, index, file) as { type: string; name?: string };
+    return `${t.raw_prefix}${valid.name ?? `${valid.type}${index}`}`;
+  });
+  const names = [...raw, t.network, t.auth, t.web, t.other, t.matches, t.alerts, t.dlq];
   return [...new Set(names)].map((name) => ({ name, partitions: t.partitions }));
 }
 
@@ -53,7 +63,7 @@ export function register(program: Command): void {
     .action(
       action((flags: TopicsFlags) =>
         withBus(flags, async (bus, config) => {
-          const wanted = configuredTopics(config);
+          const wanted = configuredTopics(config, flags.config);
           await bus.createTopics(wanted);
           const have = new Map((await bus.listTopics()).map((t) => [t.name, t.partitions]));
           for (const t of wanted) process.stdout.write(`${t.name}\t${have.get(t.name) ?? '?'}\n`);

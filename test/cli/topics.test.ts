@@ -6,6 +6,18 @@ import { loadConfig } from '../../src/config/loader.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
+it('topics create adds a raw topic per configured source, named like the ingest role names them (schema defaults included)', () => {
+  const config = loadConfig(undefined, {
+    env: { SOCSTREAM_SOURCES: '[{type: file, name: zeek, paths: [x]}, {type: stdin}]' },
+  });
+  assert.deepEqual(
+    configuredTopics(config)
+      .slice(0, 2)
+      .map((t) => t.name),
+    ['raw.zeek', 'raw.stdin'],
+  );
+});
+
 it('topics create targets every configured topic with topics.partitions partitions', () => {
   const config = loadConfig(undefined, {
     env: { SOCSTREAM_TOPICS__PARTITIONS: '12', SOCSTREAM_TOPICS__DLQ: 'dead' },
