@@ -32,6 +32,15 @@ test('a cursor round-trips, and a forged one is ignored instead of reaching SQL'
   ])
     assert.equal(decodeEventCursor(bad), null);
   assert.doesNotMatch(eventsSql({ limit: 5, cursor: 'garbage' }, 'events'), /WHERE/);
+  const later = eventsSql(
+    { limit: 5, cursor: encodeEventCursor(Date.parse('2026-03-04T05:30:00Z'), 'x') },
+    'events',
+  );
+  assert.match(
+    later,
+    /\(year \* 1000000 \+ month \* 10000 \+ day \* 100 \+ hour\) <= 2026030405/,
+    'newer hours pruned',
+  );
 });
 
 test('time bounds prune hour partitions (UTC) on both ends', () => {
