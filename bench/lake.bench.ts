@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pino } from 'pino';
+import { sqlString } from '../src/core/sql.ts';
 import { LakeQuery } from '../src/lake/query.ts';
 import { LakeWriter } from '../src/sinks/parquet/writer.ts';
 import { LOG_TYPES, lakeEnvelopes } from '../test/integration/lake-envelopes.ts';
@@ -22,10 +23,6 @@ const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const PER_TYPE = QUICK ? 10_000 : 40_000;
 const QUERY_ROWS = 1_000_000;
 const QUERY_RUNS = 5;
-
-function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
 
 async function measureWrite(
   lakeDir: string,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { sqlString } from '../core/sql.ts';
 
 /**
  * `socstream lake compact`: per hour partition, merge the small files of the writer into one and
@@ -33,10 +34,6 @@ export interface CompactStats {
 }
 
 const DEFAULT_STALE_TEMP_MS = 10 * 60_000;
-
-function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
 
 /** Every hour partition directory: `<lake>/<log_type>/year=/month=/day=/hour=`. */
 export async function hourPartitions(lakeDir: string): Promise<Array<{ logType: string; dir: string }>> {

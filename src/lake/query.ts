@@ -9,6 +9,7 @@ import {
   StatementType,
 } from '@duckdb/node-api';
 import { QueryRejectedError } from '../core/errors.ts';
+import { quoteIdent, sqlString } from '../core/sql.ts';
 import { SCHEMAS_DIR, TYPED_RAW_MARKER } from '../sinks/parquet/writer.ts';
 
 /**
@@ -71,14 +72,6 @@ const FILES_PER_TYPE = '*/*/*/*/*.parquet';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_ROWS = 10_000;
 const UNION_VIEW = 'events';
-
-function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 function readParquetSql(glob: string, unionByName: boolean): string {
   return `read_parquet(${sqlString(glob)}, hive_partitioning = true, union_by_name = ${unionByName}, hive_types = ${HIVE_TYPES})`;

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Health } from '../core/component.ts';
 import { NotFoundError, StoreUnavailableError } from '../core/errors.ts';
+import { quoteIdent } from '../core/sql.ts';
 import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
 import {
   type AlertFilter,
@@ -108,10 +109,6 @@ function alertFromRow(row: AlertRow): Alert {
     assignee: row.assignee,
     created_at: Number(row.created_at),
   };
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 export interface PostgresAlertStoreOptions {

@@ -1,4 +1,5 @@
 import type { Envelope } from '../../core/envelope.ts';
+import { quoteIdent } from '../../core/sql.ts';
 import {
   ENRICHED_FIELDS as CANONICAL_ENRICHED,
   NORMALIZED_FIELDS as CANONICAL_NORMALIZED,
@@ -141,11 +142,6 @@ export function buildLakeSchema(
     normalizedKeys: new Set(normalized.map((f) => f.name)),
     enrichedKeys: new Set(enriched.map((f) => f.name)),
   };
-}
-
-/** Quotes an SQL identifier (column names come from data when typed raw columns are on). */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** `CREATE TEMP TABLE` body for a column list. */

@@ -6,6 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Envelope } from '../../core/envelope.ts';
 import { SinkUnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { quoteIdent, sqlString } from '../../core/sql.ts';
 import type { Telemetry } from '../../metrics/telemetry.ts';
 import {
   buildLakeSchema,
@@ -14,7 +15,6 @@ import {
   extraFieldsJson,
   kindOfValue,
   type LakeSchema,
-  quoteIdent,
 } from './schema.ts';
 
 /**
@@ -126,10 +126,6 @@ export function eventTimeOf(env: Envelope): number {
   const i = env.normalized.ingest_time;
   if (typeof i === 'number' && Number.isFinite(i)) return i;
   return Date.now();
-}
-
-function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /** Two kinds seen for one raw field: integers widen to numbers, anything else to JSON text. */
