@@ -29,8 +29,8 @@ const run = promisify(execFile);
 const SCRIPT = new URL('../../scripts/kafka.ts', import.meta.url).pathname;
 const SHARED_LIB = new URL('../../.data/kafka/lib', import.meta.url).pathname;
 const PORT = 19_200 + 2 * Math.floor(Math.random() * 200);
-const home = mkdtempSync(join(tmpdir(), 'socstream-kafka-reconnect-'));
-const env = { ...process.env, SOCSTREAM_KAFKA_PORT: String(PORT), SOCSTREAM_KAFKA_DIR: join(home, 'kafka') };
+let home = '';
+let env: NodeJS.ProcessEnv = {};
 
 /** Asynchronous, so the clients keep running (and retrying) while the broker stops and starts. */
 async function broker(command: 'start' | 'stop'): Promise<void> {
@@ -39,6 +39,8 @@ async function broker(command: 'start' | 'stop'): Promise<void> {
 
 describe('KafkaBus across a broker restart', { skip: SKIP }, () => {
   before(async () => {
+    home = mkdtempSync(join(tmpdir(), 'socstream-kafka-reconnect-'));
+    env = { ...process.env, SOCSTREAM_KAFKA_PORT: String(PORT), SOCSTREAM_KAFKA_DIR: join(home, 'kafka') };
     // Reuse the jars of the shared broker when they are there (saves copying ~100 MB).
     mkdirSync(join(home, 'kafka'), { recursive: true });
     if (existsSync(join(SHARED_LIB, '.pom.sha256'))) symlinkSync(SHARED_LIB, join(home, 'kafka', 'lib'));
