@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { envOverrides, loadConfig } from '../../src/config/loader.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'socstream-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 function configFile(name: string, text: string): string {
   const file = join(dir, name);
   writeFileSync(file, text);
