@@ -10,6 +10,7 @@ import { createMatcher } from '../detect/sigma/matcher.ts';
 import { createEnricher, type Enricher } from '../enrich/enricher.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import { createNormalizer } from '../normalize/normalize.ts';
+import { validateParserSettings } from '../parsers/registry.ts';
 import { validateSourceConfig } from '../sources/validate.ts';
 import type { NamedSource } from './ingest.ts';
 
@@ -43,10 +44,15 @@ export interface Engine {
   enricher: Enricher;
 }
 
-export function buildEngine(config: Config, ctx: { logger: Logger; telemetry: Telemetry }): Engine {
+export function buildEngine(
+  config: Config,
+  ctx: { logger: Logger; telemetry: Telemetry },
+  file = 'socstream.yaml',
+): Engine {
   const normalizer = createNormalizer({ extraMappings: config.mappings });
   const enricher = createEnricher(config.enrich, ctx);
-  return { processor: createProcessor({ normalizer, enricher }), enricher };
+  const parserSettings = validateParserSettings(config.parsers.settings, file);
+  return { processor: createProcessor({ normalizer, enricher, parserSettings }), enricher };
 }
 
 export function buildDetector(config: Config, ctx: { logger: Logger; telemetry: Telemetry }): Detector {

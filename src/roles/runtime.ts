@@ -160,7 +160,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     drainGroups.push({ group: GROUPS.correlate, topics: [config.topics.matches] });
   }
   if (roles.has('process')) {
-    const engine = buildEngine(config, ctx);
+    const engine = buildEngine(config, ctx, options.file);
     await engine.enricher.start();
     const processRole = createProcessRole({
       bus,
