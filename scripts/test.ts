@@ -74,6 +74,17 @@ else {
 }
 files.sort();
 
-const code = run(node, ['--test', '--test-reporter=spec', '--test-timeout=600000', ...files], env);
+const code = run(
+  node,
+  [
+    '--test',
+    '--test-reporter=spec',
+    '--test-timeout=600000',
+    '--test-force-exit',
+    '--test-concurrency=2',
+    ...files,
+  ],
+  env,
+);
 if (startedKafka) run(node, ['scripts/kafka.ts', 'stop']);
 process.exit(code);
