@@ -53,3 +53,31 @@ export function messageKey(m: MatchMessage): string {
   if (m.type === 'event') return `${m.rule_id}|${eventGroupKey(m.group)}`;
   return `${m.match.correlation_id}|${m.match.group.join('\u0000')}`;
 }
+
+/**
+ * Shape check for what arrives on the matches topic (a foreign producer, an old format): anything
+ * else is counted as a bad record by the correlate role, never an exception in the correlators.
+ */
+export function isMatchMessage(v: unknown): v is MatchMessage {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  if (typeof m.origin !== 'string') return false;
+  if (m.type === 'event') {
+    return (
+      typeof m.rule_id === 'string' &&
+      typeof m.event_id === 'string' &&
+      typeof m.event_time === 'number' &&
+      typeof m.group === 'object' &&
+      m.group !== null
+    );
+  }
+  if (m.type !== 'correlation' || typeof m.match !== 'object' || m.match === null) return false;
+  const c = m.match as Record<string, unknown>;
+  return (
+    typeof c.correlation_id === 'string' &&
+    typeof c.rule_id === 'string' &&
+    Array.isArray(c.group) &&
+    typeof c.event_time === 'number' &&
+    typeof c.event_id === 'string'
+  );
+}

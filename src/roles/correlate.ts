@@ -3,7 +3,7 @@ import type { ComponentContext } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { CorrelationOutput, CorrelationState } from '../detect/detector.ts';
-import type { MatchMessage } from '../detect/matches.ts';
+import { isMatchMessage, type MatchMessage } from '../detect/matches.ts';
 import type { AlertOutput } from '../sinks/alert-output.ts';
 import { decodeJson } from './codec.ts';
 import { matchRecord } from './process.ts';
@@ -93,11 +93,14 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
         for await (const batch of subscription) {
           const messages: MatchMessage[] = [];
           for (const record of batch.records) {
+            let message: unknown;
             try {
-              messages.push(decodeJson<MatchMessage>(record));
+              message = decodeJson<unknown>(record);
             } catch {
-              options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
+              message = undefined;
             }
+            if (isMatchMessage(message)) messages.push(message);
+            else options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
           }
           await emit(options.state.correlateMatches(messages));
           await subscription.commit(batch);
