@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { checkRules, formatCheckReport } from '../../src/cli/rules.ts';
+import { SHARED_DATA } from '../helpers/shared-data.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
@@ -72,7 +73,7 @@ describe('socstream rules check', () => {
   });
 
   test('the SigmaHQ network and web folders check clean', () => {
-    const report = checkRules(['/work/shared/data/sigma/rules/network', '/work/shared/data/sigma/rules/web']);
+    const report = checkRules([`${SHARED_DATA}/sigma/rules/network`, `${SHARED_DATA}/sigma/rules/web`]);
     assert.equal(report.files, 98);
     assert.equal(report.rules, 98);
     assert.equal(report.errors, 0);

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LakeQuery } from '../../src/lake/query.ts';
+import { SHARED_DATA } from '../helpers/shared-data.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 // Real sshd lines (brute force from one source): crowdsecurity/hub, see test/fixtures/SOURCES.md.
-const AUTH_LOG = '/work/shared/data/auth/crowdsec-hub/ssh-bf__ssh-bf.log';
+const AUTH_LOG = `${SHARED_DATA}/auth/crowdsec-hub/ssh-bf__ssh-bf.log`;
 
 function socstream(args: string[], input?: string) {
   return spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', timeout: 120_000 });

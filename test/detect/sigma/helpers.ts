@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { Envelope } from '../../../src/core/envelope.ts';
 import { createNormalizer } from '../../../src/normalize/normalize.ts';
 import { parserFor } from '../../../src/parsers/registry.ts';
+import { SHARED_DATA } from '../../helpers/shared-data.ts';
 
 export const FIXTURES = new URL('../../fixtures/sigma/', import.meta.url);
-export const SIGMA = '/work/shared/data/sigma';
+export const SIGMA = `${SHARED_DATA}/sigma`;
 
 export function envelope(
   source: string,

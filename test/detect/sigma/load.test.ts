@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { listRuleFiles, loadRules, type RuleSet } from '../../../src/detect/sigma/load.ts';
+import { SHARED_DATA } from '../../helpers/shared-data.ts';
 import { envelope, SIGMA } from './helpers.ts';
 
 function tempRules(t: { after(fn: () => void): void }, files: Record<string, string>): string {
@@ -195,7 +196,7 @@ describe('documents, collections and filters', () => {
   });
 
   test('the correlation test corpus: every correlation document is handed on, its rules compile', () => {
-    const set = loadRules(['/work/shared/data/sigma-correlation']);
+    const set = loadRules([`${SHARED_DATA}/sigma-correlation`]);
     assert.equal(set.correlations.length, 23);
     assert.ok(set.rules.length >= 6);
     // What remains are the legacy `| count()` / timeframe rules kept there on purpose.

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import type { Envelope } from '../../../src/core/envelope.ts';
 import { loadRules } from '../../../src/detect/sigma/load.ts';
 import { createMatcher } from '../../../src/detect/sigma/matcher.ts';
+import { SHARED_DATA } from '../../helpers/shared-data.ts';
 import { envelope, nginxEvents, parsedEvents, SIGMA, suricataEvents, zeekEvents } from './helpers.ts';
 
 const set = loadRules([`${SIGMA}/rules/network`, `${SIGMA}/rules/web`, `${SIGMA}/rules/linux`]);
@@ -104,7 +105,7 @@ describe('the whole WRCCDC 2018 Zeek capture (shared/data, ~30 log types, JSON a
       ['zeek-json', 'zeek-json'],
       ['zeek-tsv', 'zeek-tsv'],
     ]) {
-      const dir = `/work/shared/data/${folder}/wrccdc2018-zeek6.2/`;
+      const dir = `${SHARED_DATA}/${folder}/wrccdc2018-zeek6.2/`;
       const fired = new Map<string, number>();
       let events = 0;
       for (const f of readdirSync(dir)) {
@@ -121,7 +122,7 @@ describe('the whole WRCCDC 2018 Zeek capture (shared/data, ~30 log types, JSON a
 
 describe('category firewall: verdicts derived from connection state (value maps in logsources.yaml)', () => {
   test('the SigmaHQ cleartext-protocol rule fires on the one completed surevego flow to port 80 (state closed)', () => {
-    const file = '/work/shared/data/suricata/surevego/eve.json';
+    const file = `${SHARED_DATA}/suricata/surevego/eve.json`;
     const flows = parsedEvents('suricata-eve', 'eve.json', readFileSync(file, 'utf8')).filter(
       (e) => e.log_type === 'flow',
     );
