@@ -26,11 +26,13 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version exit 0; unknown options, missing arguments and the like are usage errors.
+      // --help, `help <cmd>` and --version exit 0; unknown options, missing arguments and the like
+      // are usage errors. A group (rules, topics, lake) called without a subcommand also prints its
+      // help, but as commander.help with exitCode 1: that is bad usage too.
       const ok =
         err.code === 'commander.helpDisplayed' ||
         err.code === 'commander.version' ||
-        err.code === 'commander.help';
+        (err.code === 'commander.help' && err.exitCode === 0);
       process.exitCode = ok ? EXIT.ok : EXIT.usage;
       return;
     }
