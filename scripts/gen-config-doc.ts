@@ -35,7 +35,8 @@ function rows(s: JsonSchema, prefix: string, out: string[]): void {
     const def = child.default === undefined ? '' : `\`${JSON.stringify(child.default)}\``;
     const isObject = child.type === 'object' && child.properties;
     const isObjectList = child.type === 'array' && child.items?.properties;
-    if (!isObject)
+    // An object or a list of objects gets its own row below, then one row per key inside.
+    if (!isObject && !isObjectList)
       out.push(
         `| \`${path}\` | ${typeOf(child)} | ${def.length > 80 ? '(see below)' : def} | ${child.description ?? ''} |`,
       );

@@ -20,10 +20,13 @@ export const kafkaSchema = z
     ssl: d(
       z
         .object({
-          ca_file: z.string().optional(),
-          cert_file: z.string().optional(),
-          key_file: z.string().optional(),
-          reject_unauthorized: z.boolean().default(true),
+          ca_file: d(z.string().optional(), "CA bundle that signs the brokers' certificates (PEM)"),
+          cert_file: d(z.string().optional(), 'Client certificate for mutual TLS (PEM)'),
+          key_file: d(z.string().optional(), 'Private key of cert_file (PEM)'),
+          reject_unauthorized: d(
+            z.boolean().default(true),
+            'Refuse brokers whose certificate does not verify',
+          ),
         })
         .strict()
         .optional(),
@@ -32,9 +35,12 @@ export const kafkaSchema = z
     sasl: d(
       z
         .object({
-          mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
-          username: z.string().min(1),
-          password: z.string().min(1),
+          mechanism: d(
+            z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
+            'SASL mechanism the brokers accept',
+          ),
+          username: d(z.string().min(1), 'SASL user name'),
+          password: d(z.string().min(1), 'SASL password (never logged)'),
         })
         .strict()
         .optional(),
@@ -66,19 +72,32 @@ export const busSchema = z
 export const topicsSchema = z
   .object({
     raw_prefix: d(z.string().default('raw.'), 'Raw input topics are <raw_prefix><source>'),
-    network: z.string().default('events.network'),
-    auth: z.string().default('events.auth'),
-    web: z.string().default('events.web'),
-    other: z.string().default('events.other'),
-    matches: z.string().default('matches'),
-    alerts: z.string().default('alerts'),
-    dlq: z.string().default('dlq'),
+    network: d(
+      z.string().default('events.network'),
+      'Normalized network events (conn, dns, flows, IDS alerts)',
+    ),
+    auth: d(z.string().default('events.auth'), 'Normalized authentication events'),
+    web: d(z.string().default('events.web'), 'Normalized web/HTTP events'),
+    other: d(z.string().default('events.other'), 'Normalized events of any other class'),
+    matches: d(
+      z.string().default('matches'),
+      'Internal: rule matches keyed by rule + group key, for correlation',
+    ),
+    alerts: d(z.string().default('alerts'), 'Alerts'),
+    dlq: d(z.string().default('dlq'), 'Rejected records with reason and position'),
     partitions: d(z.number().int().positive().default(6), 'Partitions for topics socstream creates'),
   })
   .strict();
 
 /** A source entry; its own keys are validated against the source type's schema (src/sources). */
-export const sourceEntrySchema = z.object({ type: z.string() }).passthrough();
+export const sourceEntrySchema = z
+  .object({
+    type: d(
+      z.string(),
+      'file, stdin, http, syslog, kafka or generator; its other keys are in docs/sources.md',
+    ),
+  })
+  .passthrough();
 
 export const enrichSchema = z
   .object({
@@ -92,10 +111,16 @@ export const enrichSchema = z
         .array(
           z
             .object({
-              name: z.string(),
-              path: z.string(),
-              kind: z.enum(['auto', 'ip', 'cidr', 'domain', 'url', 'hash']).default('auto'),
-              severity: z.enum(['info', 'low', 'medium', 'high', 'critical']).default('high'),
+              name: d(z.string(), 'List name, shown in enriched.ioc matches'),
+              path: d(z.string(), 'Text or CSV file of indicators'),
+              kind: d(
+                z.enum(['auto', 'ip', 'cidr', 'domain', 'url', 'hash']).default('auto'),
+                'Indicator kind; auto decides per line',
+              ),
+              severity: d(
+                z.enum(['info', 'low', 'medium', 'high', 'critical']).default('high'),
+                'Severity of a match (a CSV severity column overrides it)',
+              ),
             })
             .strict(),
         )
@@ -117,12 +142,15 @@ export const routeSchema = z
   .object({
     match: z
       .object({
-        source: z.string().optional(),
-        log_type: z.string().optional(),
-        event_class: z.string().optional(),
+        source: d(z.string().optional(), 'Envelope source to match'),
+        log_type: d(z.string().optional(), 'Envelope log_type to match'),
+        event_class: d(
+          z.string().optional(),
+          'normalized.event_class to match; all given keys must be equal',
+        ),
       })
       .strict(),
-    topic: z.string(),
+    topic: d(z.string(), 'Topic for the matching events'),
     key: d(z.array(z.string()).default(['src_ip']), 'Normalized fields tried in order for the record key'),
   })
   .strict();
@@ -163,11 +191,20 @@ export const alertsSchema = z
     kafka: d(z.boolean().default(true), 'Publish alerts to the alerts topic'),
     webhook: z
       .object({
-        url: z.string().url(),
-        headers: z.record(z.string(), z.string()).default({}),
-        max_retries: z.number().int().min(0).default(5),
-        queue_capacity: z.number().int().positive().default(1000),
-        timeout_ms: z.number().int().positive().default(5000),
+        url: d(z.string().url(), 'Endpoint that receives each alert as a JSON POST'),
+        headers: d(
+          z.record(z.string(), z.string()).default({}),
+          'Extra request headers (e.g. authorization)',
+        ),
+        max_retries: d(
+          z.number().int().min(0).default(5),
+          'Retries on network errors, 429 and 5xx, with backoff; then the alert is dead-lettered',
+        ),
+        queue_capacity: d(
+          z.number().int().positive().default(1000),
+          'Alerts queued for delivery before writers wait',
+        ),
+        timeout_ms: d(z.number().int().positive().default(5000), 'Per-request timeout'),
       })
       .strict()
       .optional(),
@@ -225,8 +262,11 @@ export const parsersSchema = z
 
 export const tokenSchema = z
   .object({
-    name: z.string(),
-    role: z.enum(['viewer', 'analyst', 'admin']),
+    name: d(z.string(), 'Who holds the token (shown in the audit trail)'),
+    role: d(
+      z.enum(['viewer', 'analyst', 'admin']),
+      'viewer reads; analyst also triages alerts; admin also runs SQL',
+    ),
     sha256: d(
       z
         .string()
@@ -240,21 +280,30 @@ export const tokenSchema = z
 
 export const serveSchema = z
   .object({
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(8080),
+    host: d(z.string().default('127.0.0.1'), 'Listen address'),
+    port: d(z.number().int().min(0).max(65535).default(8080), 'Listen port'),
     tokens: d(z.array(tokenSchema).default([]), 'API tokens; SOCSTREAM_TOKEN_<NAME>=role:token adds more'),
     cors_origins: d(z.array(z.string()).default([]), 'Allowed CORS origins; empty disables CORS'),
-    rate_limit_per_minute: z.number().int().positive().default(600),
-    body_limit_bytes: z.number().int().positive().default(1_048_576),
-    query_timeout_ms: z.number().int().positive().default(10_000),
-    query_max_rows: z.number().int().positive().default(10_000),
+    rate_limit_per_minute: d(
+      z.number().int().positive().default(600),
+      'API requests per minute per token (per client IP without one)',
+    ),
+    body_limit_bytes: d(z.number().int().positive().default(1_048_576), 'Largest request body accepted'),
+    query_timeout_ms: d(
+      z.number().int().positive().default(10_000),
+      'Lake queries are cancelled after this long',
+    ),
+    query_max_rows: d(z.number().int().positive().default(10_000), 'Most rows an SQL query returns'),
   })
   .strict();
 
 export const configSchema = z
   .object({
     data_dir: d(z.string().default('.data'), 'State directory (checkpoints, lake, sqlite)'),
-    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    log_level: d(
+      z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+      'Structured log (pino) level',
+    ),
     bus: busSchema.default(busSchema.parse({})),
     topics: topicsSchema.default(topicsSchema.parse({})),
     sources: d(z.array(sourceEntrySchema).default([]), 'Inputs; see docs/sources.md for each type'),

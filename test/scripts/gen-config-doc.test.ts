@@ -23,3 +23,20 @@ test('docs/config.md documents every top-level section', () => {
   ])
     assert.ok(doc.includes(`| \`${section}`), section);
 });
+
+test('docs/config.md: every key has a meaning and appears once', () => {
+  const keyRows = renderConfigDoc()
+    .split('\n')
+    .filter((l) => l.startsWith('| `'));
+  const keys = keyRows.map((l) => l.split(' | ')[0]);
+  assert.deepEqual(
+    keys.filter((k, i) => keys.indexOf(k) !== i),
+    [],
+    'keys listed twice',
+  );
+  assert.deepEqual(
+    keyRows.filter((l) => l.endsWith('|  |')),
+    [],
+    'keys without a .describe() text in src/config/schema.ts',
+  );
+});
