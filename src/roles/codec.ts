@@ -51,7 +51,9 @@ export function inputFromRaw(record: ConsumedRecord, formatHint: string | undefi
     position,
     receivedAt: Number(h[HEADER_RECEIVED] ?? record.timestamp),
   };
-  const hint = h[HEADER_FORMAT] ?? formatHint;
+  // `socstream generate --to kafka:` (and other producers) name the format in a plain `format`
+  // header; without reading it, mixed topics fall back to detection, which misreads Zeek JSON.
+  const hint = h[HEADER_FORMAT] ?? formatHint ?? h.format;
   if (hint) input.formatHint = hint;
   return input;
 }
