@@ -1,5 +1,4 @@
 import type { Envelope } from '../../core/envelope.ts';
-import { quoteIdent } from '../../core/sql.ts';
 import {
   ENRICHED_FIELDS as CANONICAL_ENRICHED,
   NORMALIZED_FIELDS as CANONICAL_NORMALIZED,
@@ -142,11 +141,6 @@ export function buildLakeSchema(
     normalizedKeys: new Set(normalized.map((f) => f.name)),
     enrichedKeys: new Set(enriched.map((f) => f.name)),
   };
-}
-
-/** `CREATE TEMP TABLE` body for a column list. */
-export function columnDdl(columns: readonly { name: string; kind: ColumnKind }[]): string {
-  return columns.map((c) => `${quoteIdent(c.name)} ${DUCKDB_TYPE[c.kind]}`).join(', ');
 }
 
 /**
