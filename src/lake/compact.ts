@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { sqlString } from '../core/sql.ts';
+import { fsyncPath } from '../sinks/parquet/writer.ts';
 
 /**
  * `socstream lake compact`: per hour partition, merge the small files of the writer into one and
@@ -48,15 +49,6 @@ export async function hourPartitions(lakeDir: string): Promise<Array<{ logType: 
     }
   }
   return out.sort((a, b) => a.dir.localeCompare(b.dir));
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export async function compactLake(options: CompactOptions): Promise<CompactStats> {

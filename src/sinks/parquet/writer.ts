@@ -211,7 +211,8 @@ export async function recordSchema(lakeDir: string, schema: LakeSchema, typedRaw
   if (typedRaw) await writeFile(join(dir, TYPED_RAW_MARKER), '', { flag: 'w' });
 }
 
-async function fsyncPath(path: string): Promise<void> {
+/** fsync a file, or a directory after a rename into it (so the rename survives a crash). */
+export async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();
