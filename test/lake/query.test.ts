@@ -9,6 +9,7 @@ import { LakeQuery } from '../../src/lake/query.ts';
 import { buildLakeSchema, NORMALIZED_FIELDS } from '../../src/sinks/parquet/schema.ts';
 import { LakeWriter } from '../../src/sinks/parquet/writer.ts';
 import { manyEnvelopes } from './envelopes.ts';
+import { writeLake } from './helpers.ts';
 
 const T0 = Date.parse('2018-03-24T17:00:00Z');
 let lakeDir = '';
@@ -19,23 +20,9 @@ before(async () => {
   lakeDir = await mkdtemp(join(tmpdir(), 'socstream-query-'));
   outside = await mkdtemp(join(tmpdir(), 'socstream-outside-'));
   await writeFile(join(outside, 'secret.csv'), 'a,b\n1,2\n');
-  const writer = new LakeWriter({
-    dir: lakeDir,
-    flushBufferBytes: 0,
-    flushEventCount: 0,
-    flushIntervalMs: 0,
-    maxPendingFlushes: 2,
-    typedRawColumns: false,
-    logger: pino({ level: 'silent' }),
-  });
-  await writer.start();
-  const done = writer.write([
-    ...manyEnvelopes('dns', 100, T0, 60_000),
-    ...manyEnvelopes('ssh', 10, T0, 1000),
+  await writeLake(lakeDir, [
+    [...manyEnvelopes('dns', 100, T0, 60_000), ...manyEnvelopes('ssh', 10, T0, 1000)],
   ]);
-  await writer.flush();
-  await done;
-  await writer.stop();
 });
 
 after(async () => {
