@@ -254,7 +254,7 @@ export async function* mergeByEventTime(
   if (out.length > 0) yield out;
 }
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
@@ -263,7 +263,8 @@ export function register(program: Command): void {
     .command('detect')
     .description('Run Sigma rules and correlations over log files; alerts as NDJSON on stdout')
     // Not variadic: `--rules DIR FILE...` must leave FILE to the arguments. Repeat to add folders.
-    .requiredOption('--rules <dir>', 'Folder or file of Sigma rules (repeatable)', collect, [])
+    // No default value: commander counts a default as given, and --rules is required.
+    .requiredOption('--rules <dir>', 'Folder or file of Sigma rules (repeatable)', collect)
     .option('--format <format>', 'Input format (detected from the first lines when omitted)')
     .option('--config <file>', 'socstream.yaml (detect and mappings sections are used)')
     .argument('[files...]', 'Log files; stdin when none')

@@ -53,6 +53,12 @@ test('detect with a missing rules folder is a usage error (exit 2)', () => {
   assert.match(r.stderr, /no such file or folder/);
 });
 
+test('detect without --rules is a usage error (exit 2), not a run with no rules', () => {
+  const r = spawnSync(process.execPath, [MAIN, 'detect', '/dev/null'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--rules/);
+});
+
 test('detect reads stdin: the threat-analyzer events give alerts for high and critical only', () => {
   const input = [
     '{"host": "endpoint01", "threat": "malware.exe", "severity": "high"}',
