@@ -38,9 +38,9 @@ import type { BenchRow } from './types.ts';
 
 const BROKER = '127.0.0.1:9092';
 const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
-const RECORDS = QUICK ? 100_000 : 300_000;
+const RECORDS = QUICK ? 60_000 : 150_000;
 const LATENCY_RATE = 20_000;
-const LATENCY_SECONDS = QUICK ? 6 : 12;
+const LATENCY_SECONDS = QUICK ? 3 : 5;
 const PARTITIONS = 6;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const RESULTS = new URL('./results.json', import.meta.url).pathname;
