@@ -19,6 +19,7 @@ import {
   type LogsourceKey,
   type LogsourceTable,
   loadLogsourceTable,
+  variantAccepts,
 } from './logsources.ts';
 import { isIssue, type ModifierOptions, type Predicate } from './modifiers.ts';
 
@@ -331,9 +332,7 @@ function finishRule(p: PendingRule, filters: PendingFilter[], index: LogsourceIn
     targets,
     match(event) {
       for (const t of targets) {
-        if (t.source === event.source && (t.logType === undefined || t.logType === event.log_type)) {
-          return t.predicate(event);
-        }
+        if (variantAccepts(t, event)) return t.predicate(event);
       }
       return false;
     },

@@ -246,7 +246,7 @@ function logsourceKey(ls: LogsourceKey): string {
   return KEYS.map((k) => (typeof ls[k] === 'string' ? ls[k].toLowerCase() : '')).join('\u001f');
 }
 
-/** Does an envelope belong to a variant? */
-export function variantAccepts(v: LogsourceVariant, env: Envelope): boolean {
+/** Does an envelope belong to a variant (or a rule target built from one)? */
+export function variantAccepts(v: Pick<LogsourceVariant, 'source' | 'logType'>, env: Envelope): boolean {
   return v.source === env.source && (v.logType === undefined || v.logType === env.log_type);
 }
