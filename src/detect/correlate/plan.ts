@@ -1,6 +1,6 @@
 import type { Envelope } from '../../core/envelope.ts';
 import { type CorrelationMatch, type Correlator, createCorrelator } from './correlator.ts';
-import { type CorrelationDef, parseCorrelation } from './parse.ts';
+import { CORRELATION_TYPES, type CorrelationDef, parseCorrelation } from './parse.ts';
 
 /**
  * Compiles parsed correlations against the loaded single-event rules: resolves `rules` references
@@ -49,14 +49,7 @@ export interface PlanOptions {
 }
 
 /** Correlation types the engine evaluates; value_percentile's semantics are left open by spec v2.1. */
-const SUPPORTED = new Set([
-  'event_count',
-  'value_count',
-  'temporal',
-  'temporal_ordered',
-  'value_sum',
-  'value_avg',
-]);
+const SUPPORTED: ReadonlySet<string> = new Set(CORRELATION_TYPES.filter((t) => t !== 'value_percentile'));
 
 /** A dotted name that is not a top-level key walks nested objects of the raw layer (`id.orig_h` is a key). */
 export function fieldGetter(name: string): FieldGetter {
