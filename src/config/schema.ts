@@ -198,7 +198,7 @@ export const alertsSchema = z
         ),
         max_retries: d(
           z.number().int().min(0).default(5),
-          'Retries on network errors, 429 and 5xx, with backoff; then the alert is dead-lettered',
+          'Retries on network errors, timeouts, 408, 429 and 5xx, with backoff; then the alert is dead-lettered',
         ),
         queue_capacity: d(
           z.number().int().positive().default(1000),
