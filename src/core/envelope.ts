@@ -62,3 +62,14 @@ export interface Reject {
   text: string;
   byteLength: number;
 }
+
+/**
+ * Event time (epoch ms) of an envelope: normalized.event_time, else normalized.ingest_time, else
+ * `fallback` (a record without a usable time still has to land in some window or partition).
+ */
+export function eventTimeOf(env: Envelope, fallback: number): number {
+  const t = env.normalized.event_time;
+  if (typeof t === 'number' && Number.isFinite(t)) return t;
+  const i = env.normalized.ingest_time;
+  return typeof i === 'number' && Number.isFinite(i) ? i : fallback;
+}

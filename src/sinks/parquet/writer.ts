@@ -3,7 +3,7 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Envelope } from '../../core/envelope.ts';
+import { type Envelope, eventTimeOf } from '../../core/envelope.ts';
 import { SinkUnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { quoteIdent, sqlString } from '../../core/sql.ts';
@@ -117,15 +117,6 @@ export function partitionPath(hourBucket: number): string {
 export function safeName(logType: string): string {
   const cleaned = logType.replace(/[^A-Za-z0-9_-]/g, '_');
   return cleaned === '' ? '_' : cleaned;
-}
-
-/** Event time (ms) for partitioning: normalized.event_time, else ingest_time, else now. */
-export function eventTimeOf(env: Envelope): number {
-  const t = env.normalized.event_time;
-  if (typeof t === 'number' && Number.isFinite(t)) return t;
-  const i = env.normalized.ingest_time;
-  if (typeof i === 'number' && Number.isFinite(i)) return i;
-  return Date.now();
 }
 
 /** Two kinds seen for one raw field: integers widen to numbers, anything else to JSON text. */
@@ -320,7 +311,8 @@ export class LakeWriter {
     const extra = extraFieldsJson(env, this.#schema);
     // Splice `extra` into the object text rather than copying the envelope.
     if (extra !== null) line = `${line.slice(0, -1)},"extra":${extra}}`;
-    const bucket = Math.floor(eventTimeOf(env) / HOUR_MS);
+    // Partition by event time, else ingest time, else now.
+    const bucket = Math.floor(eventTimeOf(env, Date.now()) / HOUR_MS);
     let lines = gen.lines.get(bucket);
     if (lines === undefined) {
       lines = [];
