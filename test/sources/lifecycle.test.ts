@@ -81,6 +81,8 @@ for (const [name, make] of cases) {
     if (!result.done) {
       await result.value.ack();
       assert.equal((await it.next()).done, true);
+      // An ack after stop() starts a checkpoint write in the background; flush() awaits it.
+      await src.flush();
     }
     await settle();
     assert.deepEqual(handles().sort(), before.sort());
