@@ -85,13 +85,23 @@ export function register(program: Command): void {
             `  lake: ${config.lake.dir}   alerts: ${config.alert_store.sqlite_path}\n  Ctrl-C stops it cleanly.\n`,
         );
         // Ctrl-C / SIGTERM: stop intake, drain, flush, commit, exit within 10 s; a second signal forces.
-        const shutdown = onShutdown([{ name: 'stop pipeline', run: () => runtime.stop() }], { logger });
+        const shutdown = onShutdown(
+          [
+            {
+              name: 'say so',
+              run: async () =>
+                void process.stderr.write('socstream demo: stopping (drain, flush, commit)…\n'),
+            },
+            { name: 'stop pipeline', run: () => runtime.stop() },
+          ],
+          { logger },
+        );
         const durationMs = o.duration ? positive(o.duration, 'duration') * 1000 : undefined;
         const reason = await Promise.race([
           new Promise<string>((r) => durationMs && setTimeout(() => r('duration reached'), durationMs)),
           runtime.failed.then((err) => `role failed: ${err.message}`),
         ]);
-        process.stderr.write(`socstream demo stopping (${reason})\n`);
+        process.stderr.write(`socstream demo: ${reason}\n`);
         await shutdown.trigger(reason);
         return 0;
       }),
