@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -23,7 +23,7 @@ import { LakeQuery } from '../../src/lake/query.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { createStoreRole } from '../../src/roles/store.ts';
 import { lakeSinkDefinition } from '../../src/sinks/parquet/sink.ts';
-import { readParquetRows } from '../lake/read-parquet.ts';
+import { parquetFiles, readParquetRows } from '../lake/read-parquet.ts';
 import { HOUR_MS, LOG_TYPES, lakeEnvelopes, START_MS, topicOf } from './lake-envelopes.ts';
 
 const SKIP =
@@ -90,14 +90,6 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
-}
-
-async function parquetFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
 }
 
 function socstream(...args: string[]) {

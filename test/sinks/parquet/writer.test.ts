@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -9,7 +9,7 @@ import { SinkUnavailableError } from '../../../src/core/errors.ts';
 import { createTelemetry, type Telemetry } from '../../../src/metrics/telemetry.ts';
 import { LakeWriter, type LakeWriterOptions, partitionPath } from '../../../src/sinks/parquet/writer.ts';
 import { manyEnvelopes, zeekEnvelope, zeekFixtureLines } from '../../lake/envelopes.ts';
-import { readParquetRows } from '../../lake/read-parquet.ts';
+import { parquetFiles, readParquetRows } from '../../lake/read-parquet.ts';
 
 const logger = pino({ level: 'silent' });
 const T0 = Date.parse('2018-03-24T17:15:20Z');
@@ -44,15 +44,6 @@ async function newWriter(
   await writer.start();
   writers.push(writer);
   return { writer, dir, telemetry };
-}
-
-/** Every *.parquet file under `dir`, relative paths, sorted. */
-async function parquetFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
 }
 
 async function allRows(dir: string): Promise<Record<string, unknown>[]> {
