@@ -17,6 +17,12 @@ test('a command group without its subcommand is bad usage (exit 2); asking for h
   }
 });
 
+test('no command at all is bad usage (exit 2); `help` is not', () => {
+  assert.equal(exitCode(), 2);
+  assert.equal(exitCode('help'), 0);
+  assert.equal(exitCode('--version'), 0);
+});
+
 test('unknown commands and options are bad usage (exit 2)', () => {
   assert.equal(exitCode('no-such-command'), 2);
   assert.equal(exitCode('parse', '--no-such-flag'), 2);
