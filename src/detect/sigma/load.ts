@@ -7,7 +7,7 @@
  * RuleProblem naming the file, the rule and the feature; the rule is skipped, nothing throws.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Envelope } from '../../core/envelope.ts';
 import { stableId } from '../../core/ids.ts';
@@ -83,6 +83,8 @@ const YAML_FILE = /\.ya?ml$/i;
  */
 export function listRuleFiles(paths: readonly string[], missing?: string[]): string[] {
   const out: string[] = [];
+  // A file named twice (`--rules rules --rules rules/x.yml`) is loaded once, not as a second rule.
+  const seen = new Set<string>();
   const visit = (p: string) => {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) {
@@ -92,7 +94,10 @@ export function listRuleFiles(paths: readonly string[], missing?: string[]): str
     }
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) visit(join(p, name));
-    } else if (YAML_FILE.test(p)) out.push(p);
+    } else if (YAML_FILE.test(p) && !seen.has(resolve(p))) {
+      seen.add(resolve(p));
+      out.push(p);
+    }
   };
   for (const p of paths) visit(p);
   return out;

@@ -23,6 +23,20 @@ function fileOutcomes(set: RuleSet): Map<string, string> {
   return out;
 }
 
+test('a rule file named twice, directly or through its folder, is listed once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'socstream-rules-'));
+  try {
+    writeFileSync(join(dir, 'a.yml'), 'title: a\n');
+    writeFileSync(join(dir, 'b.yml'), 'title: b\n');
+    assert.deepEqual(listRuleFiles([dir, join(dir, 'a.yml'), `${dir}/./b.yml`, dir]), [
+      join(dir, 'a.yml'),
+      join(dir, 'b.yml'),
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('the SigmaHQ corpus (all 4,039 files in shared/data/sigma)', () => {
   const files = listRuleFiles([SIGMA]);
   const set = loadRules([SIGMA]);
