@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.ts';
-import type { Envelope } from '../core/envelope.ts';
+import { type Envelope, eventTimeOf } from '../core/envelope.ts';
 import { stableId } from '../core/ids.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import type { Alert } from './alert.ts';
@@ -136,13 +136,6 @@ export function linearMatcher(rules: readonly DetectRule[]): RuleMatcher {
       return out;
     },
   };
-}
-
-export function eventTimeOf(env: Envelope, fallback: number): number {
-  const t = env.normalized.event_time;
-  if (typeof t === 'number' && Number.isFinite(t)) return t;
-  const i = env.normalized.ingest_time;
-  return typeof i === 'number' && Number.isFinite(i) ? i : fallback;
 }
 
 /** Idle input partitions leave the watermark minimum after this much wall time (config default). */

@@ -49,13 +49,9 @@ export const EVENT_COLUMNS = [
   'message',
 ] as const;
 
-export function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
+import { quoteIdent as sqlIdent, sqlString } from '../core/sql.ts';
 
-export function sqlIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+export { sqlIdent, sqlString };
 
 function likeEscape(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_');
