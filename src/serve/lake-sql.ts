@@ -1,3 +1,5 @@
+import { quoteIdent as sqlIdent, sqlString } from '../core/sql.ts';
+
 /**
  * SQL the API builds over the lake views for /api/events and /api/stats. Values never reach SQL
  * unescaped: strings are quoted, numbers checked, view names checked against the lake's views.
@@ -48,10 +50,6 @@ export const EVENT_COLUMNS = [
   'direction',
   'message',
 ] as const;
-
-import { quoteIdent as sqlIdent, sqlString } from '../core/sql.ts';
-
-export { sqlIdent, sqlString };
 
 function likeEscape(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_');
