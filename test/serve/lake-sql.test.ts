@@ -6,14 +6,7 @@ import {
   eventsByIdsSql,
   eventsSql,
   partitionPrune,
-  sqlIdent,
-  sqlString,
 } from '../../src/serve/lake-sql.ts';
-
-test('strings and identifiers are quoted with their quotes doubled', () => {
-  assert.equal(sqlString("o'brien"), "'o''brien'");
-  assert.equal(sqlIdent('we"ird'), '"we""ird"');
-});
 
 test('text search escapes LIKE wildcards, so % and _ match themselves', () => {
   const sql = eventsSql({ q: "100%_x'", limit: 10 }, 'events');
