@@ -483,6 +483,7 @@ export async function run(): Promise<BenchRow[]> {
     const lconfig = benchConfig(ldir, lprefix, {
       rate: LATENCY_RATE,
       count: LATENCY_RATE * LATENCY_SECONDS,
+      scenario: process.env.SOCSTREAM_BENCH_LATENCY_SCENARIO ?? 'mixed',
       attack_every_seconds: 0.25,
     });
     // Ingest keys raw records by stream, so most raw partitions stay empty, and an empty partition
