@@ -145,6 +145,8 @@ export function createPipeline(brokers: string, partitions = 3): Pipeline {
     lake: { dir: pipeline.lakeDir, flush_interval_seconds: 1, flush_event_count: 20_000 },
     alert_store: { sqlite_path: pipeline.sqlitePath },
     dlq: { path: pipeline.dlqPath },
+    // A restarted role's partitions must not hold the event-time watermark for 30 s (the default).
+    detect: { idle_partition_ms: 5000 },
   };
   writeFileSync(pipeline.configPath, stringify(config));
   return pipeline;

@@ -1,6 +1,6 @@
 /**
  * The short form of the reliability suite (issue 9), in `npm test`: on a private broker, a
- * 50,000-event generated stream survives 3 SIGKILLs of the roles and a 10-second broker outage
+ * 20,000-event generated stream survives 3 SIGKILLs of the roles and a 10-second broker outage
  * with nothing lost and every attack alerted exactly once. The full form (500,000 events, 10
  * kills, 30 s outage) is test/reliability/pipeline.test.ts; docs/reliability.md lists both.
  */
@@ -11,7 +11,7 @@ import { brokerRestartScenario, crashScenario, formatFigures } from '../helpers/
 
 const SKIP = kafkaSkipReason('reliability short form (crashes, broker restart)');
 if (SKIP) process.stderr.write(`\n*** ${SKIP} ***\n\n`);
-const EVENTS = Number(process.env.RELIABILITY_SHORT_EVENTS ?? 50_000);
+const EVENTS = Number(process.env.RELIABILITY_SHORT_EVENTS ?? 20_000);
 
 describe('reliability, short form', { skip: SKIP }, () => {
   let broker: PrivateBroker;
