@@ -27,7 +27,12 @@ describe('reliability, full form', { skip: SKIP }, () => {
   test(`${KILLS} SIGKILLs of process/correlate/store during ${EVENTS} events: nothing lost, every attack alerted once`, {
     timeout: 2 * TIMEOUT_MS,
   }, async () => {
-    const f = await crashScenario(broker, { events: EVENTS, kills: KILLS, timeoutMs: TIMEOUT_MS });
+    const f = await crashScenario(broker, {
+      events: EVENTS,
+      kills: KILLS,
+      timeoutMs: TIMEOUT_MS,
+      strictAlerts: true,
+    });
     process.stderr.write(formatFigures('reliability crash', f));
     assert.equal(f.kills.length, KILLS);
   });
@@ -39,6 +44,7 @@ describe('reliability, full form', { skip: SKIP }, () => {
       events: EVENTS,
       outageMs: 30_000,
       timeoutMs: TIMEOUT_MS,
+      strictAlerts: true,
     });
     process.stderr.write(formatFigures('reliability broker restart', f));
     assert.equal(f.restarts, 1);
