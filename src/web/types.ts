@@ -1,27 +1,15 @@
-/** The API's shapes as the dashboard reads them (see docs/api.md). */
-export type Level = 'informational' | 'low' | 'medium' | 'high' | 'critical';
-export type AlertStatus = 'new' | 'acknowledged' | 'closed' | 'false_positive';
+/**
+ * The API's shapes as the dashboard reads them (see docs/api.md). Alerts and live events are the
+ * server's own types (type-only imports: nothing of the server is bundled).
+ */
+import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
+
+import type { LiveEvent } from '../serve/live.ts';
+
+export type { Alert, AlertStatus, Level, LiveEvent };
 
 export const LEVELS: readonly Level[] = ['critical', 'high', 'medium', 'low', 'informational'];
 export const STATUSES: readonly AlertStatus[] = ['new', 'acknowledged', 'closed', 'false_positive'];
-
-export interface Alert {
-  id: string;
-  rule_id: string;
-  rule_title: string;
-  level: Level;
-  tags: string[];
-  group: Record<string, string>;
-  entity: string | null;
-  count: number;
-  first_seen: number;
-  last_seen: number;
-  event_ids: string[];
-  summary: string;
-  status: AlertStatus;
-  assignee: string | null;
-  created_at: number;
-}
 
 export interface AlertPage {
   alerts: Alert[];
@@ -54,18 +42,6 @@ export interface Stats {
   direction: Array<{ direction: string; n: number }>;
   alerts_by_level: Record<string, number>;
   alerts_by_rule: Array<{ rule_id: string; title: string; n: number }>;
-}
-
-export interface LiveEvent {
-  id: string;
-  source: string;
-  log_type: string;
-  event_time: unknown;
-  src_ip: unknown;
-  dst_ip: unknown;
-  dst_port: unknown;
-  user: unknown;
-  summary: string;
 }
 
 export type LiveItem =
