@@ -9,7 +9,7 @@ const SHOWN = 200;
 const FLUSH_MS = 500;
 
 export function LivePage() {
-  const [items, setItems] = useState<LiveItem[]>(recentLive);
+  const [items, setItems] = useState<LiveItem[]>(() => recentLive().slice(0, SHOWN));
   const [paused, setPaused] = useState(false);
   const [kinds, setKinds] = useState<'all' | 'alert'>('all');
   const status = useLiveStatus();
