@@ -40,6 +40,8 @@ export interface CorrelateRole {
   readonly ready: Promise<void>;
   /** The matches partitions this member owns now (each group's state lives with one). */
   assignments(): TopicPartition[];
+  /** Swaps the correlation state (admin rule reload): open windows start again empty. */
+  setState(state: CorrelationState): void;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
   let subscription: Subscription | undefined;
   let stopping = false;
   let writing: Promise<void> = Promise.resolve();
+  let state = options.state;
 
   /**
    * Alerts go out in order, one write at a time, whether from a batch or the idle timer; chain hits
@@ -83,9 +86,9 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
         subscribed.reject(err);
         throw err;
       }
-      if (options.origins) options.state.assignPartitions(options.origins);
+      if (options.origins) state.assignPartitions(options.origins);
       const idle = setInterval(() => {
-        emit(options.state.advance(Date.now())).catch((err) =>
+        emit(state.advance(Date.now())).catch((err) =>
           logger.error({ err }, 'writing alerts of closed windows failed'),
         );
       }, options.idleAdvanceMs ?? 5000);
@@ -102,13 +105,17 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
             if (isMatchMessage(message)) messages.push(message);
             else options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
           }
-          await emit(options.state.correlateMatches(messages));
+          await emit(state.correlateMatches(messages));
           await subscription.commit(batch);
           if (stopping) break;
         }
       } finally {
         clearInterval(idle);
       }
+    },
+    setState(next) {
+      if (options.origins) next.assignPartitions(options.origins);
+      state = next;
     },
     async stop() {
       stopping = true;

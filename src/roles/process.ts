@@ -36,6 +36,8 @@ export interface ProcessRole {
   run(): Promise<void>;
   /** Resolves once the consumer group is subscribed. */
   readonly ready: Promise<void>;
+  /** Swaps the rules (admin rule reload); the next batch is matched with the new matcher. */
+  setMatcher(matcher: EventMatcher): void;
   stop(): Promise<void>;
 }
 
@@ -71,13 +73,16 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   const logger: Logger = options.ctx.logger.child({ component: 'process' });
   const { telemetry } = options.ctx;
   const formatOf = new Map(options.topics.map((t) => [t.topic, t.format]));
-  const { detection } = options;
+  const detection = options.detection ? { ...options.detection } : undefined;
   let subscription: Subscription | undefined;
   let stopping = false;
   const subscribed = deferred();
 
   return {
     ready: subscribed.promise,
+    setMatcher(matcher) {
+      if (detection) detection.matcher = matcher;
+    },
     async run() {
       try {
         await options.dlq.start();

@@ -2,6 +2,7 @@ import type { Bus, TopicSpec } from '../bus/bus.ts';
 import { createBus } from '../bus/create.ts';
 import type { Config } from '../config/schema.ts';
 import type { ComponentContext } from '../core/component.ts';
+import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createCorrelationState, createEventMatcher, type DetectorOptions } from '../detect/detector.ts';
 import { startHealthLog } from '../metrics/health.ts';
@@ -12,7 +13,7 @@ import { buildDeadLetter, buildEngine, buildSources, detectorOptions } from './b
 import { createCorrelateRole } from './correlate.ts';
 import { createIngestRole, type NamedSource } from './ingest.ts';
 import { createProcessRole } from './process.ts';
-import { createServeRole, type ServeRoleOptions } from './serve.ts';
+import { createServeRole, type RuleReloadResult, type ServeRoleOptions } from './serve.ts';
 import { buildStoreRole } from './store.ts';
 
 /**
@@ -54,6 +55,8 @@ export interface Runtime {
   failed: Promise<Error>;
   /** Waits until the pipeline's groups have committed everything produced so far. */
   drain(timeoutMs: number): Promise<boolean>;
+  /** Loads `detect.rules` again into the process and correlate roles running here. */
+  reloadRules(): Promise<RuleReloadResult>;
   stop(): Promise<void>;
 }
 
@@ -123,9 +126,26 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     stoppers.push({ name: 'store', stop: () => store.stop() });
     drainGroups.push({ group: GROUPS.store, topics: [...eventTopics(config), config.topics.alerts] });
   }
+  // Admin rule reload (POST /api/rules/reload): new rules for the roles running in this process.
+  const reloadTargets: Array<(next: DetectorOptions) => void> = [];
+  const reloadRules = async (): Promise<RuleReloadResult> => {
+    if (reloadTargets.length === 0) {
+      throw new UsageError(
+        'no process or correlate role runs in this process: restart those members to load new rules',
+      );
+    }
+    const next = detectorOptions(config, ctx);
+    for (const apply of reloadTargets) apply(next);
+    logger.info({ rules: next.ruleSet.rules.length }, 'rules reloaded');
+    return {
+      rules: next.ruleSet.rules.length,
+      correlations: next.ruleSet.correlations.length,
+      problems: (next.ruleSet as { problems?: unknown[] }).problems?.length ?? 0,
+    };
+  };
   let serve: ReturnType<typeof createServeRole> | undefined;
   if (roles.has('serve')) {
-    serve = createServeRole({ config, bus, ctx, ...options.serve });
+    serve = createServeRole({ config, bus, ctx, reloadRules, ...options.serve });
     const server = await serve.start();
     runtime.url = server.url;
     runtime.live = serve.live;
@@ -156,6 +176,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
     guard('correlate', correlate.run());
     await untilReady(correlate.ready);
+    // A reload starts the correlation windows again, empty (documented in docs/api.md).
+    reloadTargets.push((next) => correlate.setState(createCorrelationState(next)));
     stoppers.push({ name: 'correlate', stop: () => correlate.stop() });
     drainGroups.push({ group: GROUPS.correlate, topics: [config.topics.matches] });
   }
@@ -174,6 +196,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
     guard('process', processRole.run());
     await untilReady(processRole.ready);
+    reloadTargets.push((next) => processRole.setMatcher(createEventMatcher(next)));
     stoppers.push({
       name: 'process',
       stop: async () => {
@@ -214,6 +237,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     sourcesEnded,
     failed,
     drain,
+    reloadRules,
     async stop() {
       clearInterval(lagTimer);
       health.stop();

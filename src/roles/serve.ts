@@ -27,7 +27,15 @@ export interface ServeRoleOptions {
   /** Tokens on top of the configured ones (the demo's printed token). */
   extraTokens?: Array<{ name: string; role: 'viewer' | 'analyst' | 'admin'; token: string }>;
   readiness?: () => Promise<Record<string, Health>>;
+  /** Reloads the rules of the roles in this process (POST /api/rules/reload). */
+  reloadRules?: () => Promise<RuleReloadResult>;
   webDir?: string;
+}
+
+export interface RuleReloadResult {
+  rules: number;
+  correlations: number;
+  problems: number;
 }
 
 export interface ServeRole {
@@ -105,6 +113,7 @@ export function createServeRole(options: ServeRoleOptions): ServeRole {
           telemetry: options.ctx.telemetry,
           logger: options.ctx.logger,
           readiness: options.readiness,
+          reloadRules: options.reloadRules,
           webDir: existsSync(webDir) ? webDir : undefined,
         },
         options.host ?? config.serve.host,

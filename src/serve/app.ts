@@ -37,6 +37,8 @@ export interface ServeDeps {
   logger: Logger;
   /** Named dependency checks for /readyz (Kafka, alert store, lake). */
   readiness?: () => Promise<Record<string, Health>>;
+  /** Reloads the detection rules of the roles in this process; absent: the route answers 501. */
+  reloadRules?: () => Promise<{ rules: number; correlations: number; problems: number }>;
   /** The built dashboard (index.html + assets); absent: / answers 404 with a hint. */
   webDir?: string;
 }
@@ -195,6 +197,7 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
   registerStats(app, deps);
   registerStream(app, deps);
   registerQuery(app, deps);
+  registerRuleReload(app, deps);
   app.get(
     '/api/me',
     {
@@ -561,6 +564,31 @@ function registerQuery(app: FastifyInstance, deps: ServeDeps): void {
       const maxRows = Math.min(req.body.max_rows ?? deps.config.query_max_rows, deps.config.query_max_rows);
       req.log.info({ audit: true, actor: req.principal?.name, sql: req.body.sql.slice(0, 500) }, 'sql query');
       return deps.lake.sandbox(req.body.sql, { timeoutMs: deps.config.query_timeout_ms, maxRows });
+    },
+  );
+}
+
+function registerRuleReload(app: FastifyInstance, deps: ServeDeps): void {
+  app.post(
+    '/api/rules/reload',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary:
+          'Reloads the Sigma rules (detect.rules) into the process and correlate roles of this process (admin); correlation windows start again empty',
+      },
+    },
+    async (req, reply) => {
+      if (!deps.reloadRules) {
+        return reply.code(501).send({
+          error:
+            'no detection runs in this server process: restart the process and correlate members to load new rules',
+          code: 'SOC_USAGE',
+        });
+      }
+      const result = await deps.reloadRules();
+      req.log.info({ audit: true, actor: req.principal?.name, ...result }, 'rules reloaded');
+      return result;
     },
   );
 }

@@ -39,6 +39,7 @@ before(async () => {
     // A note is always allowed by the workflow, so every permitted call succeeds.
     { method: 'PATCH', url: `/api/alerts/${id}`, body: { note: 'matrix' }, role: 'analyst' },
     { method: 'POST', url: '/api/query', body: { sql: 'SELECT count(*) AS n FROM events' }, role: 'admin' },
+    { method: 'POST', url: '/api/rules/reload', role: 'admin' },
   ];
 });
 after(() => f.close());

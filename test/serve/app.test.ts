@@ -415,3 +415,28 @@ test('redactUrl hides the token query value', () => {
   assert.equal(redactUrl('/api/stream?a=1&TOKEN=abc'), '/api/stream?a=1&TOKEN=[redacted]');
   assert.equal(redactUrl('/api/events?q=token'), '/api/events?q=token');
 });
+
+test('POST /api/rules/reload: an admin reloads the rules and gets their counts; without detection here it is 501', async () => {
+  const g = await startFixture();
+  try {
+    const ok = await g.app.inject({ method: 'POST', url: '/api/rules/reload', headers: bearer('admin') });
+    assert.equal(ok.statusCode, 200);
+    const body = ok.json() as { rules: number; correlations: number; problems: number };
+    assert.ok(body.rules > 0 && body.correlations > 0, JSON.stringify(body));
+    assert.equal(body.problems, 0);
+    assert.equal(
+      (await g.app.inject({ method: 'POST', url: '/api/rules/reload', headers: bearer('analyst') }))
+        .statusCode,
+      403,
+    );
+  } finally {
+    await g.close();
+  }
+  const none = await startFixture({}, { noReload: true });
+  try {
+    const res = await none.app.inject({ method: 'POST', url: '/api/rules/reload', headers: bearer('admin') });
+    assert.equal(res.statusCode, 501);
+  } finally {
+    await none.close();
+  }
+});

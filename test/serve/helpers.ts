@@ -11,6 +11,7 @@ import { serveSchema } from '../../src/config/schema.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import type { Alert } from '../../src/detect/alert.ts';
+import { loadRules } from '../../src/detect/sigma/load.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { buildApp, type ServeDeps } from '../../src/serve/app.ts';
 import { createTokenTable, type Role } from '../../src/serve/auth.ts';
@@ -67,7 +68,7 @@ export function alertFor(events: Envelope[], overrides: Partial<Alert> = {}): Al
 
 export async function startFixture(
   serve: Record<string, unknown> = {},
-  options: { webDir?: string; now?: number; logLevel?: string } = {},
+  options: { webDir?: string; now?: number; logLevel?: string; noReload?: boolean } = {},
 ): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'socstream-serve-'));
   const now = options.now ?? Date.now();
@@ -113,6 +114,17 @@ export async function startFixture(
     telemetry: createTelemetry({ defaultMetrics: false }),
     logger: createLogger({ level: options.logLevel ?? 'info', destination: sink }),
     webDir: options.webDir,
+    // The bundled pack, loaded for real: what the runtime's reload does for its roles.
+    reloadRules: options.noReload
+      ? undefined
+      : async () => {
+          const set = loadRules(['rules']);
+          return {
+            rules: set.rules.length,
+            correlations: set.correlations.length,
+            problems: set.problems.length,
+          };
+        },
   };
   const app = await buildApp(deps);
   await app.ready();
