@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { LakeQuery } from '../../src/lake/query.ts';
 
@@ -191,4 +192,19 @@ export async function malformedScenario(count: number): Promise<MalformedFigures
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The malformed-input guarantee at a given size: the short form (npm test) and the full form share it. */
+export function malformedTest(lines: number): void {
+  const skip = dataMissing();
+  if (skip) process.stderr.write(`\n*** ${skip} ***\n\n`);
+  test(`${lines} mutated lines: no crash, accepted + rejected = input, every reject in the DLQ with its reason`, {
+    skip,
+  }, async () => {
+    const f = await malformedScenario(lines);
+    process.stderr.write(`malformed: ${JSON.stringify(f)}\n`);
+    assert.equal(f.exitCode, 0);
+    assert.ok(f.rejected > 0 && f.accepted > 0);
+    assert.equal(f.accepted + f.rejected, lines);
+  });
 }

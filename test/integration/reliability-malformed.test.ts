@@ -4,20 +4,6 @@
  * scalars, oversized, binary garbage, 5,000-deep nesting), through `socstream run`: no crash,
  * accepted + rejected = input, every DLQ line carries its reason and position.
  */
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { dataMissing, malformedScenario } from '../helpers/malformed.ts';
+import { malformedTest } from '../helpers/malformed.ts';
 
-const SKIP = dataMissing();
-if (SKIP) process.stderr.write(`\n*** ${SKIP} ***\n\n`);
-const LINES = 100_000;
-
-test(`${LINES} mutated lines: no crash, accepted + rejected = input, every reject in the DLQ with its reason`, {
-  skip: SKIP,
-}, async () => {
-  const f = await malformedScenario(LINES);
-  process.stderr.write(`malformed: ${JSON.stringify(f)}\n`);
-  assert.equal(f.exitCode, 0);
-  assert.ok(f.rejected > 0 && f.accepted > 0);
-  assert.equal(f.accepted + f.rejected, LINES);
-});
+malformedTest(100_000);
