@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { backoffMs, clientOptions, KafkaBus } from '../../src/bus/kafka.ts';
+import { backoffMs } from '../../src/bus/backoff.ts';
+import { clientOptions, KafkaBus } from '../../src/bus/kafka.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
 
 it('passes brokers, timeouts, retries, SASL and TLS from bus.kafka to the client', () => {
