@@ -71,5 +71,12 @@ export interface Bus {
   committedOffsets(group: string, topics: string[]): Promise<CommitOffsets>;
   /** High-water marks (next offset to be written) per partition. */
   endOffsets(topics: string[]): Promise<CommitOffsets>;
+  /**
+   * Reads the records at offsets [from, to) of one partition outside any consumer group (no
+   * commit, no rebalance, no effect on the group's position), in offset order and in batches: what
+   * a correlate member replays to rebuild its windows. Offsets already deleted by retention are
+   * skipped (the range starts at the oldest record kept).
+   */
+  readRange(topic: string, partition: number, from: bigint, to: bigint): AsyncIterable<ConsumedRecord[]>;
   close(): Promise<void>;
 }

@@ -23,7 +23,16 @@ import type { z } from 'zod';
 import type { kafkaSchema } from '../config/schema.ts';
 import { KafkaUnreachableError } from '../core/errors.ts';
 import { backoffMs } from './backoff.ts';
-import type { Bus, BusRecord, CommitOffsets, SubscribeOptions, Subscription, TopicSpec } from './bus.ts';
+import type {
+  Bus,
+  BusRecord,
+  CommitOffsets,
+  ConsumedRecord,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from './bus.ts';
+import { readKafkaRange } from './kafka-reader.ts';
 import { DEFAULT_MAX_BATCH_RECORDS, KafkaSubscription } from './kafka-subscription.ts';
 import { positiveMurmur2 } from './partitioner.ts';
 
@@ -316,6 +325,10 @@ export class KafkaBus implements Bus {
       for (const p of t.partitions)
         out.push({ topic: t.name, partition: p.partitionIndex, offset: p.offset });
     return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  }
+
+  readRange(topic: string, partition: number, from: bigint, to: bigint): AsyncIterable<ConsumedRecord[]> {
+    return readKafkaRange(this.config, topic, partition, from, to);
   }
 
   async close(): Promise<void> {

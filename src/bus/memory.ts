@@ -33,6 +33,12 @@ export interface MemoryBusOptions {
   /** Partitions of a topic created implicitly by publish or subscribe (Kafka's num.partitions). */
   defaultPartitions?: number;
   assignment?: AssignmentStrategy;
+  /**
+   * Records kept per partition after every group committed past them, for `readRange` (Kafka keeps
+   * committed records until retention; a correlate member replays them to rebuild its windows).
+   * Default 0: the embedded mode has one correlate member and never rebuilds.
+   */
+  retainCommittedRecords?: number;
 }
 
 const DEFAULT_MAX_BATCH_RECORDS = 1000;
@@ -48,6 +54,9 @@ class Partition {
   /** Publishers waiting for space, and members waiting for data. */
   spaceWaiters: Array<() => void> = [];
   dataWaiters = new Set<() => void>();
+  /** Committed records kept for readRange (the newest `historyLimit`), oldest first. */
+  history: ConsumedRecord[] = [];
+  historyLimit = 0;
 
   constructor(topic: string, index: number) {
     this.topic = topic;
@@ -75,6 +84,7 @@ class Partition {
   trimTo(offset: bigint): void {
     if (offset <= this.startOffset) return;
     const drop = Number((offset < this.nextOffset ? offset : this.nextOffset) - this.startOffset);
+    if (this.historyLimit > 0) this.keepHistory(this.head, this.head + drop);
     this.head += drop;
     this.startOffset += BigInt(drop);
     if (this.head > 4096 && this.head * 2 > this.records.length) {
@@ -97,6 +107,25 @@ class Partition {
 
   wakeReaders(): void {
     for (const wake of this.dataWaiters) wake();
+  }
+
+  /** Moves records[from, to) (about to be trimmed) to the history, keeping the newest historyLimit. */
+  private keepHistory(from: number, to: number): void {
+    for (let i = Math.max(from, to - this.historyLimit); i < to; i++) this.history.push(this.records[i]);
+    const over = this.history.length - this.historyLimit;
+    if (over > 0) this.history.splice(0, over);
+  }
+
+  /** Records with offsets in [from, to): kept history first, then the retained records. */
+  range(from: bigint, to: bigint): ConsumedRecord[] {
+    const out: ConsumedRecord[] = [];
+    for (const r of this.history) if (r.offset >= from && r.offset < to) out.push(r);
+    for (let i = this.head; i < this.records.length; i++) {
+      const r = this.records[i];
+      if (r.offset >= to) break;
+      if (r.offset >= from) out.push(r);
+    }
+    return out;
   }
 }
 
@@ -306,9 +335,11 @@ export class MemoryBus implements Bus {
   private readonly assignor: typeof assignRange;
   private readonly topics = new Map<string, Topic>();
   private readonly groups = new Map<string, Group>();
+  private readonly retainCommittedRecords: number;
   private closed = false;
 
   constructor(options: MemoryBusOptions = {}) {
+    this.retainCommittedRecords = options.retainCommittedRecords ?? 0;
     this.queueCapacity = options.queueCapacity ?? 10_000;
     this.defaultPartitions = options.defaultPartitions ?? 6;
     this.assignor = ASSIGNORS[options.assignment ?? 'range'];
@@ -335,6 +366,7 @@ export class MemoryBus implements Bus {
     let topic = this.topics.get(name);
     if (topic === undefined) {
       topic = new Topic({ name, partitions, configs });
+      for (const p of topic.partitions) p.historyLimit = this.retainCommittedRecords;
       this.topics.set(name, topic);
     }
     return topic;
@@ -442,6 +474,21 @@ export class MemoryBus implements Bus {
         offset: p.nextOffset,
       })),
     );
+  }
+
+  async *readRange(
+    topic: string,
+    partition: number,
+    from: bigint,
+    to: bigint,
+  ): AsyncIterable<ConsumedRecord[]> {
+    const p = this.partition(topic, partition);
+    if (p === undefined) return;
+    // A copy, in batches: the caller may publish (and so trim) while it iterates.
+    const records = p.range(from, to);
+    for (let i = 0; i < records.length; i += DEFAULT_MAX_BATCH_RECORDS) {
+      yield records.slice(i, i + DEFAULT_MAX_BATCH_RECORDS);
+    }
   }
 
   async close(): Promise<void> {
