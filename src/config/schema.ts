@@ -225,6 +225,18 @@ export const lakeSchema = z
     flush_interval_seconds: d(z.number().min(0).default(30), 'Flush at least this often; 0 disables'),
     max_pending_flushes: d(z.number().int().positive().default(2), 'Flushes in flight before writers wait'),
     typed_raw_columns: d(z.boolean().default(false), 'Also write raw fields as typed columns (Zeek #types)'),
+    blocked_retry_max_seconds: d(
+      z.number().positive().default(30),
+      'Disk full: longest wait between attempts; the store stops consuming until a flush goes through',
+    ),
+    duckdb_memory_limit_mb: d(
+      z.number().int().min(0).default(256),
+      "DuckDB memory limit for the Parquet COPY; 0 keeps DuckDB's default (80 % of RAM)",
+    ),
+    max_uncommitted_events: d(
+      z.number().int().positive().default(200_000),
+      'Store role: consumed events not yet committed before it forces a flush and waits (memory bound)',
+    ),
   })
   .strict();
 

@@ -31,6 +31,8 @@ export interface Telemetry {
   iocReloads: Counter<'list'>;
   sourceRecords: Counter<'source'>;
   sourceDropped: Counter<'source' | 'reason'>;
+  sinkBlocked: Gauge<'sink'>;
+  sinkBlockedSeconds: Counter<'sink'>;
 }
 
 export function createTelemetry(options: { defaultMetrics?: boolean } = {}): Telemetry {
@@ -182,6 +184,18 @@ export function createTelemetry(options: { defaultMetrics?: boolean } = {}): Tel
       name: 'socstream_ioc_reloads_total',
       help: 'IOC list reloads after the file changed, by list',
       labelNames: ['list'],
+      registers,
+    }),
+    sinkBlocked: new Gauge({
+      name: 'socstream_sink_blocked',
+      help: '1 while a sink waits for its storage (lake disk full): its input is not consumed',
+      labelNames: ['sink'],
+      registers,
+    }),
+    sinkBlockedSeconds: new Counter({
+      name: 'socstream_sink_blocked_seconds_total',
+      help: 'Time a sink spent blocked on its storage (counted when it unblocks)',
+      labelNames: ['sink'],
       registers,
     }),
   };

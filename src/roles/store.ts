@@ -7,7 +7,8 @@ import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
 import { type AlertStore, createAlertStore } from '../sinks/alert-store.ts';
-import { lakeSinkDefinition } from '../sinks/parquet/sink.ts';
+import { createLakeSink, type LakeSink } from '../sinks/parquet/sink.ts';
+import type { EncodedEnvelope } from '../sinks/parquet/writer.ts';
 
 /**
  * The store role: events.* topics → the Parquet lake, the alerts topic → the alert store.
@@ -22,7 +23,12 @@ import { lakeSinkDefinition } from '../sinks/parquet/sink.ts';
  * duplicates until `socstream lake compact`).
  *
  * A record that is not a JSON envelope/alert is counted as a reject (`store_bad_record`) and
- * skipped: bad data never stops the role.
+ * skipped: bad data never stops the role. An envelope is JSON-decoded once (to validate it and find
+ * its log type and hour) and its text goes to the lake as it is: no re-encoding.
+ *
+ * Disk full: the lake blocks (writer.ts) instead of failing; the role then stops pulling batches
+ * (nothing new is buffered, the consumer's lag grows, nothing is committed) and waits until the
+ * lake is writable again, then goes on by itself: no restart, no loss.
  */
 export interface StoreRoleOptions {
   bus: Bus;
@@ -31,14 +37,15 @@ export interface StoreRoleOptions {
   /** Consumed into the alert store when both are given. */
   alertsTopic?: string;
   alertStore?: AlertStore;
-  lake: Sink;
+  /** The lake; a LakeSink adds pass-through of the record text and disk-full backpressure. */
+  lake: Sink & Partial<Pick<LakeSink, 'writeEncoded' | 'blocked' | 'whenWritable'>>;
   ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
   from?: 'earliest' | 'latest';
   maxBatchRecords?: number;
   /**
    * Consumed records not yet committed before the role forces a lake flush and waits (default
-   * 200,000): the bound on what the role holds in memory. Keep it above lake.flush_event_count,
-   * or every flush is a forced one.
+   * 200,000; config lake.max_uncommitted_events): the bound on what the role holds in memory. Keep
+   * it above lake.flush_event_count, or every flush is a forced one.
    */
   maxInFlightRecords?: number;
 }
@@ -55,7 +62,8 @@ const DEFAULT_MAX_IN_FLIGHT_RECORDS = 200_000;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 interface Decoded {
-  envelopes: Envelope[];
+  /** Each envelope with the JSON text it was decoded from. */
+  envelopes: EncodedEnvelope[];
   alerts: Alert[];
   bad: number;
 }
@@ -82,8 +90,10 @@ export function decodeBatch(batch: ConsumedBatch, alertsTopic: string | undefine
   const out: Decoded = { envelopes: [], alerts: [], bad: 0 };
   for (const record of batch.records) {
     let value: unknown;
+    let text: string;
     try {
-      value = JSON.parse(decoder.decode(record.value));
+      text = decoder.decode(record.value);
+      value = JSON.parse(text);
     } catch {
       out.bad++;
       continue;
@@ -92,14 +102,24 @@ export function decodeBatch(batch: ConsumedBatch, alertsTopic: string | undefine
       if (isAlert(value)) out.alerts.push(value);
       else out.bad++;
     } else if (isEnvelope(value)) {
-      value.raw ??= {};
-      value.enriched ??= {};
-      out.envelopes.push(value);
+      // The text goes to the lake as its NDJSON line: it must be one line and carry every layer.
+      if (value.raw == null || value.enriched == null || text.includes('\n')) {
+        value.raw ??= {};
+        value.enriched ??= {};
+        text = JSON.stringify(value);
+      }
+      out.envelopes.push({ envelope: value, text });
     } else {
       out.bad++;
     }
   }
   return out;
+}
+
+function lastPerPartition(records: ConsumedBatch['records']): ConsumedBatch['records'] {
+  const last = new Map<string, ConsumedBatch['records'][number]>();
+  for (const r of records) last.set(`${r.topic}\u0000${r.partition}`, r);
+  return [...last.values()];
 }
 
 export function createStoreRole(options: StoreRoleOptions): StoreRole {
@@ -124,12 +144,21 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       logger.warn({ records: decoded.bad }, 'skipped records that are not JSON envelopes or alerts');
     }
     const durable: Promise<unknown>[] = [];
-    if (decoded.envelopes.length > 0) durable.push(options.lake.write(decoded.envelopes));
+    const { lake } = options;
+    if (decoded.envelopes.length > 0)
+      durable.push(
+        lake.writeEncoded
+          ? lake.writeEncoded(decoded.envelopes)
+          : lake.write(decoded.envelopes.map((e) => e.envelope)),
+      );
     if (decoded.alerts.length > 0 && options.alertStore)
       durable.push(options.alertStore.upsert(decoded.alerts));
     const done = Promise.all(durable);
     done.catch(() => {}); // observed through the chain below
     const records = batch.records.length;
+    // The commit needs only each partition's last record: let the others (and their bytes) go
+    // while the batch waits for the lake.
+    batch.records = lastPerPartition(batch.records);
     inFlight += records;
     telemetry.bufferFill.set({ stage: 'store' }, Math.min(1, inFlight / maxInFlight));
     commits = commits
@@ -142,6 +171,21 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
     commits.catch((err: Error) => {
       failure ??= err;
     });
+  }
+
+  /** Backpressure: no next batch is pulled until the lake takes data again (or the role stops). */
+  async function waitForLake(): Promise<void> {
+    const t0 = Date.now();
+    logger.warn(
+      { in_flight: inFlight },
+      'lake blocked (storage full): consumption paused, nothing committed',
+    );
+    telemetry.bufferFill.set({ stage: 'store' }, 1);
+    await options.lake.whenWritable?.();
+    logger.warn(
+      { in_flight: inFlight, paused_s: Math.round((Date.now() - t0) / 100) / 10 },
+      stopping ? 'stopping while the lake is blocked' : 'lake writable again: consumption resumed',
+    );
   }
 
   return {
@@ -167,8 +211,13 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       logger.info({ topics, group: options.group }, 'store role consuming');
       for await (const batch of sub) {
         if (failure) break;
+        // A batch that arrives while the lake is blocked is held here, not handed on (the one
+        // batch the role holds beyond what was in flight); stopping drops it uncommitted.
+        if (options.lake.blocked?.() && !stopping) await waitForLake();
+        if (stopping) break;
         handOn(batch, sub);
-        if (inFlight >= maxInFlight) {
+        if (options.lake.blocked?.() && !stopping) await waitForLake();
+        if (inFlight >= maxInFlight && !stopping) {
           // Bounded memory and no deadlock: the held batches may all wait on one flush condition.
           await options.lake.flush();
           await commits.catch(() => {});
@@ -183,13 +232,25 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
     },
     async stop() {
       stopping = true;
+      let lakeStopped = false;
       if (started) {
-        await options.lake.flush().catch((err) => logger.error({ err }, 'final lake flush failed'));
+        if (options.lake.blocked?.()) {
+          // Flushing would wait for disk space: stop the lake instead (one last attempt per
+          // blocked flush); what it could not write stays uncommitted and is consumed again.
+          logger.warn(
+            { in_flight: inFlight },
+            'stopping with the lake blocked: uncommitted records are replayed',
+          );
+          await options.lake.stop();
+          lakeStopped = true;
+        } else {
+          await options.lake.flush().catch((err) => logger.error({ err }, 'final lake flush failed'));
+        }
         await commits.catch(() => {});
       }
       await subscription?.close();
       if (started) {
-        await options.lake.stop();
+        if (!lakeStopped) await options.lake.stop();
         await options.alertStore?.close();
       }
     },
@@ -209,7 +270,8 @@ export function buildStoreRole(
     eventTopics: [network, auth, web, other],
     alertsTopic: alerts,
     alertStore: createAlertStore(config.alert_store, config.data_dir),
-    lake: lakeSinkDefinition.create(config.lake, ctx),
+    lake: createLakeSink(config.lake, ctx),
     ctx: deps.ctx,
+    maxInFlightRecords: config.lake.max_uncommitted_events,
   });
 }

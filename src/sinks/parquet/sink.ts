@@ -2,9 +2,19 @@ import { access, constants } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { type Config, lakeSchema } from '../../config/schema.ts';
 import type { ComponentContext, Sink, SinkDefinition } from '../../core/component.ts';
-import { LakeWriter } from './writer.ts';
+import { type EncodedEnvelope, LakeWriter } from './writer.ts';
 
 export type LakeSinkConfig = Config['lake'];
+
+/** The lake sink's extras over Sink: pass-through of encoded envelopes and disk-full backpressure. */
+export interface LakeSink extends Sink {
+  /** write() for envelopes whose JSON text the caller already has (no re-encoding). */
+  writeEncoded(batch: EncodedEnvelope[]): Promise<void>;
+  /** True while the lake waits for its disk (full): hand on nothing new. */
+  blocked(): boolean;
+  /** Resolves at once, or when the lake is writable again (or stopped). */
+  whenWritable(): Promise<void>;
+}
 
 const BYTES_PER_MB = 1024 * 1024;
 
@@ -23,31 +33,43 @@ export const lakeSinkDefinition: SinkDefinition<LakeSinkConfig> = {
   kind: 'sink',
   summary: 'Parquet lake: per log type, hive-partitioned by event hour (UTC), zstd, atomic renames',
   config: lakeSchema,
-  create(config: LakeSinkConfig, ctx: ComponentContext): Sink {
-    const dir = lakeDir(config);
-    const writer = new LakeWriter({
-      dir,
-      flushBufferBytes: config.flush_buffer_mb * BYTES_PER_MB,
-      flushEventCount: config.flush_event_count,
-      flushIntervalMs: config.flush_interval_seconds * 1000,
-      maxPendingFlushes: config.max_pending_flushes,
-      typedRawColumns: config.typed_raw_columns,
-      logger: ctx.logger.child({ component: 'lake' }),
-      telemetry: ctx.telemetry,
-    });
-    return {
-      start: () => writer.start(),
-      write: (batch) => writer.write(batch),
-      flush: () => writer.flush(),
-      stop: () => writer.stop(),
-      async healthcheck() {
-        try {
-          await access(dir, constants.W_OK);
-          return { ok: true, detail: `${writer.bufferedEvents()} events buffered` };
-        } catch (err) {
-          return { ok: false, detail: `lake dir ${dir} not writable: ${(err as Error).message}` };
-        }
-      },
-    };
-  },
+  create: createLakeSink,
 };
+
+export function createLakeSink(config: LakeSinkConfig, ctx: ComponentContext): LakeSink {
+  const dir = lakeDir(config);
+  const writer = new LakeWriter({
+    dir,
+    flushBufferBytes: config.flush_buffer_mb * BYTES_PER_MB,
+    flushEventCount: config.flush_event_count,
+    flushIntervalMs: config.flush_interval_seconds * 1000,
+    maxPendingFlushes: config.max_pending_flushes,
+    typedRawColumns: config.typed_raw_columns,
+    blockedRetryMaxMs: config.blocked_retry_max_seconds * 1000,
+    duckdbMemoryLimit: config.duckdb_memory_limit_mb > 0 ? `${config.duckdb_memory_limit_mb}MB` : undefined,
+    logger: ctx.logger.child({ component: 'lake' }),
+    telemetry: ctx.telemetry,
+  });
+  return {
+    start: () => writer.start(),
+    write: (batch) => writer.write(batch),
+    writeEncoded: (batch) => writer.writeEncoded(batch),
+    blocked: () => writer.blocked(),
+    whenWritable: () => writer.whenWritable(),
+    flush: () => writer.flush(),
+    stop: () => writer.stop(),
+    async healthcheck() {
+      const since = writer.blockedSince();
+      if (since !== null) {
+        const seconds = Math.round((Date.now() - since) / 1000);
+        return { ok: false, detail: `lake dir ${dir} full: blocked for ${seconds} s, not consuming` };
+      }
+      try {
+        await access(dir, constants.W_OK);
+        return { ok: true, detail: `${writer.bufferedEvents()} events buffered` };
+      } catch (err) {
+        return { ok: false, detail: `lake dir ${dir} not writable: ${(err as Error).message}` };
+      }
+    },
+  };
+}

@@ -3,6 +3,7 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { type Deferred, deferred } from '../../core/deferred.ts';
 import { type Envelope, eventTimeOf } from '../../core/envelope.ts';
 import { SinkUnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -33,6 +34,15 @@ import {
  * can be pending at once (a flush condition may take a while to be reached); the caller acks its
  * input, in order, as they resolve. Backpressure: at most `maxPendingFlushes` flushes run at once,
  * and a write that fills a buffer waits for a free flush slot.
+ *
+ * Storage full (ENOSPC, EDQUOT, EIO, EROFS — from Node or inside DuckDB's COPY): the flush is not
+ * failed but retried with exponential backoff (up to `blockedRetryMaxMs` between attempts) until
+ * the file system takes it or the writer stops. Meanwhile the writer is *blocked*: `blocked()` is
+ * true, `whenWritable()` waits, `socstream_sink_blocked{sink}` is 1, one warning per attempt. The
+ * caller stops handing on new records (the store role stops consuming), so memory stays bounded by
+ * what was in flight when the disk filled. A staging or temp file of a failed attempt is removed
+ * at once, so a full disk is not filled further. Other errors keep the short retry (200 ms, 1 s)
+ * and then fail the flush.
  */
 export interface LakeWriterOptions {
   dir: string;
@@ -42,6 +52,10 @@ export interface LakeWriterOptions {
   flushIntervalMs: number;
   maxPendingFlushes: number;
   typedRawColumns: boolean;
+  /** Longest wait between attempts while the storage is full (default 30 s). */
+  blockedRetryMaxMs?: number;
+  /** DuckDB's memory_limit for the COPY (e.g. '256MB'); DuckDB's default (80 % of RAM) when absent. */
+  duckdbMemoryLimit?: string;
   logger: Logger;
   telemetry?: Telemetry;
   /** Metric label. */
@@ -52,8 +66,37 @@ export const FLUSH_REASONS = ['size', 'count', 'interval', 'explicit'] as const;
 export type FlushReason = (typeof FLUSH_REASONS)[number];
 
 const HOUR_MS = 3_600_000;
-/** Waits between attempts to write one file (then the flush fails). */
+/** Waits between attempts to write one file (then the flush fails), for errors other than storage full. */
 const RETRY_DELAYS_MS = [200, 1000];
+/** First wait while the storage is full; doubled per attempt up to blockedRetryMaxMs. */
+const BLOCKED_FIRST_DELAY_MS = 200;
+const DEFAULT_BLOCKED_RETRY_MAX_MS = 30_000;
+/** Error codes meaning "the storage cannot take data now": wait for space instead of failing. */
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
+/** The same conditions as DuckDB reports them (its IO errors carry strerror text, not a code). */
+const STORAGE_FULL_TEXT =
+  /No space left on device|Disk quota exceeded|Input\/output error|Read-only file system/i;
+
+/** True when `err` (or its cause) says the storage is full or failing rather than the data being bad. */
+export function isStorageFull(err: unknown): boolean {
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (typeof e.code === 'string' && STORAGE_FULL_CODES.has(e.code)) return true;
+    if (typeof e.message === 'string' && STORAGE_FULL_TEXT.test(e.message)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** An envelope with its JSON text when the caller already has it (the bus record): no re-encoding. */
+export interface EncodedEnvelope {
+  envelope: Envelope;
+  /** `JSON.stringify(envelope)` or equivalent: one line, an object with raw/normalized/enriched. */
+  text: string;
+}
 /** Staging and temp files older than this are left-overs of a crash and swept at start. */
 const STALE_TEMP_MS = 10 * 60_000;
 
@@ -224,6 +267,13 @@ export class LakeWriter {
   #stagingDir = '';
   #timer: NodeJS.Timeout | null = null;
   #fileCounter = 0;
+  /** Directories and the schema record are made before the first file when start() found the disk full. */
+  #prepared = false;
+  #blockedFlushes = 0;
+  #blockedSince: number | null = null;
+  #unblocked: Deferred<void> | null = null;
+  /** Aborted by stop(): blocked flushes give up (their writers' promises reject, nothing is acked). */
+  #stopping = new AbortController();
 
   constructor(options: LakeWriterOptions, schema: LakeSchema = buildLakeSchema()) {
     this.#options = options;
@@ -233,19 +283,28 @@ export class LakeWriter {
   }
 
   async start(): Promise<void> {
-    await mkdir(this.#options.dir, { recursive: true });
-    await recordSchema(this.#options.dir, this.#schema, this.#options.typedRawColumns);
-    await this.#sweepStaleStaging();
+    this.#stopping = new AbortController();
     this.#stagingDir = join(
       this.#options.dir,
       '.staging',
       `${process.pid}-${randomBytes(4).toString('hex')}`,
     );
-    await mkdir(this.#stagingDir, { recursive: true });
+    try {
+      await this.#prepare();
+    } catch (err) {
+      // A full disk at start is the same condition as during a flush: wait for space at the first
+      // flush instead of failing the role (it must be able to consume, block and resume).
+      if (!isStorageFull(err)) throw err;
+      this.#options.logger.warn(
+        { err },
+        'lake storage full at start; directories are made at the first flush',
+      );
+    }
+    await this.#sweepStaleStaging();
     // One thread per flush slot keeps DuckDB from taking every core from the rest of the pipeline.
-    this.#instance = await DuckDBInstance.create(':memory:', {
-      threads: String(Math.max(1, this.#options.maxPendingFlushes)),
-    });
+    const config: Record<string, string> = { threads: String(Math.max(1, this.#options.maxPendingFlushes)) };
+    if (this.#options.duckdbMemoryLimit) config.memory_limit = this.#options.duckdbMemoryLimit;
+    this.#instance = await DuckDBInstance.create(':memory:', config);
     const interval = this.#options.flushIntervalMs;
     if (interval > 0) {
       this.#timer = setInterval(() => this.#flushAged(), Math.min(interval, 1000));
@@ -255,18 +314,51 @@ export class LakeWriter {
 
   /** Resolves once every row of `batch` is in a renamed Parquet file. */
   async write(batch: readonly Envelope[]): Promise<void> {
+    return this.#write(batch, null);
+  }
+
+  /**
+   * `write` for envelopes decoded from JSON text the caller keeps: the text becomes the staging
+   * line as it is (no JSON.stringify per event; the store role decodes bus records once).
+   */
+  async writeEncoded(batch: readonly EncodedEnvelope[]): Promise<void> {
+    return this.#write(
+      batch.map((b) => b.envelope),
+      batch.map((b) => b.text),
+    );
+  }
+
+  async #write(batch: readonly Envelope[], texts: readonly string[] | null): Promise<void> {
     // After stop() nothing would ever flush these rows: refuse instead of waiting forever.
     if (this.#instance === null) throw new SinkUnavailableError('the lake writer is not running');
     const pending = new Set<Generation>();
-    for (const env of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const env = batch[i] as Envelope;
       const buffer = this.#bufferFor(env.log_type);
       const gen = buffer.gen;
-      this.#add(gen, env);
+      this.#add(gen, env, texts === null ? undefined : texts[i]);
       pending.add(gen);
       const reason = this.#flushReason(gen);
       if (reason !== null) await this.#rotate(buffer, gen, reason);
     }
     await Promise.all([...pending].map((g) => g.durable));
+  }
+
+  /** True while flushes wait for the storage to take data again (disk full). */
+  blocked(): boolean {
+    return this.#blockedFlushes > 0;
+  }
+
+  /** When the writer blocked (epoch ms), or null. */
+  blockedSince(): number | null {
+    return this.#blockedSince;
+  }
+
+  /** Resolves at once when not blocked, else once every blocked flush went through (or stop()). */
+  whenWritable(): Promise<void> {
+    if (this.#blockedFlushes === 0) return Promise.resolve();
+    this.#unblocked ??= deferred<void>();
+    return this.#unblocked.promise;
   }
 
   /** Flushes every buffer and waits for all flushes in flight. */
@@ -279,11 +371,16 @@ export class LakeWriter {
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
   }
 
+  /**
+   * Flushes what is buffered and closes. Blocked flushes (disk full) get one more attempt each and
+   * then fail: their writers' promises reject, so nothing of theirs is acknowledged.
+   */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    this.#stopping.abort();
     if (this.#instance) {
-      await this.flush();
+      await this.flush().catch(() => {});
       this.#instance.closeSync();
       this.#instance = null;
       await rm(this.#stagingDir, { recursive: true, force: true });
@@ -306,8 +403,8 @@ export class LakeWriter {
     return buffer;
   }
 
-  #add(gen: Generation, env: Envelope): void {
-    let line = JSON.stringify(env);
+  #add(gen: Generation, env: Envelope, text: string | undefined): void {
+    let line = text ?? JSON.stringify(env);
     const extra = extraFieldsJson(env, this.#schema);
     // Splice `extra` into the object text rather than copying the envelope.
     if (extra !== null) line = `${line.slice(0, -1)},"extra":${extra}}`;
@@ -387,9 +484,10 @@ export class LakeWriter {
   }
 
   /**
-   * A failed file is retried (disk full for a moment, a transient I/O error); files of the same
-   * flush already renamed are not written again. After the last attempt the flush fails, the
-   * writers' promises reject, and nothing of the batch is acknowledged.
+   * A failed file is retried; files of the same flush already renamed are not written again.
+   * Storage full: retried with backoff until it goes through or the writer stops (the writer is
+   * blocked meanwhile). Anything else: two retries (200 ms, 1 s), then the flush fails, the writers'
+   * promises reject, and nothing of the batch is acknowledged.
    */
   async #writeFileRetrying(
     buffer: LogTypeBuffer,
@@ -397,24 +495,80 @@ export class LakeWriter {
     lines: string[],
     gen: Generation,
   ): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#writeFile(buffer, bucket, lines, gen);
-      } catch (err) {
-        this.#options.telemetry?.sinkErrors.inc({ sink: this.#sink });
-        if (attempt + 1 >= RETRY_DELAYS_MS.length + 1) throw err;
-        this.#options.logger.warn(
-          { err, log_type: buffer.logType, attempt: attempt + 1 },
-          'lake file write failed, retrying',
-        );
-        await sleep(RETRY_DELAYS_MS[attempt]);
+    const { logger, telemetry } = this.#options;
+    const maxDelay = this.#options.blockedRetryMaxMs ?? DEFAULT_BLOCKED_RETRY_MAX_MS;
+    let blocked = false;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#writeFile(buffer, bucket, lines, gen);
+        } catch (err) {
+          telemetry?.sinkErrors.inc({ sink: this.#sink });
+          const signal = this.#stopping.signal;
+          if (isStorageFull(err) && !signal.aborted) {
+            if (!blocked) {
+              blocked = true;
+              this.#enterBlocked();
+            }
+            const delay = Math.min(maxDelay, BLOCKED_FIRST_DELAY_MS * 2 ** Math.min(attempt - 1, 20));
+            logger.warn(
+              { err, log_type: buffer.logType, events: lines.length, attempt, retry_in_ms: delay },
+              'lake storage full: flush blocked, retrying (records stay uncommitted)',
+            );
+            await sleep(delay, undefined, { signal }).catch(() => {});
+            continue;
+          }
+          if (blocked || attempt > RETRY_DELAYS_MS.length) throw err;
+          logger.warn({ err, log_type: buffer.logType, attempt }, 'lake file write failed, retrying');
+          await sleep(RETRY_DELAYS_MS[attempt - 1]);
+        }
       }
+    } finally {
+      if (blocked) this.#leaveBlocked(buffer.logType);
     }
+  }
+
+  #enterBlocked(): void {
+    if (this.#blockedFlushes++ === 0) {
+      this.#blockedSince = Date.now();
+      this.#options.telemetry?.sinkBlocked.set({ sink: this.#sink }, 1);
+    }
+  }
+
+  #leaveBlocked(logType: string): void {
+    if (--this.#blockedFlushes > 0) return;
+    const since = this.#blockedSince ?? Date.now();
+    const seconds = (Date.now() - since) / 1000;
+    this.#blockedSince = null;
+    this.#options.telemetry?.sinkBlocked.set({ sink: this.#sink }, 0);
+    this.#options.telemetry?.sinkBlockedSeconds.inc({ sink: this.#sink }, seconds);
+    this.#options.logger.warn(
+      {
+        log_type: logType,
+        blocked_s: Math.round(seconds * 10) / 10,
+        stopping: this.#stopping.signal.aborted,
+      },
+      this.#stopping.signal.aborted
+        ? 'lake blocked until stop'
+        : 'lake storage writable again: flush went through',
+    );
+    const waiters = this.#unblocked;
+    this.#unblocked = null;
+    waiters?.resolve();
+  }
+
+  /** The lake and staging directories and the schema record (again after a disk-full start). */
+  async #prepare(): Promise<void> {
+    await mkdir(this.#options.dir, { recursive: true });
+    await recordSchema(this.#options.dir, this.#schema, this.#options.typedRawColumns);
+    await mkdir(this.#stagingDir, { recursive: true });
+    this.#prepared = true;
   }
 
   /** Writes one partition's file: staging NDJSON → temp Parquet → fsync → rename. Returns its bytes. */
   async #writeFile(buffer: LogTypeBuffer, bucket: number, lines: string[], gen: Generation): Promise<number> {
     if (this.#instance === null) throw new SinkUnavailableError('lake writer is not started');
+    if (!this.#prepared) await this.#prepare();
     let partition = this.#partitionPaths.get(bucket);
     if (partition === undefined) {
       partition = partitionPath(bucket);
@@ -426,9 +580,11 @@ export class LakeWriter {
     const name = `events_${buffer.dirName}_${unique}.parquet`;
     const tempPath = join(dir, `.${name}.tmp`);
     const stagingPath = join(this.#stagingDir, `${name}.ndjson`);
-    await writeFile(stagingPath, lines.join('\n'));
-    const connection = await this.#instance.connect();
+    let connection: Awaited<ReturnType<DuckDBInstance['connect']>> | null = null;
     try {
+      // Inside the try: a staging write cut short by ENOSPC leaves a partial file to remove.
+      await writeFile(stagingPath, lines.join('\n'));
+      connection = await this.#instance.connect();
       await connection.run(copySql(this.#schema, stagingPath, tempPath, gen.rawKinds));
       await fsyncPath(tempPath);
       await rename(tempPath, join(dir, name));
@@ -436,7 +592,7 @@ export class LakeWriter {
       await rm(tempPath, { force: true });
       throw err;
     } finally {
-      connection.closeSync();
+      connection?.closeSync();
       await rm(stagingPath, { force: true });
     }
     await fsyncPath(dir);

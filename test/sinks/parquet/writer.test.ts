@@ -5,9 +5,15 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
+import type { Envelope } from '../../../src/core/envelope.ts';
 import { SinkUnavailableError } from '../../../src/core/errors.ts';
 import { createTelemetry, type Telemetry } from '../../../src/metrics/telemetry.ts';
-import { LakeWriter, type LakeWriterOptions, partitionPath } from '../../../src/sinks/parquet/writer.ts';
+import {
+  isStorageFull,
+  LakeWriter,
+  type LakeWriterOptions,
+  partitionPath,
+} from '../../../src/sinks/parquet/writer.ts';
 import { manyEnvelopes, zeekEnvelope, zeekFixtureLines } from '../../lake/envelopes.ts';
 import { parquetFiles, readParquetRows } from '../../lake/read-parquet.ts';
 
@@ -277,6 +283,32 @@ describe('lake files', () => {
     await writer.flush();
     await again;
     assert.equal((await allRows(dir)).length, 10);
+  });
+
+  test('storage full (ENOSPC, EDQUOT, EIO, DuckDB IO errors, wrapped) is told apart from other failures', () => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    assert.equal(isStorageFull(enospc), true);
+    assert.equal(isStorageFull(Object.assign(new Error('quota'), { code: 'EDQUOT' })), true);
+    assert.equal(
+      isStorageFull(new Error('IO Error: Could not write file "/lake/dns/.x.tmp": No space left on device')),
+      true,
+    );
+    assert.equal(isStorageFull(new SinkUnavailableError('lake flush failed', { cause: enospc })), true);
+    assert.equal(isStorageFull(Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })), false);
+    assert.equal(isStorageFull(new Error('Binder Error: column "x" not found')), false);
+    assert.equal(isStorageFull(undefined), false);
+  });
+
+  test("writeEncoded: the caller's JSON text is the row (not re-encoded); the envelope only routes it", async () => {
+    const { writer, dir } = await newWriter({});
+    const [env] = manyEnvelopes('dns', 1, T0, 1000) as [Envelope];
+    const text = JSON.stringify({ ...env, raw: { ...env.raw, query: 'from-the-text.example' } });
+    const done = writer.writeEncoded([{ envelope: env, text }]);
+    await writer.flush();
+    await done;
+    const [row] = await allRows(dir);
+    assert.equal(JSON.parse(String(row?.raw)).query, 'from-the-text.example');
+    assert.equal(row?.id, env.id);
   });
 
   test('a write to a stopped writer is refused instead of waiting forever', async () => {
