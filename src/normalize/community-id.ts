@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import { isIPv4 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -57,33 +56,51 @@ const ICMP6_COUNTERPART = new Map<number, number>([
 ]);
 
 /**
- * Network-order bytes of an address. Dotted-quad IPv4 (validated by node:net) is split directly:
- * this runs for every flow and ipaddr.js's general parser (octal/hex forms) costs several times
- * more; IPv6 goes through ipaddr.js.
+ * A dotted-quad IPv4 address as an unsigned 32-bit number, or -1 when it is not one. Exactly the
+ * addresses node:net's isIPv4 accepts (four decimal octets 0-255, no leading zeros, nothing else):
+ * this runs twice for every flow, and the regex plus a byte array per address cost more than the
+ * SHA-1 that follows.
  */
-function addressBytes(ip: string): Uint8Array | undefined {
-  if (isIPv4(ip)) {
-    const out = new Uint8Array(4);
-    let part = 0;
-    let value = 0;
-    for (let i = 0; i < ip.length; i++) {
-      const c = ip.charCodeAt(i);
-      if (c === 46) {
-        out[part++] = value;
-        value = 0;
-      } else value = value * 10 + (c - 48);
+function ipv4Number(ip: string): number {
+  const n = ip.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let i = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (ip.charCodeAt(i) !== 46 /* . */) return -1;
+      i++;
     }
-    out[part] = value;
-    return out;
+    const start = i;
+    let octet = 0;
+    while (i < n && i - start < 3) {
+      const d = ip.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      octet = octet * 10 + d;
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || octet > 255 || (len > 1 && ip.charCodeAt(start) === 48) /* leading 0 */) return -1;
+    value = value * 256 + octet;
   }
-  if (!ipaddr.IPv6.isValid(ip)) return undefined;
-  return Uint8Array.from(ipaddr.IPv6.parse(ip).toByteArray());
+  return i === n ? value : -1;
 }
 
+/** Network-order bytes of an IPv6 address (ipaddr.js), or undefined when it is not one. */
+function ipv6Bytes(ip: string): number[] | undefined {
+  if (!ipaddr.IPv6.isValid(ip)) return undefined;
+  return ipaddr.IPv6.parse(ip).toByteArray();
+}
+
+// One scratch buffer (single-threaded; hashed before the next call) and a view per input length
+// (IPv4/IPv6, with or without ports), so a flow allocates no buffer.
 const SCRATCH = Buffer.alloc(40);
+const VIEWS = new Map<number, Buffer>(
+  [12, 16, 36, 40].map((length) => [length, SCRATCH.subarray(0, length)]),
+);
 
 /** -1, 0, 1 comparing two addresses byte by byte (same family). */
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
+function compareBytes(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
   return 0;
 }
@@ -101,19 +118,40 @@ export interface FlowTuple {
 
 /** The Community ID of a flow, or undefined when the tuple is incomplete or the IPs are invalid. */
 export function communityId(tuple: FlowTuple, seed = 0): string | undefined {
-  const proto = protocolNumber(tuple.protocol);
+  return flowCommunityId(tuple.srcIp, tuple.dstIp, tuple.protocol, tuple.srcPort, tuple.dstPort, seed);
+}
+
+/** communityId with the tuple's parts as arguments (the normalizer's per-flow call: no tuple object). */
+export function flowCommunityId(
+  srcIp: string,
+  dstIp: string,
+  protocol: number | string,
+  srcPort: number | undefined,
+  dstPort: number | undefined,
+  seed = 0,
+): string | undefined {
+  const proto = protocolNumber(protocol);
   if (proto === undefined || proto < 0 || proto > 255) return undefined;
-  let src = addressBytes(tuple.srcIp);
-  let dst = addressBytes(tuple.dstIp);
-  if (!src || !dst || src.length !== dst.length) return undefined;
   const hasPorts =
     proto === IP_PROTO.tcp ||
     proto === IP_PROTO.udp ||
     proto === IP_PROTO.sctp ||
     proto === IP_PROTO.icmp ||
     proto === IP_PROTO.icmp6;
-  let sport = tuple.srcPort;
-  let dport = tuple.dstPort;
+  // Checked after the addresses before: an invalid address and missing ports both give undefined.
+  const src4 = ipv4Number(srcIp);
+  const dst4 = src4 < 0 ? -1 : ipv4Number(dstIp);
+  let src6: number[] | undefined;
+  let dst6: number[] | undefined;
+  if (dst4 < 0) {
+    // Not two IPv4 addresses: both must be IPv6 (mixed families have no Community ID).
+    if (src4 >= 0 || ipv4Number(dstIp) >= 0) return undefined;
+    src6 = ipv6Bytes(srcIp);
+    dst6 = src6 && ipv6Bytes(dstIp);
+    if (!src6 || !dst6) return undefined;
+  }
+  let sport = srcPort;
+  let dport = dstPort;
   if (hasPorts && (sport === undefined || dport === undefined)) return undefined;
   let oneWay = false;
   if (proto === IP_PROTO.icmp || proto === IP_PROTO.icmp6) {
@@ -122,31 +160,48 @@ export function communityId(tuple: FlowTuple, seed = 0): string | undefined {
     if (counterpart === undefined) oneWay = true;
     else dport = counterpart;
   }
+  let swap = false;
   if (!oneWay) {
-    const order = compareBytes(src, dst);
-    const swap = order > 0 || (order === 0 && hasPorts && (sport as number) > (dport as number));
+    const order =
+      src6 === undefined ? (src4 < dst4 ? -1 : src4 > dst4 ? 1 : 0) : compareBytes(src6, dst6 as number[]);
+    swap = order > 0 || (order === 0 && hasPorts && (sport as number) > (dport as number));
     if (swap) {
-      const a = src;
-      src = dst;
-      dst = a;
       const p = sport;
       sport = dport;
       dport = p;
     }
   }
-  // One scratch buffer (single-threaded; hashed before the next call) instead of one per flow.
-  const length = 2 + src.length * 2 + 2 + (hasPorts ? 4 : 0);
   const buf = SCRATCH;
-  let at = buf.writeUInt16BE(seed & 0xffff, 0);
-  buf.set(src, at);
-  at += src.length;
-  buf.set(dst, at);
-  at += dst.length;
-  at = buf.writeUInt8(proto, at);
-  at = buf.writeUInt8(0, at);
-  if (hasPorts) {
-    at = buf.writeUInt16BE((sport as number) & 0xffff, at);
-    buf.writeUInt16BE((dport as number) & 0xffff, at);
+  buf[0] = (seed >>> 8) & 0xff;
+  buf[1] = seed & 0xff;
+  let at = 2;
+  if (src6 === undefined) {
+    at = writeIpv4(buf, at, swap ? dst4 : src4);
+    at = writeIpv4(buf, at, swap ? src4 : dst4);
+  } else {
+    const first = swap ? (dst6 as number[]) : src6;
+    const second = swap ? src6 : (dst6 as number[]);
+    for (let i = 0; i < 16; i++) buf[at + i] = first[i];
+    for (let i = 0; i < 16; i++) buf[at + 16 + i] = second[i];
+    at += 32;
   }
-  return `1:${hash('sha1', buf.subarray(0, length), 'base64')}`;
+  buf[at++] = proto;
+  buf[at++] = 0;
+  if (hasPorts) {
+    const sp = (sport as number) & 0xffff;
+    const dp = (dport as number) & 0xffff;
+    buf[at++] = sp >>> 8;
+    buf[at++] = sp & 0xff;
+    buf[at++] = dp >>> 8;
+    buf[at++] = dp & 0xff;
+  }
+  return `1:${hash('sha1', VIEWS.get(at) as Buffer, 'base64')}`;
+}
+
+function writeIpv4(buf: Buffer, at: number, ip: number): number {
+  buf[at] = ip >>> 24;
+  buf[at + 1] = (ip >>> 16) & 0xff;
+  buf[at + 2] = (ip >>> 8) & 0xff;
+  buf[at + 3] = ip & 0xff;
+  return at + 4;
 }

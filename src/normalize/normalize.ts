@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { Envelope, Fields, ParsedRecord } from '../core/envelope.ts';
 import { MappingInvalidError } from '../core/errors.ts';
-import { communityId } from './community-id.ts';
+import { flowCommunityId } from './community-id.ts';
 import { SEVERITY_SCORES, type Severity } from './fields.ts';
 import {
   type CompiledMapping,
@@ -155,13 +155,13 @@ function setCommunityId(normalized: Fields): void {
   if (normalized.community_id !== undefined) return;
   const { src_ip, dst_ip, protocol } = normalized;
   if (typeof src_ip !== 'string' || typeof dst_ip !== 'string' || typeof protocol !== 'string') return;
-  const id = communityId({
-    srcIp: src_ip,
-    dstIp: dst_ip,
+  const id = flowCommunityId(
+    src_ip,
+    dst_ip,
     protocol,
-    srcPort: normalized.src_port as number | undefined,
-    dstPort: normalized.dst_port as number | undefined,
-  });
+    normalized.src_port as number | undefined,
+    normalized.dst_port as number | undefined,
+  );
   if (id !== undefined) normalized.community_id = id;
 }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { describe, it } from 'node:test';
 import { communityId } from '../../src/normalize/community-id.ts';
 
@@ -62,5 +64,42 @@ describe('Community ID v1 against the spec baseline vectors', () => {
       undefined,
     );
     assert.equal(communityId({ srcIp: '1.1.1.1', dstIp: '8.8.8.8', protocol: 'tcp' }), undefined);
+  });
+});
+
+describe('Community ID address parsing', () => {
+  it('takes exactly the IPv4 spellings node:net isIPv4 accepts (no leading zeros, octets 0-255)', () => {
+    const spellings = [
+      '0.0.0.0',
+      '255.255.255.255',
+      '10.1.6.57',
+      '01.2.3.4',
+      '1.2.3.04',
+      '1.2.3.256',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1..3.4',
+      '1.2.3.4 ',
+      ' 1.2.3.4',
+      '1.2.3.4\n',
+      '1.2.3.-4',
+      '1.2.3.1000',
+      '1234.2.3.4',
+      '1.2.3.a',
+      '',
+    ];
+    for (const ip of spellings) {
+      const id = communityId({ srcIp: ip, dstIp: '8.8.8.8', protocol: 'tcp', srcPort: 1, dstPort: 2 });
+      assert.equal(id !== undefined, isIPv4(ip), `"${ip}"`);
+    }
+  });
+  it('orders IPv4 endpoints as unsigned numbers (200.1.1.1 sorts after 10.0.0.1)', () => {
+    // seed 0 · 10.0.0.1 · 200.1.1.1 · udp · 0 · 5353 · 53: the smaller address first.
+    const bytes = Buffer.from([0, 0, 10, 0, 0, 1, 200, 1, 1, 1, 17, 0, 0x14, 0xe9, 0, 53]);
+    const expected = `1:${createHash('sha1').update(bytes).digest('base64')}`;
+    assert.equal(
+      communityId({ srcIp: '200.1.1.1', dstIp: '10.0.0.1', protocol: 'udp', srcPort: 53, dstPort: 5353 }),
+      expected,
+    );
   });
 });
