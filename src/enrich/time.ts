@@ -16,20 +16,30 @@ export interface TimeParts {
 
 const WEEKDAY: Readonly<Record<string, number>> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
-export type TimePartsFn = (epochMs: number) => TimeParts;
+/** Time parts of an epoch ms; the result may be shared between calls (read it, do not modify it). */
+export type TimePartsFn = (epochMs: number) => Readonly<TimeParts>;
 
 export function createTimeParts(timeZone: string): TimePartsFn {
   if (timeZone === 'UTC' || timeZone === 'Etc/UTC') {
+    // Every part here changes only on a UTC hour boundary (multiples of 3,600,000 ms since the
+    // epoch), and events come in time order: the parts of the last hour seen are reused (the
+    // returned object is shared and must not be modified).
+    let cachedHour = Number.NaN;
+    let cached: TimeParts = { year: 0, month: 0, day: 0, hour: 0, weekday: 0 };
     return (ms) => {
+      const hour = Math.floor(ms / 3_600_000);
+      if (hour === cachedHour) return cached;
       const d = new Date(ms);
       const weekday = d.getUTCDay();
-      return {
+      cached = {
         year: d.getUTCFullYear(),
         month: d.getUTCMonth() + 1,
         day: d.getUTCDate(),
         hour: d.getUTCHours(),
         weekday: weekday === 0 ? 7 : weekday,
       };
+      cachedHour = hour;
+      return cached;
     };
   }
   let format: Intl.DateTimeFormat;

@@ -32,6 +32,28 @@ describe('time enrichment', () => {
       event_weekday: 1,
     });
   });
+  it('gives each event its own hour and day when one enricher sees events across boundaries', () => {
+    const enricher = createTimeEnricher('UTC');
+    const times = [
+      Date.UTC(2026, 1, 1, 23, 59, 59, 999),
+      Date.UTC(2026, 1, 2, 0, 0, 0, 0),
+      Date.UTC(2026, 1, 1, 23, 0, 0, 0), // late event: back into the previous hour
+      Date.UTC(2026, 1, 2, 0, 30),
+      Date.UTC(1969, 11, 31, 23, 59, 59, 999), // before the epoch
+    ];
+    for (const ms of times) {
+      const e: Fields = {};
+      enricher.apply({ event_time: ms }, e);
+      const d = new Date(ms);
+      assert.deepEqual(e, {
+        event_year: d.getUTCFullYear(),
+        event_month: d.getUTCMonth() + 1,
+        event_day: d.getUTCDate(),
+        event_hour: d.getUTCHours(),
+        event_weekday: d.getUTCDay() === 0 ? 7 : d.getUTCDay(),
+      });
+    }
+  });
   it('does nothing without an event_time', () => {
     const e: Fields = {};
     createTimeEnricher('UTC').apply({}, e);
