@@ -2,6 +2,26 @@
  * One member of a Kafka consumer group as a Subscription (src/bus/bus.ts): batches drained from
  * @platformatic/kafka's message stream, commits only through commit()/commitOffsets(), a clean
  * leave on close(). Created by KafkaBus.subscribe (src/bus/kafka.ts).
+ *
+ * Ownership fencing (issue 9). @platformatic/kafka 2.12.1 keeps what its stream has buffered across
+ * a rebalance (one fetch brings up to 50 MB: tens of thousands of records) and, when a commit fails
+ * with a rebalance error, rejoins and sends the commit again under the new generation. So without
+ * a fence a member hands out records of partitions it no longer owns and commits them, rewinding
+ * the group's offset under the new owner; and at every rejoin its stream re-reads from the
+ * committed offset behind records it already buffered, so the same records come out twice and a
+ * late commit of an old batch lands after a newer one. Measured with two members and a third
+ * joining while a SIGKILLed one's session was alive: committed offsets went back and forth and the
+ * group's lag never reached 0 (test/integration/kafka-rejoin.test.ts). Java's consumer discards
+ * fetched data of revoked partitions and fences commits by generation; this class does the same
+ * from the outside:
+ * - a record is handed out only if its partition is assigned to this member now, it was fetched in
+ *   the generation that (re)gave the partition to this member or later, and its offset is past the
+ *   last one handed out for that partition in this ownership period (the stream re-reads from the
+ *   committed offset after every rejoin: those records were handed out already);
+ * - a commit only covers partitions still owned in the same ownership period as the batch, and
+ *   only moves forward.
+ * Nothing is lost by dropping: the partition's next owner (or this member again) reads from the
+ * group's committed offset, which never passes a record that was not processed.
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { backoffMs } from './backoff.ts';
@@ -21,6 +41,29 @@ const CLOSE_ATTEMPTS = 5;
 type Buf = Buffer;
 type KafkaConsumer = Consumer<Buf, Buf, Buf, Buf>;
 type KafkaMessage = Message<Buf, Buf, Buf, Buf>;
+
+/** One period during which this member owns a partition (from a join that gave it to the one that took it). */
+interface Ownership {
+  period: number;
+  /** The generation of the join that gave the partition: records fetched earlier are stale. */
+  sinceGeneration: number;
+  /** Next offset to hand out: records below it were handed out in this period already. */
+  nextOffset: bigint;
+  /** Highest offset committed in this period: commits only move forward. */
+  committed: bigint;
+}
+
+interface HandedOut {
+  message: KafkaMessage;
+  period: number;
+}
+
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+function generationOf(message: KafkaMessage): number {
+  const consumer = (message.metadata as { consumer?: { generationId?: unknown } } | undefined)?.consumer;
+  return typeof consumer?.generationId === 'number' ? consumer.generationId : 0;
+}
 
 function toHeaders(message: KafkaMessage): Record<string, string> | undefined {
   if (message.headers.size === 0) return undefined;
@@ -47,7 +90,13 @@ export class KafkaSubscription implements Subscription {
   private readonly maxBatchRecords: number;
   private readonly maxWaitMs: number;
   /** The last message per partition of each batch handed out, for its leader epoch on commit. */
-  private readonly lastOfBatch = new WeakMap<ConsumedBatch, KafkaMessage[]>();
+  private readonly lastOfBatch = new WeakMap<ConsumedBatch, HandedOut[]>();
+  /** The partitions this member owns, by partitionKey, updated at every completed (re)join. */
+  private readonly owned = new Map<string, Ownership>();
+  private ownershipPeriods = 0;
+  private joins = 0;
+  /** Records read from the stream and not handed out (see the class comment), for tests and logs. */
+  readonly skipped = { notOwned: 0, alreadyHandedOut: 0, staleFetch: 0, commitsNotOwned: 0 };
   private closed = false;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
@@ -64,6 +113,11 @@ export class KafkaSubscription implements Subscription {
     this.group = options.group;
     this.maxBatchRecords = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
     this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    this.updateOwnership(consumer.assignments ?? []);
+    // Emitted by the client at the end of every JoinGroup/SyncGroup round, with the new assignment.
+    consumer.on('consumer:group:join', (event: { assignments?: KafkaConsumer['assignments'] }) =>
+      this.updateOwnership(event.assignments ?? consumer.assignments ?? []),
+    );
     const poke = () => this.wake?.();
     stream.on('readable', poke);
     stream.on('close', poke);
@@ -71,6 +125,46 @@ export class KafkaSubscription implements Subscription {
       this.failure = error;
       poke();
     });
+  }
+
+  /** Completed (re)joins of this member and the group generation it is in, for tests and logs. */
+  get membership(): { joins: number; generation: number } {
+    return { joins: this.joins, generation: this.consumer.generationId };
+  }
+
+  private updateOwnership(assignments: NonNullable<KafkaConsumer['assignments']>): void {
+    this.joins++;
+    const now = new Set<string>();
+    for (const a of assignments) for (const p of a.partitions) now.add(partitionKey(a.topic, p));
+    for (const key of this.owned.keys()) if (!now.has(key)) this.owned.delete(key);
+    for (const key of now) {
+      if (this.owned.has(key)) continue;
+      this.owned.set(key, {
+        period: ++this.ownershipPeriods,
+        sinceGeneration: this.consumer.generationId,
+        nextOffset: -1n,
+        committed: -1n,
+      });
+    }
+  }
+
+  /** Whether a record read from the stream may be handed out (see the class comment). */
+  private admit(message: KafkaMessage): boolean {
+    const owner = this.owned.get(partitionKey(message.topic, message.partition));
+    if (owner === undefined) {
+      this.skipped.notOwned++;
+      return false;
+    }
+    if (generationOf(message) < owner.sinceGeneration) {
+      this.skipped.staleFetch++;
+      return false;
+    }
+    if (message.offset < owner.nextOffset) {
+      this.skipped.alreadyHandedOut++;
+      return false;
+    }
+    owner.nextOffset = message.offset + 1n;
+    return true;
   }
 
   assignments(): TopicPartition[] {
@@ -106,8 +200,10 @@ export class KafkaSubscription implements Subscription {
         throw new Error(`Kafka consumer stream of group ${this.group} ended unexpectedly`);
       let message: KafkaMessage | null = this.stream.read();
       while (message !== null) {
-        messages.push(message);
-        if (messages.length >= this.maxBatchRecords) break;
+        if (this.admit(message)) {
+          messages.push(message);
+          if (messages.length >= this.maxBatchRecords) break;
+        }
         message = this.stream.read();
       }
       if (messages.length > 0 && deadline === Number.POSITIVE_INFINITY)
@@ -117,8 +213,10 @@ export class KafkaSubscription implements Subscription {
     }
     const batch: ConsumedBatch = { records: messages.map(toRecord) };
     const last = new Map<string, KafkaMessage>();
-    for (const m of messages) last.set(`${m.topic}\u0000${m.partition}`, m);
-    this.lastOfBatch.set(batch, [...last.values()]);
+    for (const m of messages) last.set(partitionKey(m.topic, m.partition), m);
+    const handedOut: HandedOut[] = [];
+    for (const [key, message] of last) handedOut.push({ message, period: this.owned.get(key)?.period ?? -1 });
+    this.lastOfBatch.set(batch, handedOut);
     return { done: false, value: batch };
   }
 
@@ -135,21 +233,46 @@ export class KafkaSubscription implements Subscription {
   async commit(batch: ConsumedBatch): Promise<void> {
     const last = this.lastOfBatch.get(batch);
     if (last === undefined) throw new Error('commit(batch): the batch did not come from this subscription');
-    if (last.length === 0) return;
-    await this.commitRaw({
-      offsets: last.map((m) => ({
+    const offsets = [];
+    for (const { message: m, period } of last) {
+      const owner = this.owned.get(partitionKey(m.topic, m.partition));
+      if (owner === undefined || owner.period !== period) {
+        this.skipped.commitsNotOwned++;
+        continue;
+      }
+      offsets.push({
         topic: m.topic,
         partition: m.partition,
         offset: m.offset + 1n,
         leaderEpoch: m.leaderEpoch,
-      })),
-    });
+      });
+    }
+    await this.commitForward(offsets);
   }
 
   async commitOffsets(offsets: CommitOffsets): Promise<void> {
-    if (offsets.length === 0) return;
+    const owned = offsets.filter((o) => {
+      if (this.owned.has(partitionKey(o.topic, o.partition))) return true;
+      this.skipped.commitsNotOwned++;
+      return false;
+    });
     // leaderEpoch -1: unknown, the broker skips the fencing check.
-    await this.commitRaw({ offsets: offsets.map((o) => ({ ...o, leaderEpoch: -1 })) });
+    await this.commitForward(owned.map((o) => ({ ...o, leaderEpoch: -1 })));
+  }
+
+  /** Commits what moves an owned partition forward; a commit behind an earlier one is dropped. */
+  private async commitForward(
+    offsets: Array<TopicPartition & { offset: bigint; leaderEpoch: number }>,
+  ): Promise<void> {
+    const forward = offsets.filter(
+      (o) => o.offset > (this.owned.get(partitionKey(o.topic, o.partition))?.committed ?? -1n),
+    );
+    if (forward.length === 0) return;
+    await this.commitRaw({ offsets: forward });
+    for (const o of forward) {
+      const owner = this.owned.get(partitionKey(o.topic, o.partition));
+      if (owner !== undefined && owner.committed < o.offset) owner.committed = o.offset;
+    }
   }
 
   /**
