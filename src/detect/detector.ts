@@ -78,6 +78,8 @@ export interface DetectorStats {
   alertsRaised: number;
   alertsUpdated: number;
   lateDropped: number;
+  /** Matches delivered again (same event id and rule in the same window), counted once. */
+  duplicates: number;
   evictions: number;
   groups: number;
   openAlerts: number;
@@ -140,6 +142,15 @@ export function linearMatcher(rules: readonly DetectRule[]): RuleMatcher {
 
 /** Idle input partitions leave the watermark minimum after this much wall time (config default). */
 const DEFAULT_IDLE_PARTITION_MS = 30_000;
+
+/**
+ * How long (wall time) a silent partition still holds the eager windows' state back (the prune
+ * floor, watermark.ts `floor`): the idle timeout × 20, at least 10 minutes. Long enough for a
+ * crashed process member's partitions to be taken over and replayed, or for a broker outage;
+ * a partition that never delivers again stops holding memory after it.
+ */
+const HOLD_IDLE_FACTOR = 20;
+const MIN_HOLD_MS = 600_000;
 
 /** The per-event pieces both halves share: what an event contributes, as messages. */
 function singleEventGroup(env: Envelope): Record<string, string> {
@@ -227,9 +238,15 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
     now,
   });
   const lateness = config.allowed_lateness_ms;
-  const clocks = createPartitionClocks(
-    options.idlePartitionMs ?? config.idle_partition_ms ?? DEFAULT_IDLE_PARTITION_MS,
-  );
+  const idleMs = options.idlePartitionMs ?? config.idle_partition_ms ?? DEFAULT_IDLE_PARTITION_MS;
+  const clocks = createPartitionClocks(idleMs);
+  const holdMs = Math.max(MIN_HOLD_MS, idleMs * HOLD_IDLE_FACTOR);
+  // Event time a rebuild replays back to, behind the watermark: every open window and every open
+  // alert's suppression period (correlate role, rebuild on assignment).
+  const rebuildHorizonMs =
+    lateness +
+    config.suppression_seconds * 1000 +
+    plan.correlators.reduce((max, c) => Math.max(max, c.def.timespanMs), 0);
   const standalone = standaloneRules(options.ruleSet.rules, plan);
   const correlationsAlert = new Map(plan.correlators.map((c) => [c.def.id, plan.alerts(c.def.id)]));
   const byId = new Map(plan.correlators.map((c) => [c.def.id, c]));
@@ -246,8 +263,11 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
   let updated = 0;
   let out = new Map<string, Alert>();
   let forward: MatchMessage[] = [];
+  // Set while a rebuild replays matches: state is fed, nothing is counted as raised.
+  let replaying = false;
 
   function emit({ alert, isNew }: Raised, ingestTime: unknown): void {
+    if (replaying) return;
     if (isNew) raised++;
     else updated++;
     out.set(alert.id, alert);
@@ -267,7 +287,9 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
       if (!parents) continue;
       // A hit is an "event" for its parents. Derived matches are never late: the child decides
       // them when its window closes, which is necessarily behind the watermark.
-      const eventId = stableId(def.id, hit.group.join('\u0000'), hit.window_start);
+      // One id per report (window, newest event, count): a hit re-derived by a replay or a rebuild
+      // has the same id, so the parent counts it once (correlator dedupe).
+      const eventId = stableId(def.id, hit.group.join('\u0000'), hit.window_start, hit.last_seen, hit.count);
       for (const consumer of parents) {
         const m = matchFromHit(consumer, def, hit.group, hit.last_seen, eventId);
         if (!m) continue;
@@ -287,10 +309,14 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
 
   function sweep(watermark: number, force: boolean): void {
     lastSweep = watermark;
+    // Eager windows keep what the slowest partition that may still deliver can add to (an idle one
+    // coming back behind the clock); at-close windows are decided by the watermark.
+    const floor = clocks.floor(now(), holdMs) - lateness;
+    const keepFrom = Math.min(floor, watermark);
     plan.correlators.forEach((c, i) => {
       if (!force && watermark - sweptAt[i] < sweepEvery[i]) return;
       sweptAt[i] = watermark;
-      onHits(c.sweep(watermark), undefined);
+      onHits(c.sweep(c.eager ? keepFrom : watermark), undefined);
       const evicted = c.takeEvictions();
       if (telemetry) {
         const stats = c.stats();
@@ -327,6 +353,30 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
     ingest(correlator: Correlator, m: CorrelationMatch, watermark: number, ingestTime: unknown): void {
       onHits(correlator.ingest(m, watermark), ingestTime);
     },
+    /**
+     * The lateness bound for a match from `partition` when the combined clock is `clock`: an eager
+     * correlation judges it against its own partition's clock when that is behind (a partition back
+     * from idleness, a replay after a crash or an outage), so it is late only within its own stream;
+     * an at-close one against the watermark (its windows may be decided already).
+     */
+    watermarkFor(correlator: Correlator, partition: string, clock: number): number {
+      if (!correlator.eager) return clock - lateness;
+      const own = clocks.of(partition);
+      return Math.min(own, clock) - lateness;
+    },
+    /** Feeds a replay: windows, chains and suppression state, no alert or forward handed out. */
+    replay(run: () => void): void {
+      replaying = true;
+      try {
+        run();
+      } finally {
+        replaying = false;
+        alerts.seal();
+        out = new Map();
+        forward = [];
+      }
+    },
+    rebuildHorizonMs,
     assignPartitions(partitions: readonly string[]): void {
       clocks.assign(partitions, now());
     },
@@ -362,11 +412,13 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
     },
     stats(): DetectorStats {
       let lateDropped = 0;
+      let duplicates = 0;
       let evictions = 0;
       let groups = 0;
       for (const c of plan.correlators) {
         const s = c.stats();
         lateDropped += s.lateDropped;
+        duplicates += s.duplicates;
         evictions += s.evictions;
         groups += s.groups;
       }
@@ -376,6 +428,7 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
         alertsRaised: raised,
         alertsUpdated: updated,
         lateDropped,
+        duplicates,
         evictions,
         groups,
         openAlerts: alerts.openAlerts(),
@@ -401,7 +454,7 @@ export function createDetector(options: DetectorOptions): Detector {
   function processOne(env: Envelope, part: string, wall: number, emitTo: CorrelationMatch[] | null): void {
     counts.events++;
     const t = eventTimeOf(env, wall);
-    const watermark = clocks.observe(part, t, wall) - lateness;
+    const clock = clocks.observe(part, t, wall);
     const matched = matcher.match(env);
     for (let i = 0; i < matched.length; i++) {
       const rule = matched[i];
@@ -414,7 +467,10 @@ export function createDetector(options: DetectorOptions): Detector {
         const m = matchFromEvent(consumer, env, t);
         if (!m) continue;
         if (emitTo) emitTo.push(m);
-        else core.ingest(consumer.correlator, m, watermark, env.normalized.ingest_time);
+        else {
+          const watermark = core.watermarkFor(consumer.correlator, part, clock);
+          core.ingest(consumer.correlator, m, watermark, env.normalized.ingest_time);
+        }
       }
     }
   }
@@ -533,6 +589,15 @@ export interface CorrelationOutput {
  */
 export interface CorrelationState {
   correlateMatches(messages: readonly MatchMessage[]): CorrelationOutput;
+  /**
+   * Replays messages consumed before (a rebuild after a takeover or a restart): they feed the
+   * windows, chains and suppression state, and nothing is emitted — those alerts were written
+   * before the commit, and what is re-derived later keeps its deterministic id. Origin clocks move
+   * on with them; matches are not judged late (a rebuild replays what was accepted before).
+   */
+  rebuild(messages: readonly MatchMessage[]): void;
+  /** Event time a rebuild must replay behind the origins' clocks: lateness + longest timespan + suppression. */
+  rebuildHorizonMs(): number;
   /** As Detector.advance: idle advance by wall time, or (no argument) end of input. */
   advance(nowMs?: number): CorrelationOutput;
   /** The origins (input partitions of the process role) whose clocks hold the watermark; see Detector. */
@@ -544,10 +609,10 @@ export interface CorrelationState {
 export function createCorrelationState(options: DetectorOptions): CorrelationState {
   const plan = compile(options);
   const core = createCore(options, plan, true);
-  const { counts, clocks, lateness, now } = core;
+  const { counts, clocks, now } = core;
   const rules = new Map<string, RuleInfo>(options.ruleSet.rules.map((r) => [r.id, r]));
 
-  function one(msg: MatchMessage, wall: number): void {
+  function one(msg: MatchMessage, wall: number, replay: boolean): void {
     counts.events++;
     if (msg.type === 'correlation' && msg.derived) {
       const correlator = core.byId.get(msg.match.correlation_id);
@@ -562,16 +627,25 @@ export function createCorrelationState(options: DetectorOptions): CorrelationSta
       return;
     }
     const correlator = core.byId.get(msg.match.correlation_id);
-    if (correlator) core.ingest(correlator, msg.match, clock - lateness, msg.ingest_time);
+    if (!correlator) return;
+    const watermark = replay ? Number.NEGATIVE_INFINITY : core.watermarkFor(correlator, msg.origin, clock);
+    core.ingest(correlator, msg.match, watermark, msg.ingest_time);
   }
 
   return {
     correlateMatches(messages) {
       const wall = now();
       clocks.expireIdle(wall);
-      for (let i = 0; i < messages.length; i++) one(messages[i], wall);
+      for (let i = 0; i < messages.length; i++) one(messages[i], wall, false);
       return { alerts: core.afterBatch(messages.length, wall), forward: core.takeForward() };
     },
+    rebuild(messages) {
+      const wall = now();
+      core.replay(() => {
+        for (let i = 0; i < messages.length; i++) one(messages[i], wall, true);
+      });
+    },
+    rebuildHorizonMs: () => core.rebuildHorizonMs,
     advance(nowMs) {
       return { alerts: core.advance(nowMs), forward: core.takeForward() };
     },

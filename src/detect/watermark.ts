@@ -34,6 +34,15 @@ export interface PartitionClocks {
   clock(): number;
   /** Moves the combined clock forward to at least `t` (idle advance by wall time, end of input). */
   raise(t: number): void;
+  /** The largest event time seen on `partition` (−∞ when it delivered nothing). */
+  of(partition: string): number;
+  /**
+   * The slowest partition that may still deliver: min of the largest event times over the partitions
+   * that delivered data and were silent for less than `holdMs` of wall time, idle ones included
+   * (+∞ when none). Correlation state older than this may still be needed by a partition that
+   * comes back from idleness behind the clock (docs/detection.md "Lateness").
+   */
+  floor(wallNow: number, holdMs: number): number;
   /** Per partition: largest event time seen and whether it currently counts (diagnostics, tests). */
   partitions(): Array<{ partition: string; max: number; active: boolean }>;
 }
@@ -104,6 +113,16 @@ export function createPartitionClocks(idleMs: number): PartitionClocks {
     },
     clock() {
       return combined;
+    },
+    of(partition) {
+      return parts.get(partition)?.max ?? Number.NEGATIVE_INFINITY;
+    },
+    floor(wallNow, holdMs) {
+      let min = Number.POSITIVE_INFINITY;
+      for (const p of parts.values()) {
+        if (p.max !== Number.NEGATIVE_INFINITY && wallNow - p.lastWall < holdMs && p.max < min) min = p.max;
+      }
+      return min;
     },
     raise(t) {
       if (t > combined) combined = t;

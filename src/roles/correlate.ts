@@ -1,4 +1,4 @@
-import type { Bus, Subscription, TopicPartition } from '../bus/bus.ts';
+import type { Bus, ConsumedRecord, Subscription, TopicPartition } from '../bus/bus.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Alert } from '../detect/alert.ts';
@@ -17,6 +17,12 @@ import { matchRecord } from './process.ts';
  * Windows are event-time, with one clock per origin partition (watermark.ts); an idle timer
  * advances the clock with wall time so a quiet stream still closes its windows. Alert ids are
  * deterministic, so a replay after a crash re-raises the same ids and the store's upsert keeps one.
+ *
+ * Rebuild on assignment (ARCHITECTURE.md "On reassignment a worker rebuilds its windows"): the
+ * first record this member gets from a matches partition it did not read up to there (a new
+ * assignment, a takeover after a crash, a restart with a committed offset) triggers a replay of
+ * that partition before it, read outside the group (Bus.readRange), into the state without
+ * emitting (rebuild.ts below: how far back is decided by the event clocks in the messages).
  */
 export interface CorrelateRoleOptions {
   bus: Bus;
@@ -32,6 +38,8 @@ export interface CorrelateRoleOptions {
   ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
   from?: 'earliest' | 'latest';
   idleAdvanceMs?: number;
+  /** Records replayed at most per partition by a rebuild (default 200,000). */
+  maxRebuildRecords?: number;
 }
 
 export interface CorrelateRole {
@@ -43,6 +51,69 @@ export interface CorrelateRole {
   /** Swaps the correlation state (admin rule reload): open windows start again empty. */
   setState(state: CorrelationState): void;
   stop(): Promise<void>;
+}
+
+/** Records read per step while walking back from the committed offset. */
+const REBUILD_STEP = 2000n;
+const DEFAULT_MAX_REBUILD_RECORDS = 200_000;
+
+function decodeMessages(records: readonly ConsumedRecord[]): MatchMessage[] {
+  const out: MatchMessage[] = [];
+  for (const record of records) {
+    let message: unknown;
+    try {
+      message = decodeJson<unknown>(record);
+    } catch {
+      continue;
+    }
+    if (isMatchMessage(message)) out.push(message);
+  }
+  return out;
+}
+
+/**
+ * Where a rebuild of a matches partition up to `upTo` starts: walking back from `upTo`, each origin's
+ * newest clock reading sets the horizon `min over origins(newest clock) − horizonMs` (the oldest
+ * event time an open window or suppression period can still hold; taking the minimum keeps it
+ * right when one origin lags behind the others), and the walk stops once every origin seen has a
+ * message older than the horizon: an origin's clock only grows along the partition, so all its
+ * earlier messages are older still. The wall-clock record timestamps are not used: a backlog is
+ * processed slower than real time. Derived chain hits carry no clock and do not steer the walk.
+ */
+export async function rebuildStart(
+  bus: Bus,
+  topic: string,
+  partition: number,
+  upTo: bigint,
+  horizonMs: number,
+  maxRecords: number,
+): Promise<bigint> {
+  const newest = new Map<string, number>();
+  const oldest = new Map<string, number>();
+  let from = upTo;
+  const limit = upTo - BigInt(maxRecords) > 0n ? upTo - BigInt(maxRecords) : 0n;
+  while (from > limit) {
+    const start = from - REBUILD_STEP > limit ? from - REBUILD_STEP : limit;
+    const records: ConsumedRecord[] = [];
+    for await (const batch of bus.readRange(topic, partition, start, from)) records.push(...batch);
+    if (records.length === 0) break; // nothing retained before this
+    const messages = decodeMessages(records);
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const m = messages[i];
+      if (m.type === 'correlation' && m.derived) continue;
+      const clock = m.clock ?? (m.type === 'event' ? m.event_time : m.match.event_time);
+      if (!newest.has(m.origin)) newest.set(m.origin, clock);
+      const seen = oldest.get(m.origin);
+      if (seen === undefined || clock < seen) oldest.set(m.origin, clock);
+    }
+    from = records[0].offset < start ? records[0].offset : start;
+    let horizon = Number.POSITIVE_INFINITY;
+    for (const t of newest.values()) if (t - horizonMs < horizon) horizon = t - horizonMs;
+    let done = newest.size > 0;
+    for (const t of oldest.values()) if (t >= horizon) done = false;
+    if (done) break;
+  }
+  return from;
 }
 
 export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRole {
@@ -68,6 +139,59 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
   }
 
   const subscribed = deferred();
+  const maxRebuildRecords = options.maxRebuildRecords ?? DEFAULT_MAX_REBUILD_RECORDS;
+  // Per owned matches partition: the next offset this member's state has read up to.
+  const readUpTo = new Map<number, bigint>();
+
+  /** Replays [start, upTo) of a partition into the state: windows rebuilt, nothing emitted. */
+  async function rebuild(partition: number, upTo: bigint): Promise<void> {
+    if (upTo <= 0n) return;
+    const started = Date.now();
+    const target = state;
+    const from = await rebuildStart(
+      options.bus,
+      options.topic,
+      partition,
+      upTo,
+      target.rebuildHorizonMs(),
+      maxRebuildRecords,
+    );
+    let replayed = 0;
+    for await (const records of options.bus.readRange(options.topic, partition, from, upTo)) {
+      const messages = decodeMessages(records);
+      replayed += messages.length;
+      target.rebuild(messages);
+    }
+    logger.info(
+      { partition, from: String(from), upTo: String(upTo), replayed, ms: Date.now() - started },
+      'correlation windows rebuilt from the matches partition',
+    );
+  }
+
+  /**
+   * Partitions whose first record in this batch is past where this member's state has read (never
+   * read, or read by another member meanwhile) are rebuilt first; partitions no longer owned are
+   * forgotten (their state stays: a rebuild on regaining them overlaps it, and the correlators
+   * count a match delivered twice once).
+   */
+  async function rebuildNewPartitions(sub: Subscription, records: readonly ConsumedRecord[]): Promise<void> {
+    const owned = new Set(sub.assignments().map((a) => a.partition));
+    for (const p of readUpTo.keys()) if (!owned.has(p)) readUpTo.delete(p);
+    const firsts = new Map<number, bigint>();
+    for (const r of records) if (!firsts.has(r.partition)) firsts.set(r.partition, r.offset);
+    for (const [partition, offset] of firsts) {
+      const known = readUpTo.get(partition);
+      if (known === undefined || offset > known) {
+        await rebuild(partition, offset).catch((err) =>
+          logger.error(
+            { err, partition },
+            'rebuilding correlation windows failed; going on with what there is',
+          ),
+        );
+      }
+    }
+    for (const r of records) readUpTo.set(r.partition, r.offset + 1n);
+  }
 
   return {
     ready: subscribed.promise,
@@ -94,6 +218,7 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       }, options.idleAdvanceMs ?? 5000);
       try {
         for await (const batch of subscription) {
+          await rebuildNewPartitions(subscription, batch.records);
           const messages: MatchMessage[] = [];
           for (const record of batch.records) {
             let message: unknown;

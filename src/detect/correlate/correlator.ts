@@ -62,10 +62,14 @@ export interface CorrelatorStats {
   groups: number;
   evictions: number;
   lateDropped: number;
+  /** Matches already in their group's window (same event id and rule), ignored. */
+  duplicates: number;
 }
 
 export interface Correlator {
   readonly def: CorrelationDef;
+  /** Decided on arrival (lower-bound conditions): a window never closes, a late match can only add. */
+  readonly eager: boolean;
   ingest(match: CorrelationMatch, watermark: number): CorrelationHit[];
   /** Closes windows the watermark has passed and drops expired groups. */
   sweep(watermark: number): CorrelationHit[];
@@ -96,6 +100,8 @@ interface GroupState {
   numeric: number;
   distinct: Map<string, number>;
   perPos: number[];
+  /** Keys (dedupeKey) of the matches in entries[head..]: a redelivered match counts once. */
+  seen: Set<string>;
 }
 
 const EMPTY: CorrelationHit[] = [];
@@ -128,6 +134,7 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
   let evictions = 0;
   let pendingEvictions = 0;
   let lateDropped = 0;
+  let duplicates = 0;
 
   function newGroup(group: string[], t: number): GroupState {
     return {
@@ -141,7 +148,17 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
       numeric: 0,
       distinct: new Map(),
       perPos: new Array(nRefs).fill(0),
+      seen: new Set(),
     };
+  }
+
+  // A match is identified by its event id (deterministic: the input position) and, when several
+  // rules feed this correlation, the rule: one event matching two referenced rules counts twice,
+  // the same match delivered twice (a process-role replay after a crash, a chain hit re-published
+  // again, a rebuild overlapping live state) counts once.
+  const multiRule = positions.size > 1;
+  function dedupeKey(ruleId: string, eventId: string): string {
+    return multiRule ? `${ruleId}\u0000${eventId}` : eventId;
   }
 
   function add(g: GroupState, e: Entry): void {
@@ -181,7 +198,9 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
   function pruneBefore(g: GroupState, minT: number): void {
     const { entries } = g;
     while (g.head < entries.length && entries[g.head].t < minT) {
-      account(g, entries[g.head], -1);
+      const e = entries[g.head];
+      account(g, e, -1);
+      g.seen.delete(dedupeKey(options.refIds[e.pos], e.id));
       g.head++;
     }
     // Compact now and then so the array does not grow without bound.
@@ -296,6 +315,7 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
     g.numeric = 0;
     g.distinct.clear();
     g.perPos.fill(0);
+    g.seen.clear();
     g.start = t;
     g.newest = t;
   }
@@ -323,6 +343,7 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
 
   return {
     def,
+    eager,
     ingest(match, watermark) {
       if (match.event_time < watermark) {
         lateDropped++;
@@ -341,12 +362,19 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
         g = newGroup(match.group.map(ownString), match.event_time);
         groups.set(ownString(key), g);
       }
+      const dedupe = dedupeKey(match.rule_id, match.event_id);
+      if (g.seen.has(dedupe)) {
+        duplicates++;
+        return EMPTY;
+      }
       let out: CorrelationHit[] = EMPTY;
       for (const p of pos) {
         const e: Entry = { t: match.event_time, id: match.event_id, pos: p, value: match.value };
         const hits = eager ? ingestEager(g, e) : ingestAtClose(g, e);
         if (hits.length > 0) out = out === EMPTY ? hits : out.concat(hits);
       }
+      // After the entries: closing an at-close window on this match clears the keys of the old one.
+      g.seen.add(dedupe);
       return out;
     },
     sweep(watermark) {
@@ -365,7 +393,7 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
       return out;
     },
     stats() {
-      return { groups: groups.size, evictions, lateDropped };
+      return { groups: groups.size, evictions, lateDropped, duplicates };
     },
     takeEvictions() {
       const n = pendingEvictions;

@@ -1,0 +1,199 @@
+/**
+ * Detections that stay exact under crashes and outages (issue 9), on the memory bus and on the
+ * correlation state, with real sshd lines (the pack's slow brute force: 22 failures from one source,
+ * one every 30 s; crowdsec hub via shared/data/auth/crowdsec-hub):
+ * - a correlate member stopped mid-window, another member takes its matches partition over: it
+ *   rebuilds the windows from the partition before the committed offset, and the attack is alerted
+ *   once, with the id and count of an uninterrupted detector;
+ * - a match delivered twice (a process-role replay after a crash) counts once;
+ * - one origin delayed behind the others by more than the idle timeout (an outage, a backlog): its
+ *   matches are not dropped as late, the attack is alerted with the uninterrupted id.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import type { Bus } from '../../src/bus/bus.ts';
+import { MemoryBus } from '../../src/bus/memory.ts';
+import { createEnvelopeReader } from '../../src/cli/detect.ts';
+import { detectSchema } from '../../src/config/schema.ts';
+import type { Envelope } from '../../src/core/envelope.ts';
+import { createLogger } from '../../src/core/logger.ts';
+import type { Alert } from '../../src/detect/alert.ts';
+import {
+  createCorrelationState,
+  createDetector,
+  createEventMatcher,
+  type DetectorOptions,
+} from '../../src/detect/detector.ts';
+import type { MatchMessage } from '../../src/detect/matches.ts';
+import { loadRules } from '../../src/detect/sigma/load.ts';
+import { createMatcher } from '../../src/detect/sigma/matcher.ts';
+import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { createNormalizer } from '../../src/normalize/normalize.ts';
+import { createCorrelateRole } from '../../src/roles/correlate.ts';
+import { matchRecord } from '../../src/roles/process.ts';
+
+const RULES = new URL('../../rules/', import.meta.url).pathname;
+const HUB = new URL('../fixtures/detect/crowdsec-hub/', import.meta.url).pathname;
+/** Syslog lines carry no year: every file is read as received on the same day. */
+const RECEIVED = Date.UTC(2026, 10, 1);
+const ruleSet = loadRules([RULES]);
+const matcher = createMatcher(ruleSet.rules);
+const normalizer = createNormalizer();
+
+function options(over: Partial<DetectorOptions> = {}): DetectorOptions {
+  return { ruleSet, matcher, config: detectSchema.parse({}), ...over };
+}
+
+function readFile(file: string): Envelope[] {
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
+  return createEnvelopeReader({ name: file, format: 'sshd', normalizer, receivedAt: RECEIVED }).read(lines);
+}
+
+function finalState(alerts: Alert[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of alerts) out.set(a.id, `${a.rule_id} ${JSON.stringify(a.group)} count=${a.count}`);
+  return new Map([...out].sort());
+}
+
+/** What one uninterrupted in-process detector raises over the envelopes in event-time order. */
+function reference(envelopes: Envelope[]): Map<string, string> {
+  const detector = createDetector(options({ now: () => RECEIVED }));
+  const sorted = [...envelopes].sort(
+    (a, b) => Number(a.normalized.event_time) - Number(b.normalized.event_time),
+  );
+  return finalState([...detector.process(sorted), ...detector.advance()]);
+}
+
+const SLOW_BF = join(HUB, 'ssh-slow-bf__ssh-slow-bf.log');
+
+const silent = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
+
+async function until(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function committedAll(bus: Bus, group: string, topic: string): Promise<boolean> {
+  const ends = await bus.endOffsets([topic]);
+  const committed = await bus.committedOffsets(group, [topic]);
+  return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.offset);
+}
+
+function member(bus: Bus, topic: string, origins: string[]) {
+  const telemetry = createTelemetry({ defaultMetrics: false });
+  const state = createCorrelationState(options());
+  const alerts: Alert[] = [];
+  const role = createCorrelateRole({
+    bus,
+    group: 'correlate',
+    topic,
+    state,
+    origins,
+    output: { name: 'memory', write: async (a) => void alerts.push(...a), stop: async () => {} },
+    ctx: { logger: silent, telemetry },
+  });
+  const run = role.run();
+  return { role, run, state, alerts };
+}
+
+test('a correlate member stopped mid-window: the member taking over rebuilds the windows and alerts once, with the uninterrupted id and count', async () => {
+  const envelopes = readFile(SLOW_BF);
+  assert.equal(envelopes.length, 22);
+  const expected = reference(envelopes);
+  assert.ok(expected.size >= 1, 'the slow brute force alerts when uninterrupted');
+
+  const origin = 'raw.auth:0';
+  const eventMatcher = createEventMatcher(options());
+  // The first 8 failures reach member A (below every threshold: no alert yet), the rest member B.
+  const before = eventMatcher.matchEvents(envelopes.slice(0, 8), origin);
+  const after = eventMatcher.matchEvents(envelopes.slice(8), origin);
+  const bus = new MemoryBus({ retainCommittedRecords: 10_000 });
+  const topic = 'matches';
+  await bus.createTopics([{ name: topic, partitions: 1 }]);
+
+  const a = member(bus, topic, [origin]);
+  await a.role.ready;
+  await bus.publish(topic, before.map(matchRecord));
+  await until('member A commits', () => committedAll(bus, 'correlate', topic));
+  await a.role.stop();
+  await a.run;
+  assert.deepEqual(finalState(a.alerts), new Map(), 'nothing alerted before the takeover');
+
+  const b = member(bus, topic, [origin]);
+  await b.role.ready;
+  // A process-role replay after its crash publishes three of the matches again (same event ids).
+  const replayed: MatchMessage[] = [...after.slice(0, 3), ...after];
+  await bus.publish(topic, replayed.map(matchRecord));
+  await until('member B commits', () => committedAll(bus, 'correlate', topic));
+  await b.role.stop();
+  await b.run;
+  const got = finalState([...a.alerts, ...b.alerts, ...b.state.advance().alerts]);
+  assert.deepEqual(got, expected);
+  assert.ok(b.state.stats().duplicates >= 3, 'the replayed matches were counted once');
+
+  // Without the rebuild B sees 14 failures: it alerts too, but under another window start (id).
+  const cold = createCorrelationState(options());
+  cold.assignPartitions([origin]);
+  const coldState = finalState([...cold.correlateMatches(after).alerts, ...cold.advance().alerts]);
+  assert.notDeepEqual([...coldState.keys()], [...expected.keys()], 'a cold member would raise other ids');
+  await bus.close();
+});
+
+test('a member restarted with a committed offset rebuilds from the partition, not from empty windows', async () => {
+  const envelopes = readFile(SLOW_BF);
+  const expected = reference(envelopes);
+  const origin = 'raw.auth:0';
+  const eventMatcher = createEventMatcher(options());
+  const bus = new MemoryBus({ retainCommittedRecords: 10_000 });
+  const topic = 'matches';
+  // Two partitions: the groups of the slow brute force land on one or both; each is rebuilt.
+  await bus.createTopics([{ name: topic, partitions: 2 }]);
+  const a = member(bus, topic, [origin]);
+  await a.role.ready;
+  await bus.publish(topic, eventMatcher.matchEvents(envelopes.slice(0, 12), origin).map(matchRecord));
+  await until('the first incarnation commits', () => committedAll(bus, 'correlate', topic));
+  await a.role.stop();
+  await a.run;
+  const b = member(bus, topic, [origin]);
+  await b.role.ready;
+  await bus.publish(topic, eventMatcher.matchEvents(envelopes.slice(12), origin).map(matchRecord));
+  await until('the second incarnation commits', () => committedAll(bus, 'correlate', topic));
+  await b.role.stop();
+  await b.run;
+  const got = finalState([...a.alerts, ...b.alerts, ...b.state.advance().alerts]);
+  assert.deepEqual(got, expected);
+  await bus.close();
+});
+
+test('an origin delayed past the idle timeout (outage, backlog) is not dropped as late: the attack alerts with the uninterrupted id', () => {
+  const attack = readFile(SLOW_BF); // Sep 30 12:11–12:22
+  const busy = readFile(join(HUB, 'ssh-time-based-bf__ssh-time-based-bf.log')); // Sep 30 10:00–14:00
+  const expected = reference([...attack, ...busy]);
+  assert.ok(expected.size >= 1);
+  let wall = 0;
+  const state = createCorrelationState(options({ now: () => wall, idlePartitionMs: 5000 }));
+  const matches = createEventMatcher(options({ now: () => wall }));
+  state.assignPartitions(['raw.auth:0', 'raw.auth:1']);
+  const alerts: Alert[] = [];
+  alerts.push(...state.correlateMatches(matches.matchEvents(attack.slice(0, 5), 'raw.auth:0')).alerts);
+  // raw.auth:0 is silent for 10 s of wall time while raw.auth:1 races two hours ahead.
+  wall = 10_000;
+  alerts.push(...state.correlateMatches(matches.matchEvents(busy, 'raw.auth:1')).alerts);
+  assert.ok(
+    state.stats().watermark > Number(attack[21].normalized.event_time),
+    'the watermark passed the attack',
+  );
+  wall = 11_000;
+  alerts.push(...state.correlateMatches(matches.matchEvents(attack.slice(5), 'raw.auth:0')).alerts);
+  alerts.push(...state.advance().alerts);
+  assert.equal(state.stats().lateDropped, 0);
+  assert.deepEqual(finalState(alerts), expected);
+});
