@@ -44,10 +44,24 @@ const SESSION_TIMEOUT_MS = 10_000;
 const REBALANCE_TIMEOUT_MS = 15_000;
 /** Payload per produce request: under the broker's default message.max.bytes (1 MiB) per batch. */
 const MAX_SEND_BYTES = 768 * 1024;
-/** Record framing and headers, roughly, so many tiny records do not add up past the limit. */
+/** One produce request across topics: the broker's socket.request.max.bytes is 100 MiB. */
+const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+/** Record framing, roughly, so many tiny records do not add up past the limit. */
 const RECORD_OVERHEAD_BYTES = 64;
 
 type Buf = Buffer;
+
+interface OutgoingMessage {
+  message: MessageToProduce<Buf, Buf, Buf, Buf>;
+  /** Uncompressed size, for the request limits. */
+  bytes: number;
+}
+
+/** One publish() waiting in the send queue; `next` is its first record not yet sent. */
+interface QueuedPublish extends PromiseWithResolvers<void> {
+  messages: OutgoingMessage[];
+  next: number;
+}
 
 function tlsOptions(ssl: KafkaConfig['ssl']): TlsOptions | undefined {
   if (ssl === undefined) return undefined;
@@ -126,6 +140,9 @@ export class KafkaBus implements Bus {
   private producer: Producer<Buf, Buf, Buf, Buf> | null = null;
   private reachable: Promise<void> | null = null;
   private readonly subscriptions = new Set<KafkaSubscription>();
+  /** Publishes not yet acked, in publish order (see sendLoop). */
+  private readonly queue: QueuedPublish[] = [];
+  private sending = false;
 
   constructor(config: KafkaConfig) {
     this.config = config;
@@ -232,34 +249,112 @@ export class KafkaBus implements Bus {
     return this.producer;
   }
 
-  async publish(topic: string, records: BusRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.ensureReachable();
-    const producer = this.getProducer();
+  /**
+   * Queues the records behind every earlier publish and resolves once the broker acked all of
+   * them. Publishes are not sent one request each: one send loop (below) takes whatever is queued,
+   * across topics, into one produce request, so concurrent publishers share round trips.
+   */
+  publish(topic: string, records: BusRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
     const now = Date.now();
-    let messages: Array<MessageToProduce<Buf, Buf, Buf, Buf>> = [];
-    let bytes = 0;
-    for (const r of records) {
+    const messages: OutgoingMessage[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
       const key = r.key === null ? undefined : Buffer.from(r.key, 'utf8');
       const value = toBuffer(r.value);
-      const size = value.byteLength + (key?.byteLength ?? 0) + RECORD_OVERHEAD_BYTES;
-      // The client sends one request per call; the broker refuses a partition batch over
-      // message.max.bytes (1 MiB by default), so big publishes go out in slices, in order.
-      if (messages.length > 0 && bytes + size > MAX_SEND_BYTES) {
-        await producer.send({ messages });
-        messages = [];
-        bytes = 0;
+      let bytes = value.byteLength + (key?.byteLength ?? 0) + RECORD_OVERHEAD_BYTES;
+      let headers: Map<Buf, Buf> | undefined;
+      if (r.headers) {
+        headers = headerBuffers(r.headers);
+        for (const [k, v] of headers) bytes += k.byteLength + v.byteLength;
       }
-      messages.push({
-        topic,
-        key,
-        value,
-        ...(r.headers ? { headers: headerBuffers(r.headers) } : {}),
-        timestamp: BigInt(r.timestamp ?? now),
-      });
-      bytes += size;
+      messages[i] = {
+        message: {
+          topic,
+          key,
+          value,
+          ...(headers ? { headers } : {}),
+          timestamp: BigInt(r.timestamp ?? now),
+        },
+        bytes,
+      };
     }
-    await producer.send({ messages });
+    const entry: QueuedPublish = { messages, next: 0, ...Promise.withResolvers<void>() };
+    this.queue.push(entry);
+    if (!this.sending) void this.sendLoop();
+    return entry.promise;
+  }
+
+  /**
+   * The single sender. The idempotent producer allows one request in flight per connection anyway
+   * (@platformatic/kafka sets maxInflights 1), so one loop loses nothing and keeps the order simple:
+   * records leave in publish order, so per-key (per-partition) order on every topic is publish
+   * order. While a request is in flight, later publishes queue up and leave together in the next
+   * one (Kafka's linger, without a timer: an idle producer sends at once).
+   */
+  private async sendLoop(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) {
+        try {
+          await this.ensureReachable();
+        } catch (error) {
+          this.failQueued(error);
+          return;
+        }
+        const { messages, completed } = this.takeRequest();
+        try {
+          await this.getProducer().send({ messages });
+        } catch (error) {
+          // Nothing queued behind a failed request may be written after it (a gap would break
+          // per-key order): everything waiting fails too and its publishers retry from their
+          // last commit.
+          for (const entry of completed) entry.reject(error);
+          this.failQueued(error);
+          continue;
+        }
+        for (const entry of completed) entry.resolve();
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /**
+   * The next produce request: queued records in order while each topic stays under
+   * MAX_SEND_BYTES (one partition's batch is at most its topic's share, and the broker refuses a
+   * batch over message.max.bytes, 1 MiB by default) and the request under MAX_REQUEST_BYTES.
+   * A publish completes with the request that carries its last record.
+   */
+  private takeRequest(): {
+    messages: Array<MessageToProduce<Buf, Buf, Buf, Buf>>;
+    completed: QueuedPublish[];
+  } {
+    const messages: Array<MessageToProduce<Buf, Buf, Buf, Buf>> = [];
+    const completed: QueuedPublish[] = [];
+    const topicBytes = new Map<string, number>();
+    let total = 0;
+    while (this.queue.length > 0) {
+      const entry = this.queue[0];
+      while (entry.next < entry.messages.length) {
+        const { message, bytes } = entry.messages[entry.next];
+        const topicTotal = (topicBytes.get(message.topic) ?? 0) + bytes;
+        if (messages.length > 0 && (topicTotal > MAX_SEND_BYTES || total + bytes > MAX_REQUEST_BYTES))
+          return { messages, completed };
+        messages.push(message);
+        topicBytes.set(message.topic, topicTotal);
+        total += bytes;
+        entry.next++;
+      }
+      completed.push(entry);
+      this.queue.shift();
+    }
+    return { messages, completed };
+  }
+
+  private failQueued(error: unknown): void {
+    const failed = this.queue.splice(0);
+    for (const entry of failed) entry.reject(error);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -336,6 +431,8 @@ export class KafkaBus implements Bus {
     let failure: unknown = null;
     for (const sub of this.subscriptions) await sub.close().catch((error: unknown) => (failure ??= error));
     this.subscriptions.clear();
+    // Publishes still queued can no longer be sent (the one in flight fails with the producer).
+    this.failQueued(new Error('the Kafka bus was closed before this publish was sent'));
     await this.producer?.close().catch(() => {});
     await this.admin?.close().catch(() => {});
     this.producer = null;

@@ -2,12 +2,14 @@ import type { Bus, BusRecord } from '../bus/bus.ts';
 import type { ComponentContext, Source } from '../core/component.ts';
 import type { InputRecord } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
+import { InOrderWindow } from './in-order.ts';
 
 /**
  * The ingest role: sources → raw topics. It only frames and forwards: each input record travels
  * as its text with its position and format hint in headers, keyed by its stream (a file path, a
  * syslog peer) so one stream's lines stay in order on one partition — Zeek TSV headers and syslog
- * year inference depend on that order. A source batch is acked only after the bus accepted it.
+ * year inference depend on that order. A source batch is acked only after the bus accepted it and
+ * every earlier batch of its source was acked.
  */
 export const HEADER_POSITION = 'socstream-position';
 export const HEADER_FORMAT = 'socstream-format';
@@ -56,23 +58,34 @@ export interface IngestRole {
   stop(): Promise<void>;
 }
 
+/** Source batches published but not yet acked, at most, per source. */
+export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 8;
+
 export function createIngestRole(options: {
   bus: Bus;
   sources: NamedSource[];
   ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
+  maxInFlightBatches?: number;
 }): IngestRole {
   const logger: Logger = options.ctx.logger.child({ component: 'ingest' });
   let stopping = false;
 
   async function pump(named: NamedSource): Promise<void> {
+    // Several source batches in flight: a batch is published and the next one read at once; acks
+    // follow in order, each once its batch was accepted by the bus (the bus keeps publish order,
+    // so a stream's lines stay in order on its partition).
+    const window = new InOrderWindow(options.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT_BATCHES);
     for await (const batch of named.source.batches()) {
-      if (batch.records.length > 0) {
-        await options.bus.publish(named.topic, batch.records.map(toRawRecord));
-        options.ctx.telemetry.busPublished.inc({ topic: named.topic }, batch.records.length);
-      }
-      await batch.ack();
+      const count = batch.records.length;
+      const published =
+        count > 0 ? options.bus.publish(named.topic, batch.records.map(toRawRecord)) : Promise.resolve();
+      await window.add(published, async () => {
+        if (count > 0) options.ctx.telemetry.busPublished.inc({ topic: named.topic }, count);
+        await batch.ack();
+      });
       if (stopping) break;
     }
+    await window.flush();
     logger.info({ source: named.name }, 'source ended');
   }
 
