@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Bus, BusRecord } from '../../src/bus/bus.ts';
 import { partitionForKey } from '../../src/bus/partitioner.ts';
+import { createEnvelopeReader } from '../../src/cli/detect.ts';
 import { validateConfig } from '../../src/config/loader.ts';
 import type { Envelope, Reject } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
@@ -23,10 +24,11 @@ import {
   createEventMatcher,
 } from '../../src/detect/detector.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { createNormalizer } from '../../src/normalize/normalize.ts';
 import { createRouter } from '../../src/normalize/route.ts';
 import { buildEngine, detectorOptions } from '../../src/roles/build.ts';
 import { createCorrelateRole } from '../../src/roles/correlate.ts';
-import { createProcessRole } from '../../src/roles/process.ts';
+import { createProcessRole, matchRecord } from '../../src/roles/process.ts';
 
 const HUB = new URL('../fixtures/detect/crowdsec-hub/', import.meta.url).pathname;
 const RULE_FIXTURES = new URL('../../rules/fixtures/', import.meta.url).pathname;
@@ -264,4 +266,110 @@ export function assertScenario(r: ScenarioResult): void {
   }
   const together = new Map([...r.perMember[0], ...r.perMember[1]].sort());
   assert.deepEqual(together, r.expected);
+}
+
+/**
+ * Takeover (issue 9): correlate member A reads the first 8 of the 22 failures of the pack's slow
+ * brute force (real sshd lines, below every threshold) and commits, then stops; member B of the
+ * same group takes the matches partition over and reads the rest, three of them delivered twice (a
+ * process-role replay). Returns the final alert states of A and B together, of one uninterrupted
+ * in-process detector, and of a member that would start with empty windows.
+ */
+export interface TakeoverResult {
+  got: Map<string, string>;
+  expected: Map<string, string>;
+  cold: Map<string, string>;
+  duplicates: number;
+  rebuildLogs: number;
+}
+
+export async function takeoverScenario(bus: Bus, names: ScenarioNames): Promise<TakeoverResult> {
+  const { prefix, waitMs } = names;
+  const config = validateConfig(
+    { data_dir: mkdtempSync(join(tmpdir(), 'socstream-takeover-')), detect: { rules: [RULES] } },
+    'takeover',
+  );
+  let rebuildLogs = 0;
+  const logger = createLogger({
+    destination: new Writable({
+      write: (chunk, _e, cb) => {
+        if (String(chunk).includes('correlation windows rebuilt')) rebuildLogs++;
+        cb();
+      },
+    }),
+    level: 'info',
+  });
+  const telemetry = createTelemetry({ defaultMetrics: false });
+  const options = detectorOptions(config, { logger, telemetry });
+  const engine = buildEngine(config, { logger, telemetry });
+  await engine.enricher.start();
+  const reader = createEnvelopeReader({
+    name: 'ssh-slow-bf',
+    format: 'sshd',
+    normalizer: createNormalizer(),
+    receivedAt: Date.UTC(2026, 10, 1),
+  });
+  const envelopes = reader.read(lines(join(HUB, 'ssh-slow-bf__ssh-slow-bf.log')));
+  await engine.enricher.stop();
+  assert.equal(envelopes.length, 22);
+  const detector = createDetector(options);
+  const expected = finalState([...detector.process(envelopes), ...detector.advance()]);
+
+  const origin = `${prefix}raw.auth:0`;
+  const topic = `${prefix}takeover.matches`;
+  const group = `${prefix}takeover.correlate`;
+  await bus.createTopics([{ name: topic, partitions: 1 }]);
+  const eventMatcher = createEventMatcher(options);
+  const before = eventMatcher.matchEvents(envelopes.slice(0, 8), origin);
+  const after = eventMatcher.matchEvents(envelopes.slice(8), origin);
+  const caughtUp = async () => {
+    const ends = await bus.endOffsets([topic]);
+    const committed = await bus.committedOffsets(group, [topic]);
+    return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.offset);
+  };
+  const member = () => {
+    const state = createCorrelationState(options);
+    const alerts: Alert[] = [];
+    const role = createCorrelateRole({
+      bus,
+      group,
+      topic,
+      state,
+      origins: [origin],
+      output: { name: 'memory', write: async (a) => void alerts.push(...a), stop: async () => {} },
+      ctx: { logger, telemetry },
+    });
+    return { role, run: role.run(), state, alerts };
+  };
+  const a = member();
+  await a.role.ready;
+  await bus.publish(topic, before.map(matchRecord));
+  await until(caughtUp, waitMs);
+  await a.role.stop();
+  await a.run;
+  const b = member();
+  await b.role.ready;
+  await bus.publish(topic, [...after.slice(0, 3), ...after].map(matchRecord));
+  await until(caughtUp, waitMs);
+  await b.role.stop();
+  await b.run;
+  const got = finalState([...a.alerts, ...b.alerts, ...b.state.advance().alerts]);
+
+  const coldState = createCorrelationState(options);
+  coldState.assignPartitions([origin]);
+  const cold = finalState([...coldState.correlateMatches(after).alerts, ...coldState.advance().alerts]);
+  return { got, expected, cold, duplicates: b.state.stats().duplicates, rebuildLogs };
+}
+
+/** What the takeover proves: one alert per attack, the uninterrupted ids and counts. */
+export function assertTakeover(r: TakeoverResult): void {
+  assert.ok(r.expected.size >= 1, 'the slow brute force alerts when uninterrupted');
+  assert.deepEqual(r.got, r.expected);
+  assert.ok(r.duplicates >= 3, 'the matches delivered twice were counted once');
+  assert.ok(r.rebuildLogs >= 1, 'the member taking over rebuilt its windows');
+  assert.notDeepEqual(
+    [...r.cold.keys()],
+    [...r.expected.keys()],
+    'a member with empty windows raises other ids',
+  );
 }

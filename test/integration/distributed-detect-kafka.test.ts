@@ -7,7 +7,12 @@ import { after, test } from 'node:test';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
 import { uniqueName } from '../bus/contract.ts';
-import { assertScenario, distributedDetectScenario } from '../helpers/distributed-detect.ts';
+import {
+  assertScenario,
+  assertTakeover,
+  distributedDetectScenario,
+  takeoverScenario,
+} from '../helpers/distributed-detect.ts';
 
 const SKIP =
   process.env.SOCSTREAM_SKIP_KAFKA === '1'
@@ -32,4 +37,12 @@ test('two correlate members on Kafka over re-keyed matches raise exactly the in-
 }, async () => {
   bus = new KafkaBus(config);
   assertScenario(await distributedDetectScenario(bus, { prefix, waitMs: 90_000 }));
+});
+
+test('a correlate member stopped mid-window on Kafka: the member taking over rebuilds its windows from the partition and alerts once, with the uninterrupted id', {
+  skip: SKIP,
+  timeout: 180_000,
+}, async () => {
+  bus ??= new KafkaBus(config);
+  assertTakeover(await takeoverScenario(bus, { prefix, waitMs: 90_000 }));
 });

@@ -27,13 +27,13 @@ import {
   createEventMatcher,
   type DetectorOptions,
 } from '../../src/detect/detector.ts';
-import type { MatchMessage } from '../../src/detect/matches.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
 import { createMatcher } from '../../src/detect/sigma/matcher.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
 import { createCorrelateRole } from '../../src/roles/correlate.ts';
 import { matchRecord } from '../../src/roles/process.ts';
+import { assertTakeover, takeoverScenario } from '../helpers/distributed-detect.ts';
 
 const RULES = new URL('../../rules/', import.meta.url).pathname;
 const HUB = new URL('../fixtures/detect/crowdsec-hub/', import.meta.url).pathname;
@@ -105,46 +105,12 @@ function member(bus: Bus, topic: string, origins: string[]) {
 }
 
 test('a correlate member stopped mid-window: the member taking over rebuilds the windows and alerts once, with the uninterrupted id and count', async () => {
-  const envelopes = readFile(SLOW_BF);
-  assert.equal(envelopes.length, 22);
-  const expected = reference(envelopes);
-  assert.ok(expected.size >= 1, 'the slow brute force alerts when uninterrupted');
-
-  const origin = 'raw.auth:0';
-  const eventMatcher = createEventMatcher(options());
-  // The first 8 failures reach member A (below every threshold: no alert yet), the rest member B.
-  const before = eventMatcher.matchEvents(envelopes.slice(0, 8), origin);
-  const after = eventMatcher.matchEvents(envelopes.slice(8), origin);
   const bus = new MemoryBus({ retainCommittedRecords: 10_000 });
-  const topic = 'matches';
-  await bus.createTopics([{ name: topic, partitions: 1 }]);
-
-  const a = member(bus, topic, [origin]);
-  await a.role.ready;
-  await bus.publish(topic, before.map(matchRecord));
-  await until('member A commits', () => committedAll(bus, 'correlate', topic));
-  await a.role.stop();
-  await a.run;
-  assert.deepEqual(finalState(a.alerts), new Map(), 'nothing alerted before the takeover');
-
-  const b = member(bus, topic, [origin]);
-  await b.role.ready;
-  // A process-role replay after its crash publishes three of the matches again (same event ids).
-  const replayed: MatchMessage[] = [...after.slice(0, 3), ...after];
-  await bus.publish(topic, replayed.map(matchRecord));
-  await until('member B commits', () => committedAll(bus, 'correlate', topic));
-  await b.role.stop();
-  await b.run;
-  const got = finalState([...a.alerts, ...b.alerts, ...b.state.advance().alerts]);
-  assert.deepEqual(got, expected);
-  assert.ok(b.state.stats().duplicates >= 3, 'the replayed matches were counted once');
-
-  // Without the rebuild B sees 14 failures: it alerts too, but under another window start (id).
-  const cold = createCorrelationState(options());
-  cold.assignPartitions([origin]);
-  const coldState = finalState([...cold.correlateMatches(after).alerts, ...cold.advance().alerts]);
-  assert.notDeepEqual([...coldState.keys()], [...expected.keys()], 'a cold member would raise other ids');
-  await bus.close();
+  try {
+    assertTakeover(await takeoverScenario(bus, { prefix: '', waitMs: 10_000 }));
+  } finally {
+    await bus.close();
+  }
 });
 
 test('a member restarted with a committed offset rebuilds from the partition, not from empty windows', async () => {
