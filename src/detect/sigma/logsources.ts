@@ -109,15 +109,34 @@ function walk(value: unknown, segs: readonly string[], i: number): unknown {
   return cur;
 }
 
+/** The layer object of an envelope, read by a constant property name (one envelope shape). */
+function layerOf(layer: Layer): (env: Envelope) => Record<string, unknown> {
+  if (layer === 'raw') return (env) => env.raw;
+  if (layer === 'normalized') return (env) => env.normalized;
+  return (env) => env.enriched;
+}
+
 /** A getter for `layer.path`: the literal (dotted) key first, then the nested path. */
 export function compilePath(path: string): Getter {
   const dot = path.indexOf('.');
-  const layer = path.slice(0, dot) as Layer;
+  const layer = layerOf(path.slice(0, dot) as Layer);
   const key = path.slice(dot + 1);
   const segs = key.split('.');
-  if (segs.length === 1) return (env) => env[layer][key];
+  if (segs.length === 1) return (env) => layer(env)[key];
+  if (segs.length === 2) {
+    // `a.b` (most nested paths): the walk without its loop; arrays still go through walk.
+    const [first, second] = segs;
+    return (env) => {
+      const obj = layer(env);
+      const direct = obj[key];
+      if (direct !== undefined) return direct;
+      const inner = obj[first];
+      if (inner === null || typeof inner !== 'object') return undefined;
+      return Array.isArray(inner) ? walk(inner, segs, 1) : (inner as Record<string, unknown>)[second];
+    };
+  }
   return (env) => {
-    const obj = env[layer];
+    const obj = layer(env);
     const direct = obj[key];
     return direct !== undefined ? direct : walk(obj, segs, 0);
   };

@@ -38,7 +38,20 @@ export function createMatcher(rules: readonly CompiledRule[]): RuleMatcher {
     }
     return b;
   };
+  // The last event kind's bucket: consecutive events are nearly always of one kind (a batch is one
+  // topic-partition), which saves the two lookups.
+  let lastSource: string | undefined;
+  let lastLogType: string | undefined;
+  let lastBucket: Bucket | undefined;
   const bucketFor = (env: Envelope): Bucket => {
+    if (lastBucket !== undefined && env.log_type === lastLogType && env.source === lastSource)
+      return lastBucket;
+    lastBucket = lookup(env);
+    lastSource = env.source;
+    lastLogType = env.log_type;
+    return lastBucket;
+  };
+  const lookup = (env: Envelope): Bucket => {
     let bySource = buckets.get(env.source);
     if (!bySource) {
       bySource = new Map();

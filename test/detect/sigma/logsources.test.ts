@@ -25,6 +25,21 @@ test('paths: a literal dotted key (Zeek id.orig_h) first, then nested objects, a
   assert.equal(compilePath('normalized.src_ip')(envelope('x', 'y', {}, { src_ip: '10.0.0.1' })), '10.0.0.1');
 });
 
+test('paths of two parts: an array in the middle is read element-wise, a scalar or null ends the path', () => {
+  const eve = envelope('suricata', 'dns', {
+    answers: [{ rdata: 'a.example' }, { other: 1 }, { rdata: '1.2.3.4' }],
+    proto: 'TCP',
+    alert: null,
+    'flat.key': 'flat wins',
+    flat: { key: 'nested' },
+  });
+  assert.deepEqual(compilePath('raw.answers.rdata')(eve), ['a.example', '1.2.3.4']);
+  assert.equal(compilePath('raw.proto.name')(eve), undefined);
+  assert.equal(compilePath('raw.alert.signature')(eve), undefined);
+  assert.equal(compilePath('raw.flat.key')(eve), 'flat wins');
+  assert.equal(compilePath('enriched.ioc.indicator')(eve), undefined);
+});
+
 test('the bundled table validates and covers the logsources the issue names', () => {
   const index = createLogsourceIndex(loadLogsourceTable());
   const kinds = (ls: Record<string, string>) =>
