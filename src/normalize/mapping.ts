@@ -365,45 +365,78 @@ export function compileMapping(
 const IDENTIFIER = /^[a-z][a-z0-9_]*$/;
 
 /**
- * Generate the per-log-type function once at load: one straight-line assignment per field, so the
- * stores into `normalized` are monomorphic and a single-path step reads `raw["uid"]` directly
- * instead of through closures. Steps with candidates, converters or value maps call applyStep.
- * Only dictionary field names (checked identifiers) become code; raw paths are JSON string
- * literals; values stay in the closure arrays, never in the source text.
+ * Generated code storing `v` (neither undefined nor null) into `n.<field>` after the field's type
+ * coercion: strings, numbers and times of the expected JS type are checked inline (what the
+ * coercer would do with them), anything else goes through the coercer `k<i>`.
+ */
+function storeCoerced(step: CompiledStep, i: number): string {
+  const spec: FieldSpec = NORMALIZED_FIELDS[step.target];
+  const set = `n.${step.target}`;
+  const viaCoercer = `v = k${i}(v); if (v !== undefined) ${set} = v;`;
+  switch (spec.type) {
+    case 'string':
+    case 'ip':
+      if (spec.values) return viaCoercer;
+      return `if (typeof v === 'string') { if (v !== '') ${set} = v; } else { ${viaCoercer} }`;
+    case 'number':
+      return `if (typeof v === 'number') { if (Number.isFinite(v)) ${set} = v; } else { ${viaCoercer} }`;
+    case 'time_ms':
+      // toTimeMs on a number: epoch seconds below 1e11, else already milliseconds; truncated.
+      return `if (typeof v === 'number') { if (Number.isFinite(v)) ${set} = Math.floor(v < 1e11 ? v * 1000 : v); } else { ${viaCoercer} }`;
+    default:
+      return viaCoercer;
+  }
+}
+
+/**
+ * Generate the per-log-type function once at load: straight-line code per field, so the stores into
+ * `normalized` are monomorphic, a step reads `raw["uid"]` directly instead of through closures and
+ * the usual coercions (a string into a string field, a number into a number field) need no call.
+ * A step with one raw path runs inline (its converters called in order); steps with candidates,
+ * value maps or defaults call applyStep. Only dictionary field names (checked identifiers) become
+ * code; raw paths are JSON string literals; values, converters and coercers stay in closure
+ * constants, never in the source text.
  */
 function generateApply(
   statics: readonly (readonly [NormalizedField, unknown])[],
   steps: readonly CompiledStep[],
 ): (raw: Fields, normalized: Fields) => void {
+  const constants: string[] = [];
   const lines: string[] = ['let v;'];
   statics.forEach(([field], i) => {
     if (!IDENTIFIER.test(field)) throw new Error(`not an identifier: ${field}`);
-    lines.push(`n.${field} = st[${i}];`);
+    constants.push(`const st${i} = st[${i}];`);
+    lines.push(`n.${field} = st${i};`);
   });
   steps.forEach((step, i) => {
     if (!IDENTIFIER.test(step.target)) throw new Error(`not an identifier: ${step.target}`);
-    const simple =
-      step.paths.length === 1 &&
-      step.converters.length === 0 &&
-      step.valueMap === undefined &&
-      step.fallback === undefined;
-    if (simple) {
-      const path = step.paths[0];
-      lines.push(`v = raw[${JSON.stringify(path)}];`);
-      // Dotted paths may be nested objects (Suricata) rather than flat keys (Zeek).
-      if (path.includes('.')) lines.push(`if (v === undefined) v = s[${i}].getters[0](raw);`);
-      lines.push(
-        `if (v !== undefined && v !== null && v !== '') { v = s[${i}].coerce(v); if (v !== undefined) n.${step.target} = v; }`,
-      );
-    } else {
-      lines.push(`v = applyStep(s[${i}], raw); if (v !== undefined) n.${step.target} = v;`);
+    constants.push(`const s${i} = s[${i}]; const k${i} = s${i}.coerce; const g${i} = s${i}.getters[0];`);
+    const inline = step.paths.length === 1 && step.valueMap === undefined && step.fallback === undefined;
+    if (!inline) {
+      lines.push(`v = applyStep(s${i}, raw); if (v !== undefined) n.${step.target} = v;`);
+      return;
     }
+    const path = step.paths[0];
+    lines.push(`v = raw[${JSON.stringify(path)}];`);
+    // Dotted paths may be nested objects (Suricata) rather than flat keys (Zeek).
+    if (path.includes('.')) lines.push(`if (v === undefined) v = g${i}(raw);`);
+    if (step.converters.length === 0) {
+      lines.push(`if (v !== undefined && v !== null && v !== '') { ${storeCoerced(step, i)} }`);
+      return;
+    }
+    const convert = step.converters.map((_, j) => {
+      constants.push(`const c${i}_${j} = s${i}.converters[${j}];`);
+      return `v = c${i}_${j}(v);`;
+    });
+    lines.push(
+      `if (v !== undefined && v !== null && v !== '') { ${convert.join(' ')} if (v !== undefined && v !== null) { ${storeCoerced(step, i)} } }`,
+    );
   });
   const factory = new Function(
     'st',
     's',
     'applyStep',
-    `return function apply(raw, n) {\n${lines.join('\n')}\n};`,
+    `${constants.join('\n')}\nreturn function apply(raw, n) {\n${lines.join('\n')}\n};`,
   );
   return factory(
     statics.map(([, value]) => value),
