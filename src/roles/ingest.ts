@@ -22,8 +22,6 @@ export interface NamedSource {
   source: Source;
 }
 
-const encoder = new TextEncoder();
-
 /** The stream a record belongs to: its ordering key on the raw topic. */
 export function streamKey(record: InputRecord): string {
   const p = record.position;
@@ -38,18 +36,16 @@ export function streamKey(record: InputRecord): string {
 }
 
 export function toRawRecord(record: InputRecord): BusRecord {
+  const value = Buffer.from(record.text, 'utf8');
   const headers: Record<string, string> = {
     [HEADER_POSITION]: JSON.stringify(record.position),
     [HEADER_RECEIVED]: String(record.receivedAt),
-    [HEADER_BYTES]: String(record.byteLength),
   };
+  // Readers default the byte length to the value's: the header travels only when they differ (a
+  // line the source cut as too long, bytes that were not valid UTF-8).
+  if (record.byteLength !== value.byteLength) headers[HEADER_BYTES] = String(record.byteLength);
   if (record.formatHint) headers[HEADER_FORMAT] = record.formatHint;
-  return {
-    key: streamKey(record),
-    value: encoder.encode(record.text),
-    headers,
-    timestamp: record.receivedAt,
-  };
+  return { key: streamKey(record), value, headers, timestamp: record.receivedAt };
 }
 
 export interface IngestRole {
