@@ -100,8 +100,6 @@ interface GroupState {
   numeric: number;
   distinct: Map<string, number>;
   perPos: number[];
-  /** Keys (dedupeKey) of the matches in entries[head..]: a redelivered match counts once. */
-  seen: Set<string>;
 }
 
 const EMPTY: CorrelationHit[] = [];
@@ -148,17 +146,33 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
       numeric: 0,
       distinct: new Map(),
       perPos: new Array(nRefs).fill(0),
-      seen: new Set(),
     };
   }
 
-  // A match is identified by its event id (deterministic: the input position) and, when several
-  // rules feed this correlation, the rule: one event matching two referenced rules counts twice,
-  // the same match delivered twice (a process-role replay after a crash, a chain hit re-published
-  // again, a rebuild overlapping live state) counts once.
   const multiRule = positions.size > 1;
-  function dedupeKey(ruleId: string, eventId: string): string {
-    return multiRule ? `${ruleId}\u0000${eventId}` : eventId;
+  /**
+   * A match is identified by its event id (deterministic: the input position) and, when several
+   * rules feed this correlation, the rule: one event matching two referenced rules counts twice,
+   * the same match delivered twice (a process-role replay after a crash, a chain hit re-published
+   * again, a rebuild overlapping live state) counts once. A copy has the same event time, so only
+   * the window's entries at that time are compared (none on the in-order path); no set of ids is
+   * kept per group.
+   */
+  function isDuplicate(g: GroupState, t: number, id: string, ruleId: string): boolean {
+    const { entries } = g;
+    let hi = entries.length;
+    if (hi === g.head || entries[hi - 1].t < t) return false;
+    let lo = g.head;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[mid].t < t) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < entries.length && entries[i].t === t; i++) {
+      const e = entries[i];
+      if (e.id === id && (!multiRule || options.refIds[e.pos] === ruleId)) return true;
+    }
+    return false;
   }
 
   function add(g: GroupState, e: Entry): void {
@@ -198,9 +212,7 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
   function pruneBefore(g: GroupState, minT: number): void {
     const { entries } = g;
     while (g.head < entries.length && entries[g.head].t < minT) {
-      const e = entries[g.head];
-      account(g, e, -1);
-      g.seen.delete(dedupeKey(options.refIds[e.pos], e.id));
+      account(g, entries[g.head], -1);
       g.head++;
     }
     // Compact now and then so the array does not grow without bound.
@@ -315,7 +327,6 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
     g.numeric = 0;
     g.distinct.clear();
     g.perPos.fill(0);
-    g.seen.clear();
     g.start = t;
     g.newest = t;
   }
@@ -362,8 +373,7 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
         g = newGroup(match.group.map(ownString), match.event_time);
         groups.set(ownString(key), g);
       }
-      const dedupe = dedupeKey(match.rule_id, match.event_id);
-      if (g.seen.has(dedupe)) {
+      if (isDuplicate(g, match.event_time, match.event_id, match.rule_id)) {
         duplicates++;
         return EMPTY;
       }
@@ -373,8 +383,6 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
         const hits = eager ? ingestEager(g, e) : ingestAtClose(g, e);
         if (hits.length > 0) out = out === EMPTY ? hits : out.concat(hits);
       }
-      // After the entries: closing an at-close window on this match clears the keys of the old one.
-      g.seen.add(dedupe);
       return out;
     },
     sweep(watermark) {

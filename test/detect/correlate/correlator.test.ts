@@ -591,3 +591,37 @@ test('temporal_ordered with a rule listed twice needs two different events of it
   ]);
   assert.equal(fired.length, 1);
 });
+
+test('a match delivered twice (same event id and rule) counts once; one event matching two referenced rules counts twice', () => {
+  const d = detector(['fail'], [count3]);
+  const first = ev('1', T0, 'fail', { src_ip: '10.0.0.1' });
+  const second = ev('2', T0 + MIN, 'fail', { src_ip: '10.0.0.1' });
+  // A process-role replay after a crash delivers the same events again: still 2 of 3, no alert.
+  assert.deepEqual(d.process([first, second, first, second]), []);
+  assert.equal(d.stats().duplicates, 2);
+  const fired = d.process([ev('3', T0 + 2 * MIN, 'fail', { src_ip: '10.0.0.1' })]);
+  assert.equal(fired.length, 1);
+  assert.equal(fired[0].count, 3);
+
+  const either = corr('two', {
+    type: 'event_count',
+    rules: ['a', 'b'],
+    'group-by': ['src_ip'],
+    timespan: '5m',
+    condition: { gte: 2 },
+  });
+  const both = createDetector({
+    ruleSet: {
+      rules: [
+        kindRule('a'),
+        { ...kindRule('b'), match: (env) => env.normalized.kind === 'a' || env.normalized.kind === 'b' },
+      ],
+      correlations: [either],
+    },
+    config: detectConfig({ suppression_seconds: 0 }),
+    now: () => 0,
+  });
+  const twice = both.process([ev('x', T0, 'a', { src_ip: '10.0.0.9' })]);
+  assert.equal(twice.length, 1, 'matched by a and by b: two matches of one event');
+  assert.equal(both.stats().duplicates, 0);
+});
