@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
-import type { EnrichmentName } from '../normalize/mapping.ts';
+import { ENRICHMENTS, type EnrichmentName } from '../normalize/mapping.ts';
 import { type AssetTable, loadAssetTable } from './assets.ts';
 import { createGeoEnricher, type GeoEnricher } from './geo.ts';
 import { createIocStore, type IocStore } from './ioc.ts';
@@ -30,6 +30,13 @@ export interface EnricherContext {
   onIocReload?: (list: string, size: number) => void;
 }
 
+/** Bits of the enrichment flags: the index of each name in ENRICHMENTS. */
+const NETWORK = 1 << ENRICHMENTS.indexOf('network');
+const TIME = 1 << ENRICHMENTS.indexOf('time');
+const IOC = 1 << ENRICHMENTS.indexOf('ioc');
+const ASSETS = 1 << ENRICHMENTS.indexOf('assets');
+const GEO = 1 << ENRICHMENTS.indexOf('geo');
+
 export function createEnricher(config: Config['enrich'], ctx: EnricherContext): Enricher {
   const logger = ctx.logger.child({ component: 'enrich' });
   const network = createNetworkEnricher(config.home_networks);
@@ -38,19 +45,29 @@ export function createEnricher(config: Config['enrich'], ctx: EnricherContext): 
   let ioc: IocStore | undefined;
   let assets: AssetTable | undefined;
   let geo: GeoEnricher | undefined;
+  // The enrichments of the last `which` set as flags: sets come from the mappings (one object per
+  // log type) and consecutive events nearly always share one, so the set is read once, not per event.
+  let lastWhich: ReadonlySet<EnrichmentName> | undefined | null = null;
+  let flags = 0;
   return {
     enrich(env, which) {
+      if (which !== lastWhich) {
+        flags = 0;
+        for (let bit = 0; bit < ENRICHMENTS.length; bit++)
+          if (which === undefined || which.has(ENRICHMENTS[bit])) flags |= 1 << bit;
+        lastWhich = which;
+      }
       const n = env.normalized;
       const e = env.enriched;
-      if (which === undefined || which.has('network')) network.apply(n, e);
-      if (which === undefined || which.has('time')) time.apply(n, e);
-      if (ioc !== undefined && (which === undefined || which.has('ioc'))) {
+      if (flags & NETWORK) network.apply(n, e);
+      if (flags & TIME) time.apply(n, e);
+      if (ioc !== undefined && flags & IOC) {
         const matches = ioc.index().match(n);
         e.ioc = matches;
         if (ctx.telemetry) for (const m of matches) ctx.telemetry.iocMatches.inc({ list: m.list });
       }
-      if (assets !== undefined && (which === undefined || which.has('assets'))) assets.apply(n, e);
-      if (geo !== undefined && (which === undefined || which.has('geo'))) geo.apply(n, e, isPublic);
+      if (assets !== undefined && flags & ASSETS) assets.apply(n, e);
+      if (geo !== undefined && flags & GEO) geo.apply(n, e, isPublic);
     },
     async start() {
       if (config.ioc.length > 0) {

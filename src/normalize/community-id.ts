@@ -24,6 +24,10 @@ const PROTO_BY_NAME: Readonly<Record<string, number>> = {
 
 export function protocolNumber(protocol: string | number): number | undefined {
   if (typeof protocol === 'number') return protocol;
+  // Logs nearly always spell these three in lowercase: no lowercased copy for them.
+  if (protocol === 'tcp') return 6;
+  if (protocol === 'udp') return 17;
+  if (protocol === 'icmp') return 1;
   return PROTO_BY_NAME[protocol.toLowerCase()];
 }
 
@@ -95,9 +99,8 @@ function ipv6Bytes(ip: string): number[] | undefined {
 // One scratch buffer (single-threaded; hashed before the next call) and a view per input length
 // (IPv4/IPv6, with or without ports), so a flow allocates no buffer.
 const SCRATCH = Buffer.alloc(40);
-const VIEWS = new Map<number, Buffer>(
-  [12, 16, 36, 40].map((length) => [length, SCRATCH.subarray(0, length)]),
-);
+const VIEWS: Buffer[] = [];
+for (const length of [12, 16, 36, 40]) VIEWS[length] = SCRATCH.subarray(0, length);
 
 /** -1, 0, 1 comparing two addresses byte by byte (same family). */
 function compareBytes(a: readonly number[], b: readonly number[]): number {
@@ -195,7 +198,7 @@ export function flowCommunityId(
     buf[at++] = dp >>> 8;
     buf[at++] = dp & 0xff;
   }
-  return `1:${hash('sha1', VIEWS.get(at) as Buffer, 'base64')}`;
+  return `1:${hash('sha1', VIEWS[at], 'base64')}`;
 }
 
 function writeIpv4(buf: Buffer, at: number, ip: number): number {

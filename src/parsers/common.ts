@@ -96,6 +96,20 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146097 + doe - 719468;
 }
 
+// The last date converted and its day number: consecutive timestamps nearly always share the date.
+let lastDateKey = -1;
+let lastDays = 0;
+
+/** daysFromCivil, remembered for the last date (the divisions are a third of a timestamp's cost). */
+function daysOf(year: number, month: number, day: number): number {
+  const key = year * 10_000 + month * 100 + day;
+  if (key !== lastDateKey) {
+    lastDays = daysFromCivil(year, month, day);
+    lastDateKey = key;
+  }
+  return lastDays;
+}
+
 /** Value of `count` ASCII digits at `at`, or -1 if any is not a digit. */
 function digits(s: string, at: number, count: number): number {
   let v = 0;
@@ -171,8 +185,7 @@ export function isoToEpochMicros(text: string): number | undefined {
     }
   }
   if (i !== n) return undefined;
-  const seconds =
-    daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetMin * 60;
+  const seconds = daysOf(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetMin * 60;
   return seconds * 1_000_000 + micros;
 }
 

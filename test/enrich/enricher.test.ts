@@ -85,4 +85,18 @@ describe('enricher', () => {
     ]);
     await enricher.stop();
   });
+  it('follows the set of each event when consecutive events ask for different enrichments', async () => {
+    const enricher = createEnricher(enrichSchema.parse({}), { logger });
+    await enricher.start();
+    const timeOnly = new Set(['time'] as const);
+    const networkOnly = new Set(['network'] as const);
+    const keysAfter = (which?: ReadonlySet<'time' | 'network'>) => {
+      const env = seedDnsEnvelope();
+      enricher.enrich(env, which);
+      return Object.keys(env.enriched).length;
+    };
+    const counts = [timeOnly, timeOnly, networkOnly, undefined, timeOnly, new Set([])].map(keysAfter);
+    assert.deepEqual(counts, [5, 5, 7, 12, 5, 0]);
+    await enricher.stop();
+  });
 });
