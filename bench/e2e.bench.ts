@@ -8,7 +8,8 @@
  *   of the process group, one per core; the members join before any data flows (a rebalance
  *   mid-stream replays batches). Events/s = records / (start → every group drained).
  * - passthrough ceiling: the same client (@platformatic/kafka through src/bus/kafka.ts) consumes the
- *   same raw topic and produces every record unchanged to another topic.
+ *   same raw topic and produces every record unchanged to another topic, pipelined like the process
+ *   role (8 batches in flight, commits in order).
  * - latency: a fresh run with the generators at a fixed 20,000 lines/s in total (port scans, one
  *   starting every second of event time per source: each reaches its rule's threshold within ~1 s,
  *   so alerts come during the run) and all roles running; p50/p99 from the alerts topic (Kafka
@@ -36,6 +37,8 @@ import { validateConfig } from '../src/config/loader.ts';
 import type { Config } from '../src/config/schema.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { createTelemetry, type Telemetry } from '../src/metrics/telemetry.ts';
+import { InOrderWindow } from '../src/roles/in-order.ts';
+import { DEFAULT_MAX_IN_FLIGHT_BATCHES } from '../src/roles/process.ts';
 import { GROUPS, type RoleName, startRuntime } from '../src/roles/runtime.ts';
 import type { BenchRow } from './types.ts';
 
@@ -45,9 +48,8 @@ const RECORDS = QUICK ? 60_000 : 150_000;
 const LATENCY_RATE = 20_000;
 const LATENCY_SCENARIO = process.env.SOCSTREAM_BENCH_LATENCY_SCENARIO ?? 'portscan';
 const LATENCY_ATTACK_EVERY_S = 1;
-/** Lines per generator batch: ingest publishes a batch and awaits its acks before the next, so
- * with the default 500 the raw topic fills at ~500 / round trip. */
-const INGEST_BATCH = 5000;
+/** Lines per generator batch (ingest keeps up to 8 batches in flight; 5,000 held ~50 MB more). */
+const INGEST_BATCH = 1000;
 const LATENCY_SECONDS = QUICK ? 3 : 5;
 const PARTITIONS = 6;
 /** Process-role members: this process and MEMBERS - 1 children (latency-bound, so more than cores). */
@@ -218,6 +220,10 @@ async function throughput(config: Config, configPath: string): Promise<Throughpu
     telemetry,
     drainTimeoutMs: 60_000,
   });
+  if (process.env.SOCSTREAM_BENCH_DEBUG)
+    process.stderr.write(
+      `roles started (groups joined) after ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
   // Progress of the process and store groups (committed offsets), sampled every 500 ms.
   const rawTopics = SOURCE_NAMES.map((n) => `${config.topics.raw_prefix}${n}`);
   const events = [config.topics.network, config.topics.auth, config.topics.web, config.topics.other];
@@ -279,19 +285,21 @@ async function passthrough(
   });
   let seen = 0;
   let t0 = 0;
+  // Pipelined like the process role (same bound), so the ceiling is what the client can do.
+  const window = new InOrderWindow(DEFAULT_MAX_IN_FLIGHT_BATCHES);
   for await (const batch of sub) {
     if (seen === 0) t0 = performance.now();
-    const byKeyless = batch.records.map((r) => ({
+    const unchanged = batch.records.map((r) => ({
       key: r.key,
       value: r.value,
       headers: r.headers,
       timestamp: r.timestamp,
     }));
-    await bus.publish(to, byKeyless);
-    await sub.commit(batch);
+    await window.add(bus.publish(to, unchanged), () => sub.commit(batch));
     seen += batch.records.length;
     if (seen >= RECORDS) break;
   }
+  await window.flush();
   const seconds = (performance.now() - t0) / 1000;
   await sub.close();
   return { perSecond: seen / seconds, seconds };
@@ -341,8 +349,33 @@ async function latency(config: Config, configPath: string) {
     telemetry,
     drainTimeoutMs: 30_000,
   });
+  // SOCSTREAM_BENCH_DEBUG: the lag of each group every 500 ms (where a backlog builds up).
+  const lagOf = async (group: string, topics: string[]) => {
+    const ends = await runtime.bus.endOffsets(topics);
+    const done = await runtime.bus.committedOffsets(group, topics);
+    return ends.reduce((n, e) => n + Number(e.offset), 0) - done.reduce((n, c) => n + Number(c.offset), 0);
+  };
+  const t0 = performance.now();
+  const sampler = process.env.SOCSTREAM_BENCH_DEBUG
+    ? setInterval(() => {
+        const raw = SOURCE_NAMES.map((n) => `${config.topics.raw_prefix}${n}`);
+        const events = [config.topics.network, config.topics.auth, config.topics.web, config.topics.other];
+        void Promise.all([
+          lagOf(GROUPS.process, raw),
+          lagOf(GROUPS.correlate, [config.topics.matches]),
+          lagOf(GROUPS.store, events),
+        ])
+          .then(([p, c, s]) =>
+            process.stderr.write(
+              `${((performance.now() - t0) / 1000).toFixed(1)} s lag: process ${p} correlate ${c} store ${s}\n`,
+            ),
+          )
+          .catch(() => {});
+      }, 500)
+    : undefined;
   await runtime.sourcesEnded;
   await runtime.drain(60_000);
+  clearInterval(sampler);
   if (process.env.SOCSTREAM_BENCH_DEBUG) {
     const total = async (topic: string) =>
       (await runtime.bus.endOffsets([topic])).reduce((n, o) => n + Number(o.offset), 0);
