@@ -381,9 +381,30 @@ function literalAlternation(needles: string[], cased: boolean): RegExp | undefin
   return new RegExp(needles.map(escapeRegex).join('|'), cased ? '' : 'i');
 }
 
+// The last text case-folded and its fold: an event's field is usually read by several rules in a
+// row (every web rule reads the URL), so one lowercased copy serves them all.
+let lastText = '';
+let lastFolded = '';
+
+function folded(text: string): string {
+  if (text !== lastText) {
+    lastFolded = text.toLowerCase();
+    lastText = text;
+  }
+  return lastFolded;
+}
+
+/** Prefixes (`startswith`, `abc*`) as one anchored alternation of literals: one scan for all. */
+function prefixAlternation(prefixes: string[]): RegExp | undefined {
+  if (prefixes.length < 2) return undefined;
+  return new RegExp(`^(?:${prefixes.map(escapeRegex).join('|')})`);
+}
+
 function stringTest(values: SigmaValue[], cased: boolean, regexMaxLength: number): ScalarTest {
   const { equal, prefix, suffix, contains, globs, regex, any } = classify(values, cased);
   const containsRegex = literalAlternation(contains, cased);
+  const prefixRegex = prefixAlternation(prefix);
+  const onePrefix = prefix.length === 1 ? prefix[0] : undefined;
   // Only exact, prefix, suffix and glob comparisons need the case-folded text.
   const fold = equal.size > 0 || prefix.length > 0 || suffix.length > 0 || globs.length > 0;
   return (v) => {
@@ -391,9 +412,9 @@ function stringTest(values: SigmaValue[], cased: boolean, regexMaxLength: number
     if (text === undefined) return false;
     if (any) return true;
     if (fold) {
-      const s = cased ? text : text.toLowerCase();
+      const s = cased ? text : folded(text);
       if (equal.has(s)) return true;
-      for (const p of prefix) if (s.startsWith(p)) return true;
+      if (onePrefix !== undefined ? s.startsWith(onePrefix) : prefixRegex?.test(s)) return true;
       for (const p of suffix) if (s.endsWith(p)) return true;
       for (const g of globs) if (g(s)) return true;
     }
