@@ -79,18 +79,29 @@ function brokerUp(): Promise<boolean> {
 }
 
 /**
- * Two generator sources. The ingest role keys raw records by stream (per-stream order for parsers
- * with state), so one source fills ONE partition of its raw topic, and one partition feeds one
- * member. @platformatic/kafka assigns round robin over the flattened topic-partitions (6 per topic:
- * even partitions to one member, odd to the other), so the names are picked to land one stream on
- * an even partition and the other on an odd one: each process member gets one.
+ * One generator source per process member. The ingest role keys raw records by stream (per-stream
+ * order for parsers with state), so one source fills ONE partition of its raw topic, and one
+ * partition feeds one member. @platformatic/kafka assigns round robin over the flattened
+ * topic-partitions (6 per topic, so member = partition % MEMBERS whatever the topic), so each
+ * stream must land on a partition of a different residue: see balanceStreams.
  */
 function sourceNames(): string[] {
-  const names = Array.from({ length: 100 }, (_, i) => `gen${i}`);
-  return Array.from(
-    { length: MEMBERS },
-    (_, r) => names.find((n) => partitionForKey(n, PARTITIONS) % MEMBERS === r) ?? `gen${r}`,
-  );
+  return Array.from({ length: MEMBERS }, (_, r) => `gen${r}`);
+}
+
+/**
+ * A generator's stream key is `<name>@<start ms>` (src/sources/generator.ts), so the start picks
+ * the partition: source r starts at the first millisecond from `fromMs` whose key lands on a
+ * partition ≡ r (mod MEMBERS), i.e. on process member r. (Without it, the start time made the
+ * spread random: in one profiled run one member got two streams and another none.)
+ */
+function balanceStreams(config: Config, fromMs: number): void {
+  config.sources.forEach((source, r) => {
+    const s = source as { name?: string; start?: string };
+    let t = fromMs;
+    while (partitionForKey(`${s.name}@${t}`, PARTITIONS) % MEMBERS !== r % MEMBERS) t++;
+    s.start = new Date(t).toISOString();
+  });
 }
 const SOURCE_NAMES = sourceNames();
 
@@ -209,6 +220,7 @@ interface Throughput {
 async function throughput(config: Config, configPath: string): Promise<Throughput> {
   const member = startMembers(configPath);
   await member.ready;
+  balanceStreams(config, Date.now());
   const telemetry = createTelemetry({ defaultMetrics: false });
   const t0 = performance.now();
   const cpu0 = CPU_NOW();
@@ -340,6 +352,8 @@ async function latencyBuckets(telemetry: Telemetry): Promise<Array<{ le: number;
 async function latency(config: Config, configPath: string) {
   const member = startMembers(configPath);
   await member.ready;
+  // Event time starts now (a few ms at most later), so event time ≈ produce time.
+  balanceStreams(config, Date.now());
   const telemetry = createTelemetry({ defaultMetrics: false });
   const runtime = await startRuntime({
     config,
@@ -568,8 +582,9 @@ async function latencyRows(dir: string): Promise<BenchRow[]> {
     });
     // Ingest keys raw records by stream, so most raw partitions stay empty, and an empty partition
     // holds the correlation watermark back for detect.idle_partition_ms (30 s by default) — longer
-    // than this run. 1 s here; the default's effect is in docs/benchmarks.md.
-    lconfig.detect.idle_partition_ms = 1000;
+    // than this run. 1 s here (SOCSTREAM_BENCH_IDLE_MS to try another); port scans fire eagerly
+    // (value_count gte), so they do not wait for the watermark either way.
+    lconfig.detect.idle_partition_ms = Number(process.env.SOCSTREAM_BENCH_IDLE_MS ?? 1000);
     const lpath = join(dir, 'latency-config.json');
     writeFileSync(lpath, JSON.stringify(lconfig));
     const l = await latency(lconfig, lpath);
