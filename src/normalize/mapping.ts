@@ -67,9 +67,30 @@ function toTimeMs(v: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * String(v), with integers of nine to sixteen digits written as two halves: ids logged as numbers
+ * (Suricata's flow_id) are such integers, and V8's general double-to-text for them costs about
+ * three times the two small conversions. Exact for safe integers (the quotient is corrected).
+ */
+export function textOf(v: unknown): string {
+  if (typeof v !== 'number' || !(v >= 1e8 || v <= -1e8) || !Number.isSafeInteger(v)) return String(v);
+  const abs = v < 0 ? -v : v;
+  let high = Math.floor(abs / 1e8);
+  let low = abs - high * 1e8;
+  if (low < 0) {
+    high -= 1;
+    low += 1e8;
+  } else if (low >= 1e8) {
+    high += 1;
+    low -= 1e8;
+  }
+  const lowText = String(low);
+  return `${v < 0 ? '-' : ''}${high}${'00000000'.slice(lowText.length)}${lowText}`;
+}
+
 /** Converters a mapping can name in `as:`; applied in order before the field's type coercion. */
 export const CONVERTERS = {
-  string: (v: unknown) => (v === undefined ? undefined : typeof v === 'string' ? v : String(v)),
+  string: (v: unknown) => (v === undefined ? undefined : typeof v === 'string' ? v : textOf(v)),
   number: toNumber,
   lower: (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v),
   upper: (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : v),
@@ -90,7 +111,7 @@ export const CONVERTERS = {
   /** Hex hashes compare lowercase. */
   hex: (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v),
   /** Numbers logged as text ("404") and ids logged as numbers (flow_id) both become strings. */
-  to_string: (v: unknown) => (v === undefined || v === null ? undefined : String(v)),
+  to_string: (v: unknown) => (v === undefined || v === null ? undefined : textOf(v)),
   /** "::ffff:1.2.3.4" → "1.2.3.4": IPv4-mapped IPv6 as sshd and nginx log it. */
   unmap_ipv4: (v: unknown) =>
     typeof v === 'string' && v.startsWith('::ffff:') && v.includes('.') ? v.slice(7) : v,
@@ -123,7 +144,7 @@ function coercerFor(spec: FieldSpec): Converter {
       // string and ip; sets (arrays) join with ',' so nothing is silently dropped.
       return (v) => {
         const s =
-          typeof v === 'string' ? v : Array.isArray(v) ? (v.length ? v.join(',') : undefined) : String(v);
+          typeof v === 'string' ? v : Array.isArray(v) ? (v.length ? v.join(',') : undefined) : textOf(v);
         if (s === undefined || s === '') return undefined;
         return allowed && !allowed.has(s) ? undefined : s;
       };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Fields } from '../../src/core/envelope.ts';
-import { applyStep, type CompiledMapping } from '../../src/normalize/mapping.ts';
+import { applyStep, type CompiledMapping, textOf } from '../../src/normalize/mapping.ts';
 import { loadMappings } from '../../src/normalize/normalize.ts';
 import { parserFor } from '../../src/parsers/registry.ts';
 
@@ -122,5 +122,44 @@ describe('generated mapping functions', () => {
         }
       }
     }
+  });
+});
+
+describe('textOf (numbers to text in to_string and string fields)', () => {
+  it('writes every number as String does: edges of the two-halves path and random values', () => {
+    const edges = [
+      0,
+      -0,
+      1,
+      -1,
+      99_999_999,
+      100_000_000,
+      -100_000_000,
+      100_000_001,
+      199_999_999,
+      1_234_567_800_000_001,
+      2_171_488_461_347_855, // a Suricata flow_id
+      Number.MAX_SAFE_INTEGER,
+      -Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER + 1,
+      Number.MAX_SAFE_INTEGER - 99_999_999,
+      1e16,
+      1e21,
+      123_456_789.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+    ];
+    for (const v of edges) assert.equal(textOf(v), String(v), String(v));
+    for (let i = 0; i < 200_000; i++) {
+      const magnitude = 10 ** Math.floor(Math.random() * 17);
+      const v = Math.floor(Math.random() * magnitude) * (i % 2 === 0 ? 1 : -1);
+      assert.equal(textOf(v), String(v));
+      const high = Math.floor(Math.random() * 90_071_992) * 1e8;
+      assert.equal(textOf(high + 99_999_999), String(high + 99_999_999));
+    }
+  });
+  it('leaves other values to String', () => {
+    for (const v of [true, 'x', null, undefined, 12n, [1, 2]]) assert.equal(textOf(v), String(v));
   });
 });
