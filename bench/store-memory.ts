@@ -151,7 +151,13 @@ async function runParent(): Promise<void> {
     } catch {}
   }, 100);
   let committed = 0n;
+  let childExit: number | null | undefined;
+  child.once('exit', (code) => {
+    childExit = code;
+  });
   while (committed < BigInt(produced)) {
+    if (childExit !== undefined)
+      throw new Error(`the store role exited (${childExit}) at ${committed} of ${produced}`);
     await sleep(500);
     committed = (await bus.committedOffsets(group, eventTopics)).reduce((n, o) => n + o.offset, 0n);
     if (performance.now() - t0 > 600_000) throw new Error(`only ${committed} of ${produced} committed`);
@@ -172,6 +178,7 @@ async function runParent(): Promise<void> {
     lake,
     peak_rss_mb: Math.round(peakRssKb / 1024),
     peak_heap_used_mb: mb(peak.heapUsed ?? 0),
+    peak_heap_total_mb: mb(peak.heapTotal ?? 0),
     peak_external_mb: mb(peak.external ?? 0),
     peak_array_buffers_mb: mb(peak.arrayBuffers ?? 0),
     cpu_s: cpuS,

@@ -134,6 +134,8 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
   let commits: Promise<void> = Promise.resolve();
   let inFlight = 0;
   let failure: Error | null = null;
+  /** Resolves on the first failure: the loop must not wait for a next batch that may never come. */
+  const failed = deferred<'failed'>();
   const subscribed = deferred();
 
   function handOn(batch: ConsumedBatch, sub: Subscription): void {
@@ -170,6 +172,7 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       });
     commits.catch((err: Error) => {
       failure ??= err;
+      failed.resolve('failed');
     });
   }
 
@@ -209,8 +212,11 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       subscription = sub;
       subscribed.resolve();
       logger.info({ topics, group: options.group }, 'store role consuming');
-      for await (const batch of sub) {
-        if (failure) break;
+      const batches = sub[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await Promise.race([batches.next(), failed.promise]);
+        if (next === 'failed' || next.done || failure) break;
+        const batch = next.value;
         // A batch that arrives while the lake is blocked is held here, not handed on (the one
         // batch the role holds beyond what was in flight); stopping drops it uncommitted.
         if (options.lake.blocked?.() && !stopping) await waitForLake();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
@@ -111,4 +111,15 @@ test('store role: nothing is committed before the lake renamed the files', async
   assert.equal(await committed(bus, 'store', ['events.network']), 120n);
   await role.stop();
   await running;
+});
+
+test('store role: a lake write that fails for good fails the role even when no further batch arrives', async () => {
+  const { bus, role, lakeDir } = await setup({ flush_event_count: 0, flush_interval_seconds: 1 });
+  // A plain file where the dns directory should be: every dns flush fails (not a storage-full error).
+  await mkdir(lakeDir, { recursive: true });
+  await writeFile(join(lakeDir, 'dns'), 'in the way');
+  await bus.publish('events.network', records(manyEnvelopes('dns', 60, T0, 1000)));
+  await assert.rejects(role.run(), /store role stopped: lake flush of dns failed/);
+  assert.equal(await committed(bus, 'store', ['events.network']), 0n);
+  await role.stop();
 });

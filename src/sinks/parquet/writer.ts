@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -100,10 +100,35 @@ export interface EncodedEnvelope {
 /** Staging and temp files older than this are left-overs of a crash and swept at start. */
 const STALE_TEMP_MS = 10 * 60_000;
 
+/** Lines of one hour bucket kept in memory before they are appended to the staging file. */
+const SPILL_BYTES = 1 << 20;
+
+/**
+ * One hour bucket of a generation. Its lines go to its staging NDJSON file as they arrive (in
+ * appends of about SPILL_BYTES), so buffered events live on disk, not in the heap; a flush only
+ * appends the rest and runs the COPY. An append that fails is cut back to the last whole append
+ * and its lines stay in memory for the next attempt.
+ */
+class BucketStage {
+  readonly path: string;
+  pending: string[] = [];
+  pendingBytes = 0;
+  /** Bytes of whole appends in the staging file. */
+  fileBytes = 0;
+  lines = 0;
+  /** Appends run one after the other; the flush waits for the last. */
+  chain: Promise<void> = Promise.resolve();
+  constructor(path: string) {
+    this.path = path;
+  }
+}
+
 /** Envelopes buffered for one log type until the next flush. */
 class Generation {
-  /** Hour bucket (epoch ms / 1h) → NDJSON lines. */
-  readonly lines = new Map<number, string[]>();
+  /** Hour bucket (epoch ms / 1h) → its lines. */
+  readonly stages = new Map<number, BucketStage>();
+  /** An append to a staging file failed for lack of space: flush now (and block there). */
+  spillFailed = false;
   count = 0;
   bytes = 0;
   readonly startedAt = Date.now();
@@ -304,6 +329,9 @@ export class LakeWriter {
     // One thread per flush slot keeps DuckDB from taking every core from the rest of the pipeline.
     const config: Record<string, string> = { threads: String(Math.max(1, this.#options.maxPendingFlushes)) };
     if (this.#options.duckdbMemoryLimit) config.memory_limit = this.#options.duckdbMemoryLimit;
+    // Row order inside a file means nothing to the lake; not keeping it lets the COPY stream with
+    // less memory (DuckDB's own advice for memory_limit errors).
+    config.preserve_insertion_order = 'false';
     this.#instance = await DuckDBInstance.create(':memory:', config);
     const interval = this.#options.flushIntervalMs;
     if (interval > 0) {
@@ -313,7 +341,7 @@ export class LakeWriter {
   }
 
   /** Resolves once every row of `batch` is in a renamed Parquet file. */
-  async write(batch: readonly Envelope[]): Promise<void> {
+  write(batch: readonly Envelope[]): Promise<void> {
     return this.#write(batch, null);
   }
 
@@ -321,14 +349,25 @@ export class LakeWriter {
    * `write` for envelopes decoded from JSON text the caller keeps: the text becomes the staging
    * line as it is (no JSON.stringify per event; the store role decodes bus records once).
    */
-  async writeEncoded(batch: readonly EncodedEnvelope[]): Promise<void> {
+  writeEncoded(batch: readonly EncodedEnvelope[]): Promise<void> {
     return this.#write(
       batch.map((b) => b.envelope),
       batch.map((b) => b.text),
     );
   }
 
-  async #write(batch: readonly Envelope[], texts: readonly string[] | null): Promise<void> {
+  /**
+   * Adds the batch, then waits for its generations. The wait holds only the generations: the
+   * envelopes and texts of a batch are garbage once added, not kept until the flush (with many
+   * batches in flight they were most of the heap).
+   */
+  #write(batch: readonly Envelope[], texts: readonly string[] | null): Promise<void> {
+    return this.#addAll(batch, texts).then(async (pending) => {
+      await Promise.all([...pending].map((g) => g.durable));
+    });
+  }
+
+  async #addAll(batch: readonly Envelope[], texts: readonly string[] | null): Promise<Set<Generation>> {
     // After stop() nothing would ever flush these rows: refuse instead of waiting forever.
     if (this.#instance === null) throw new SinkUnavailableError('the lake writer is not running');
     const pending = new Set<Generation>();
@@ -336,12 +375,12 @@ export class LakeWriter {
       const env = batch[i] as Envelope;
       const buffer = this.#bufferFor(env.log_type);
       const gen = buffer.gen;
-      this.#add(gen, env, texts === null ? undefined : texts[i]);
+      this.#add(buffer, gen, env, texts === null ? undefined : texts[i]);
       pending.add(gen);
       const reason = this.#flushReason(gen);
       if (reason !== null) await this.#rotate(buffer, gen, reason);
     }
-    await Promise.all([...pending].map((g) => g.durable));
+    return pending;
   }
 
   /** True while flushes wait for the storage to take data again (disk full). */
@@ -403,19 +442,24 @@ export class LakeWriter {
     return buffer;
   }
 
-  #add(gen: Generation, env: Envelope, text: string | undefined): void {
+  #add(buffer: LogTypeBuffer, gen: Generation, env: Envelope, text: string | undefined): void {
     let line = text ?? JSON.stringify(env);
     const extra = extraFieldsJson(env, this.#schema);
     // Splice `extra` into the object text rather than copying the envelope.
     if (extra !== null) line = `${line.slice(0, -1)},"extra":${extra}}`;
     // Partition by event time, else ingest time, else now.
     const bucket = Math.floor(eventTimeOf(env, Date.now()) / HOUR_MS);
-    let lines = gen.lines.get(bucket);
-    if (lines === undefined) {
-      lines = [];
-      gen.lines.set(bucket, lines);
+    let stage = gen.stages.get(bucket);
+    if (stage === undefined) {
+      stage = new BucketStage(
+        join(this.#stagingDir, `${buffer.dirName}_${bucket}_${++this.#fileCounter}.ndjson`),
+      );
+      gen.stages.set(bucket, stage);
     }
-    lines.push(line);
+    stage.pending.push(line);
+    stage.pendingBytes += line.length + 1;
+    stage.lines++;
+    if (stage.pendingBytes >= SPILL_BYTES) this.#spill(gen, stage);
     gen.count++;
     gen.bytes += line.length + 1;
     if (this.#options.typedRawColumns) this.#noteRawKinds(gen, env);
@@ -432,6 +476,7 @@ export class LakeWriter {
 
   #flushReason(gen: Generation): FlushReason | null {
     const { flushEventCount, flushBufferBytes } = this.#options;
+    if (gen.spillFailed) return 'size';
     if (flushEventCount > 0 && gen.count >= flushEventCount) return 'count';
     if (flushBufferBytes > 0 && gen.bytes >= flushBufferBytes) return 'size';
     return null;
@@ -469,8 +514,10 @@ export class LakeWriter {
     const { telemetry, logger } = this.#options;
     try {
       let bytes = 0;
-      for (const [bucket, lines] of gen.lines)
-        bytes += await this.#writeFileRetrying(buffer, bucket, lines, gen);
+      for (const [bucket, stage] of gen.stages) {
+        bytes += await this.#writeFileRetrying(buffer, bucket, stage, gen);
+        gen.stages.delete(bucket);
+      }
       telemetry?.flushes.inc({ sink: this.#sink, reason });
       telemetry?.flushDuration.observe({ sink: this.#sink }, (performance.now() - started) / 1000);
       telemetry?.flushBytes.inc({ sink: this.#sink }, bytes);
@@ -478,6 +525,8 @@ export class LakeWriter {
       logger.debug({ log_type: buffer.logType, events: gen.count, bytes, reason }, 'lake flush');
       gen.resolve();
     } catch (err) {
+      // Nothing of this generation will be acknowledged: its staging files go too.
+      for (const stage of gen.stages.values()) await rm(stage.path, { force: true });
       logger.error({ err, log_type: buffer.logType, events: gen.count }, 'lake flush failed');
       gen.reject(new SinkUnavailableError(`lake flush of ${buffer.logType} failed`, { cause: err }));
     }
@@ -492,7 +541,7 @@ export class LakeWriter {
   async #writeFileRetrying(
     buffer: LogTypeBuffer,
     bucket: number,
-    lines: string[],
+    stage: BucketStage,
     gen: Generation,
   ): Promise<number> {
     const { logger, telemetry } = this.#options;
@@ -501,7 +550,7 @@ export class LakeWriter {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#writeFile(buffer, bucket, lines, gen);
+          return await this.#writeFile(buffer, bucket, stage, gen);
         } catch (err) {
           telemetry?.sinkErrors.inc({ sink: this.#sink });
           const signal = this.#stopping.signal;
@@ -512,7 +561,7 @@ export class LakeWriter {
             }
             const delay = Math.min(maxDelay, BLOCKED_FIRST_DELAY_MS * 2 ** Math.min(attempt - 1, 20));
             logger.warn(
-              { err, log_type: buffer.logType, events: lines.length, attempt, retry_in_ms: delay },
+              { err, log_type: buffer.logType, events: stage.lines, attempt, retry_in_ms: delay },
               'lake storage full: flush blocked, retrying (records stay uncommitted)',
             );
             await sleep(delay, undefined, { signal }).catch(() => {});
@@ -557,6 +606,35 @@ export class LakeWriter {
     waiters?.resolve();
   }
 
+  /** Appends a bucket's pending lines to its staging file in the background (see BucketStage). */
+  #spill(gen: Generation, stage: BucketStage): void {
+    const lines = stage.pending;
+    stage.pending = [];
+    stage.pendingBytes = 0;
+    stage.chain = stage.chain.then(() =>
+      this.#append(stage, lines).catch((err) => {
+        if (isStorageFull(err)) gen.spillFailed = true;
+      }),
+    );
+  }
+
+  /** Appends `lines` to the stage's file; on failure cuts the file back and keeps them pending. */
+  async #append(stage: BucketStage, lines: string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    try {
+      if (!this.#prepared) await this.#prepare();
+      await appendFile(stage.path, data);
+      stage.fileBytes += data.length;
+    } catch (err) {
+      // A partial append would leave half a line (and use space): cut back to the last whole one.
+      await truncate(stage.path, stage.fileBytes).catch(() => {});
+      stage.pending = lines.concat(stage.pending);
+      for (const l of lines) stage.pendingBytes += l.length + 1;
+      throw err;
+    }
+  }
+
   /** The lake and staging directories and the schema record (again after a disk-full start). */
   async #prepare(): Promise<void> {
     await mkdir(this.#options.dir, { recursive: true });
@@ -565,8 +643,17 @@ export class LakeWriter {
     this.#prepared = true;
   }
 
-  /** Writes one partition's file: staging NDJSON → temp Parquet → fsync → rename. Returns its bytes. */
-  async #writeFile(buffer: LogTypeBuffer, bucket: number, lines: string[], gen: Generation): Promise<number> {
+  /**
+   * Writes one partition's file: the rest of its staging NDJSON → temp Parquet → fsync → rename.
+   * Returns its bytes. A failed attempt removes its temp Parquet and keeps the (whole) staging file
+   * for the next attempt; the staging file is removed once the Parquet file is renamed.
+   */
+  async #writeFile(
+    buffer: LogTypeBuffer,
+    bucket: number,
+    stage: BucketStage,
+    gen: Generation,
+  ): Promise<number> {
     if (this.#instance === null) throw new SinkUnavailableError('lake writer is not started');
     if (!this.#prepared) await this.#prepare();
     let partition = this.#partitionPaths.get(bucket);
@@ -579,13 +666,15 @@ export class LakeWriter {
     const unique = `${Date.now()}_${randomBytes(5).toString('hex')}_${++this.#fileCounter}`;
     const name = `events_${buffer.dirName}_${unique}.parquet`;
     const tempPath = join(dir, `.${name}.tmp`);
-    const stagingPath = join(this.#stagingDir, `${name}.ndjson`);
+    await stage.chain;
+    const rest = stage.pending;
+    stage.pending = [];
+    stage.pendingBytes = 0;
+    await this.#append(stage, rest);
     let connection: Awaited<ReturnType<DuckDBInstance['connect']>> | null = null;
     try {
-      // Inside the try: a staging write cut short by ENOSPC leaves a partial file to remove.
-      await writeFile(stagingPath, lines.join('\n'));
       connection = await this.#instance.connect();
-      await connection.run(copySql(this.#schema, stagingPath, tempPath, gen.rawKinds));
+      await connection.run(copySql(this.#schema, stage.path, tempPath, gen.rawKinds));
       await fsyncPath(tempPath);
       await rename(tempPath, join(dir, name));
     } catch (err) {
@@ -593,8 +682,8 @@ export class LakeWriter {
       throw err;
     } finally {
       connection?.closeSync();
-      await rm(stagingPath, { force: true });
     }
+    await rm(stage.path, { force: true });
     await fsyncPath(dir);
     return (await stat(join(dir, name))).size;
   }
