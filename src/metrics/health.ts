@@ -8,6 +8,10 @@ import type { Telemetry } from './telemetry.ts';
 export interface HealthSnapshot {
   rss_mb: number;
   heap_used_mb: number;
+  /** Off-heap memory Node tracks (Buffers: fetched Kafka records, file I/O); native DuckDB is not in it. */
+  external_mb: number;
+  /** Sinks waiting for their storage (lake disk full): their input is not consumed. */
+  blocked_sinks: string[];
   /** Fullest bounded buffer, percent (0..100), and each stage's fill. */
   buffer_pct: number;
   buffers: Record<string, number>;
@@ -32,6 +36,11 @@ async function sumOf(telemetry: Telemetry, name: string): Promise<number> {
   return sum;
 }
 
+async function blockedSinks(telemetry: Telemetry): Promise<string[]> {
+  const { values } = await telemetry.sinkBlocked.get();
+  return values.filter((v) => v.value > 0).map((v) => String(v.labels.sink ?? ''));
+}
+
 async function buffers(telemetry: Telemetry): Promise<Record<string, number>> {
   const { values } = await telemetry.bufferFill.get();
   const out: Record<string, number> = {};
@@ -54,6 +63,8 @@ export async function healthSnapshot(
   return {
     rss_mb: mb(memory.rss),
     heap_used_mb: mb(memory.heapUsed),
+    external_mb: mb(memory.external),
+    blocked_sinks: await blockedSinks(telemetry),
     buffer_pct: Math.max(0, ...Object.values(fills)),
     buffers: fills,
     events_per_s: seconds > 0 ? Math.round(((eventsTotal - previous.eventsTotal) / seconds) * 10) / 10 : 0,
@@ -70,7 +81,8 @@ export function startHealthLog(options: HealthLogOptions): { stop(): void } {
     const snapshot = await healthSnapshot(telemetry, previous, now);
     previous.eventsTotal = snapshot.events_total;
     previous.atMs = now;
-    logger.info(snapshot, 'health');
+    if (snapshot.blocked_sinks.length > 0) logger.warn(snapshot, 'health: sink blocked on its storage');
+    else logger.info(snapshot, 'health');
   };
   const timer = setInterval(() => void tick(), options.intervalMs ?? 30_000);
   timer.unref();

@@ -43,3 +43,12 @@ test('startHealthLog writes a health line every interval until stopped', async (
   assert.equal(lines[1].events_per_s, 0);
   for (const key of ['rss_mb', 'heap_used_mb', 'buffer_pct', 'buffers']) assert.ok(key in lines[0], key);
 });
+
+test('a health snapshot names the sinks blocked on their storage (lake disk full)', async () => {
+  const telemetry = createTelemetry({ defaultMetrics: false });
+  assert.deepEqual((await healthSnapshot(telemetry, { eventsTotal: 0, atMs: 0 }, 1000)).blocked_sinks, []);
+  telemetry.sinkBlocked.set({ sink: 'lake' }, 1);
+  const s = await healthSnapshot(telemetry, { eventsTotal: 0, atMs: 0 }, 1000);
+  assert.deepEqual(s.blocked_sinks, ['lake']);
+  assert.ok(s.external_mb >= 0);
+});
