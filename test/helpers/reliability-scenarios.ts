@@ -14,6 +14,7 @@ import { GROUPS } from '../../src/roles/runtime.ts';
 import {
   committed,
   createPipeline,
+  createRawTopic,
   dlqLines,
   expectedIds,
   generate,
@@ -94,7 +95,21 @@ async function finish(
       timeoutMs,
       `${role} to catch up`,
       abort,
-    );
+    ).catch(async (error: Error) => {
+      // Which partitions are behind, and by how much: a stall names its partitions.
+      const topics = groupTopics(p, role);
+      const committedAt = new Map(
+        (await bus.committedOffsets(GROUPS[role], topics)).map((c) => [
+          `${c.topic}:${c.partition}`,
+          c.offset,
+        ]),
+      );
+      const behind = (await bus.endOffsets(topics))
+        .map((e) => ({ at: `${e.topic}:${e.partition}`, end: e.offset }))
+        .filter((e) => (committedAt.get(e.at) ?? 0n) < e.end)
+        .map((e) => `${e.at} committed ${committedAt.get(e.at) ?? 'none'} of ${e.end}`);
+      throw new Error(`${error.message}; behind: ${behind.join(', ')}`);
+    });
     // The correlate role flushes its open windows at stop: the store must then catch up again.
     const code = await roles[role].terminate();
     assert.equal(code, 0, `${role} exit code after SIGTERM:\n${roles[role].tail()}`);
@@ -130,6 +145,8 @@ async function verify(bus: KafkaBus, p: Pipeline, events: number, strictAlerts: 
   const ids = (list: Array<{ id: string; rule_title: string }>) =>
     list.map((a) => `${a.id} ${a.rule_title}`).sort();
   const detections = `${score.detected}/${score.expected} expected detections; ${alerts.length} alerts vs ${reference.length} in the uninterrupted run`;
+  // Printed before the detection asserts, so a run that fails on them still reports its figures.
+  process.stderr.write(`reliability verify: ${counts}, ${lake.rows} lake rows; ${detections}\n`);
   // Known open bug (docs/reliability.md): detection under faults is not yet exact, so the short
   // form (CI) reports it instead of failing every run; the full form asserts it.
   if (strictAlerts) {
@@ -164,6 +181,7 @@ export async function crashScenario(
   const watch = watchUnexpectedExits(roles);
   const rss = sampleRss(roles);
   try {
+    await createRawTopic(bus, p);
     const gen = generate(p, options.events);
     const kills: Figures['kills'] = [];
     for (let k = 0; k < options.kills; k++) {
@@ -193,6 +211,9 @@ export async function crashScenario(
     await finish(bus, p, roles, options.timeoutMs, watch.failure);
     assert.equal(watch.failure(), undefined, watch.failure());
     const peakRssBytes = rss.stop();
+    process.stderr.write(
+      `reliability: caught up after ${((Date.now() - started) / 1000).toFixed(0)} s, peak role RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`,
+    );
     const proof = await verify(bus, p, options.events, options.strictAlerts);
     rmSync(p.dir, { recursive: true, force: true });
     return { events: options.events, kills, restarts: 0, ...proof, peakRssBytes, ms: Date.now() - started };
@@ -214,6 +235,7 @@ export async function brokerRestartScenario(
   const watch = watchUnexpectedExits(roles);
   const rss = sampleRss(roles);
   try {
+    await createRawTopic(bus, p);
     const gen = generate(p, options.events);
     assert.equal(await gen.done, 0, 'generator exit code');
     // Mid-stream: the process role has committed some of the backlog, not all of it.
@@ -233,6 +255,9 @@ export async function brokerRestartScenario(
     await finish(bus, p, roles, options.timeoutMs, watch.failure);
     assert.equal(watch.failure(), undefined, watch.failure());
     const peakRssBytes = rss.stop();
+    process.stderr.write(
+      `reliability: caught up after ${((Date.now() - started) / 1000).toFixed(0)} s, peak role RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`,
+    );
     const proof = await verify(bus, p, options.events, options.strictAlerts);
     rmSync(p.dir, { recursive: true, force: true });
     return {

@@ -208,6 +208,23 @@ export class RoleProcess {
   }
 }
 
+/**
+ * Creates the raw topic without time retention, before `generate` writes into it. The generator
+ * stamps each record with its event time (GENERATOR_START, months before the machine's clock), and
+ * the broker's time retention (scripts/kafka.ts: log.retention.hours=24) judges a segment by its
+ * largest record timestamp: the next retention check (every 5 minutes) deleted the whole backlog
+ * not yet consumed. The groups then reset to the new log start and reported lag 0 with the ids
+ * missing (the 500,000-event run's 375,311), or a restarted process role found nothing left to
+ * read while its committed offset stayed behind (the "stall"). Broker log:
+ * "Deleting segment ... due to log retention time 86400000ms breach based on the largest record
+ * timestamp in the segment".
+ */
+export async function createRawTopic(bus: KafkaBus, pipeline: Pipeline): Promise<void> {
+  await bus.createTopics([
+    { name: pipeline.rawTopic, partitions: pipeline.partitions, configs: { 'retention.ms': '-1' } },
+  ]);
+}
+
 /** `socstream generate --scenario mixed` into the raw topic (a child; resolves with its exit code). */
 export function generate(
   pipeline: Pipeline,

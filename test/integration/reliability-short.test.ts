@@ -32,16 +32,7 @@ describe('reliability, short form', { skip: SKIP }, () => {
     assert.equal(f.kills.length, 3);
   });
 
-  // Known open bug (issue 9): after an outage a process member can stall with offsets uncommitted
-  // (nothing lost, the stream stops). It fails this test now and then, so CI skips it loudly; the
-  // full form (`npm run test:reliability`, test/reliability/pipeline.test.ts) still runs the outage.
-  const OUTAGE_SKIP =
-    process.env.RELIABILITY_OUTAGE === '1'
-      ? false
-      : 'known open bug (issue 9): a process member can stall after a broker outage; RELIABILITY_OUTAGE=1 runs it';
-  test('a 10 s broker outage mid-stream: the roles reconnect by themselves and lose nothing', {
-    skip: OUTAGE_SKIP,
-  }, async () => {
+  test('a 10 s broker outage mid-stream: the roles reconnect by themselves and lose nothing', async () => {
     const f = await brokerRestartScenario(broker, {
       events: EVENTS,
       outageMs: 10_000,
