@@ -36,9 +36,12 @@ import { partitionForKey } from '../src/bus/partitioner.ts';
 import { validateConfig } from '../src/config/loader.ts';
 import type { Config } from '../src/config/schema.ts';
 import { createLogger } from '../src/core/logger.ts';
+import { createEventMatcher } from '../src/detect/detector.ts';
 import { createTelemetry, type Telemetry } from '../src/metrics/telemetry.ts';
+import { createRouter } from '../src/normalize/route.ts';
+import { buildDeadLetter, buildEngine, detectorOptions } from '../src/roles/build.ts';
 import { InOrderWindow } from '../src/roles/in-order.ts';
-import { DEFAULT_MAX_IN_FLIGHT_BATCHES } from '../src/roles/process.ts';
+import { createProcessRole, DEFAULT_MAX_IN_FLIGHT_BATCHES } from '../src/roles/process.ts';
 import { GROUPS, type RoleName, startRuntime } from '../src/roles/runtime.ts';
 import type { BenchRow } from './types.ts';
 
@@ -317,6 +320,71 @@ async function passthrough(
   return { perSecond: seen / seconds, seconds };
 }
 
+/**
+ * The process role alone, one member in this process, over the raw topics the throughput run
+ * filled (a fresh group, its own output topics): records/s and CPU per record. CPU time, unlike
+ * wall time, stays comparable on a machine shared with other jobs.
+ */
+async function processAlone(
+  config: Config,
+  prefix: string,
+  rawTopics: string[],
+): Promise<{ perSecond: number; cpuUsPerRecord: number }> {
+  const topics = {
+    ...config.topics,
+    network: `${prefix}.alone.network`,
+    auth: `${prefix}.alone.auth`,
+    web: `${prefix}.alone.web`,
+    other: `${prefix}.alone.other`,
+    matches: `${prefix}.alone.matches`,
+  };
+  const ctx = {
+    logger: silent(),
+    telemetry: createTelemetry({ defaultMetrics: false }),
+    dataDir: config.data_dir,
+  };
+  const bus = createBus(config.bus);
+  await bus.createTopics(
+    [topics.network, topics.auth, topics.web, topics.other, topics.matches].map((name) => ({
+      name,
+      partitions: PARTITIONS,
+    })),
+  );
+  const engine = buildEngine(config, ctx, 'e2e.bench');
+  await engine.enricher.start();
+  const group = `bench-process-alone-${randomUUID()}`;
+  const role = createProcessRole({
+    bus,
+    group,
+    topics: rawTopics.map((topic) => ({ topic })),
+    processor: engine.processor,
+    route: createRouter(config.routes, topics),
+    dlq: buildDeadLetter(config, ctx),
+    detection: {
+      matcher: createEventMatcher(detectorOptions(config, ctx)),
+      topic: topics.matches,
+    },
+    ctx,
+  });
+  const end = (await bus.endOffsets(rawTopics)).reduce((n, o) => n + Number(o.offset), 0);
+  const cpu0 = CPU_NOW();
+  const t0 = performance.now();
+  const run = role.run();
+  await role.ready;
+  for (;;) {
+    const done = (await bus.committedOffsets(group, rawTopics)).reduce((n, o) => n + Number(o.offset), 0);
+    if (done >= end) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = CPU_NOW() - cpu0;
+  await role.stop();
+  await run;
+  await engine.enricher.stop();
+  await bus.close();
+  return { perSecond: end / seconds, cpuUsPerRecord: (cpu * 1e6) / end };
+}
+
 /** Quantile from a prom-client histogram's cumulative buckets, linear within the bucket. */
 export function histogramQuantile(buckets: ReadonlyArray<{ le: number; count: number }>, q: number): number {
   const total = buckets.at(-1)?.count ?? 0;
@@ -520,6 +588,8 @@ async function throughputRows(config: Config, configPath: string, prefix: string
       `${prefix}.passthrough`,
     );
     await bus.close();
+    const rawTopics = SOURCE_NAMES.map((n) => `${config.topics.raw_prefix}${n}`);
+    const alone = await processAlone(config, prefix, rawTopics);
     const baseline = baselineRate();
     rows.push(
       {
@@ -543,6 +613,13 @@ async function throughputRows(config: Config, configPath: string, prefix: string
         value: Math.round(p.perSecond),
         unit: 'records/s',
         note: `${RECORDS} records in ${p.seconds.toFixed(1)} s, one consumer, @platformatic/kafka via src/bus/kafka.ts`,
+      },
+      {
+        bench: 'e2e',
+        metric: 'process role alone (1 member): raw topics → events + matches topics',
+        value: Math.round(alone.perSecond),
+        unit: 'records/s',
+        note: `${RECORDS} records; ${alone.cpuUsPerRecord.toFixed(0)} µs CPU per record in the member (consume, parse, normalize, enrich, match, encode, produce, commit; broker not counted)`,
       },
       {
         bench: 'e2e',
