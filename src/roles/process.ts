@@ -38,6 +38,8 @@ export interface ProcessRoleOptions {
 
 /** Enough to cover a broker round trip at full speed; each holds ≤ 1,000 records and their envelopes. */
 export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 8;
+/** stop() waits this long at most for the batches in flight (inside the 10 s shutdown bound). */
+const STOP_FLUSH_MS = 2000;
 
 export interface ProcessRole {
   run(): Promise<void>;
@@ -177,8 +179,19 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
     },
     async stop() {
       stopping = true;
-      // Let the batches in flight commit before leaving the group (a failure is run()'s to report).
-      await inFlight?.flush().catch(() => {});
+      // Let the batches in flight commit before leaving the group (a failure is run()'s to report),
+      // for a bounded time: with the broker gone they would wait out the client's retries, and
+      // what is not committed is delivered again anyway.
+      if (inFlight) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          inFlight.flush().catch(() => {}),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, STOP_FLUSH_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
       await subscription?.close();
       await options.dlq.stop();
     },
