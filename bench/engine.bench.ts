@@ -10,8 +10,12 @@
  * up front; each timed pass feeds them through a fresh processor and detector (fresh parser state
  * and correlation windows) sharing the compiled rules. Rates are given per wall second and per CPU
  * second (the machine is shared; the CPU figure is the stable one, and the row's value).
- * Run alone: `node bench/engine.bench.ts`.
+ * Run alone: `node bench/engine.bench.ts`. Profile: `SOCSTREAM_BENCH_CPU_PROFILE=<dir>` writes one
+ * .cpuprofile per row covering only its timed passes (not the line generation or the rule loading);
+ * `node scripts/cpuprofile-top.ts <file>` lists the self times.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { validateConfig } from '../src/config/loader.ts';
@@ -88,7 +92,30 @@ interface Measured {
   alerts: number;
 }
 
-function measure(config: Config, detection: DetectorOptions, records: readonly InputRecord[]): Measured {
+const PROFILE_DIR = process.env.SOCSTREAM_BENCH_CPU_PROFILE;
+
+/** Starts the V8 sampling profiler when SOCSTREAM_BENCH_CPU_PROFILE is set; the stop writes the file. */
+async function startProfile(name: string): Promise<() => Promise<void>> {
+  if (!PROFILE_DIR) return async () => {};
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    const file = join(PROFILE_DIR, `engine-${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+  };
+}
+
+async function measure(
+  name: string,
+  config: Config,
+  detection: DetectorOptions,
+  records: readonly InputRecord[],
+): Promise<Measured> {
   // One engine (its mapping and enrichment setup is start-up cost, not per-event cost); each pass a
   // new stream (fresh parser state) and a fresh detector (fresh correlation windows).
   const { processor } = buildEngine(config, {
@@ -116,6 +143,7 @@ function measure(config: Config, detection: DetectorOptions, records: readonly I
     return { envelopes, rejects, alerts };
   };
   const first = pass(); // warm-up: JIT, matcher index
+  const stopProfile = await startProfile(name);
   let passes = 0;
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
@@ -126,6 +154,7 @@ function measure(config: Config, detection: DetectorOptions, records: readonly I
     elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   }
   const cpu = process.cpuUsage(cpuStart);
+  await stopProfile();
   const n = records.length * passes;
   return { perSecond: n / elapsed, perCpuSecond: n / ((cpu.user + cpu.system) / 1e6), ...first };
 }
@@ -146,7 +175,7 @@ export async function run(): Promise<BenchRow[]> {
     for (const fam of families) {
       // The pack-only pass is only for the target row (to show what the SigmaHQ rules cost).
       if (label === 'pack only' && !fam.name.startsWith('zeek conn')) continue;
-      const m = measure(config, detection, fam.records);
+      const m = await measure(`${fam.name} ${label}`, config, detection, fam.records);
       const isConn = fam.name.startsWith('zeek conn');
       rows.push({
         bench: 'engine',
