@@ -37,6 +37,18 @@ const IOC = 1 << ENRICHMENTS.indexOf('ioc');
 const ASSETS = 1 << ENRICHMENTS.indexOf('assets');
 const GEO = 1 << ENRICHMENTS.indexOf('geo');
 
+const ALL = NETWORK | TIME | IOC | ASSETS | GEO;
+
+function flagsOf(
+  which: ReadonlySet<EnrichmentName>,
+  cache: WeakMap<ReadonlySet<EnrichmentName>, number>,
+): number {
+  let flags = 0;
+  for (let bit = 0; bit < ENRICHMENTS.length; bit++) if (which.has(ENRICHMENTS[bit])) flags |= 1 << bit;
+  cache.set(which, flags);
+  return flags;
+}
+
 export function createEnricher(config: Config['enrich'], ctx: EnricherContext): Enricher {
   const logger = ctx.logger.child({ component: 'enrich' });
   const network = createNetworkEnricher(config.home_networks);
@@ -45,16 +57,15 @@ export function createEnricher(config: Config['enrich'], ctx: EnricherContext): 
   let ioc: IocStore | undefined;
   let assets: AssetTable | undefined;
   let geo: GeoEnricher | undefined;
-  // The enrichments of the last `which` set as flags: sets come from the mappings (one object per
-  // log type) and consecutive events nearly always share one, so the set is read once, not per event.
+  // A `which` set as flags, read once per set: sets come from the mappings (one object per log type
+  // and never changed), and consecutive events nearly always share one.
+  const flagsBySet = new WeakMap<ReadonlySet<EnrichmentName>, number>();
   let lastWhich: ReadonlySet<EnrichmentName> | undefined | null = null;
   let flags = 0;
   return {
     enrich(env, which) {
       if (which !== lastWhich) {
-        flags = 0;
-        for (let bit = 0; bit < ENRICHMENTS.length; bit++)
-          if (which === undefined || which.has(ENRICHMENTS[bit])) flags |= 1 << bit;
+        flags = which === undefined ? ALL : (flagsBySet.get(which) ?? flagsOf(which, flagsBySet));
         lastWhich = which;
       }
       const n = env.normalized;
