@@ -588,14 +588,21 @@ export interface CorrelationOutput {
  * the event was read from): the watermark is the minimum over the origins that are not idle.
  */
 export interface CorrelationState {
-  correlateMatches(messages: readonly MatchMessage[]): CorrelationOutput;
+  /**
+   * `channel`: the matches partition the messages were read from. Each origin's clock then counts
+   * per channel (`origin@channel`): an origin's messages are in order within one matches partition
+   * only, and a member reads its partitions at different paces, so one origin's clock read from a
+   * fast partition must not make the same origin's older matches in a slow partition late (Flink
+   * keeps one watermark per input channel for the same reason).
+   */
+  correlateMatches(messages: readonly MatchMessage[], channel?: string): CorrelationOutput;
   /**
    * Replays messages consumed before (a rebuild after a takeover or a restart): they feed the
    * windows, chains and suppression state, and nothing is emitted — those alerts were written
    * before the commit, and what is re-derived later keeps its deterministic id. Origin clocks move
    * on with them; matches are not judged late (a rebuild replays what was accepted before).
    */
-  rebuild(messages: readonly MatchMessage[]): void;
+  rebuild(messages: readonly MatchMessage[], channel?: string): void;
   /** Event time a rebuild must replay behind the origins' clocks: lateness + longest timespan + suppression. */
   rebuildHorizonMs(): number;
   /** As Detector.advance: idle advance by wall time, or (no argument) end of input. */
@@ -612,7 +619,7 @@ export function createCorrelationState(options: DetectorOptions): CorrelationSta
   const { counts, clocks, now } = core;
   const rules = new Map<string, RuleInfo>(options.ruleSet.rules.map((r) => [r.id, r]));
 
-  function one(msg: MatchMessage, wall: number, replay: boolean): void {
+  function one(msg: MatchMessage, wall: number, replay: boolean, channel: string | undefined): void {
     counts.events++;
     if (msg.type === 'correlation' && msg.derived) {
       const correlator = core.byId.get(msg.match.correlation_id);
@@ -620,7 +627,8 @@ export function createCorrelationState(options: DetectorOptions): CorrelationSta
       return;
     }
     const eventTime = msg.type === 'event' ? msg.event_time : msg.match.event_time;
-    const clock = clocks.observe(msg.origin, msg.clock ?? eventTime, wall);
+    const source = channel === undefined ? msg.origin : `${msg.origin}@${channel}`;
+    const clock = clocks.observe(source, msg.clock ?? eventTime, wall);
     if (msg.type === 'event') {
       const rule = rules.get(msg.rule_id);
       if (rule) core.eventAlert(rule, eventView(msg), msg.event_time, msg.ingest_time);
@@ -628,21 +636,21 @@ export function createCorrelationState(options: DetectorOptions): CorrelationSta
     }
     const correlator = core.byId.get(msg.match.correlation_id);
     if (!correlator) return;
-    const watermark = replay ? Number.NEGATIVE_INFINITY : core.watermarkFor(correlator, msg.origin, clock);
+    const watermark = replay ? Number.NEGATIVE_INFINITY : core.watermarkFor(correlator, source, clock);
     core.ingest(correlator, msg.match, watermark, msg.ingest_time);
   }
 
   return {
-    correlateMatches(messages) {
+    correlateMatches(messages, channel) {
       const wall = now();
       clocks.expireIdle(wall);
-      for (let i = 0; i < messages.length; i++) one(messages[i], wall, false);
+      for (let i = 0; i < messages.length; i++) one(messages[i], wall, false, channel);
       return { alerts: core.afterBatch(messages.length, wall), forward: core.takeForward() };
     },
-    rebuild(messages) {
+    rebuild(messages, channel) {
       const wall = now();
       core.replay(() => {
-        for (let i = 0; i < messages.length; i++) one(messages[i], wall, true);
+        for (let i = 0; i < messages.length; i++) one(messages[i], wall, true, channel);
       });
     },
     rebuildHorizonMs: () => core.rebuildHorizonMs,

@@ -160,7 +160,7 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
     for await (const records of options.bus.readRange(options.topic, partition, from, upTo)) {
       const messages = decodeMessages(records);
       replayed += messages.length;
-      target.rebuild(messages);
+      target.rebuild(messages, String(partition));
     }
     logger.info(
       { partition, from: String(from), upTo: String(upTo), replayed, ms: Date.now() - started },
@@ -193,6 +193,25 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
     for (const r of records) readUpTo.set(r.partition, r.offset + 1n);
   }
 
+  /**
+   * Event clocks are kept per origin and matches partition (CorrelationState.correlateMatches): the
+   * channels this member reads are its origins × the partitions it owns, declared again whenever
+   * the assignment changes so a channel whose first message comes later holds the clock.
+   */
+  let ownedKey = '';
+  function assignChannels(target: CorrelationState, force: boolean): void {
+    if (!options.origins || !subscription) return;
+    const owned = subscription
+      .assignments()
+      .map((a) => a.partition)
+      .sort((a, b) => a - b);
+    const key = owned.join(',');
+    if (key === ownedKey && !force) return;
+    ownedKey = key;
+    const origins = options.origins;
+    target.assignPartitions(owned.flatMap((p) => origins.map((o) => `${o}@${p}`)));
+  }
+
   return {
     ready: subscribed.promise,
     assignments() {
@@ -210,7 +229,6 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
         subscribed.reject(err);
         throw err;
       }
-      if (options.origins) state.assignPartitions(options.origins);
       const idle = setInterval(() => {
         emit(state.advance(Date.now())).catch((err) =>
           logger.error({ err }, 'writing alerts of closed windows failed'),
@@ -218,8 +236,9 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       }, options.idleAdvanceMs ?? 5000);
       try {
         for await (const batch of subscription) {
+          assignChannels(state, false);
           await rebuildNewPartitions(subscription, batch.records);
-          const messages: MatchMessage[] = [];
+          const byPartition = new Map<number, MatchMessage[]>();
           for (const record of batch.records) {
             let message: unknown;
             try {
@@ -227,10 +246,17 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
             } catch {
               message = undefined;
             }
-            if (isMatchMessage(message)) messages.push(message);
-            else options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
+            if (!isMatchMessage(message)) {
+              options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
+              continue;
+            }
+            const list = byPartition.get(record.partition);
+            if (list) list.push(message);
+            else byPartition.set(record.partition, [message]);
           }
-          await emit(state.correlateMatches(messages));
+          for (const [partition, messages] of byPartition) {
+            await emit(state.correlateMatches(messages, String(partition)));
+          }
           await subscription.commit(batch);
           if (stopping) break;
         }
@@ -239,7 +265,7 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       }
     },
     setState(next) {
-      if (options.origins) next.assignPartitions(options.origins);
+      assignChannels(next, true);
       state = next;
     },
     async stop() {
