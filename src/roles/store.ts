@@ -134,8 +134,6 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
   let commits: Promise<void> = Promise.resolve();
   let inFlight = 0;
   let failure: Error | null = null;
-  /** Resolves on the first failure: the loop must not wait for a next batch that may never come. */
-  const failed = deferred<'failed'>();
   const subscribed = deferred();
 
   function handOn(batch: ConsumedBatch, sub: Subscription): void {
@@ -171,8 +169,12 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
         telemetry.bufferFill.set({ stage: 'store' }, Math.min(1, inFlight / maxInFlight));
       });
     commits.catch((err: Error) => {
-      failure ??= err;
-      failed.resolve('failed');
+      if (failure) return;
+      failure = err;
+      // The loop may be waiting for a batch that never comes: leaving the group ends the
+      // iteration (the role fails; what is uncommitted is consumed again). Not a Promise.race
+      // against a long-lived promise: every race left a reaction on it holding its batch.
+      void subscription?.close().catch(() => {});
     });
   }
 
@@ -212,11 +214,8 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       subscription = sub;
       subscribed.resolve();
       logger.info({ topics, group: options.group }, 'store role consuming');
-      const batches = sub[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await Promise.race([batches.next(), failed.promise]);
-        if (next === 'failed' || next.done || failure) break;
-        const batch = next.value;
+      for await (const batch of sub) {
+        if (failure) break;
         // A batch that arrives while the lake is blocked is held here, not handed on (the one
         // batch the role holds beyond what was in flight); stopping drops it uncommitted.
         if (options.lake.blocked?.() && !stopping) await waitForLake();
