@@ -100,6 +100,8 @@ async function startProfile(name: string): Promise<() => Promise<void>> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
+  // 100 µs (V8's default is 1 ms): a one-second row then gives ~10,000 samples.
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
   await session.post('Profiler.start');
   return async () => {
     const { profile } = await session.post('Profiler.stop');
