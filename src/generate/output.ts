@@ -107,6 +107,9 @@ export function directoryOutput(dir: string, openMs: number): LineOutput {
 /**
  * `kafka:TOPIC`: each line a record on TOPIC (`{format}` in the name expands to the line's format,
  * e.g. `kafka:raw.{format}`), keyed by the line's entity, with a `format` header for the parser.
+ * Records carry the produce time as their Kafka timestamp, as a log shipper's do; the event time is
+ * in the line. (Stamping the event time made the broker's time retention delete a `--start` in the
+ * past before anything read it: 24 h retention judged a segment by its newest timestamp.)
  */
 export function busOutput(bus: Bus, topicTemplate: string): LineOutput {
   const encoder = new TextEncoder();
@@ -124,7 +127,6 @@ export function busOutput(bus: Bus, topicTemplate: string): LineOutput {
           key: it.key,
           value: encoder.encode(it.line),
           headers: { format: it.format, log_type: it.logTypeHint },
-          timestamp: it.timeMs,
         });
       }
       await Promise.all([...byTopic].map(([topic, records]) => bus.publish(topic, records)));

@@ -27,10 +27,11 @@ after(async () => {
   await bus.close();
 });
 
-test('generate --to kafka:{format} topics: every line arrives with its format header and key', {
+test('generate --to kafka:{format} topics: every line arrives with its format header, its key and the produce time', {
   skip: SKIP,
 }, async () => {
   const COUNT = 3000;
+  const startedAt = Date.now();
   const args = [
     '--scenario',
     'mixed',
@@ -63,7 +64,8 @@ test('generate --to kafka:{format} topics: every line arrives with its format he
 
   const bus = new KafkaBus(config);
   const sub = await bus.subscribe({ group: `${prefix}-reader`, topics, from: 'earliest', maxWaitMs: 200 });
-  const received: { topic: string; key: string | null; value: string; format?: string }[] = [];
+  const received: { topic: string; key: string | null; value: string; format?: string; timestamp: number }[] =
+    [];
   const deadline = Date.now() + 60_000;
   for await (const batch of sub) {
     for (const rec of batch.records)
@@ -72,6 +74,7 @@ test('generate --to kafka:{format} topics: every line arrives with its format he
         key: rec.key,
         value: new TextDecoder().decode(rec.value),
         format: rec.headers?.format,
+        timestamp: rec.timestamp,
       });
     if (received.length >= COUNT || Date.now() > deadline) break;
   }
@@ -86,6 +89,8 @@ test('generate --to kafka:{format} topics: every line arrives with its format he
     assert.equal(rec.topic, `${prefix}.${item.format}`);
     assert.equal(rec.format, item.format);
     assert.equal(rec.key, item.key);
+    // The produce time, not the 2026-01-31 event time: time retention must not delete the lines.
+    assert.ok(rec.timestamp >= startedAt, `record timestamp ${rec.timestamp} is before the run`);
   }
   // Per key (one partition), records keep the generator's order.
   const position = new Map(expected.map((i, n) => [i.line, n]));
