@@ -412,7 +412,8 @@ function stringTest(values: SigmaValue[], cased: boolean, regexMaxLength: number
     if (text === undefined) return false;
     if (any) return true;
     if (fold) {
-      const s = cased ? text : folded(text);
+      // A finite number's text (digits, '.', '-', 'e', '+') has no case to fold.
+      const s = cased || (typeof v === 'number' && Number.isFinite(v)) ? text : folded(text);
       if (equal.has(s)) return true;
       if (onePrefix !== undefined ? s.startsWith(onePrefix) : prefixRegex?.test(s)) return true;
       for (const p of suffix) if (s.endsWith(p)) return true;

@@ -226,3 +226,18 @@ describe('glob matching (linear, no regex) agrees with the regex meaning of * an
     );
   });
 });
+
+describe('numbers against string values', () => {
+  test('a number matches by its text in any case: ports, exponents, NaN and Infinity', () => {
+    assert.equal(matches('port', [21, '80'], { port: 80 }), true);
+    assert.equal(matches('port', ['8080'], { port: 80 }), false);
+    assert.equal(matches('port|startswith', ['44', '80'], { port: 443 }), true);
+    assert.equal(matches('big', ['1E+21'], { big: 1e21 }), true);
+    assert.equal(matches('v', ['NAN'], { v: Number.NaN }), true);
+    assert.equal(matches('v', ['infinity'], { v: Number.POSITIVE_INFINITY }), true);
+    assert.equal(matches('v|cased', ['infinity'], { v: Number.POSITIVE_INFINITY }), false);
+    // The same rule on a string field right after (the case-folded text is shared between rules).
+    assert.equal(matches('state', ['sf'], { state: 'SF' }), true);
+    assert.equal(matches('state', ['sf'], { state: 'S0' }), false);
+  });
+});
