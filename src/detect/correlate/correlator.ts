@@ -247,22 +247,31 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
     }
   }
 
-  /** temporal_ordered: start time of a chain rules[0] ≤ … ≤ rules[n-1] inside the window, or NaN. */
+  /**
+   * temporal_ordered: start time of the EARLIEST chain rules[0] ≤ … ≤ rules[n-1] inside the window,
+   * or NaN. Greedy leftmost matching finds a chain whenever one exists, and its start is the first
+   * rules[0] entry, as the other eager correlations anchor at the window's first entry. The anchor
+   * then does not depend on whether later rules[0] entries arrived before the chain completed: a
+   * re-published chain hit that reaches its parent after the rule it must precede (distributed
+   * mode) anchors where the in-process detector does, so the alert id is the same.
+   */
   function orderedChainStart(g: GroupState): number {
     // Cheap necessary condition first: every position has an entry in the window. Without it the
-    // backwards scan would run over the whole window on every match.
+    // scan would run over the whole window on every match.
     for (let i = 0; i < nRefs; i++) if (g.perPos[i] === 0) return Number.NaN;
     const { entries } = g;
-    let want = nRefs - 1;
+    let want = 0;
+    let start = Number.NaN;
     // A rule listed twice ([a, a, b]) needs two different events: one event's entries at two
     // positions cannot both fill the chain.
     let usedId = '';
-    for (let i = entries.length - 1; i >= g.head; i--) {
+    for (let i = g.head; i < entries.length; i++) {
       const e = entries[i];
       if (e.pos === want && e.id !== usedId) {
-        if (want === 0) return e.t;
+        if (want === 0) start = e.t;
+        if (want === nRefs - 1) return start;
         usedId = e.id;
-        want--;
+        want++;
       }
     }
     return Number.NaN;
