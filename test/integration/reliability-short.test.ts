@@ -21,12 +21,12 @@ describe('reliability, short form', { skip: SKIP }, () => {
   });
   after(() => broker?.dispose());
 
-  test('3 SIGKILLs of process/correlate/store mid-stream: every id in the lake and on the events topics (detections reported)', async () => {
+  test('3 SIGKILLs of process/correlate/store mid-stream: every id in the lake and on the events topics, every attack alerted once, with the alert ids of an uninterrupted run', async () => {
     const f = await crashScenario(broker, {
       events: EVENTS,
       kills: 3,
       timeoutMs: 240_000,
-      strictAlerts: false,
+      strictAlerts: true,
     });
     process.stderr.write(formatFigures('reliability-short crash', f));
     assert.equal(f.kills.length, 3);
