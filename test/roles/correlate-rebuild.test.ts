@@ -163,3 +163,37 @@ test('an origin delayed past the idle timeout (outage, backlog) is not dropped a
   assert.equal(state.stats().lateDropped, 0);
   assert.deepEqual(finalState(alerts), expected);
 });
+
+test('one origin read through two matches partitions at different paces: its older matches on the slower partition are not late', () => {
+  const attack = readFile(SLOW_BF); // Sep 30 12:11–12:22
+  const busy = readFile(join(HUB, 'ssh-time-based-bf__ssh-time-based-bf.log')); // Sep 30 10:00–14:00
+  const expected = reference([...attack, ...busy]);
+  const origin = 'raw.auth:0';
+  const matcher = createEventMatcher(options({ now: () => RECEIVED }));
+  // One input partition in event-time order; the re-keying puts the slow brute force's groups on
+  // matches partition 0 and the rest on partition 1, which the member happens to read first.
+  const sorted = [...attack, ...busy].sort(
+    (a, b) => Number(a.normalized.event_time) - Number(b.normalized.event_time),
+  );
+  const messages = matcher.matchEvents(sorted, origin);
+  const attackIds = new Set(attack.map((e) => e.id));
+  const idOf = (m: (typeof messages)[number]) => (m.type === 'event' ? m.event_id : m.match.event_id);
+  const attackMessages = messages.filter((m) => attackIds.has(idOf(m)));
+  const busyMessages = messages.filter((m) => !attackIds.has(idOf(m)));
+  assert.ok(attackMessages.length > 0 && busyMessages.length > 0);
+  const run = (channels: boolean) => {
+    const state = createCorrelationState(options({ now: () => RECEIVED }));
+    const alerts: Alert[] = [
+      ...state.correlateMatches(busyMessages, channels ? '1' : undefined).alerts,
+      ...state.correlateMatches(attackMessages, channels ? '0' : undefined).alerts,
+      ...state.advance().alerts,
+    ];
+    return { alerts: finalState(alerts), late: state.stats().lateDropped };
+  };
+  const perChannel = run(true);
+  assert.equal(perChannel.late, 0);
+  assert.deepEqual(perChannel.alerts, expected);
+  const perOrigin = run(false);
+  assert.ok(perOrigin.late > 0, 'one clock per origin drops the slower partition as late');
+  assert.notDeepEqual(perOrigin.alerts, expected);
+});
