@@ -56,6 +56,9 @@ export interface SoakFigures {
   evictions: number;
   alerts: number;
   finalLag: number;
+  /** The run was still up when the soak ended (it did not crash or stop by itself). */
+  aliveAtEnd: boolean;
+  /** Exit code after SIGTERM (1 when the drain did not finish within the 10 s shutdown bound). */
   exitCode: number | null;
   log: string;
 }
@@ -146,6 +149,7 @@ export async function runSoak(broker: PrivateBroker, options: SoakOptions): Prom
   });
   const samples: SoakSample[] = [];
   const t0 = Date.now();
+  let aliveAtEnd = false;
   try {
     while (Date.now() - t0 < options.durationMs) {
       await sleep(options.sampleMs);
@@ -173,6 +177,7 @@ export async function runSoak(broker: PrivateBroker, options: SoakOptions): Prom
         lag: get('socstream_consumer_lag'),
       });
     }
+    aliveAtEnd = exitCode === undefined;
   } finally {
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(30_000)]);
@@ -196,6 +201,7 @@ export async function runSoak(broker: PrivateBroker, options: SoakOptions): Prom
     evictions: last?.evictions ?? 0,
     alerts: last?.alerts ?? 0,
     finalLag: last?.lag ?? 0,
+    aliveAtEnd,
     exitCode: exitCode ?? null,
     log: log.slice(-4000),
   };
@@ -207,6 +213,7 @@ export function formatSoak(name: string, f: SoakFigures): string {
     `${name}: ${f.durationS} s at ${f.rate} events/s; ${f.eventsIn} events in, ${f.lakeRows} lake rows; ` +
     `RSS first-third mean ${f.firstThirdMeanMb} MB, last-third mean ${f.lastThirdMeanMb} MB, peak ` +
     `${f.peakRssMb} MB (${rss.length} samples: ${rss.join(' ')}); max correlation groups per rule ` +
-    `${f.maxGroups}, evictions ${f.evictions}, alerts ${f.alerts}, final lag ${f.finalLag}\n`
+    `${f.maxGroups}, evictions ${f.evictions}, alerts ${f.alerts}, final lag ${f.finalLag}, ` +
+    `exit code after SIGTERM ${f.exitCode}\n`
   );
 }
