@@ -32,12 +32,12 @@ describe('reliability, short form', { skip: SKIP }, () => {
     assert.equal(f.kills.length, 3);
   });
 
-  test('a 10 s broker outage mid-stream: the roles reconnect by themselves and lose nothing', async () => {
+  test('a 10 s broker outage mid-stream: the roles reconnect by themselves, lose nothing, and alert every attack once with the alert ids of an uninterrupted run', async () => {
     const f = await brokerRestartScenario(broker, {
       events: EVENTS,
       outageMs: 10_000,
       timeoutMs: 240_000,
-      strictAlerts: false,
+      strictAlerts: true,
     });
     process.stderr.write(formatFigures('reliability-short broker restart', f));
     assert.equal(f.restarts, 1);
