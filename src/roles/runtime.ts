@@ -117,6 +117,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ]);
   const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
   const drainGroups: Array<{ group: string; topics: string[] }> = [];
+  /** Flushed while draining: the store commits only what its lake flushed. */
+  const drainFlushes: Array<() => Promise<void>> = [];
   const runtime: Partial<Runtime> = { bus };
 
   if (roles.has('store')) {
@@ -125,6 +127,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await untilReady(store.ready);
     stoppers.push({ name: 'store', stop: () => store.stop() });
     drainGroups.push({ group: GROUPS.store, topics: [...eventTopics(config), config.topics.alerts] });
+    drainFlushes.push(() => store.flush());
   }
   // Admin rule reload (POST /api/rules/reload): new rules for the roles running in this process.
   const reloadTargets: Array<(next: DetectorOptions) => void> = [];
@@ -223,10 +226,24 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     config.bus.type === 'memory' ? 2_000 : 10_000,
   );
 
+  /**
+   * Waits until every group has committed what was produced. The store commits only after a lake
+   * flush, which would otherwise wait for lake.flush_interval_seconds (30 s by default, past the
+   * 10 s shutdown bound): while draining, the lake is flushed again as soon as the last flush ends.
+   */
   async function drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
+    let flushInFlight = false;
     while (Date.now() < deadline) {
       if ((await totalLag(bus, drainGroups)) === 0) return true;
+      if (!flushInFlight && drainFlushes.length > 0) {
+        flushInFlight = true;
+        void Promise.all(drainFlushes.map((flush) => flush()))
+          .catch((err) => logger.warn({ err }, 'lake flush while draining failed'))
+          .finally(() => {
+            flushInFlight = false;
+          });
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     return false;

@@ -54,6 +54,11 @@ export interface StoreRole {
   run(): Promise<void>;
   /** Resolves once the role's consumer group is subscribed (producers may start then). */
   readonly ready: Promise<void>;
+  /**
+   * Flushes what the lake buffers now (at shutdown, so the drain does not wait for
+   * lake.flush_interval_seconds); the commits follow as usual. A no-op while the lake is blocked.
+   */
+  flush(): Promise<void>;
   /** Flushes the lake, commits what it made durable, leaves the group, closes the stores. */
   stop(): Promise<void>;
 }
@@ -234,6 +239,10 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
           cause: failure,
         });
       }
+    },
+    async flush() {
+      if (!started || options.lake.blocked?.()) return;
+      await options.lake.flush();
     },
     async stop() {
       stopping = true;
