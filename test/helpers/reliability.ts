@@ -106,21 +106,26 @@ export interface Pipeline {
   brokers: string;
 }
 
+/** The `topics:` config section with every name under one prefix (a test's own topics). */
+export function topicNames(prefix: string, partitions: number) {
+  return {
+    raw_prefix: `${prefix}.raw.`,
+    network: `${prefix}.events.network`,
+    auth: `${prefix}.events.auth`,
+    web: `${prefix}.events.web`,
+    other: `${prefix}.events.other`,
+    matches: `${prefix}.matches`,
+    alerts: `${prefix}.alerts`,
+    dlq: `${prefix}.dlq`,
+    partitions,
+  };
+}
+
 /** A temp dir with socstream.yaml: Kafka bus, random topic names, one kafka source on the raw topic. */
 export function createPipeline(brokers: string, partitions = 3): Pipeline {
   const dir = mkdtempSync(join(tmpdir(), 'socstream-reliability-'));
   const p = unique('rel');
-  const topics = {
-    raw_prefix: `${p}.raw.`,
-    network: `${p}.events.network`,
-    auth: `${p}.events.auth`,
-    web: `${p}.events.web`,
-    other: `${p}.events.other`,
-    matches: `${p}.matches`,
-    alerts: `${p}.alerts`,
-    dlq: `${p}.dlq`,
-    partitions,
-  };
+  const topics = topicNames(p, partitions);
   const rawTopic = `${p}.raw.generated`;
   const pipeline: Pipeline = {
     dir,

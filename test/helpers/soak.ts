@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { type PrivateBroker, rssBytes, unique } from './reliability.ts';
+import { type PrivateBroker, rssBytes, topicNames, unique } from './reliability.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
@@ -108,17 +108,7 @@ export async function runSoak(broker: PrivateBroker, options: SoakOptions): Prom
     log_level: 'info',
     metrics_port: metricsPort,
     bus: { type: 'kafka', kafka: { brokers: [broker.brokers], retries: 100, connect_timeout_ms: 5000 } },
-    topics: {
-      raw_prefix: `${p}.raw.`,
-      network: `${p}.events.network`,
-      auth: `${p}.events.auth`,
-      web: `${p}.events.web`,
-      other: `${p}.events.other`,
-      matches: `${p}.matches`,
-      alerts: `${p}.alerts`,
-      dlq: `${p}.dlq`,
-      partitions: 3,
-    },
+    topics: topicNames(p, 3),
     sources: [
       {
         type: 'generator',
