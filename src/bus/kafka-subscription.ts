@@ -37,6 +37,8 @@ import type {
 export const DEFAULT_MAX_BATCH_RECORDS = 1000;
 const DEFAULT_MAX_WAIT_MS = 100;
 const CLOSE_ATTEMPTS = 5;
+/** While idle, committed offsets are sent again this often (see reassertCommits). */
+const REASSERT_IDLE_MS = 2000;
 
 type Buf = Buffer;
 type KafkaConsumer = Consumer<Buf, Buf, Buf, Buf>;
@@ -44,6 +46,8 @@ type KafkaMessage = Message<Buf, Buf, Buf, Buf>;
 
 /** One period during which this member owns a partition (from a join that gave it to the one that took it). */
 interface Ownership {
+  topic: string;
+  partition: number;
   period: number;
   /** The generation of the join that gave the partition: records fetched earlier are stale. */
   sinceGeneration: number;
@@ -98,6 +102,8 @@ export class KafkaSubscription implements Subscription {
   /** Records read from the stream and not handed out (see the class comment), for tests and logs. */
   readonly skipped = { notOwned: 0, alreadyHandedOut: 0, staleFetch: 0, commitsNotOwned: 0 };
   private closed = false;
+  private commitsInFlight = 0;
+  private lastReassertMs = 0;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
   private inflightCommit: Promise<void> | null = null;
@@ -134,12 +140,15 @@ export class KafkaSubscription implements Subscription {
 
   private updateOwnership(assignments: NonNullable<KafkaConsumer['assignments']>): void {
     this.joins++;
-    const now = new Set<string>();
-    for (const a of assignments) for (const p of a.partitions) now.add(partitionKey(a.topic, p));
+    const now = new Map<string, TopicPartition>();
+    for (const a of assignments)
+      for (const p of a.partitions) now.set(partitionKey(a.topic, p), { topic: a.topic, partition: p });
     for (const key of this.owned.keys()) if (!now.has(key)) this.owned.delete(key);
-    for (const key of now) {
+    for (const [key, { topic, partition }] of now) {
       if (this.owned.has(key)) continue;
       this.owned.set(key, {
+        topic,
+        partition,
         period: ++this.ownershipPeriods,
         sinceGeneration: this.consumer.generationId,
         nextOffset: -1n,
@@ -209,6 +218,7 @@ export class KafkaSubscription implements Subscription {
       if (messages.length > 0 && deadline === Number.POSITIVE_INFINITY)
         deadline = Date.now() + this.maxWaitMs;
       if (messages.length >= this.maxBatchRecords || (messages.length > 0 && Date.now() >= deadline)) break;
+      if (messages.length === 0) void this.reassertCommits();
       await this.sleep(messages.length > 0 ? Math.max(1, deadline - Date.now()) : 1000);
     }
     const batch: ConsumedBatch = { records: messages.map(toRecord) };
@@ -276,6 +286,27 @@ export class KafkaSubscription implements Subscription {
   }
 
   /**
+   * The client re-sends a commit that failed in a rebalance under the new generation, after the
+   * rejoin: an old offset, possibly of a partition whose owner has committed past it since. When it
+   * lands after the owner's last commit and the owner has nothing more to read, the group's offset
+   * stays behind for good and its lag never reaches 0 (test/integration/kafka-rejoin.test.ts saw
+   * partition 1: 9,210 → 3,600, lag stuck). So while this member waits for records, it sends its
+   * own committed offsets again, at most every REASSERT_IDLE_MS and never beside a commit in flight:
+   * the same values, harmless when nothing was rewound.
+   */
+  private async reassertCommits(): Promise<void> {
+    const now = Date.now();
+    if (this.closed || this.commitsInFlight > 0 || now - this.lastReassertMs < REASSERT_IDLE_MS) return;
+    this.lastReassertMs = now;
+    const offsets = [];
+    for (const o of this.owned.values())
+      if (o.committed >= 0n)
+        offsets.push({ topic: o.topic, partition: o.partition, offset: o.committed, leaderEpoch: -1 });
+    if (offsets.length === 0) return;
+    await this.commitRaw({ offsets }).catch(() => {});
+  }
+
+  /**
    * After close() a commit is moot: this member left the group and the new owners re-read from the
    * last commit. A commit racing with close() fails with "connection closed"; that is not an error.
    */
@@ -283,10 +314,13 @@ export class KafkaSubscription implements Subscription {
     if (this.closed) return;
     const commit = this.consumer.commit(options);
     this.inflightCommit = commit.catch(() => {});
+    this.commitsInFlight++;
     try {
       await commit;
     } catch (error) {
       if (!this.closed) throw error;
+    } finally {
+      this.commitsInFlight--;
     }
   }
 
