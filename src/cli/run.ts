@@ -23,6 +23,8 @@ export function parseRoles(values: readonly string[]): Set<RoleName> {
   return roles;
 }
 
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
 export function register(program: Command): void {
   program
     .command('run')
@@ -39,7 +41,20 @@ export function register(program: Command): void {
         const logger = createLogger({ level: config.log_level });
         const telemetry = createTelemetry();
         for (const r of roles) telemetry.up.set({ role: r }, 1);
-        const runtime = await startRuntime({ config, file: o.config, roles, logger, telemetry });
+        // A signal while the roles start (rules loading, group joins, a window rebuild) would kill
+        // the process by default, mid-way: remember it and shut down cleanly once they are up.
+        let earlySignal: NodeJS.Signals | null = null;
+        const remember = (signal: NodeJS.Signals) => {
+          earlySignal ??= signal;
+        };
+        for (const s of STOP_SIGNALS) process.on(s, remember);
+        let runtime: Awaited<ReturnType<typeof startRuntime>>;
+        try {
+          runtime = await startRuntime({ config, file: o.config, roles, logger, telemetry });
+        } catch (err) {
+          for (const s of STOP_SIGNALS) process.off(s, remember);
+          throw err;
+        }
         const metrics =
           !roles.has('serve') && config.metrics_port !== undefined
             ? await startMetricsServer(telemetry, config.metrics_port)
@@ -52,6 +67,8 @@ export function register(program: Command): void {
           ],
           { logger, timeoutMs: Number(o.shutdownTimeout) || 10_000 },
         );
+        for (const s of STOP_SIGNALS) process.off(s, remember);
+        if (earlySignal) await shutdown.trigger(`${earlySignal} during start-up`);
         const reason = await Promise.race([
           runtime.failed.then((err) => `role failed: ${err.message}`),
           // Finite inputs (stdin, a generator with a count) end; then everything is drained and we exit.
