@@ -1,4 +1,4 @@
-import type { Bus, ConsumedRecord, Subscription, TopicPartition } from '../bus/bus.ts';
+import type { Bus, ConsumedBatch, ConsumedRecord, Subscription, TopicPartition } from '../bus/bus.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Alert } from '../detect/alert.ts';
@@ -18,11 +18,17 @@ import { matchRecord } from './process.ts';
  * advances the clock with wall time so a quiet stream still closes its windows. Alert ids are
  * deterministic, so a replay after a crash re-raises the same ids and the store's upsert keeps one.
  *
- * Rebuild on assignment (ARCHITECTURE.md "On reassignment a worker rebuilds its windows"): the
- * first record this member gets from a matches partition it did not read up to there (a new
- * assignment, a takeover after a crash, a restart with a committed offset) triggers a replay of
- * that partition before it, read outside the group (Bus.readRange), into the state without
- * emitting (rebuild.ts below: how far back is decided by the event clocks in the messages).
+ * Rebuild on assignment (ARCHITECTURE.md "On reassignment a worker rebuilds its windows"): a
+ * matches partition this member owns but has not read up to its group's committed offset (a new
+ * assignment, a takeover after a crash, a restart) is replayed before that offset, read outside
+ * the group (Bus.readRange), into the state without emitting (rebuildStart below: how far back is
+ * decided by the event clocks in the messages). This runs as soon as the partition is seen
+ * assigned — before its next batch, and on the idle tick while it stays silent, so a window
+ * decided only at close (an upper-bound or range condition, value_avg) is closed by its new owner
+ * even when no record follows. A first record past where the state has read (another member
+ * committed meanwhile) triggers the replay again; a match delivered twice counts once.
+ * Batches, rebuilds and idle advances take turns (one at a time), so a tick never closes a window
+ * that a rebuild is still filling.
  */
 export interface CorrelateRoleOptions {
   bus: Bus;
@@ -168,29 +174,61 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
     );
   }
 
+  function rebuildLogged(partition: number, upTo: bigint): Promise<void> {
+    return rebuild(partition, upTo).catch((err) =>
+      logger.error({ err, partition }, 'rebuilding correlation windows failed; going on with what there is'),
+    );
+  }
+
   /**
-   * Partitions whose first record in this batch is past where this member's state has read (never
-   * read, or read by another member meanwhile) are rebuilt first; partitions no longer owned are
-   * forgotten (their state stays: a rebuild on regaining them overlaps it, and the correlators
-   * count a match delivered twice once).
+   * Owned partitions this member has not read yet are rebuilt up to the group's committed offset
+   * (nothing committed: nothing to rebuild); partitions no longer owned are forgotten (their state
+   * stays: a rebuild on regaining them overlaps it, and the correlators count a match delivered
+   * twice once). When the committed offsets cannot be read (broker away), the partitions stay
+   * unknown and the next batch or tick tries again.
    */
-  async function rebuildNewPartitions(sub: Subscription, records: readonly ConsumedRecord[]): Promise<void> {
+  async function rebuildAssigned(sub: Subscription): Promise<void> {
     const owned = new Set(sub.assignments().map((a) => a.partition));
     for (const p of readUpTo.keys()) if (!owned.has(p)) readUpTo.delete(p);
+    const fresh = [...owned].filter((p) => !readUpTo.has(p)).sort((a, b) => a - b);
+    if (fresh.length === 0) return;
+    let committed: Map<number, bigint>;
+    try {
+      const offsets = await options.bus.committedOffsets(options.group, [options.topic]);
+      committed = new Map(offsets.map((o) => [o.partition, o.offset]));
+    } catch (err) {
+      logger.warn({ err }, 'reading committed offsets for a rebuild failed; retrying on the next batch');
+      return;
+    }
+    for (const partition of fresh) {
+      const upTo = committed.get(partition) ?? 0n;
+      await rebuildLogged(partition, upTo);
+      readUpTo.set(partition, upTo);
+    }
+  }
+
+  /**
+   * A partition whose first record in this batch is past where this member's state has read (read
+   * by another member meanwhile, or unknown because the committed offsets could not be read) is
+   * rebuilt up to that record first.
+   */
+  async function rebuildNewPartitions(sub: Subscription, records: readonly ConsumedRecord[]): Promise<void> {
+    await rebuildAssigned(sub);
     const firsts = new Map<number, bigint>();
     for (const r of records) if (!firsts.has(r.partition)) firsts.set(r.partition, r.offset);
     for (const [partition, offset] of firsts) {
       const known = readUpTo.get(partition);
-      if (known === undefined || offset > known) {
-        await rebuild(partition, offset).catch((err) =>
-          logger.error(
-            { err, partition },
-            'rebuilding correlation windows failed; going on with what there is',
-          ),
-        );
-      }
+      if (known === undefined || offset > known) await rebuildLogged(partition, offset);
     }
     for (const r of records) readUpTo.set(r.partition, r.offset + 1n);
+  }
+
+  // Batches, rebuilds and idle ticks run one at a time (see the comment at the top).
+  let turn: Promise<unknown> = Promise.resolve();
+  function inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const next = turn.then(work, work);
+    turn = next.catch(() => {});
+    return next;
   }
 
   /**
@@ -212,6 +250,32 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
     target.assignPartitions(owned.flatMap((p) => origins.map((o) => `${o}@${p}`)));
   }
 
+  /** One consumed batch: rebuilds first, then the matches per partition, alerts out, commit. */
+  async function correlateBatch(sub: Subscription, batch: ConsumedBatch): Promise<void> {
+    assignChannels(state, false);
+    await rebuildNewPartitions(sub, batch.records);
+    const byPartition = new Map<number, MatchMessage[]>();
+    for (const record of batch.records) {
+      let message: unknown;
+      try {
+        message = decodeJson<unknown>(record);
+      } catch {
+        message = undefined;
+      }
+      if (!isMatchMessage(message)) {
+        options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
+        continue;
+      }
+      const list = byPartition.get(record.partition);
+      if (list) list.push(message);
+      else byPartition.set(record.partition, [message]);
+    }
+    for (const [partition, messages] of byPartition) {
+      await emit(state.correlateMatches(messages, String(partition)));
+    }
+    await sub.commit(batch);
+  }
+
   return {
     ready: subscribed.promise,
     assignments() {
@@ -229,35 +293,24 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
         subscribed.reject(err);
         throw err;
       }
+      const sub = subscription;
+      let ticking = false;
       const idle = setInterval(() => {
-        emit(state.advance(Date.now())).catch((err) =>
-          logger.error({ err }, 'writing alerts of closed windows failed'),
-        );
+        if (ticking) return; // the last tick still waits for its turn
+        ticking = true;
+        inTurn(async () => {
+          assignChannels(state, false);
+          await rebuildAssigned(sub);
+          await emit(state.advance(Date.now()));
+        })
+          .catch((err) => logger.error({ err }, 'writing alerts of closed windows failed'))
+          .finally(() => {
+            ticking = false;
+          });
       }, options.idleAdvanceMs ?? 5000);
       try {
-        for await (const batch of subscription) {
-          assignChannels(state, false);
-          await rebuildNewPartitions(subscription, batch.records);
-          const byPartition = new Map<number, MatchMessage[]>();
-          for (const record of batch.records) {
-            let message: unknown;
-            try {
-              message = decodeJson<unknown>(record);
-            } catch {
-              message = undefined;
-            }
-            if (!isMatchMessage(message)) {
-              options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
-              continue;
-            }
-            const list = byPartition.get(record.partition);
-            if (list) list.push(message);
-            else byPartition.set(record.partition, [message]);
-          }
-          for (const [partition, messages] of byPartition) {
-            await emit(state.correlateMatches(messages, String(partition)));
-          }
-          await subscription.commit(batch);
+        for await (const batch of sub) {
+          await inTurn(() => correlateBatch(sub, batch));
           if (stopping) break;
         }
       } finally {
@@ -271,6 +324,7 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
     async stop() {
       stopping = true;
       await subscription?.close();
+      await turn;
       await writing;
       await options.output.stop();
     },

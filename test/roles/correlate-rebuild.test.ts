@@ -7,10 +7,13 @@
  *   once, with the id and count of an uninterrupted detector;
  * - a match delivered twice (a process-role replay after a crash) counts once;
  * - one origin delayed behind the others by more than the idle timeout (an outage, a backlog): its
- *   matches are not dropped as late, the attack is alerted with the uninterrupted id.
+ *   matches are not dropped as late, the attack is alerted with the uninterrupted id;
+ * - a window decided only at close, on a partition that stays silent after a takeover: the new
+ *   owner rebuilds it as soon as it is assigned (not on a next record that never comes) and closes it.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
@@ -196,4 +199,77 @@ test('one origin read through two matches partitions at different paces: its old
   const perOrigin = run(false);
   assert.ok(perOrigin.late > 0, 'one clock per origin drops the slower partition as late');
   assert.notDeepEqual(perOrigin.alerts, expected);
+});
+
+/** The pack's failed-login building block and a correlation decided at window close (a range). */
+function atCloseRuleSet() {
+  const pack = readFileSync(join(RULES, 'ssh_brute_force_source.yml'), 'utf8').split(/^---$/m)[0];
+  const correlation = `title: Some failed logins from one source, a range decided at close
+id: 5f0f3a52-3d0e-4d8e-9f55-7a4c1c0f6a01
+name: failures_in_range
+correlation:
+    type: event_count
+    rules:
+        - auth_failed_login
+    group-by:
+        - src_ip
+    timespan: 1h
+    condition:
+        gte: 5
+        lte: 1000
+level: medium
+`;
+  const dir = mkdtempSync(join(tmpdir(), 'socstream-atclose-'));
+  writeFileSync(join(dir, 'rules.yml'), `${pack.trim()}\n---\n${correlation}`);
+  return loadRules([dir]);
+}
+
+test('a window decided at close, on a partition silent after a takeover: the new owner rebuilds it on assignment and closes it', async () => {
+  const rules = atCloseRuleSet();
+  assert.deepEqual(rules.problems, []);
+  const opts = (): DetectorOptions => ({
+    ruleSet: rules,
+    matcher: createMatcher(rules.rules),
+    config: detectSchema.parse({}),
+    now: () => RECEIVED,
+  });
+  const envelopes = readFile(SLOW_BF);
+  const detector = createDetector(opts());
+  const expected = finalState([...detector.process(envelopes), ...detector.advance()]);
+  assert.equal(expected.size, 1, 'the reference raises the range alert once, at close');
+  const origin = 'raw.auth:0';
+  const bus = new MemoryBus({ retainCommittedRecords: 10_000 });
+  const topic = 'matches';
+  await bus.createTopics([{ name: topic, partitions: 1 }]);
+  const start = (state: ReturnType<typeof createCorrelationState>, alerts: Alert[]) =>
+    createCorrelateRole({
+      bus,
+      group: 'correlate',
+      topic,
+      state,
+      origins: [origin],
+      output: { name: 'memory', write: async (a) => void alerts.push(...a), stop: async () => {} },
+      ctx: { logger: silent, telemetry: createTelemetry({ defaultMetrics: false }) },
+      idleAdvanceMs: 20,
+    });
+  const aAlerts: Alert[] = [];
+  const a = start(createCorrelationState(opts()), aAlerts);
+  const aRun = a.run();
+  await a.ready;
+  await bus.publish(topic, createEventMatcher(opts()).matchEvents(envelopes, origin).map(matchRecord));
+  await until('the first owner commits', () => committedAll(bus, 'correlate', topic));
+  await a.stop(); // gone before the window closed: it raised nothing
+  await aRun;
+  assert.deepEqual(aAlerts, []);
+  const bState = createCorrelationState(opts());
+  const bAlerts: Alert[] = [];
+  const b = start(bState, bAlerts);
+  const bRun = b.run();
+  await b.ready;
+  // No record follows on the partition: only the rebuild on assignment can fill the window.
+  await until('the new owner rebuilds its window', async () => bState.stats().groups > 0);
+  await b.stop();
+  await bRun;
+  assert.deepEqual(finalState([...bAlerts, ...bState.advance().alerts]), expected);
+  await bus.close();
 });
