@@ -13,6 +13,7 @@ import type { KafkaBus } from '../../src/bus/kafka.ts';
 import { GROUPS } from '../../src/roles/runtime.ts';
 import {
   committed,
+  compareAlerts,
   createPipeline,
   createRawTopic,
   dlqLines,
@@ -142,17 +143,17 @@ async function verify(bus: KafkaBus, p: Pipeline, events: number, strictAlerts: 
   const alerts = await storedAlerts(p.sqlitePath, p.dir);
   const score = missedAttacks(readTruth(p.truthPath), alerts);
   const reference = await referenceAlerts(events);
-  const ids = (list: Array<{ id: string; rule_title: string }>) =>
-    list.map((a) => `${a.id} ${a.rule_title}`).sort();
-  const detections = `${score.detected}/${score.expected} expected detections; ${alerts.length} alerts vs ${reference.length} in the uninterrupted run`;
+  const comparison = compareAlerts(alerts, reference);
+  const detections = `${score.detected}/${score.expected} expected detections; ${alerts.length} alerts vs ${reference.length} in the uninterrupted run; ${comparison.summary}`;
   // Printed before the detection asserts, so a run that fails on them still reports its figures.
   process.stderr.write(`reliability verify: ${counts}, ${lake.rows} lake rows; ${detections}\n`);
   // Known open bug (docs/reliability.md): detection under faults is not yet exact, so the short
   // form (CI) reports it instead of failing every run; the full form asserts it.
   if (strictAlerts) {
     assert.deepEqual(score.misses, [], detections);
-    // Exactly once: the same alerts (deterministic ids) as an uninterrupted run, no more, no fewer.
-    assert.deepEqual(ids(alerts), ids(reference));
+    // Exactly once: per rule and group the same alerts as an uninterrupted run, no more, no fewer,
+    // with the same deterministic ids (except where the id depends on timing: compareAlerts).
+    assert.deepEqual(comparison.problems, [], detections);
   }
   return { rejects: rejects.length, lakeRows: lake.rows, alerts: alerts.length, detections };
 }
