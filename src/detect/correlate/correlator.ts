@@ -87,8 +87,13 @@ interface Entry {
 
 interface GroupState {
   group: string[];
-  /** Sorted by event time; entries before `head` are pruned. */
+  /**
+   * Sorted by event time. Entries before `keep` are dropped; entries in [keep, head) are out of the
+   * current window but kept (eager mode) for a match that arrives behind it (see ingestBehind);
+   * the window is entries[head..].
+   */
   entries: Entry[];
+  keep: number;
   head: number;
   newest: number;
   /** at-close mode: start of the open window. */
@@ -103,6 +108,17 @@ interface GroupState {
 }
 
 const EMPTY: CorrelationHit[] = [];
+/** Entries replayed at most around a match that arrives behind its group's window (twice). */
+const MAX_BEHIND_REPLAY = 512;
+/** Entries kept behind a group's window at most, between sweeps. */
+const MAX_KEPT_BEHIND = 4096;
+
+/** One firing streak found by replaying a group's entries: its first and latest hits. */
+interface Streak {
+  first: CorrelationHit;
+  last: CorrelationHit;
+  steps: number;
+}
 
 /**
  * A copy of a string that does not share the input line it was cut from. V8 keeps substrings as
@@ -138,6 +154,7 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
     return {
       group,
       entries: [],
+      keep: 0,
       head: 0,
       newest: t,
       start: t,
@@ -161,8 +178,8 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
   function isDuplicate(g: GroupState, t: number, id: string, ruleId: string): boolean {
     const { entries } = g;
     let hi = entries.length;
-    if (hi === g.head || entries[hi - 1].t < t) return false;
-    let lo = g.head;
+    if (hi === g.keep || entries[hi - 1].t < t) return false;
+    let lo = g.keep;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (entries[mid].t < t) lo = mid + 1;
@@ -215,10 +232,23 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
       account(g, entries[g.head], -1);
       g.head++;
     }
-    // Compact now and then so the array does not grow without bound.
-    if (g.head > 64 && g.head * 2 > entries.length) {
-      g.entries = entries.slice(g.head);
-      g.head = 0;
+    compact(g);
+  }
+
+  /** Drops what is kept behind the window too (eager sweep): nothing before `minT` can count again. */
+  function dropBefore(g: GroupState, minT: number): void {
+    pruneBefore(g, minT);
+    const { entries } = g;
+    while (g.keep < g.head && entries[g.keep].t < minT) g.keep++;
+    compact(g);
+  }
+
+  /** Compacts now and then so the array does not grow without bound. */
+  function compact(g: GroupState): void {
+    if (g.keep > 64 && g.keep * 2 > g.entries.length) {
+      g.entries = g.entries.slice(g.keep);
+      g.head -= g.keep;
+      g.keep = 0;
     }
   }
 
@@ -307,9 +337,19 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
   }
 
   function ingestEager(g: GroupState, e: Entry): CorrelationHit[] {
+    if (g.entries.length > g.keep && e.t < g.newest - spanMs) return ingestBehind(g, e);
+    return ingestInWindow(g, e);
+  }
+
+  /** The in-order path: the window ends at the group's newest match and slides with it. */
+  function ingestInWindow(g: GroupState, e: Entry): CorrelationHit[] {
     add(g, e);
     if (e.t > g.newest) g.newest = e.t;
     pruneBefore(g, g.newest - spanMs);
+    if (g.head - g.keep > MAX_KEPT_BEHIND) {
+      g.keep = g.head - MAX_KEPT_BEHIND;
+      compact(g);
+    }
     if (size(g) === 0) return EMPTY; // a late entry already outside the window
     const value = aggregate(g);
     if (!holds(g, value)) {
@@ -323,6 +363,82 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
     return [hit(g, g.anchor, value, [e])];
   }
 
+  /** First index in [from, entries.length) whose time is ≥ t (> t with `after`). */
+  function bound(entries: readonly Entry[], from: number, t: number, after: boolean): number {
+    let lo = from;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[mid].t < t || (after && entries[mid].t === t)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * The streaks an in-order run finds among entries[from, to) with `skip` left out: per anchor, the
+   * hits of the steps whose window holds `subject` (its time is within a timespan before them).
+   */
+  function streaks(
+    g: GroupState,
+    from: number,
+    to: number,
+    skip: Entry | null,
+    subject: Entry,
+  ): Map<number, Streak> {
+    const out = new Map<number, Streak>();
+    const t = newGroup(g.group, g.entries[from].t);
+    for (let i = from; i < to; i++) {
+      const x = g.entries[i];
+      if (x === skip) continue;
+      const hits = ingestInWindow(t, x);
+      if (hits.length === 0 || x.t < subject.t || x.t - spanMs > subject.t) continue;
+      const h = hits[hits.length - 1];
+      const s = out.get(h.window_start);
+      if (s) {
+        s.last = h;
+        s.steps++;
+      } else out.set(h.window_start, { first: h, last: h, steps: 1 });
+    }
+    return out;
+  }
+
+  /**
+   * A match older than its group's window (it came from a partition that lags behind the others:
+   * a replay after a crash, a backlog) is not lost: it is put in place among the kept entries, and
+   * the windows an in-order run would have evaluated around it — ending at each entry up to a
+   * timespan after it — are evaluated again, with and without it. A streak that holds only with it
+   * is raised as the in-order run raises it (anchored at its window's first entry, so with the same
+   * alert id); a streak that held already is updated with this one event. How far this looks back
+   * is bounded by what the sweep keeps: the slowest partition with data, minus the timespan.
+   */
+  function ingestBehind(g: GroupState, e: Entry): CorrelationHit[] {
+    const { entries } = g;
+    const at = bound(entries, g.keep, e.t, true);
+    entries.splice(at, 0, e);
+    g.head++; // e is before the window: every window entry is newer than newest − timespan > e.t
+    let from = bound(entries, g.keep, e.t - 2 * spanMs, false);
+    let to = bound(entries, at, e.t + spanMs, true);
+    if (to - from > MAX_BEHIND_REPLAY) {
+      from = Math.max(from, at - MAX_BEHIND_REPLAY / 2);
+      to = Math.min(to, from + MAX_BEHIND_REPLAY);
+    }
+    const withIt = streaks(g, from, to, null, e);
+    if (withIt.size === 0) return EMPTY;
+    const without = from + 1 < to ? streaks(g, from, to, e, e) : new Map();
+    const out: CorrelationHit[] = [];
+    for (const [anchor, s] of withIt) {
+      if (without.has(anchor)) {
+        out.push({ ...s.last, added: 1, event_ids: [e.id] });
+      } else {
+        // New with this match: reported as an in-order run reports it, once, at its latest state.
+        const ids = s.first.event_ids.slice(0, options.maxEventIds);
+        out.push({ ...s.last, added: s.first.added + s.steps - 1, event_ids: ids });
+      }
+    }
+    return out;
+  }
+
   function closeWindow(g: GroupState): CorrelationHit[] {
     if (size(g) === 0) return EMPTY;
     const value = aggregate(g);
@@ -331,6 +447,7 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
 
   function resetWindow(g: GroupState, t: number): void {
     g.entries = [];
+    g.keep = 0;
     g.head = 0;
     g.sum = 0;
     g.numeric = 0;
@@ -399,8 +516,8 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
       for (const [key, g] of groups) {
         if (eager) {
           // Every future window ends at or after the watermark: older entries can never count again.
-          pruneBefore(g, watermark - spanMs);
-          if (size(g) === 0) groups.delete(key);
+          dropBefore(g, watermark - spanMs);
+          if (g.entries.length === g.keep) groups.delete(key);
         } else if (g.start + spanMs < watermark) {
           const hits = closeWindow(g);
           if (hits.length > 0) out = out === EMPTY ? hits : out.concat(hits);

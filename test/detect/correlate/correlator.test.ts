@@ -625,3 +625,66 @@ test('a match delivered twice (same event id and rule) counts once; one event ma
   assert.equal(twice.length, 1, 'matched by a and by b: two matches of one event');
   assert.equal(both.stats().duplicates, 0);
 });
+
+test('a burst older than its group window (a lagging partition) is not lost: it fires as in order, with the in-order anchor', () => {
+  // The shape the 500,000-event crash run met: one user's ten failures from an attacker's partition
+  // that lagged behind (its process member was killed), after later failures of the same user from
+  // other partitions had moved the group's window half an hour on.
+  const parsed = parseCorrelation(count3.doc, count3.file);
+  assert.ok(parsed.ok);
+  const m = (id: string, t: number): CorrelationMatch => ({
+    correlation_id: 'c3',
+    rule_id: 'fail',
+    group: ['ivan'],
+    event_time: t,
+    event_id: id,
+  });
+  const later = [m('x1', T0 + 30 * MIN), m('x2', T0 + 40 * MIN)];
+  const burst = [0, 1, 2, 3, 4].map((i) => m(`b${i}`, T0 + i * 2000));
+  const opts = { refIds: ['fail'], maxGroups: 10, maxEventIds: 10 };
+  const summary = (hits: ReturnType<ReturnType<typeof createCorrelator>['ingest']>) =>
+    hits.map((h) => ({ anchor: h.window_start, count: h.count, first: h.first_seen, last: h.last_seen }));
+
+  const inOrder = createCorrelator(parsed.def, opts);
+  const ref = [...burst, ...later].flatMap((x) => inOrder.ingest(x, Number.NEGATIVE_INFINITY));
+  const lagging = createCorrelator(parsed.def, opts);
+  const got = [...later, ...burst].flatMap((x) => lagging.ingest(x, Number.NEGATIVE_INFINITY));
+  assert.equal(ref.length, 3, 'in order: fires at the third failure, updates twice');
+  assert.deepEqual(
+    summary(got),
+    summary(ref),
+    'the same streak: anchored at the first failure, growing with each',
+  );
+  assert.deepEqual(got[0].event_ids, ['b0', 'b1', 'b2'], 'the new alert carries its window');
+  assert.deepEqual(got.slice(1).map((h) => h.event_ids), [['b3'], ['b4']], 'updates add one event each');
+  assert.deepEqual(got.map((h) => h.added), [3, 1, 1]);
+  // The burst's entries are kept for later lagging matches, and a duplicate still counts once.
+  assert.deepEqual(lagging.ingest(m('b2', T0 + 4000), Number.NEGATIVE_INFINITY), []);
+  assert.equal(lagging.stats().duplicates, 1);
+});
+
+test('a match behind its group window that completes nothing raises nothing, and one inside a held streak only updates it', () => {
+  const parsed = parseCorrelation(count3.doc, count3.file);
+  assert.ok(parsed.ok);
+  const m = (id: string, t: number): CorrelationMatch => ({
+    correlation_id: 'c3',
+    rule_id: 'fail',
+    group: ['g'],
+    event_time: t,
+    event_id: id,
+  });
+  const c = createCorrelator(parsed.def, { refIds: ['fail'], maxGroups: 10, maxEventIds: 10 });
+  const neg = Number.NEGATIVE_INFINITY;
+  // A streak at T0 (three failures), then the group moves on an hour.
+  const first = [0, 1, 2].flatMap((i) => c.ingest(m(`a${i}`, T0 + i * 1000), neg));
+  assert.equal(first.length, 1);
+  assert.deepEqual(c.ingest(m('late', T0 + 60 * MIN), neg), []);
+  // A lone old match far from any other: nothing.
+  assert.deepEqual(c.ingest(m('lone', T0 + 20 * MIN), neg), []);
+  // One more inside the T0 streak: an update of the same anchor, one event added.
+  const upd = c.ingest(m('a3', T0 + 3000), neg);
+  assert.equal(upd.length, 1);
+  assert.equal(upd[0].window_start, first[0].window_start);
+  assert.equal(upd[0].added, 1);
+  assert.deepEqual(upd[0].event_ids, ['a3']);
+});
