@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bus, ConsumedBatch, ConsumedRecord, Subscription, TopicPartition } from '../bus/bus.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
@@ -59,6 +60,8 @@ export interface CorrelateRole {
   stop(): Promise<void>;
 }
 
+/** stop() waits this long at most for a rebuild or an idle tick in progress. */
+const STOP_TURN_WAIT_MS = 2000;
 /** Records read per step while walking back from the committed offset. */
 const REBUILD_STEP = 2000n;
 const DEFAULT_MAX_REBUILD_RECORDS = 200_000;
@@ -324,7 +327,8 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
     async stop() {
       stopping = true;
       await subscription?.close();
-      await turn;
+      // A rebuild or tick in progress finishes first, unless it waits on an unreachable broker.
+      await Promise.race([turn, sleep(STOP_TURN_WAIT_MS, undefined, { ref: false })]);
       await writing;
       await options.output.stop();
     },

@@ -387,11 +387,11 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
     subject: Entry,
   ): Map<number, Streak> {
     const out = new Map<number, Streak>();
-    const t = newGroup(g.group, g.entries[from].t);
+    const replay = newGroup(g.group, g.entries[from].t);
     for (let i = from; i < to; i++) {
       const x = g.entries[i];
       if (x === skip) continue;
-      const hits = ingestInWindow(t, x);
+      const hits = ingestInWindow(replay, x);
       if (hits.length === 0 || x.t < subject.t || x.t - spanMs > subject.t) continue;
       const h = hits[hits.length - 1];
       const s = out.get(h.window_start);
