@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, globSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
@@ -96,7 +96,15 @@ let code = run(
 const MAX_RETRIED_FILES = 3;
 if (code !== 0 && existsSync(junit)) {
   const failed = failedFiles(readFileSync(junit, 'utf8'));
-  if (failed.length > 0 && failed.length <= MAX_RETRIED_FILES) {
+  // A test declared in a helper (test/helpers/*.ts) reports the helper as its file: running the
+  // helper alone runs no test and "passes". Only files that were run are retried.
+  const ran = new Set(files.map((f) => resolve(f)));
+  const unknown = failed.filter((f) => !ran.has(resolve(f)));
+  if (unknown.length > 0)
+    process.stderr.write(
+      `\n*** test: not retried, the failing test is declared outside the test files run: ${unknown.join(', ')} ***\n\n`,
+    );
+  else if (failed.length > 0 && failed.length <= MAX_RETRIED_FILES) {
     process.stderr.write(`\n*** test: retrying once, alone: ${failed.join(', ')} ***\n\n`);
     if (run(node, [...base, '--test-reporter=spec', ...failed], env) === 0) {
       process.stderr.write(`\n*** test: FLAKY — failed once, passed on retry: ${failed.join(', ')} ***\n\n`);
