@@ -626,19 +626,18 @@ test('a match delivered twice (same event id and rule) counts once; one event ma
   assert.equal(both.stats().duplicates, 0);
 });
 
+/** A match of count3's rule for one group. */
+function failMatch(group: string, id: string, t: number): CorrelationMatch {
+  return { correlation_id: 'c3', rule_id: 'fail', group: [group], event_time: t, event_id: id };
+}
+
 test('a burst older than its group window (a lagging partition) is not lost: it fires as in order, with the in-order anchor', () => {
   // The shape the 500,000-event crash run met: one user's ten failures from an attacker's partition
   // that lagged behind (its process member was killed), after later failures of the same user from
   // other partitions had moved the group's window half an hour on.
   const parsed = parseCorrelation(count3.doc, count3.file);
   assert.ok(parsed.ok);
-  const m = (id: string, t: number): CorrelationMatch => ({
-    correlation_id: 'c3',
-    rule_id: 'fail',
-    group: ['ivan'],
-    event_time: t,
-    event_id: id,
-  });
+  const m = (id: string, t: number) => failMatch('ivan', id, t);
   const later = [m('x1', T0 + 30 * MIN), m('x2', T0 + 40 * MIN)];
   const burst = [0, 1, 2, 3, 4].map((i) => m(`b${i}`, T0 + i * 2000));
   const opts = { refIds: ['fail'], maxGroups: 10, maxEventIds: 10 };
@@ -656,8 +655,15 @@ test('a burst older than its group window (a lagging partition) is not lost: it 
     'the same streak: anchored at the first failure, growing with each',
   );
   assert.deepEqual(got[0].event_ids, ['b0', 'b1', 'b2'], 'the new alert carries its window');
-  assert.deepEqual(got.slice(1).map((h) => h.event_ids), [['b3'], ['b4']], 'updates add one event each');
-  assert.deepEqual(got.map((h) => h.added), [3, 1, 1]);
+  assert.deepEqual(
+    got.slice(1).map((h) => h.event_ids),
+    [['b3'], ['b4']],
+    'updates add one event each',
+  );
+  assert.deepEqual(
+    got.map((h) => h.added),
+    [3, 1, 1],
+  );
   // The burst's entries are kept for later lagging matches, and a duplicate still counts once.
   assert.deepEqual(lagging.ingest(m('b2', T0 + 4000), Number.NEGATIVE_INFINITY), []);
   assert.equal(lagging.stats().duplicates, 1);
@@ -666,13 +672,7 @@ test('a burst older than its group window (a lagging partition) is not lost: it 
 test('a match behind its group window that completes nothing raises nothing, and one inside a held streak only updates it', () => {
   const parsed = parseCorrelation(count3.doc, count3.file);
   assert.ok(parsed.ok);
-  const m = (id: string, t: number): CorrelationMatch => ({
-    correlation_id: 'c3',
-    rule_id: 'fail',
-    group: ['g'],
-    event_time: t,
-    event_id: id,
-  });
+  const m = (id: string, t: number) => failMatch('g', id, t);
   const c = createCorrelator(parsed.def, { refIds: ['fail'], maxGroups: 10, maxEventIds: 10 });
   const neg = Number.NEGATIVE_INFINITY;
   // A streak at T0 (three failures), then the group moves on an hour.
