@@ -226,7 +226,7 @@ export async function malformedScenario(count: number): Promise<MalformedFigures
 export function malformedTest(lines: number): void {
   const skip = dataMissing();
   if (skip) process.stderr.write(`\n*** ${skip} ***\n\n`);
-  test(`${lines} mutated lines: no crash, accepted + rejected = input, every reject in the DLQ with its reason`, {
+  test(`${lines} mutated lines: no crash, accepted + rejected (+ blank lines) = input, every reject in the DLQ with its reason`, {
     skip,
   }, async () => {
     const f = await malformedScenario(lines);
