@@ -35,6 +35,7 @@ import { createBus } from '../src/bus/create.ts';
 import { partitionForKey } from '../src/bus/partitioner.ts';
 import { validateConfig } from '../src/config/loader.ts';
 import type { Config } from '../src/config/schema.ts';
+import { prefixedTopics } from '../src/config/topics.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { createEventMatcher } from '../src/detect/detector.ts';
 import { createTelemetry, type Telemetry } from '../src/metrics/telemetry.ts';
@@ -122,17 +123,7 @@ function benchConfig(dir: string, prefix: string, generator: Record<string, unkn
         ...generator,
         count: Math.ceil((generator.count as number) / SOURCE_NAMES.length),
       })),
-      topics: {
-        raw_prefix: `${prefix}.raw.`,
-        network: `${prefix}.events.network`,
-        auth: `${prefix}.events.auth`,
-        web: `${prefix}.events.web`,
-        other: `${prefix}.events.other`,
-        matches: `${prefix}.matches`,
-        alerts: `${prefix}.alerts`,
-        dlq: `${prefix}.dlq`,
-        partitions: PARTITIONS,
-      },
+      topics: prefixedTopics(`${prefix}.`, PARTITIONS),
       lake: { dir: join(dir, 'lake'), flush_interval_seconds: 1 },
       alert_store: { sqlite_path: join(dir, 'alerts.db') },
       dlq: { path: join(dir, 'dlq.ndjson') },

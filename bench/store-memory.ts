@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import type { BusRecord } from '../src/bus/bus.ts';
 import { KafkaBus } from '../src/bus/kafka.ts';
 import { kafkaSchema } from '../src/config/schema.ts';
+import { prefixedTopics } from '../src/config/topics.ts';
 import { LOG_TYPES, lakeEnvelopes, topicOf } from '../test/integration/lake-envelopes.ts';
 
 const CHILD_FLAG = '--store-child';
@@ -100,13 +101,7 @@ async function runParent(): Promise<void> {
     if (key && value !== undefined) lake[key] = Number.isNaN(Number(value)) ? value : Number(value);
   }
   const run = `storemem-${randomBytes(4).toString('hex')}`;
-  const topics = {
-    network: `${run}.events.network`,
-    auth: `${run}.events.auth`,
-    web: `${run}.events.web`,
-    other: `${run}.events.other`,
-    alerts: `${run}.alerts`,
-  };
+  const topics = prefixedTopics(`${run}.`, 3);
   const eventTopics = [topics.network, topics.auth, topics.web, topics.other];
   const bus = new KafkaBus(kafkaSchema.parse({ brokers: ['127.0.0.1:9092'], client_id: 'store-memory' }));
   await bus.createTopics([...eventTopics, topics.alerts].map((name) => ({ name, partitions: 3 })));

@@ -405,6 +405,14 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
       forward = [];
       return list;
     },
+    /** Correlations fed by child hits re-published on the matches topic (not decided locally). */
+    rechainedIds(): ReadonlySet<string> {
+      const ids = new Set<string>();
+      if (!local) return ids;
+      for (const [refId, list] of plan.consumers)
+        if (byId.has(refId)) for (const c of list) if (!local.has(c)) ids.add(c.correlator.def.id);
+      return ids;
+    },
     alertingRuleIds(): ReadonlySet<string> {
       const ids = new Set(standalone);
       for (const [id, alerting] of correlationsAlert) if (alerting) ids.add(id);
@@ -611,6 +619,12 @@ export interface CorrelationState {
   assignPartitions(partitions: readonly string[]): void;
   stats(): DetectorStats;
   alertingRuleIds(): ReadonlySet<string>;
+  /**
+   * Correlations whose child hits reach them re-published on the matches topic (localChains): when
+   * those hits arrive depends on timing, so their anchor (alert id) is not a pure function of the
+   * input (docs/detection.md).
+   */
+  rechainedIds(): ReadonlySet<string>;
 }
 
 export function createCorrelationState(options: DetectorOptions): CorrelationState {
@@ -660,5 +674,6 @@ export function createCorrelationState(options: DetectorOptions): CorrelationSta
     assignPartitions: core.assignPartitions,
     stats: core.stats,
     alertingRuleIds: core.alertingRuleIds,
+    rechainedIds: core.rechainedIds,
   };
 }

@@ -195,3 +195,14 @@ test('re-keying: match messages partitioned by rule + group key, one state per p
   assert.ok(forwarded > 0, 'the chain parent was fed through the matches topic');
   assert.deepEqual(finalState(got), expected);
 });
+
+test('rechainedIds: the correlations fed by re-published chain hits (the pack: success after brute force only)', () => {
+  const state = createCorrelationState(options());
+  const byName = new Map(
+    ruleSet.correlations.map(({ doc }) => [(doc as { name?: string }).name, (doc as { id: string }).id]),
+  );
+  // A temporal_ordered over a correlation and a rule: its inputs meet only on the matches topic.
+  assert.deepEqual([...state.rechainedIds()], [byName.get('success_after_brute_force')]);
+  // Its child alerts by itself and is fed by plain rule matches: not re-chained.
+  assert.ok(!state.rechainedIds().has(byName.get('brute_force_from_source') as string));
+});

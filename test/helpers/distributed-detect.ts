@@ -14,6 +14,7 @@ import type { Bus, BusRecord } from '../../src/bus/bus.ts';
 import { partitionForKey } from '../../src/bus/partitioner.ts';
 import { createEnvelopeReader } from '../../src/cli/detect.ts';
 import { validateConfig } from '../../src/config/loader.ts';
+import { prefixedTopics } from '../../src/config/topics.ts';
 import type { Envelope, Reject } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import type { Alert } from '../../src/detect/alert.ts';
@@ -101,13 +102,7 @@ export async function distributedDetectScenario(bus: Bus, names: ScenarioNames):
     {
       data_dir: dir,
       detect: { rules: [RULES] },
-      topics: {
-        network: `${prefix}events.network`,
-        auth: `${prefix}events.auth`,
-        web: `${prefix}events.web`,
-        other: `${prefix}events.other`,
-        matches: `${prefix}matches`,
-      },
+      topics: prefixedTopics(prefix),
     },
     'distributed-detect',
   );

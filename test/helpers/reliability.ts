@@ -27,10 +27,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { validateConfig } from '../../src/config/loader.ts';
-import { kafkaSchema } from '../../src/config/schema.ts';
+import { detectSchema, kafkaSchema } from '../../src/config/schema.ts';
+import { prefixedTopics } from '../../src/config/topics.ts';
 import { eventId } from '../../src/core/ids.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import type { Alert } from '../../src/detect/alert.ts';
+import { createCorrelationState } from '../../src/detect/detector.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
 import type { TruthRecord } from '../../src/generate/generator.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
@@ -108,17 +110,7 @@ export interface Pipeline {
 
 /** The `topics:` config section with every name under one prefix (a test's own topics). */
 export function topicNames(prefix: string, partitions: number) {
-  return {
-    raw_prefix: `${prefix}.raw.`,
-    network: `${prefix}.events.network`,
-    auth: `${prefix}.events.auth`,
-    web: `${prefix}.events.web`,
-    other: `${prefix}.events.other`,
-    matches: `${prefix}.matches`,
-    alerts: `${prefix}.alerts`,
-    dlq: `${prefix}.dlq`,
-    partitions,
-  };
+  return prefixedTopics(`${prefix}.`, partitions);
 }
 
 /** A temp dir with socstream.yaml: Kafka bus, random topic names, one kafka source on the raw topic. */
@@ -382,24 +374,14 @@ const packRules = loadRules([join(ROOT, 'rules')]);
 const ruleIds = ruleIdsByName(packRules);
 
 /**
- * Ids of the correlations fed by another correlation's hits re-published on the matches topic
- * (ARCHITECTURE.md chains; detector.ts localChains): a temporal or temporal_ordered parent over a
- * child correlation and a plain rule. Their window anchor is the earliest child hit present when
- * the chain first holds, and when the re-published hits reach the parent depends on timing, so
- * their alert id is not a pure function of the input (docs/reliability.md, "Known limits").
+ * Ids of the correlations fed by another correlation's hits re-published on the matches topic, as
+ * the distributed planner decides (CorrelationState.rechainedIds): the pack's "success after brute
+ * force". Their alert id is not a pure function of the input (docs/reliability.md, "Known limits").
  */
-export const RECHAINED_RULE_IDS: ReadonlySet<string> = (() => {
-  const docs = packRules.correlations.map(
-    ({ doc }) => doc as { id?: string; name?: string; correlation?: { rules?: string[] } },
-  );
-  const correlationRefs = new Set(docs.flatMap((d) => [d.id, d.name].filter((x): x is string => !!x)));
-  const out = new Set<string>();
-  for (const d of docs) {
-    const refs = d.correlation?.rules ?? [];
-    if (d.id && refs.length > 1 && refs.some((r) => correlationRefs.has(r))) out.add(d.id);
-  }
-  return out;
-})();
+export const RECHAINED_RULE_IDS: ReadonlySet<string> = createCorrelationState({
+  ruleSet: packRules,
+  config: detectSchema.parse({}),
+}).rechainedIds();
 
 /**
  * Exactly once, compared with an uninterrupted run: the same alerts per rule and group (none

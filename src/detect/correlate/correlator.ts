@@ -130,6 +130,18 @@ function ownString(s: string): string {
   return s.length < 13 ? s : ` ${s}`.slice(1);
 }
 
+/** First index in [from, entries.length) whose time is ≥ t (> t with `after`). */
+function bound(entries: readonly Entry[], from: number, t: number, after: boolean): number {
+  let lo = from;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid].t < t || (after && entries[mid].t === t)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions): Correlator {
   const spanMs = def.timespanMs;
   const nRefs = def.rules.length;
@@ -177,15 +189,8 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
    */
   function isDuplicate(g: GroupState, t: number, id: string, ruleId: string): boolean {
     const { entries } = g;
-    let hi = entries.length;
-    if (hi === g.keep || entries[hi - 1].t < t) return false;
-    let lo = g.keep;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (entries[mid].t < t) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < entries.length && entries[i].t === t; i++) {
+    if (entries.length === g.keep || entries[entries.length - 1].t < t) return false;
+    for (let i = bound(entries, g.keep, t, false); i < entries.length && entries[i].t === t; i++) {
       const e = entries[i];
       if (e.id === id && (!multiRule || options.refIds[e.pos] === ruleId)) return true;
     }
@@ -196,18 +201,8 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
     // Binary insertion keeps entries sorted when a late (but accepted) match arrives; equal times
     // keep arrival order.
     const { entries } = g;
-    let lo = g.head;
-    let hi = entries.length;
-    if (hi === lo || entries[hi - 1].t <= e.t) {
-      entries.push(e);
-    } else {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (entries[mid].t <= e.t) lo = mid + 1;
-        else hi = mid;
-      }
-      entries.splice(lo, 0, e);
-    }
+    if (entries.length === g.head || entries[entries.length - 1].t <= e.t) entries.push(e);
+    else entries.splice(bound(entries, g.head, e.t, true), 0, e);
     account(g, e, 1);
   }
 
@@ -361,18 +356,6 @@ export function createCorrelator(def: CorrelationDef, options: CorrelatorOptions
       return [hit(g, g.anchor, value, windowEntries(g))];
     }
     return [hit(g, g.anchor, value, [e])];
-  }
-
-  /** First index in [from, entries.length) whose time is ≥ t (> t with `after`). */
-  function bound(entries: readonly Entry[], from: number, t: number, after: boolean): number {
-    let lo = from;
-    let hi = entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (entries[mid].t < t || (after && entries[mid].t === t)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   /**
