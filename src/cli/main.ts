@@ -2,13 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../core/errors.ts';
-import { COMMANDS } from './commands.ts';
+import { holdStopSignals } from './early-signals.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
-export function buildProgram(): Command {
+/** The commands are loaded here, not imported at the top: see main(). */
+export async function buildProgram(): Promise<Command> {
+  const { COMMANDS } = await import('./commands.ts');
   const program = new Command('socstream')
     .description(
       'Streaming security-telemetry pipeline: ingest, normalize, enrich, detect, alert, lake, dashboard',
@@ -21,7 +23,10 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  // `run` holds SIGTERM/SIGINT before every command module loads (over a second): a supervisor's
+  // stop during start-up then ends in the graceful shutdown, not in an exit by signal.
+  if (argv[2] === 'run') holdStopSignals();
+  const program = await buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -6,6 +6,7 @@ import { onShutdown } from '../core/shutdown.ts';
 import { startMetricsServer } from '../metrics/metrics-server.ts';
 import { createTelemetry } from '../metrics/telemetry.ts';
 import { ROLE_NAMES, type RoleName, startRuntime } from '../roles/runtime.ts';
+import { holdStopSignals, releaseStopSignals } from './early-signals.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -23,8 +24,6 @@ export function parseRoles(values: readonly string[]): Set<RoleName> {
   return roles;
 }
 
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-
 export function register(program: Command): void {
   program
     .command('run')
@@ -36,23 +35,18 @@ export function register(program: Command): void {
     .option('--shutdown-timeout <ms>', 'bound for draining on SIGTERM', '10000')
     .action(
       action(async (o: { config: string; role: string[]; shutdownTimeout: string }) => {
+        // Usually held already by main.ts, before the modules loaded (early-signals.ts).
+        holdStopSignals();
         const roles = parseRoles(o.role);
         const config = loadConfig(o.config);
         const logger = createLogger({ level: config.log_level });
         const telemetry = createTelemetry();
         for (const r of roles) telemetry.up.set({ role: r }, 1);
-        // A signal while the roles start (rules loading, group joins, a window rebuild) would kill
-        // the process by default, mid-way: remember it and shut down cleanly once they are up.
-        let earlySignal: NodeJS.Signals | null = null;
-        const remember = (signal: NodeJS.Signals) => {
-          earlySignal ??= signal;
-        };
-        for (const s of STOP_SIGNALS) process.on(s, remember);
         let runtime: Awaited<ReturnType<typeof startRuntime>>;
         try {
           runtime = await startRuntime({ config, file: o.config, roles, logger, telemetry });
         } catch (err) {
-          for (const s of STOP_SIGNALS) process.off(s, remember);
+          releaseStopSignals();
           throw err;
         }
         const metrics =
@@ -67,7 +61,7 @@ export function register(program: Command): void {
           ],
           { logger, timeoutMs: Number(o.shutdownTimeout) || 10_000 },
         );
-        for (const s of STOP_SIGNALS) process.off(s, remember);
+        const earlySignal = releaseStopSignals();
         if (earlySignal) await shutdown.trigger(`${earlySignal} during start-up`);
         const reason = await Promise.race([
           runtime.failed.then((err) => `role failed: ${err.message}`),
