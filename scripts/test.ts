@@ -76,11 +76,11 @@ else {
 }
 files.sort();
 
-// No --test-force-exit: with --test-concurrency > 1 it loses verdicts of a file's last tests and
-// still exits 0 (nodejs/node#64833). A clean-clone CI run reported 998 of 1,004 tests, the last 6
-// of test/parsers/zeek-tsv-json-equal.test.ts missing, fail 0. A test that leaves a handle open
-// now keeps its file from ending instead, which shows as a hang, not as a silent pass.
-const base = ['--test', '--test-timeout=600000', '--test-concurrency=2'];
+// --test-force-exit stays: without it a failing Kafka test that leaves a client open keeps its
+// file from ending (kafka-rejoin hung CI for 10 minutes after its failure). Known cost: with
+// --test-concurrency > 1 Node can lose the verdicts of a file's last tests and still exit 0
+// (nodejs/node#64833; a clean-clone CI run reported 998 of 1,004 tests, fail 0).
+const base = ['--test', '--test-timeout=600000', '--test-force-exit', '--test-concurrency=2'];
 const junit = join(tmpdir(), `socstream-test-${process.pid}.xml`);
 let code = run(
   node,
