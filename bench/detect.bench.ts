@@ -9,13 +9,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEnvelopeReader } from '../src/cli/detect.ts';
 import { detectSchema } from '../src/config/schema.ts';
 import type { Envelope } from '../src/core/envelope.ts';
 import { createDetector } from '../src/detect/detector.ts';
 import { loadRules, type RuleSet } from '../src/detect/sigma/load.ts';
 import { createMatcher } from '../src/detect/sigma/matcher.ts';
 import { createNormalizer } from '../src/normalize/normalize.ts';
+import { createEnvelopeReader } from '../src/pipeline/read-input.ts';
 import type { BenchRow } from './types.ts';
 
 const DATA = new URL('../../shared/data/', import.meta.url).pathname;

@@ -37,13 +37,11 @@ import { validateConfig } from '../src/config/loader.ts';
 import type { Config } from '../src/config/schema.ts';
 import { prefixedTopics } from '../src/config/topics.ts';
 import { createLogger } from '../src/core/logger.ts';
-import { createEventMatcher } from '../src/detect/detector.ts';
 import { createTelemetry, type Telemetry } from '../src/metrics/telemetry.ts';
-import { createRouter } from '../src/normalize/route.ts';
-import { buildDeadLetter, buildEngine, detectorOptions } from '../src/roles/build.ts';
+import { buildEngine, buildProcessRole, detectorOptions } from '../src/pipeline/build.ts';
+import { type RoleName, startRuntime } from '../src/pipeline/runtime.ts';
+import { GROUPS, topicPlan } from '../src/pipeline/topics.ts';
 import { InOrderWindow } from '../src/roles/in-order.ts';
-import { createProcessRole, DEFAULT_MAX_IN_FLIGHT_BATCHES } from '../src/roles/process.ts';
-import { GROUPS, type RoleName, startRuntime } from '../src/roles/runtime.ts';
 import type { BenchRow } from './types.ts';
 
 const BROKER = '127.0.0.1:9092';
@@ -54,6 +52,8 @@ const LATENCY_SCENARIO = process.env.SOCSTREAM_BENCH_LATENCY_SCENARIO ?? 'portsc
 const LATENCY_ATTACK_EVERY_S = 1;
 /** Lines per generator batch (ingest keeps up to 8 batches in flight; 5,000 held ~50 MB more). */
 const INGEST_BATCH = 1000;
+/** Batches in flight in the passthrough ceiling (as many as a pipelined consumer keeps). */
+const PASSTHROUGH_IN_FLIGHT_BATCHES = 8;
 const LATENCY_SECONDS = QUICK ? 3 : 5;
 const PARTITIONS = 6;
 /** Process-role members: this process and MEMBERS - 1 children (latency-bound, so more than cores). */
@@ -292,7 +292,7 @@ async function passthrough(
   let seen = 0;
   let t0 = 0;
   // Pipelined like the process role (same bound), so the ceiling is what the client can do.
-  const window = new InOrderWindow(DEFAULT_MAX_IN_FLIGHT_BATCHES);
+  const window = new InOrderWindow(PASSTHROUGH_IN_FLIGHT_BATCHES);
   for await (const batch of sub) {
     if (seen === 0) t0 = performance.now();
     const unchanged = batch.records.map((r) => ({
@@ -313,49 +313,34 @@ async function passthrough(
 
 /**
  * The process role alone, one member in this process, over the raw topics the throughput run
- * filled (a fresh group, its own output topics): records/s and CPU per record. CPU time, unlike
- * wall time, stays comparable on a machine shared with other jobs.
+ * filled (a fresh group, its own matches topic and lake): the whole one-pass job of a member —
+ * consume, parse, normalize, enrich, match, publish matches, write the lake, commit — in
+ * records/s and CPU per record. CPU time, unlike wall time, stays comparable on a shared machine.
  */
 async function processAlone(
   config: Config,
   prefix: string,
   rawTopics: string[],
 ): Promise<{ perSecond: number; cpuUsPerRecord: number }> {
-  const topics = {
-    ...config.topics,
-    network: `${prefix}.alone.network`,
-    auth: `${prefix}.alone.auth`,
-    web: `${prefix}.alone.web`,
-    other: `${prefix}.alone.other`,
-    matches: `${prefix}.alone.matches`,
+  const alone: Config = {
+    ...config,
+    topics: { ...config.topics, matches: `${prefix}.alone.matches` },
+    lake: { ...config.lake, dir: join(config.data_dir, 'lake-alone') },
   };
-  const ctx = {
-    logger: silent(),
-    telemetry: createTelemetry({ defaultMetrics: false }),
-    dataDir: config.data_dir,
-  };
-  const bus = createBus(config.bus);
-  await bus.createTopics(
-    [topics.network, topics.auth, topics.web, topics.other, topics.matches].map((name) => ({
-      name,
-      partitions: PARTITIONS,
-    })),
-  );
-  const engine = buildEngine(config, ctx, 'e2e.bench');
-  await engine.enricher.start();
+  const ctx = { logger: silent(), telemetry: createTelemetry({ defaultMetrics: false }) };
+  const bus = createBus(alone.bus);
   const group = `bench-process-alone-${randomUUID()}`;
-  const role = createProcessRole({
+  const plan = topicPlan(alone, []);
+  plan.raw = rawTopics.map((topic) => ({ topic }));
+  await bus.createTopics([{ name: plan.matches, partitions: PARTITIONS }]);
+  const engine = buildEngine(alone, ctx, 'e2e.bench');
+  await engine.enricher.start();
+  const role = buildProcessRole(alone, plan, {
     bus,
-    group,
-    topics: rawTopics.map((topic) => ({ topic })),
-    processor: engine.processor,
-    route: createRouter(config.routes, topics),
-    dlq: buildDeadLetter(config, ctx),
-    detection: {
-      matcher: createEventMatcher(detectorOptions(config, ctx)),
-      topic: topics.matches,
-    },
     ctx,
+    processor: engine.processor,
+    detection: detectorOptions(alone, ctx),
+    group,
   });
   const end = (await bus.endOffsets(rawTopics)).reduce((n, o) => n + Number(o.offset), 0);
   const cpu0 = CPU_NOW();
@@ -365,6 +350,7 @@ async function processAlone(
   for (;;) {
     const done = (await bus.committedOffsets(group, rawTopics)).reduce((n, o) => n + Number(o.offset), 0);
     if (done >= end) break;
+    await role.flush();
     await new Promise((r) => setTimeout(r, 100));
   }
   const seconds = (performance.now() - t0) / 1000;

@@ -22,11 +22,11 @@ import { validateConfig } from '../src/config/loader.ts';
 import type { Config } from '../src/config/schema.ts';
 import type { Envelope, InputRecord } from '../src/core/envelope.ts';
 import { createLogger } from '../src/core/logger.ts';
-import type { ProcessOutput } from '../src/core/processor.ts';
 import { createDetector, type DetectorOptions } from '../src/detect/detector.ts';
 import { createGenerator } from '../src/generate/generator.ts';
 import { createTelemetry } from '../src/metrics/telemetry.ts';
-import { buildEngine, detectorOptions } from '../src/roles/build.ts';
+import { buildEngine, detectorOptions } from '../src/pipeline/build.ts';
+import type { ProcessOutput } from '../src/pipeline/processor.ts';
 import type { BenchRow } from './types.ts';
 
 const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
@@ -128,7 +128,7 @@ async function measure(
   const pass = () => {
     const stream = `bench${streams++}`;
     const detector = createDetector(detection);
-    const out: ProcessOutput = { envelopes: [], rejects: [] };
+    const out: ProcessOutput = { envelopes: [], rejects: [], skipped: 0 };
     let envelopes = 0;
     let rejects = 0;
     let alerts = 0;

@@ -5,7 +5,7 @@ import { UsageError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { onShutdown } from '../core/shutdown.ts';
 import { createTelemetry } from '../metrics/telemetry.ts';
-import { startRuntime } from '../roles/runtime.ts';
+import { startRuntime } from '../pipeline/runtime.ts';
 import { newToken } from '../roles/serve.ts';
 import { action } from './run-action.ts';
 

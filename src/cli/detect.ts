@@ -1,132 +1,20 @@
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.ts';
 import type { Config } from '../config/schema.ts';
-import { type Envelope, eventTimeOf, type InputPosition } from '../core/envelope.ts';
-import { UsageError } from '../core/errors.ts';
-import { eventId } from '../core/ids.ts';
+import { type Envelope, eventTimeOf } from '../core/envelope.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
-import { createDetector, type Detector } from '../detect/detector.ts';
-import { loadRules, type RuleSet } from '../detect/sigma/load.ts';
-import { createMatcher } from '../detect/sigma/matcher.ts';
-import { createEnricher, type Enricher } from '../enrich/enricher.ts';
-import { createNormalizer, type Normalizer } from '../normalize/normalize.ts';
-import { detectFormat } from '../parsers/detect-format.ts';
-import type { Parser } from '../parsers/parser.ts';
-import { parserFor } from '../parsers/registry.ts';
+import { buildEngine, detectorFor, loadRuleSet } from '../pipeline/build.ts';
+import type { Processor } from '../pipeline/processor.ts';
+import { fileInput, processInput, ReadStats, stdinInput } from '../pipeline/read-input.ts';
 import { action } from './run-action.ts';
 
 /**
  * `socstream detect --rules DIR [--format F] [--config C] [FILE...]`: hunts over logs of any
- * supported format (parse → normalize → detect) and prints alerts as NDJSON on stdout, a summary on
- * stderr. Without FILE it reads stdin. Rejected lines are counted, never fatal.
+ * supported format — read by the pipeline's front half (src/pipeline/read-input.ts), then the
+ * detector — and prints alerts as NDJSON on stdout, a summary on stderr. Without FILE it reads
+ * stdin. Rejected lines are counted, never fatal.
  */
-export interface HuntCounts {
-  lines: number;
-  events: number;
-  rejects: number;
-  skipped: number;
-}
-
-/** Lines of one input → envelopes, for `detect` and `rules test`. Ids follow the input position. */
-export interface EnvelopeReader {
-  readonly counts: HuntCounts;
-  /** The format in use (detected from the first lines when not given). */
-  format(): string | undefined;
-  read(lines: readonly string[]): Envelope[];
-}
-
-/** Lines used to guess a format when --format is not given. */
-const DETECT_SAMPLE_LINES = 20;
-
-export function createEnvelopeReader(options: {
-  name: string;
-  format?: string;
-  normalizer: Normalizer;
-  /** Started enricher (IOC lists, assets, GeoIP); without one only the normalized layer is filled. */
-  enricher?: Enricher;
-  receivedAt?: number;
-}): EnvelopeReader {
-  const { normalizer, enricher } = options;
-  const counts: HuntCounts = { lines: 0, events: 0, rejects: 0, skipped: 0 };
-  const receivedAt = options.receivedAt ?? Date.now();
-  let format = options.format;
-  let parser: Parser | undefined = format
-    ? parserFor(format).create({ referenceTimeMs: receivedAt })
-    : undefined;
-  let byteOffset = 0;
-  return {
-    counts,
-    format: () => format,
-    read(lines) {
-      if (!parser) {
-        format = detectFormat(lines.slice(0, DETECT_SAMPLE_LINES));
-        if (!format) throw new UsageError(`cannot tell the format of ${options.name}; pass --format`);
-        parser = parserFor(format).create({ referenceTimeMs: receivedAt });
-      }
-      const out: Envelope[] = [];
-      for (const text of lines) {
-        counts.lines++;
-        const position: InputPosition = {
-          kind: 'file',
-          path: options.name,
-          fileId: options.name,
-          offset: byteOffset,
-        };
-        byteOffset += Buffer.byteLength(text) + 1;
-        const result = parser.parse({ text, byteLength: Buffer.byteLength(text), position, receivedAt });
-        if (!result.ok) {
-          counts.rejects++;
-          continue;
-        }
-        if (result.records.length === 0) counts.skipped++;
-        for (let i = 0; i < result.records.length; i++) {
-          const rec = result.records[i];
-          counts.events++;
-          const env = normalizer.normalize(rec, eventId(position, i), receivedAt);
-          enricher?.enrich(env, normalizer.enrichmentsFor(env.source, env.log_type));
-          out.push(env);
-        }
-      }
-      return out;
-    },
-  };
-}
-
-/** Loads rules as the detector wants them; problems go to the caller. */
-export function loadRuleSet(paths: readonly string[], detect: Config['detect']): RuleSet {
-  for (const p of paths) {
-    try {
-      statSync(p);
-    } catch {
-      throw new UsageError(`--rules ${p}: no such file or folder`);
-    }
-  }
-  return loadRules(paths, { placeholders: detect.placeholders, regexMaxLength: detect.regex_max_length });
-}
-
-export function detectorFor(ruleSet: RuleSet, detect: Config['detect']): Detector {
-  return createDetector({ ruleSet, config: detect, matcher: createMatcher(ruleSet.rules) });
-}
-
-/** Batches of lines from a file (or stdin for '-'), without holding the whole input. */
-async function* lineBatches(path: string, size: number): AsyncGenerator<string[]> {
-  const input = path === '-' ? process.stdin : createReadStream(path, { encoding: 'utf8' });
-  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let batch: string[] = [];
-  for await (const line of rl) {
-    if (line === '') continue;
-    batch.push(line);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
-}
 
 const BATCH_LINES = 1000;
 
@@ -144,67 +32,48 @@ export async function runDetect(
   const config = loadConfig(flags.config);
   const ruleSet = loadRuleSet(flags.rules, config.detect);
   const detector = detectorFor(ruleSet, config.detect);
-  const normalizer = createNormalizer({ extraMappings: config.mappings });
-  const enricher = createEnricher(config.enrich, { logger: createLogger({ level: config.log_level }) });
-  await enricher.start();
-  try {
-    return await hunt(files, flags, { ruleSet, detector, normalizer, enricher }, write);
-  } finally {
-    await enricher.stop();
-  }
-}
-
-async function hunt(
-  files: string[],
-  flags: DetectFlags,
-  parts: { ruleSet: RuleSet; detector: Detector; normalizer: Normalizer; enricher: Enricher },
-  write: (alert: Alert) => void,
-): Promise<string> {
-  const { ruleSet, detector, normalizer, enricher } = parts;
+  const engine = buildEngine(config, { logger: createLogger({ level: config.log_level }) }, flags.config);
   const inputs = files.length > 0 ? files : ['-'];
-  const total: HuntCounts = { lines: 0, events: 0, rejects: 0, skipped: 0 };
-  const readers = inputs.map((file) => {
-    const reader = createEnvelopeReader({
-      name: file === '-' ? 'stdin' : resolve(file),
-      normalizer,
-      enricher,
-      ...(flags.format ? { format: flags.format } : {}),
-    });
-    return { reader, batches: lineBatches(file, BATCH_LINES) };
-  });
-  // Several files are several streams that a live pipeline would receive side by side: merge them
-  // by event time, so a second file's events are not "late" behind the first file's.
-  for await (const merged of mergeByEventTime(
-    readers.map(({ reader, batches }) => envelopeBatches(reader, batches)),
-    BATCH_LINES,
-  )) {
-    for (const a of detector.process(merged)) write(a);
-  }
-  const formats = new Set<string>();
-  for (const { reader } of readers) {
-    for (const k of Object.keys(total) as Array<keyof HuntCounts>) total[k] += reader.counts[k];
-    const f = reader.format();
-    if (f) formats.add(f);
+  await engine.enricher.start();
+  const stats = new ReadStats();
+  try {
+    // Several files are several streams that a live pipeline would receive side by side: merge them
+    // by event time, so a second file's events are not "late" behind the first file's.
+    const streams = inputs.map((file) =>
+      envelopeBatches(file, flags.format, engine.processor, stats, config),
+    );
+    for await (const merged of mergeByEventTime(streams, BATCH_LINES)) {
+      for (const a of detector.process(merged)) write(a);
+    }
+  } finally {
+    await engine.enricher.stop();
   }
   for (const a of detector.advance()) write(a);
   const s = detector.stats();
   const problems = ruleSet.problems.length + s.problems.length;
   return (
-    `detect: ${inputs.length} input(s) [${[...formats].join(', ') || 'no data'}], ${total.lines} lines, ` +
-    `${total.events} events, ${total.rejects} rejected; ${ruleSet.rules.length} rules + ` +
+    `detect: ${inputs.length} input(s) [${[...stats.formats].join(', ') || 'no data'}], ${stats.lines} lines, ` +
+    `${stats.accepted} events, ${stats.rejected} rejected; ${ruleSet.rules.length} rules + ` +
     `${ruleSet.correlations.length} correlations (${problems} skipped, see \`socstream rules check\`); ` +
     `${s.ruleMatches} rule matches, ${s.alertsRaised} alerts raised, ${s.alertsUpdated} updates, ` +
     `${s.lateDropped} late events dropped\n`
   );
 }
 
+/** One input's envelopes in batches, read through the front half without holding the whole input. */
 async function* envelopeBatches(
-  reader: EnvelopeReader,
-  lines: AsyncGenerator<string[]>,
+  input: string,
+  format: string | undefined,
+  processor: Processor,
+  stats: ReadStats,
+  config: Config,
 ): AsyncGenerator<Envelope[]> {
-  for await (const batch of lines) {
-    const envs = reader.read(batch);
-    if (envs.length > 0) yield envs;
+  const file = input === '-' ? undefined : fileInput(input, format);
+  const spec = file ? file.spec : stdinInput(format);
+  const stream = (file ? file.open() : process.stdin) as AsyncIterable<Buffer>;
+  const options = { maxLineBytes: config.parsers.max_line_bytes };
+  for await (const out of processInput(stream, spec, processor, stats, options)) {
+    if (out.envelopes.length > 0) yield out.envelopes;
   }
 }
 
@@ -276,11 +145,4 @@ export function register(program: Command): void {
         return 0;
       }),
     );
-}
-
-/** Reads a small fixture file whole (rules test). */
-export function readLines(path: string): string[] {
-  return readFileSync(path, 'utf8')
-    .split(/\r?\n/)
-    .filter((l) => l !== '');
 }

@@ -8,7 +8,8 @@ import type { Alert } from '../detect/alert.ts';
 import type { RuleSet } from '../detect/sigma/load.ts';
 import { createEnricher } from '../enrich/enricher.ts';
 import { createNormalizer, type Normalizer } from '../normalize/normalize.ts';
-import { createEnvelopeReader, detectorFor, loadRuleSet, readLines } from './detect.ts';
+import { detectorFor, loadRuleSet } from '../pipeline/build.ts';
+import { createEnvelopeReader, readLines } from '../pipeline/read-input.ts';
 
 /**
  * `socstream rules test DIR`: every rule file `DIR/<name>.yml` ships `DIR/fixtures/<name>/` with

@@ -5,7 +5,7 @@ import { createLogger } from '../core/logger.ts';
 import { onShutdown } from '../core/shutdown.ts';
 import { startMetricsServer } from '../metrics/metrics-server.ts';
 import { createTelemetry } from '../metrics/telemetry.ts';
-import { ROLE_NAMES, type RoleName, startRuntime } from '../roles/runtime.ts';
+import { ROLE_NAMES, type RoleName, startRuntime } from '../pipeline/runtime.ts';
 import { holdStopSignals, releaseStopSignals } from './early-signals.ts';
 import { action } from './run-action.ts';
 

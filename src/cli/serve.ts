@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { onShutdown } from '../core/shutdown.ts';
 import { createTelemetry } from '../metrics/telemetry.ts';
+import { topicPlan } from '../pipeline/topics.ts';
 import { createServeRole, newToken } from '../roles/serve.ts';
 import { tokensFromEnv } from '../serve/auth.ts';
 import { action } from './run-action.ts';
@@ -83,7 +84,15 @@ export function register(program: Command): void {
               }
             }
           : undefined;
-        const role = createServeRole({ config, bus, ctx: { logger, telemetry }, extraTokens, readiness });
+        const eventTopics = topicPlan(config, []).eventOutputs;
+        const role = createServeRole({
+          config,
+          bus,
+          ctx: { logger, telemetry },
+          extraTokens,
+          readiness,
+          eventTopics,
+        });
         const server = await role.start();
         process.stderr.write(
           `socstream serve: ${server.url}/  (lake: ${config.lake.dir}, alert store: ${config.alert_store.type})\n`,

@@ -86,6 +86,15 @@ export const topicsSchema = z
     alerts: d(z.string().default('alerts'), 'Alerts'),
     dlq: d(z.string().default('dlq'), 'Rejected records with reason and position'),
     partitions: d(z.number().int().positive().default(6), 'Partitions for topics socstream creates'),
+    class_topics: d(
+      z.boolean().default(false),
+      'Also publish every event that no route claims to its class topic (network, auth, web, other), ' +
+        'for consumers outside socstream. Either way the process role writes the lake in the same pass',
+    ),
+    lake_inputs: d(
+      z.array(z.string()).default([]),
+      'Topics of envelopes (JSON) that other producers fill: the store role writes them into the lake',
+    ),
   })
   .strict();
 

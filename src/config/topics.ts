@@ -18,5 +18,7 @@ export function prefixedTopics(prefix: string, partitions?: number): Config['top
     alerts: prefix + defaults.alerts,
     dlq: prefix + defaults.dlq,
     partitions: partitions ?? defaults.partitions,
+    class_topics: defaults.class_topics,
+    lake_inputs: defaults.lake_inputs,
   };
 }

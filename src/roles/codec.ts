@@ -1,7 +1,13 @@
 import type { BusRecord, ConsumedRecord } from '../bus/bus.ts';
 import type { Envelope, InputPosition, InputRecord } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
-import { HEADER_BYTES, HEADER_FORMAT, HEADER_POSITION, HEADER_RECEIVED } from './ingest.ts';
+import { type MatchMessage, messageKey } from '../detect/matches.ts';
+
+/** Headers of a raw record published by the ingest role: where the line came from, its format. */
+export const HEADER_POSITION = 'socstream-position';
+export const HEADER_FORMAT = 'socstream-format';
+export const HEADER_RECEIVED = 'socstream-received-at';
+export const HEADER_BYTES = 'socstream-byte-length';
 
 /** How envelopes, alerts and raw lines travel on the bus: JSON values, UTF-8. */
 const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -20,6 +26,17 @@ export function decodeJson<T>(record: { value: Uint8Array }): T {
 
 export function envelopeRecord(env: Envelope, key: string | null): BusRecord {
   return { key, value: encodeJson(env) };
+}
+
+export function matchRecord(m: MatchMessage): BusRecord {
+  return { key: messageKey(m), value: encodeJson(m) };
+}
+
+/** Each partition's last record of a batch: all a commit needs (the rest can be let go). */
+export function lastPerPartition<R extends { topic: string; partition: number }>(records: readonly R[]): R[] {
+  const last = new Map<string, R>();
+  for (const r of records) last.set(`${r.topic}\u0000${r.partition}`, r);
+  return [...last.values()];
 }
 
 export function alertRecord(alert: Alert): BusRecord {

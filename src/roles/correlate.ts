@@ -6,8 +6,7 @@ import type { Alert } from '../detect/alert.ts';
 import type { CorrelationOutput, CorrelationState } from '../detect/detector.ts';
 import { isMatchMessage, type MatchMessage } from '../detect/matches.ts';
 import type { AlertOutput } from '../sinks/alert-output.ts';
-import { decodeJson } from './codec.ts';
-import { matchRecord } from './process.ts';
+import { decodeJson, matchRecord } from './codec.ts';
 
 /**
  * The correlate role: the matches topic (match messages re-keyed by rule + group key by the process

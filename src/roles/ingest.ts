@@ -2,6 +2,7 @@ import type { Bus, BusRecord } from '../bus/bus.ts';
 import type { ComponentContext, Source } from '../core/component.ts';
 import type { InputRecord } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
+import { HEADER_BYTES, HEADER_FORMAT, HEADER_POSITION, HEADER_RECEIVED } from './codec.ts';
 import { InOrderWindow } from './in-order.ts';
 
 /**
@@ -11,10 +12,6 @@ import { InOrderWindow } from './in-order.ts';
  * year inference depend on that order. A source batch is acked only after the bus accepted it and
  * every earlier batch of its source was acked.
  */
-export const HEADER_POSITION = 'socstream-position';
-export const HEADER_FORMAT = 'socstream-format';
-export const HEADER_RECEIVED = 'socstream-received-at';
-export const HEADER_BYTES = 'socstream-byte-length';
 
 export interface NamedSource {
   name: string;

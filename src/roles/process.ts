@@ -1,45 +1,74 @@
 import type { Bus, BusRecord, ConsumedBatch, Subscription } from '../bus/bus.ts';
-import type { ComponentContext, DeadLetter } from '../core/component.ts';
+import type { ComponentContext, DeadLetter, Sink } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
-import type { Envelope } from '../core/envelope.ts';
+import type { Envelope, InputRecord, Reject } from '../core/envelope.ts';
+import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { type ProcessOutput, type Processor, streamOf } from '../core/processor.ts';
 import type { EventMatcher } from '../detect/detector.ts';
-import { type MatchMessage, messageKey } from '../detect/matches.ts';
-import type { Route } from '../normalize/route.ts';
-import { encodeJson, envelopeRecord, inputFromRaw } from './codec.ts';
-import { InOrderWindow } from './in-order.ts';
+import type { MatchMessage } from '../detect/matches.ts';
+import { envelopeRecord, inputFromRaw, lastPerPartition, matchRecord } from './codec.ts';
 
 /**
- * The process role: raw topics → parse, normalize, enrich → events.* topics, rejects → dead
- * letters; with `detection`, the stateless half of detection too: Sigma rules run here and their
- * matches go to the matches topic keyed by rule + group key (the correlate role owns the state).
- * Consumed batches are pipelined (several in flight, src/roles/in-order.ts); each is committed only
- * after every derived record was accepted by the bus, the dead letters were flushed and every
- * earlier batch was committed: at-least-once, and replays give the same event and alert ids.
+ * The process role, one pass: raw topics → parse, normalize, enrich → the lake, written by this
+ * member for the partitions it owns; with `detection`, the stateless half of detection too (Sigma
+ * rules here, their matches to the matches topic keyed by rule + group key, for the correlate
+ * role); event topics only where a route asks for them; rejects → dead letters.
+ *
+ * The commit rule (as Kafka Connect's S3 sink commits after its upload): a consumed batch's raw
+ * offsets are committed only once its events are in renamed Parquet files, its matches, routed
+ * events and dead letters are acked, and every earlier batch was committed. Batches are handed on
+ * at once and stay uncommitted until then (the lake flushes on size, count or interval);
+ * `maxInFlightRecords` bounds them: at the bound the role forces a lake flush and waits. A crash
+ * loses only uncommitted work, which Kafka delivers again with the same event ids (the lake's
+ * compaction drops the repeated rows; the correlator counts a repeated match once).
+ *
+ * Disk full: the lake blocks instead of failing; the role then stops pulling batches (the lag
+ * grows, nothing is committed) and goes on by itself once the lake is writable again.
  */
+
+/** Parse → normalize → enrich of one record (src/pipeline/processor.ts). */
+export interface RecordProcessor {
+  process(
+    record: InputRecord,
+    stream: string,
+    out: { envelopes: Envelope[]; rejects: Reject[]; skipped: number },
+  ): void;
+}
+
+/** Where an event goes beyond the lake: a topic and its key, or nowhere (null). */
+export type EventRoute = (env: Envelope) => { topic: string; key: string | null } | null;
+
+/** The lake as the role uses it; a LakeSink adds disk-full backpressure. */
+export type RoleLake = Sink & { blocked?(): boolean; whenWritable?(): Promise<void> };
+
 export interface ProcessRoleOptions {
   bus: Bus;
   group: string;
   /** Topics to consume, with the format of each when known (kafka sources name it). */
   topics: Array<{ topic: string; format?: string }>;
-  processor: Processor;
-  route: (env: Envelope) => Route;
+  processor: RecordProcessor;
+  /** The lake, written in the same pass; without one the role commits once its outputs acked. */
+  lake?: RoleLake;
+  /** Event topics a user asked for (routes); absent or null: the event goes to the lake only. */
+  route?: EventRoute;
   dlq: DeadLetter;
-  /** Single-event rules → match messages, published to `topic` after the events. */
+  /** Single-event rules → match messages, published to `topic` as each batch is processed. */
   detection?: { matcher: EventMatcher; topic: string };
-  /** Called with each batch of envelopes after they were published (live tail). */
+  /** Called with each batch of envelopes once processed (the live tail of a serve role here). */
   onEvents?: (events: Envelope[]) => void;
   ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
   from?: 'earliest' | 'latest';
-  /** Consumed batches processed but not yet committed, at most (default 8). */
-  maxInFlightBatches?: number;
+  /**
+   * Consumed records not yet committed before the role forces a lake flush and waits (default
+   * 200,000; config lake.max_uncommitted_events): the bound on what the role holds. Keep it above
+   * lake.flush_event_count, or every flush is a forced one.
+   */
+  maxInFlightRecords?: number;
 }
 
-/** Enough to cover a broker round trip at full speed; each holds ≤ 1,000 records and their envelopes. */
-export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 8;
-/** stop() waits this long at most for the batches in flight (inside the 10 s shutdown bound). */
-const STOP_FLUSH_MS = 2000;
+export const DEFAULT_MAX_IN_FLIGHT_RECORDS = 200_000;
+/** stop() waits this long at most for the last flush and commits (inside the 10 s shutdown bound). */
+const STOP_FLUSH_MS = 4000;
 
 export interface ProcessRole {
   run(): Promise<void>;
@@ -47,94 +76,158 @@ export interface ProcessRole {
   readonly ready: Promise<void>;
   /** Swaps the rules (admin rule reload); the next batch is matched with the new matcher. */
   setMatcher(matcher: EventMatcher): void;
+  /** Flushes what the lake buffers now (draining at shutdown); the commits follow as usual. */
+  flush(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Groups records by topic, keeping order within each. */
-function byTopic(routed: Array<{ topic: string; record: BusRecord }>): Map<string, BusRecord[]> {
-  const out = new Map<string, BusRecord[]>();
-  for (const r of routed) {
-    let list = out.get(r.topic);
-    if (!list) {
-      list = [];
-      out.set(r.topic, list);
-    }
-    list.push(r.record);
-  }
-  return out;
+/** The stream a consumed raw record belongs to: its topic-partition and key (a file, a peer). */
+export function streamOf(topic: string, partition: number, key: string | null): string {
+  return `${topic}\u0000${partition}\u0000${key ?? ''}`;
 }
 
-export function matchRecord(m: MatchMessage): BusRecord {
-  return { key: messageKey(m), value: encodeJson(m) };
-}
-
-function matchRun(
-  matcher: EventMatcher,
-  envelopes: readonly Envelope[],
-  start: number,
-  origin: string,
-  out: MatchMessage[],
-): void {
-  if (envelopes.length > start) matcher.matchEvents(envelopes.slice(start), origin, out);
+/** What one consumed batch gave. */
+interface Processed {
+  envelopes: Envelope[];
+  rejects: Reject[];
+  matches: MatchMessage[];
 }
 
 export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   const logger: Logger = options.ctx.logger.child({ component: 'process' });
   const { telemetry } = options.ctx;
+  const { lake } = options;
   const formatOf = new Map(options.topics.map((t) => [t.topic, t.format]));
   const detection = options.detection ? { ...options.detection } : undefined;
+  const maxInFlight = options.maxInFlightRecords ?? DEFAULT_MAX_IN_FLIGHT_RECORDS;
+  const subscribed = deferred();
   let subscription: Subscription | undefined;
   let stopping = false;
-  let inFlight: InOrderWindow | undefined;
-  const subscribed = deferred();
-  const maxInFlight = options.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT_BATCHES;
+  let started = false;
+  /** Resolves once every batch handed on so far is committed; rejects on the first failure. */
+  let commits: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  let failure: Error | null = null;
   /** Dead letters are written one batch after the other (a file sink appends in order). */
   let deadLetters: Promise<void> = Promise.resolve();
 
-  /** Processes one consumed batch and starts its publishes; `published` resolves once all are acked. */
-  function handle(batch: ConsumedBatch): { published: Promise<void>; envelopes: Envelope[] } {
-    const out: ProcessOutput = { envelopes: [], rejects: [] };
+  /** Parse → normalize → enrich → match, for one consumed batch. */
+  function processBatch(batch: ConsumedBatch): Processed {
+    const out = { envelopes: [] as Envelope[], rejects: [] as Reject[], skipped: 0 };
     const matches: MatchMessage[] = [];
     // Envelopes are matched per run of records from one input partition: each message carries
     // its origin partition and that partition's event clock (per-partition watermarks).
     let runStart = 0;
     let runOrigin = '';
+    let runTopic = '';
+    let runPartition = -1;
     for (const record of batch.records) {
-      const origin = `${record.topic}:${record.partition}`;
-      if (detection && origin !== runOrigin) {
-        matchRun(detection.matcher, out.envelopes, runStart, runOrigin, matches);
+      if (detection && (record.partition !== runPartition || record.topic !== runTopic)) {
+        matchRun(runStart, runOrigin);
         runStart = out.envelopes.length;
-        runOrigin = origin;
+        runTopic = record.topic;
+        runPartition = record.partition;
+        runOrigin = `${record.topic}:${record.partition}`;
       }
       const input = inputFromRaw(record, formatOf.get(record.topic));
       options.processor.process(input, streamOf(record.topic, record.partition, record.key), out);
     }
-    if (detection) matchRun(detection.matcher, out.envelopes, runStart, runOrigin, matches);
-    const routed = out.envelopes.map((env) => {
-      const route = options.route(env);
-      return { topic: route.topic, record: envelopeRecord(env, route.key) };
-    });
-    for (const env of out.envelopes) telemetry.eventsIn.inc({ source: env.source, log_type: env.log_type });
-    for (const r of out.rejects) telemetry.rejects.inc({ source: r.source, reason: r.reason });
-    // Events and matches go out together (the Kafka bus sends what is queued in one request);
-    // a replay after a failure re-publishes both with the same ids.
-    const publishes = [...byTopic(routed)].map(([topic, records]) => options.bus.publish(topic, records));
+    matchRun(runStart, runOrigin);
+    return { envelopes: out.envelopes, rejects: out.rejects, matches };
+
+    function matchRun(start: number, origin: string): void {
+      if (detection && out.envelopes.length > start)
+        detection.matcher.matchEvents(out.envelopes.slice(start), origin, matches);
+    }
+  }
+
+  /** Starts every write a batch needs; the promise resolves once all are durable or acked. */
+  function handOn(processed: Processed): Promise<unknown> {
+    const { envelopes, rejects, matches } = processed;
+    for (const env of envelopes) telemetry.eventsIn.inc({ source: env.source, log_type: env.log_type });
+    for (const r of rejects) telemetry.rejects.inc({ source: r.source, reason: r.reason });
+    const pending: Promise<unknown>[] = [];
+    // Matches first: detection latency does not wait for the lake.
     if (detection && matches.length > 0)
-      publishes.push(options.bus.publish(detection.topic, matches.map(matchRecord)));
-    if (out.rejects.length) {
-      const rejects = out.rejects;
+      pending.push(options.bus.publish(detection.topic, matches.map(matchRecord)));
+    if (options.route) for (const p of publishRouted(envelopes, options.route)) pending.push(p);
+    if (lake && envelopes.length > 0) pending.push(lake.write(envelopes));
+    if (rejects.length > 0) {
       deadLetters = deadLetters.then(async () => {
         await options.dlq.write(rejects);
         await options.dlq.flush();
       });
-      publishes.push(deadLetters);
+      pending.push(deadLetters);
       // Bad data is logged once per batch, not per record.
       logger.warn(
         { rejects: rejects.length, first: rejects[0].reason },
         'records sent to the dead-letter output',
       );
     }
-    return { published: Promise.all(publishes).then(() => undefined), envelopes: out.envelopes };
+    return Promise.all(pending);
+  }
+
+  function publishRouted(envelopes: readonly Envelope[], route: EventRoute): Promise<void>[] {
+    const byTopic = new Map<string, BusRecord[]>();
+    for (const env of envelopes) {
+      const r = route(env);
+      if (r === null) continue;
+      let list = byTopic.get(r.topic);
+      if (!list) byTopic.set(r.topic, (list = []));
+      list.push(envelopeRecord(env, r.key));
+    }
+    return [...byTopic].map(([topic, records]) => options.bus.publish(topic, records));
+  }
+
+  /** Chains the batch's commit behind its own writes and the commit of the batch before it. */
+  function commitAfter(done: Promise<unknown>, batch: ConsumedBatch, sub: Subscription): void {
+    done.catch(() => {}); // observed through the chain below
+    const records = batch.records.length;
+    // The commit needs only each partition's last record: let the others (and their bytes) go.
+    batch.records = lastPerPartition(batch.records);
+    inFlight += records;
+    telemetry.bufferFill.set({ stage: 'process' }, Math.min(1, inFlight / maxInFlight));
+    commits = commits
+      .then(() => done)
+      .then(() => sub.commit(batch))
+      .then(() => {
+        inFlight -= records;
+        telemetry.bufferFill.set({ stage: 'process' }, Math.min(1, inFlight / maxInFlight));
+      });
+    commits.catch((err: Error) => {
+      if (failure) return;
+      failure = err;
+      // The loop may be waiting for a batch that never comes: leaving the group ends it.
+      void subscription?.close().catch(() => {});
+    });
+  }
+
+  /** Backpressure: no next batch is pulled until the lake takes data again (or the role stops). */
+  async function waitForLake(): Promise<void> {
+    const t0 = Date.now();
+    logger.warn(
+      { in_flight: inFlight },
+      'lake blocked (storage full): consumption paused, nothing committed',
+    );
+    telemetry.bufferFill.set({ stage: 'process' }, 1);
+    await lake?.whenWritable?.();
+    logger.warn(
+      { in_flight: inFlight, paused_s: Math.round((Date.now() - t0) / 100) / 10 },
+      stopping ? 'stopping while the lake is blocked' : 'lake writable again: consumption resumed',
+    );
+  }
+
+  const lakeBlocked = () => lake?.blocked?.() === true && !stopping;
+
+  async function boundedWait(p: Promise<unknown>, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      p.catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   return {
@@ -145,6 +238,8 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
     async run() {
       try {
         await options.dlq.start();
+        await lake?.start();
+        started = true;
         subscription = await options.bus.subscribe({
           group: options.group,
           topics: options.topics.map((t) => t.topic),
@@ -155,44 +250,60 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
         subscribed.reject(err);
         throw err;
       }
-      // Several consumed batches in flight: a batch's publishes are not awaited before the next
-      // batch is processed; commits follow in consumption order, each once its batch is acked.
-      const window = new InOrderWindow(maxInFlight, () => {
-        // A failed publish or commit ends the loop (which may be waiting for records); run()
-        // then throws the failure from flush().
-        void subscription?.close();
-      });
-      inFlight = window;
       const sub = subscription;
       for await (const batch of sub) {
-        const { published, envelopes } = handle(batch);
-        await window.add(published, async () => {
-          options.onEvents?.(envelopes);
-          await sub.commit(batch);
-        });
-        if (stopping) {
-          await window.flush();
-          break;
+        if (failure) break;
+        // A batch that arrives while the lake is blocked is held here (stopping drops it uncommitted).
+        if (lakeBlocked()) await waitForLake();
+        if (stopping) break;
+        const processed = processBatch(batch);
+        const done = handOn(processed);
+        if (options.onEvents && processed.envelopes.length > 0) {
+          const events = processed.envelopes;
+          done.then(() => options.onEvents?.(events)).catch(() => {});
         }
+        commitAfter(done, batch, sub);
+        if (lakeBlocked()) await waitForLake();
+        if (inFlight >= maxInFlight && !stopping) {
+          // Bounded memory, and no deadlock: the held batches may all wait on one flush condition.
+          await lake?.flush();
+          await commits.catch(() => {});
+        }
+        if (stopping) break;
       }
-      await window.flush();
+      if (failure) {
+        throw new SinkUnavailableError(`process role stopped: ${(failure as Error).message}`, {
+          cause: failure,
+        });
+      }
+    },
+    async flush() {
+      if (!started || lake?.blocked?.()) return;
+      await lake?.flush();
     },
     async stop() {
       stopping = true;
-      // Let the batches in flight commit before leaving the group (a failure is run()'s to report),
-      // for a bounded time: with the broker gone they would wait out the client's retries, and
-      // what is not committed is delivered again anyway.
-      if (inFlight) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          inFlight.flush().catch(() => {}),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, STOP_FLUSH_MS);
-          }),
-        ]);
-        clearTimeout(timer);
+      let lakeStopped = false;
+      if (started && lake) {
+        if (lake.blocked?.()) {
+          // Flushing would wait for disk space: stop the lake instead; the rest is replayed.
+          logger.warn(
+            { in_flight: inFlight },
+            'stopping with the lake blocked: uncommitted records are replayed',
+          );
+          await lake.stop();
+          lakeStopped = true;
+        } else {
+          await boundedWait(lake.flush(), STOP_FLUSH_MS).catch((err) =>
+            logger.error({ err }, 'final lake flush failed'),
+          );
+        }
       }
+      // With the broker gone the commits would wait out the client's retries; what is not
+      // committed is delivered again anyway.
+      await boundedWait(commits, STOP_FLUSH_MS);
       await subscription?.close();
+      if (started && lake && !lakeStopped) await lake.stop();
       await options.dlq.stop();
     },
   };

@@ -15,7 +15,7 @@ import { decodeJson } from './codec.ts';
 
 /**
  * The serve role: the API and dashboard over the lake and the alert store, with a live feed fed
- * from the alerts and events topics. Its consumer groups are its own and start at the end: the
+ * from the alerts topic and the events (a process role in the same process, or event topics). Its consumer groups are its own and start at the end: the
  * feed shows what happens from now on, and never holds back the pipeline's groups.
  */
 export interface ServeRoleOptions {
@@ -30,6 +30,11 @@ export interface ServeRoleOptions {
   /** Reloads the rules of the roles in this process (POST /api/rules/reload). */
   reloadRules?: () => Promise<RuleReloadResult>;
   webDir?: string;
+  /**
+   * Event topics the live tail follows: the event outputs of a process role running elsewhere
+   * (routes, class topics). A process role in this process feeds `live` directly instead.
+   */
+  eventTopics?: readonly string[];
 }
 
 export interface RuleReloadResult {
@@ -99,9 +104,8 @@ export function createServeRole(options: ServeRoleOptions): ServeRole {
       await follow([topics.alerts], (values) => {
         for (const a of values) live.publishAlert(a as Alert);
       });
-      await follow([topics.network, topics.auth, topics.web, topics.other], (values) =>
-        live.publishEvents(values as Envelope[]),
-      );
+      if (options.eventTopics?.length)
+        await follow([...options.eventTopics], (values) => live.publishEvents(values as Envelope[]));
       const webDir = options.webDir ?? DEFAULT_WEB_DIR;
       server = await startServer(
         {

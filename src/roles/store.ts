@@ -1,17 +1,19 @@
 import type { Bus, ConsumedBatch, Subscription } from '../bus/bus.ts';
-import type { Config } from '../config/schema.ts';
 import type { ComponentContext, Sink } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
-import { type AlertStore, createAlertStore } from '../sinks/alert-store.ts';
-import { createLakeSink, type LakeSink } from '../sinks/parquet/sink.ts';
+import type { AlertStore } from '../sinks/alert-store.ts';
+import type { LakeSink } from '../sinks/parquet/sink.ts';
 import type { EncodedEnvelope } from '../sinks/parquet/writer.ts';
+import { lastPerPartition } from './codec.ts';
 
 /**
- * The store role: events.* topics → the Parquet lake, the alerts topic → the alert store.
+ * The store role: the alerts topic → the alert store, and topics of envelopes that other producers
+ * fill (`topics.lake_inputs`) → the Parquet lake. socstream's own events reach the lake in the
+ * process role's single pass (process.ts), not through here.
  *
  * Offsets are committed only after the rename: every consumed batch is handed to the lake (and
  * the alert store) at once, and its commit is chained behind its own durability *and* the commit
@@ -38,7 +40,7 @@ export interface StoreRoleOptions {
   alertsTopic?: string;
   alertStore?: AlertStore;
   /** The lake; a LakeSink adds pass-through of the record text and disk-full backpressure. */
-  lake: Sink & Partial<Pick<LakeSink, 'writeEncoded' | 'blocked' | 'whenWritable'>>;
+  lake?: Sink & Partial<Pick<LakeSink, 'writeEncoded' | 'blocked' | 'whenWritable'>>;
   ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
   from?: 'earliest' | 'latest';
   maxBatchRecords?: number;
@@ -121,12 +123,6 @@ export function decodeBatch(batch: ConsumedBatch, alertsTopic: string | undefine
   return out;
 }
 
-function lastPerPartition(records: ConsumedBatch['records']): ConsumedBatch['records'] {
-  const last = new Map<string, ConsumedBatch['records'][number]>();
-  for (const r of records) last.set(`${r.topic}\u0000${r.partition}`, r);
-  return [...last.values()];
-}
-
 export function createStoreRole(options: StoreRoleOptions): StoreRole {
   const logger: Logger = options.ctx.logger.child({ component: 'store' });
   const { telemetry } = options.ctx;
@@ -150,7 +146,7 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
     }
     const durable: Promise<unknown>[] = [];
     const { lake } = options;
-    if (decoded.envelopes.length > 0)
+    if (lake && decoded.envelopes.length > 0)
       durable.push(
         lake.writeEncoded
           ? lake.writeEncoded(decoded.envelopes)
@@ -191,7 +187,7 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       'lake blocked (storage full): consumption paused, nothing committed',
     );
     telemetry.bufferFill.set({ stage: 'store' }, 1);
-    await options.lake.whenWritable?.();
+    await options.lake?.whenWritable?.();
     logger.warn(
       { in_flight: inFlight, paused_s: Math.round((Date.now() - t0) / 100) / 10 },
       stopping ? 'stopping while the lake is blocked' : 'lake writable again: consumption resumed',
@@ -202,7 +198,7 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
     ready: subscribed.promise,
     async run() {
       try {
-        await options.lake.start();
+        await options.lake?.start();
         await options.alertStore?.start();
         started = true;
       } catch (err) {
@@ -223,13 +219,13 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
         if (failure) break;
         // A batch that arrives while the lake is blocked is held here, not handed on (the one
         // batch the role holds beyond what was in flight); stopping drops it uncommitted.
-        if (options.lake.blocked?.() && !stopping) await waitForLake();
+        if (options.lake?.blocked?.() && !stopping) await waitForLake();
         if (stopping) break;
         handOn(batch, sub);
-        if (options.lake.blocked?.() && !stopping) await waitForLake();
+        if (options.lake?.blocked?.() && !stopping) await waitForLake();
         if (inFlight >= maxInFlight && !stopping) {
           // Bounded memory and no deadlock: the held batches may all wait on one flush condition.
-          await options.lake.flush();
+          await options.lake?.flush();
           await commits.catch(() => {});
         }
         if (stopping) break;
@@ -241,51 +237,32 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       }
     },
     async flush() {
-      if (!started || options.lake.blocked?.()) return;
-      await options.lake.flush();
+      if (!started || options.lake?.blocked?.()) return;
+      await options.lake?.flush();
     },
     async stop() {
       stopping = true;
       let lakeStopped = false;
       if (started) {
-        if (options.lake.blocked?.()) {
+        if (options.lake?.blocked?.()) {
           // Flushing would wait for disk space: stop the lake instead (one last attempt per
           // blocked flush); what it could not write stays uncommitted and is consumed again.
           logger.warn(
             { in_flight: inFlight },
             'stopping with the lake blocked: uncommitted records are replayed',
           );
-          await options.lake.stop();
+          await options.lake?.stop();
           lakeStopped = true;
         } else {
-          await options.lake.flush().catch((err) => logger.error({ err }, 'final lake flush failed'));
+          await options.lake?.flush().catch((err) => logger.error({ err }, 'final lake flush failed'));
         }
         await commits.catch(() => {});
       }
       await subscription?.close();
       if (started) {
-        if (!lakeStopped) await options.lake.stop();
+        if (!lakeStopped) await options.lake?.stop();
         await options.alertStore?.close();
       }
     },
   };
-}
-
-/** The store role as configured: lake from `lake`, alert store from `alert_store`, topics from `topics`. */
-export function buildStoreRole(
-  config: Config,
-  deps: { bus: Bus; ctx: Pick<ComponentContext, 'logger' | 'telemetry'>; group?: string },
-): StoreRole {
-  const ctx: ComponentContext = { ...deps.ctx, dataDir: config.data_dir, bus: deps.bus };
-  const { network, auth, web, other, alerts } = config.topics;
-  return createStoreRole({
-    bus: deps.bus,
-    group: deps.group ?? 'socstream-store',
-    eventTopics: [network, auth, web, other],
-    alertsTopic: alerts,
-    alertStore: createAlertStore(config.alert_store, config.data_dir),
-    lake: createLakeSink(config.lake, ctx),
-    ctx: deps.ctx,
-    maxInFlightRecords: config.lake.max_uncommitted_events,
-  });
 }

@@ -6,10 +6,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
-import { forEachLine } from '../../src/cli/parse.ts';
 import { eventId } from '../../src/core/ids.ts';
+import { fileIdFor } from '../../src/sources/file.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const FIXTURES = new URL('../fixtures/parsers/', import.meta.url).pathname;
@@ -43,7 +42,8 @@ test('a file: format detected, envelopes on stdout with file-position ids, rejec
   const first = r.stdout[0];
   assert.equal(first.source, 'suricata');
   assert.equal(first.log_type, 'alert');
-  assert.equal(first.id, eventId({ kind: 'file', path: file, fileId: `${st.dev}:${st.ino}`, offset: 0 }));
+  // The id the file source gives the same line (file identity + byte offset): parse and run agree.
+  assert.equal(first.id, eventId({ kind: 'file', path: file, fileId: fileIdFor(st), offset: 0 }));
   // Three layers: the normalizer and enricher are plugged in (src/normalize, src/enrich).
   const normalized = first.normalized as Record<string, unknown>;
   assert.equal(normalized.event_class, 'alert');
@@ -60,14 +60,14 @@ test('a file: format detected, envelopes on stdout with file-position ids, rejec
   assert.equal(stats.accepted, 7);
 });
 
-test('stdin with - : stream positions numbered by line, --format forces the parser', () => {
-  const input = '{"host": "endpoint01", "threat": "malware.exe", "severity": "high"}\nnot json\n';
-  const r = parse(['--format', 'threat-json', '-'], input);
+test('stdin with - : stream positions are byte offsets as the stdin source gives, --format forces the parser', () => {
+  const line = '{"host": "endpoint01", "threat": "malware.exe", "severity": "high"}';
+  const r = parse(['--format', 'threat-json', '-'], `${line}\nnot json\n`);
   assert.equal(r.status, 0);
   assert.equal(r.stdout.length, 1);
-  assert.equal(r.stdout[0].id, eventId({ kind: 'stream', name: 'stdin', sequence: 1 }));
+  assert.equal(r.stdout[0].id, eventId({ kind: 'stream', name: 'stdin', sequence: 0 }));
   assert.equal(r.stderr[0].reason, 'invalid_json');
-  assert.deepEqual(r.stderr[0].position, { kind: 'stream', name: 'stdin', sequence: 2 });
+  assert.deepEqual(r.stderr[0].position, { kind: 'stream', name: 'stdin', sequence: line.length + 1 });
 });
 
 test('a line longer than parsers.max_line_bytes is rejected as line_too_long, the next line still parses', () => {
@@ -125,52 +125,6 @@ test('bad usage exits 2: unknown format, missing file, a directory, a misspelt p
   const typo = parse(['--config', config, '-'], '');
   assert.equal(typo.status, 2);
   assert.match(typo.stderrText, /parsers\.settings\.nginx/);
-});
-
-async function frame(chunks: Buffer[], maxLineBytes = 1 << 20) {
-  const out: Array<{
-    text: string;
-    byteLength: number;
-    offset: number;
-    lineNumber: number;
-    tooLong: boolean;
-  }> = [];
-  await forEachLine(Readable.from(chunks), maxLineBytes, (line) => out.push(line));
-  return out;
-}
-
-test('line framing: chunks split mid-line and mid-UTF-8 character, CRLF, last line without newline', async () => {
-  const bytes = Buffer.from('ab\r\nçé\n\nlast', 'utf8');
-  // Every split point, including inside the two-byte characters.
-  for (let cut = 1; cut < bytes.length; cut++) {
-    const lines = await frame([bytes.subarray(0, cut), bytes.subarray(cut)]);
-    assert.deepEqual(
-      lines.map((l) => [l.text, l.byteLength, l.offset, l.lineNumber]),
-      [
-        ['ab', 3, 0, 1],
-        ['çé', 4, 4, 2],
-        ['', 0, 9, 3],
-        ['last', 4, 10, 4],
-      ],
-      `cut at ${cut}`,
-    );
-  }
-});
-
-test('line framing: an over-long line spanning chunks is cut, flagged, and the next line is intact', async () => {
-  const long = Buffer.alloc(5000, 0x61);
-  const lines = await frame(
-    [Buffer.from('ok\n'), long.subarray(0, 2500), long.subarray(2500), Buffer.from('\nnext\n')],
-    1000,
-  );
-  assert.deepEqual(
-    lines.map((l) => [l.text.length, l.byteLength, l.offset, l.tooLong]),
-    [
-      [2, 2, 0, false],
-      [512, 5000, 3, true],
-      [4, 4, 5004, false],
-    ],
-  );
 });
 
 test('a reader that goes away (parse big.log | head) ends the run quietly with exit 0', async () => {

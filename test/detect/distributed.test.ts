@@ -10,7 +10,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { partitionForKey } from '../../src/bus/partitioner.ts';
-import { createEnvelopeReader } from '../../src/cli/detect.ts';
 import { detectSchema } from '../../src/config/schema.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 import type { Alert } from '../../src/detect/alert.ts';
@@ -24,6 +23,7 @@ import { type MatchMessage, messageKey } from '../../src/detect/matches.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
 import { createMatcher } from '../../src/detect/sigma/matcher.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
+import { createEnvelopeReader } from '../../src/pipeline/read-input.ts';
 
 const HUB = new URL('../fixtures/detect/crowdsec-hub/', import.meta.url).pathname;
 const RULES = new URL('../../rules/', import.meta.url).pathname;

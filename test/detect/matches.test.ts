@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { createEnvelopeReader } from '../../src/cli/detect.ts';
 import { detectSchema } from '../../src/config/schema.ts';
 import { createEventMatcher } from '../../src/detect/detector.ts';
 import { isMatchMessage, type MatchMessage, messageKey } from '../../src/detect/matches.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
+import { createEnvelopeReader } from '../../src/pipeline/read-input.ts';
 
 const FILE = new URL('../fixtures/detect/crowdsec-hub/ssh-slow-bf__ssh-slow-bf.log', import.meta.url)
   .pathname;

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { createEnvelopeReader, detectorFor, type EnvelopeReader, loadRuleSet } from '../../src/cli/detect.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
@@ -17,6 +16,8 @@ import { createGenerator } from '../../src/generate/generator.ts';
 import type { ScenarioName } from '../../src/generate/scenarios/index.ts';
 import { scoreAlerts } from '../../src/generate/score.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
+import { detectorFor, loadRuleSet } from '../../src/pipeline/build.ts';
+import { createEnvelopeReader, type EnvelopeReader } from '../../src/pipeline/read-input.ts';
 import { START } from './helpers.ts';
 
 const LINES = 200_000;

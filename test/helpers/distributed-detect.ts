@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Bus, BusRecord } from '../../src/bus/bus.ts';
 import { partitionForKey } from '../../src/bus/partitioner.ts';
-import { createEnvelopeReader } from '../../src/cli/detect.ts';
 import { validateConfig } from '../../src/config/loader.ts';
 import { prefixedTopics } from '../../src/config/topics.ts';
 import type { Envelope, Reject } from '../../src/core/envelope.ts';
@@ -27,9 +26,11 @@ import {
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
 import { createRouter } from '../../src/normalize/route.ts';
-import { buildEngine, detectorOptions } from '../../src/roles/build.ts';
+import { buildEngine, detectorOptions } from '../../src/pipeline/build.ts';
+import { createEnvelopeReader } from '../../src/pipeline/read-input.ts';
+import { matchRecord } from '../../src/roles/codec.ts';
 import { createCorrelateRole } from '../../src/roles/correlate.ts';
-import { createProcessRole, matchRecord } from '../../src/roles/process.ts';
+import { createProcessRole } from '../../src/roles/process.ts';
 
 const HUB = new URL('../fixtures/detect/crowdsec-hub/', import.meta.url).pathname;
 const RULE_FIXTURES = new URL('../../rules/fixtures/', import.meta.url).pathname;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaBus } from '../../src/bus/kafka.ts';
-import { GROUPS } from '../../src/roles/runtime.ts';
+import { GROUPS } from '../../src/pipeline/topics.ts';
 import {
   committed,
   compareAlerts,

@@ -19,7 +19,6 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import type { Bus } from '../../src/bus/bus.ts';
 import { MemoryBus } from '../../src/bus/memory.ts';
-import { createEnvelopeReader } from '../../src/cli/detect.ts';
 import { detectSchema } from '../../src/config/schema.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
@@ -34,8 +33,9 @@ import { loadRules } from '../../src/detect/sigma/load.ts';
 import { createMatcher } from '../../src/detect/sigma/matcher.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
+import { createEnvelopeReader } from '../../src/pipeline/read-input.ts';
+import { matchRecord } from '../../src/roles/codec.ts';
 import { createCorrelateRole } from '../../src/roles/correlate.ts';
-import { matchRecord } from '../../src/roles/process.ts';
 import { assertTakeover, takeoverScenario } from '../helpers/distributed-detect.ts';
 
 const RULES = new URL('../../rules/', import.meta.url).pathname;

@@ -17,7 +17,7 @@ import type { Alert } from '../../src/detect/alert.ts';
 import { createCorrelationState } from '../../src/detect/detector.ts';
 import type { EventMatchMessage } from '../../src/detect/matches.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
-import { detectorOptions } from '../../src/roles/build.ts';
+import { detectorOptions } from '../../src/pipeline/build.ts';
 import { createCorrelateRole } from '../../src/roles/correlate.ts';
 import { assertScenario, distributedDetectScenario } from '../helpers/distributed-detect.ts';
 

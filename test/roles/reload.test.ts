@@ -13,8 +13,8 @@ import { validateConfig } from '../../src/config/loader.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { startRuntime } from '../../src/pipeline/runtime.ts';
 import { decodeJson } from '../../src/roles/codec.ts';
-import { startRuntime } from '../../src/roles/runtime.ts';
 
 const encoder = new TextEncoder();
 // The threat-analyzer seed's sample events (shared/seeds/001).

@@ -14,7 +14,7 @@ import { validateConfig } from '../../src/config/loader.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
-import { startRuntime } from '../../src/roles/runtime.ts';
+import { startRuntime } from '../../src/pipeline/runtime.ts';
 
 const EVENTS = 5_000;
 

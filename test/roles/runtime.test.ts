@@ -16,7 +16,7 @@ import { loadRules } from '../../src/detect/sigma/load.ts';
 import type { TruthRecord } from '../../src/generate/generator.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
-import { startRuntime } from '../../src/roles/runtime.ts';
+import { startRuntime } from '../../src/pipeline/runtime.ts';
 import { createAlertStore } from '../../src/sinks/alert-store.ts';
 import { ruleIdsByName, scoreAlerts } from '../helpers/score.ts';
 

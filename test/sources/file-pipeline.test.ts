@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { enrichSchema } from '../../src/config/schema.ts';
 import type { Envelope, Reject } from '../../src/core/envelope.ts';
-import { createProcessor } from '../../src/core/processor.ts';
 import { createEnricher } from '../../src/enrich/enricher.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
+import { createProcessor } from '../../src/pipeline/processor.ts';
 import { dlqFile } from '../../src/sinks/dlq-file.ts';
 import { fileSource } from '../../src/sources/file.ts';
 import { fixtureLines, tempDir, testContext } from './helpers.ts';
@@ -49,7 +49,7 @@ test('file source → processor → DLQ: file-name log types, bad lines dead-let
   // The pipeline's order per batch: process, write the dead letters and flush them, then ack.
   const deadline = Date.now() + 15_000;
   for await (const batch of src.batches()) {
-    const out = { envelopes: [] as Envelope[], rejects: [] as Reject[] };
+    const out = { envelopes: [] as Envelope[], rejects: [] as Reject[], skipped: 0 };
     for (const record of batch.records)
       processor.process(record, record.position.kind === 'file' ? record.position.path : '', out);
     await dlq.write(out.rejects);

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryBus } from '../../src/bus/memory.ts';
 import { eventId } from '../../src/core/ids.ts';
-import { HEADER_POSITION, toRawRecord } from '../../src/roles/ingest.ts';
+import { HEADER_POSITION } from '../../src/roles/codec.ts';
+import { toRawRecord } from '../../src/roles/ingest.ts';
 import { kafkaSource } from '../../src/sources/kafka.ts';
 import { collect, fixtureLines, testContext, texts } from './helpers.ts';
 

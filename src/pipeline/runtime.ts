@@ -1,4 +1,4 @@
-import type { Bus, TopicSpec } from '../bus/bus.ts';
+import type { Bus } from '../bus/bus.ts';
 import { createBus } from '../bus/create.ts';
 import type { Config } from '../config/schema.ts';
 import type { ComponentContext } from '../core/component.ts';
@@ -7,14 +7,12 @@ import type { Logger } from '../core/logger.ts';
 import { createCorrelationState, createEventMatcher, type DetectorOptions } from '../detect/detector.ts';
 import { startHealthLog } from '../metrics/health.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
-import { createRouter } from '../normalize/route.ts';
+import { createCorrelateRole } from '../roles/correlate.ts';
+import { createIngestRole } from '../roles/ingest.ts';
+import { createServeRole, type RuleReloadResult, type ServeRoleOptions } from '../roles/serve.ts';
 import { alertOutputsFromConfig } from '../sinks/alert-output.ts';
-import { buildDeadLetter, buildEngine, buildSources, detectorOptions } from './build.ts';
-import { createCorrelateRole } from './correlate.ts';
-import { createIngestRole, type NamedSource } from './ingest.ts';
-import { createProcessRole } from './process.ts';
-import { createServeRole, type RuleReloadResult, type ServeRoleOptions } from './serve.ts';
-import { buildStoreRole } from './store.ts';
+import { buildEngine, buildProcessRole, buildSources, buildStoreRole, detectorOptions } from './build.ts';
+import { GROUPS, topicPlan } from './topics.ts';
 
 /**
  * Starts the configured roles in this process, over the configured bus. `all` is the embedded
@@ -25,12 +23,6 @@ import { buildStoreRole } from './store.ts';
  */
 export const ROLE_NAMES = ['ingest', 'process', 'correlate', 'store', 'serve'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
-
-export const GROUPS = {
-  process: 'socstream-process',
-  correlate: 'socstream-correlate',
-  store: 'socstream-store',
-} as const;
 
 export interface RuntimeOptions {
   config: Config;
@@ -60,23 +52,6 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-function eventTopics(config: Config): string[] {
-  const { network, auth, web, other } = config.topics;
-  const routed = config.routes.map((r) => r.topic);
-  return [...new Set([network, auth, web, other, ...routed])];
-}
-
-/** Raw topics the process role reads: one per non-Kafka source, plus every Kafka source's topics. */
-function rawInputs(config: Config, sources: NamedSource[]): Array<{ topic: string; format?: string }> {
-  const inputs: Array<{ topic: string; format?: string }> = sources.map((s) => ({ topic: s.topic }));
-  for (const entry of config.sources) {
-    if (entry.type !== 'kafka') continue;
-    const k = entry as unknown as { topics: string[]; format?: string; formats?: Record<string, string> };
-    for (const topic of k.topics) inputs.push({ topic, format: k.formats?.[topic] ?? k.format });
-  }
-  return inputs;
-}
-
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, roles, logger, telemetry } = options;
   const ctx: ComponentContext = { logger, telemetry, dataDir: config.data_dir };
@@ -87,15 +62,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ctx,
     options.file,
   );
-  const inputs = rawInputs(config, sources);
-  const topics: TopicSpec[] = [
-    ...inputs.map((i) => i.topic),
-    ...eventTopics(config),
-    config.topics.matches,
-    config.topics.alerts,
-    config.topics.dlq,
-  ].map((name) => ({ name, partitions: config.topics.partitions }));
-  await bus.createTopics(topics);
+  const plan = topicPlan(
+    config,
+    sources.map((s) => s.topic),
+  );
+  await bus.createTopics(plan.specs);
 
   let fail: (err: Error) => void = () => {};
   const failed = new Promise<Error>((resolve) => {
@@ -122,11 +93,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runtime: Partial<Runtime> = { bus };
 
   if (roles.has('store')) {
-    const store = buildStoreRole(config, { bus, ctx, group: GROUPS.store });
+    const store = buildStoreRole(config, plan, { bus, ctx });
     guard('store', store.run());
     await untilReady(store.ready);
     stoppers.push({ name: 'store', stop: () => store.stop() });
-    drainGroups.push({ group: GROUPS.store, topics: [...eventTopics(config), config.topics.alerts] });
+    drainGroups.push({ group: GROUPS.store, topics: [...plan.lakeInputs, plan.alerts] });
     drainFlushes.push(() => store.flush());
   }
   // Admin rule reload (POST /api/rules/reload): new rules for the roles running in this process.
@@ -148,7 +119,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
   let serve: ReturnType<typeof createServeRole> | undefined;
   if (roles.has('serve')) {
-    serve = createServeRole({ config, bus, ctx, reloadRules, ...options.serve });
+    // The live tail: fed by the process role when it runs here, else from the event topics.
+    const eventTopics = roles.has('process') ? [] : plan.eventOutputs;
+    serve = createServeRole({ config, bus, ctx, reloadRules, eventTopics, ...options.serve });
     const server = await serve.start();
     runtime.url = server.url;
     runtime.live = serve.live;
@@ -168,10 +141,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const correlate = createCorrelateRole({
       bus,
       group: GROUPS.correlate,
-      topic: config.topics.matches,
+      topic: plan.matches,
       state: createCorrelationState(detection()),
       // Every partition of the process role's inputs holds the watermark until it delivers or idles.
-      origins: inputs.flatMap((i) =>
+      origins: plan.raw.flatMap((i) =>
         Array.from({ length: config.topics.partitions }, (_, p) => `${i.topic}:${p}`),
       ),
       output,
@@ -187,15 +160,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (roles.has('process')) {
     const engine = buildEngine(config, ctx, options.file);
     await engine.enricher.start();
-    const processRole = createProcessRole({
+    const live = serve?.live;
+    const processRole = buildProcessRole(config, plan, {
       bus,
-      group: GROUPS.process,
-      topics: inputs,
-      processor: engine.processor,
-      route: createRouter(config.routes, config.topics),
-      dlq: buildDeadLetter(config, ctx),
-      detection: { matcher: createEventMatcher(detection()), topic: config.topics.matches },
       ctx,
+      processor: engine.processor,
+      detection: detection(),
+      onEvents: live ? (events) => live.publishEvents(events) : undefined,
     });
     guard('process', processRole.run());
     await untilReady(processRole.ready);
@@ -207,7 +178,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await engine.enricher.stop();
       },
     });
-    drainGroups.push({ group: GROUPS.process, topics: inputs.map((i) => i.topic) });
+    drainGroups.push({ group: GROUPS.process, topics: plan.raw.map((i) => i.topic) });
+    drainFlushes.push(() => processRole.flush());
   }
   let sourcesEnded: Promise<void> = new Promise(() => {});
   if (roles.has('ingest') && sources.length > 0) {
@@ -227,9 +199,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   );
 
   /**
-   * Waits until every group has committed what was produced. The store commits only after a lake
-   * flush, which would otherwise wait for lake.flush_interval_seconds (30 s by default, past the
-   * 10 s shutdown bound): while draining, the lake is flushed again as soon as the last flush ends.
+   * Waits until every group has committed what was produced. The process role (and a store role
+   * with lake inputs) commits only after a lake flush, which would otherwise wait for
+   * lake.flush_interval_seconds (30 s by default, past the 10 s shutdown bound): while draining, the
+   * lake is flushed again as soon as the last flush ends.
    */
   async function drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;

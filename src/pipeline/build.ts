@@ -1,0 +1,168 @@
+import { statSync } from 'node:fs';
+import type { Bus } from '../bus/bus.ts';
+import { DEAD_LETTERS, SOURCES } from '../components.ts';
+import type { Config } from '../config/schema.ts';
+import type { ComponentContext, DeadLetter } from '../core/component.ts';
+import type { Envelope } from '../core/envelope.ts';
+import { ConfigError, UsageError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import {
+  createDetector,
+  createEventMatcher,
+  type Detector,
+  type DetectorOptions,
+} from '../detect/detector.ts';
+import { loadRules, type RuleSet } from '../detect/sigma/load.ts';
+import { createMatcher } from '../detect/sigma/matcher.ts';
+import { createEnricher, type Enricher } from '../enrich/enricher.ts';
+import type { Telemetry } from '../metrics/telemetry.ts';
+import { createNormalizer } from '../normalize/normalize.ts';
+import { validateParserSettings } from '../parsers/registry.ts';
+import type { NamedSource } from '../roles/ingest.ts';
+import { createProcessRole, type ProcessRole } from '../roles/process.ts';
+import { createStoreRole, type StoreRole } from '../roles/store.ts';
+import { createAlertStore } from '../sinks/alert-store.ts';
+import { createLakeSink } from '../sinks/parquet/sink.ts';
+import { validateSourceConfig } from '../sources/validate.ts';
+import { createProcessor, type Processor } from './processor.ts';
+import { GROUPS, type TopicPlan } from './topics.ts';
+
+/**
+ * Builders: each turns config sections into the component or role that serves them — for `run`,
+ * `demo` and the CLI commands alike. None of them does I/O beyond reading rule and mapping files;
+ * `start()` / `run()` open things.
+ */
+
+export function buildSources(config: Config, ctx: ComponentContext, file: string): NamedSource[] {
+  return config.sources.map((entry, index) => {
+    const valid = validateSourceConfig(entry, index, file) as { type: string; name?: string };
+    const def = SOURCES.get(valid.type);
+    if (!def) throw new ConfigError(`${file}: sources[${index}].type: unknown source type "${valid.type}"`);
+    const name = valid.name ?? `${valid.type}${index}`;
+    return { name, topic: `${config.topics.raw_prefix}${name}`, source: def.create(valid, ctx) };
+  });
+}
+
+export function buildDeadLetter(config: Config, ctx: ComponentContext): DeadLetter {
+  const def = DEAD_LETTERS.get(config.dlq.type);
+  if (!def) throw new ConfigError(`dlq.type: unknown dead-letter output "${config.dlq.type}"`);
+  const entry =
+    config.dlq.type === 'file'
+      ? { type: 'file', path: config.dlq.path, max_bytes: config.dlq.max_bytes }
+      : { type: 'kafka', topic: config.topics.dlq, max_bytes: config.dlq.max_bytes };
+  return def.create(def.config.parse(entry), ctx);
+}
+
+export interface Engine {
+  processor: Processor;
+  enricher: Enricher;
+}
+
+export function buildEngine(
+  config: Config,
+  ctx: { logger: Logger; telemetry?: Telemetry },
+  file = 'socstream.yaml',
+): Engine {
+  const normalizer = createNormalizer({ extraMappings: config.mappings });
+  const enricher = createEnricher(config.enrich, ctx);
+  const parserSettings = validateParserSettings(config.parsers.settings, file);
+  return { processor: createProcessor({ normalizer, enricher, parserSettings }), enricher };
+}
+
+/** Loads rules as the detector wants them (problems stay in the set); a missing path is a usage error. */
+export function loadRuleSet(paths: readonly string[], detect: Config['detect']): RuleSet {
+  for (const p of paths) {
+    try {
+      statSync(p);
+    } catch {
+      throw new UsageError(`--rules ${p}: no such file or folder`);
+    }
+  }
+  return loadRules(paths, { placeholders: detect.placeholders, regexMaxLength: detect.regex_max_length });
+}
+
+/** The in-process detector over a loaded rule set (the CLI: detect, rules test, hunt). */
+export function detectorFor(ruleSet: RuleSet, detect: Config['detect']): Detector {
+  return createDetector({ ruleSet, config: detect, matcher: createMatcher(ruleSet.rules) });
+}
+
+/** Rules loaded once (problems logged): the options of the detector or of its two distributed halves. */
+export function detectorOptions(
+  config: Config,
+  ctx: { logger: Logger; telemetry: Telemetry },
+): DetectorOptions {
+  const ruleSet = loadRules(config.detect.rules, {
+    placeholders: config.detect.placeholders,
+    regexMaxLength: config.detect.regex_max_length,
+  });
+  reportProblems(ruleSet, ctx.logger);
+  return {
+    ruleSet,
+    config: config.detect,
+    telemetry: ctx.telemetry,
+    matcher: createMatcher(ruleSet.rules),
+  };
+}
+
+function reportProblems(ruleSet: RuleSet, root: Logger): void {
+  const logger = root.child({ component: 'detect' });
+  for (const p of ruleSet.problems)
+    logger.warn({ file: p.file, rule: p.rule_id, feature: p.feature }, p.message);
+  logger.info(
+    {
+      rules: ruleSet.rules.length,
+      correlations: ruleSet.correlations.length,
+      problems: ruleSet.problems.length,
+    },
+    'rules loaded',
+  );
+}
+
+/** The store role as configured: alerts → the alert store, the plan's lake inputs → the lake. */
+export function buildStoreRole(
+  config: Config,
+  plan: TopicPlan,
+  deps: { bus: Bus; ctx: Pick<ComponentContext, 'logger' | 'telemetry'> },
+): StoreRole {
+  const ctx: ComponentContext = { ...deps.ctx, dataDir: config.data_dir, bus: deps.bus };
+  return createStoreRole({
+    bus: deps.bus,
+    group: GROUPS.store,
+    eventTopics: plan.lakeInputs,
+    alertsTopic: plan.alerts,
+    alertStore: createAlertStore(config.alert_store, config.data_dir),
+    lake: plan.lakeInputs.length > 0 ? createLakeSink(config.lake, ctx) : undefined,
+    ctx: deps.ctx,
+    maxInFlightRecords: config.lake.max_uncommitted_events,
+  });
+}
+
+/** The process role as configured: the plan's raw inputs, one pass into the lake, matches, routes. */
+export function buildProcessRole(
+  config: Config,
+  plan: TopicPlan,
+  deps: {
+    bus: Bus;
+    ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
+    processor: Processor;
+    detection: DetectorOptions;
+    onEvents?: (events: Envelope[]) => void;
+    /** The consumer group (default socstream-process). */
+    group?: string;
+  },
+): ProcessRole {
+  const ctx: ComponentContext = { ...deps.ctx, dataDir: config.data_dir, bus: deps.bus };
+  return createProcessRole({
+    bus: deps.bus,
+    group: deps.group ?? GROUPS.process,
+    topics: plan.raw,
+    processor: deps.processor,
+    lake: createLakeSink(config.lake, ctx),
+    route: plan.route,
+    dlq: buildDeadLetter(config, ctx),
+    detection: { matcher: createEventMatcher(deps.detection), topic: plan.matches },
+    onEvents: deps.onEvents,
+    ctx: deps.ctx,
+    maxInFlightRecords: config.lake.max_uncommitted_events,
+  });
+}

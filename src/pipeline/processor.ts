@@ -1,0 +1,176 @@
+import type { Envelope, InputRecord, Reject } from '../core/envelope.ts';
+import { eventId } from '../core/ids.ts';
+import type { Enricher } from '../enrich/enricher.ts';
+import type { Normalizer } from '../normalize/normalize.ts';
+import { detectFormat } from '../parsers/detect-format.ts';
+import type { Parser, ParserDefinition, ParserOptions } from '../parsers/parser.ts';
+import { FORMATS, parserFor } from '../parsers/registry.ts';
+
+/**
+ * Parse → normalize → enrich for one input record: the one front half of socstream. The process
+ * role, `parse`, `detect`, `rules test`, `hunt` and the benches all go through it, so a line gives
+ * the same envelope (and the same reject) whichever way it came in.
+ *
+ * Parsers are kept per stream (a file, a topic-partition, a syslog peer) because Zeek TSV headers
+ * and syslog year inference carry state from line to line. A stream's format comes from its
+ * declaration (a file read whole detects it from its first lines), else from the record's hint
+ * (configured or sent along), else it is detected from the record itself; a record whose format
+ * cannot be told is a reject, never a throw.
+ */
+export interface ProcessorOptions {
+  normalizer: Normalizer;
+  /** Without one only the normalized layer is filled (`enriched` stays empty). */
+  enricher?: Enricher;
+  /** Per-format parser settings, validated (config `parsers.settings`, validateParserSettings). */
+  parserSettings?: Record<string, Record<string, unknown>>;
+  /** Streams whose parsers are kept; the least recently used is dropped beyond this. */
+  maxStreams?: number;
+  now?: () => number;
+}
+
+export interface ProcessOutput {
+  envelopes: Envelope[];
+  rejects: Reject[];
+  /** Records that carry no event (a Zeek `#` header line): neither accepted nor rejected. */
+  skipped: number;
+}
+
+/** What a reader knows of a stream before its first record (`declare`). */
+export interface StreamDeclaration {
+  /** `format` or `format:log_type`; detected per record when absent. */
+  format?: string;
+  /** Reference time for formats without a year (a file's mtime). */
+  referenceTimeMs?: number;
+}
+
+export interface Processor {
+  /** Appends the record's envelopes and rejects to `out`. */
+  process(record: InputRecord, stream: string, out: ProcessOutput): void;
+  /** Fixes a stream's format and reference time before its first record. */
+  declare(stream: string, declaration: StreamDeclaration): void;
+}
+
+export function emptyOutput(): ProcessOutput {
+  return { envelopes: [], rejects: [], skipped: 0 };
+}
+
+const UNKNOWN = 'unknown';
+const KNOWN_FORMATS: ReadonlySet<string> = new Set(FORMATS);
+
+export function createProcessor(options: ProcessorOptions): Processor {
+  const { normalizer, enricher } = options;
+  const now = options.now ?? Date.now;
+  const maxStreams = options.maxStreams ?? 10_000;
+  const parsers = new Map<string, Parser>();
+  const declared = new Map<string, StreamDeclaration>();
+  const settingsByFormat = new Map<string, Record<string, unknown> | undefined>();
+
+  // The last (stream, hint) → parser: consecutive records nearly always share them (a batch is one
+  // topic-partition), which saves building a key string and a map lookup per record.
+  let lastStream: string | undefined;
+  let lastHint: string | undefined;
+  let lastParser: Parser | undefined;
+
+  /** A format's settings once: the configured ones (validated at load) or the format's defaults. */
+  function settingsOf(def: ParserDefinition): Record<string, unknown> | undefined {
+    if (settingsByFormat.has(def.format)) return settingsByFormat.get(def.format);
+    const configured = options.parserSettings?.[def.format];
+    const settings =
+      configured ?? (def.settings?.parse({}) as Record<string, unknown> | undefined) ?? undefined;
+    settingsByFormat.set(def.format, settings);
+    return settings;
+  }
+
+  function parserOf(stream: string, record: InputRecord): Parser | undefined {
+    if (lastParser !== undefined && stream === lastStream && record.formatHint === lastHint)
+      return lastParser;
+    const parser = lookupParser(stream, record);
+    lastStream = stream;
+    lastHint = record.formatHint;
+    lastParser = parser;
+    return parser;
+  }
+
+  function lookupParser(stream: string, record: InputRecord): Parser | undefined {
+    const key = `${stream}\u0000${record.formatHint ?? ''}`;
+    const cached = parsers.get(key);
+    if (cached) return cached;
+    const declaration = declared.get(stream);
+    const hint = declaration?.format ?? record.formatHint;
+    const format = knownFormat(hint) ?? detectFormat([record.text]);
+    if (!format) return undefined;
+    const def = parserFor(format);
+    const parserOptions: ParserOptions = { settings: settingsOf(def) };
+    const logTypeHint = logTypeFromHint(hint);
+    if (logTypeHint) parserOptions.logType = logTypeHint;
+    if (declaration?.referenceTimeMs !== undefined)
+      parserOptions.referenceTimeMs = declaration.referenceTimeMs;
+    const parser = def.create(parserOptions);
+    if (parsers.size >= maxStreams) parsers.delete(parsers.keys().next().value as string);
+    parsers.set(key, parser);
+    return parser;
+  }
+
+  return {
+    declare(stream, declaration) {
+      declared.set(stream, declaration);
+      if (stream === lastStream) lastParser = undefined;
+    },
+    process(record, stream, out) {
+      if (record.tooLong) {
+        out.rejects.push(rejectOf(record, 'line_too_long', 'cut at the max line bytes', UNKNOWN));
+        return;
+      }
+      const parser = parserOf(stream, record);
+      if (!parser) {
+        out.rejects.push(
+          rejectOf(record, 'unknown_format', 'no parser recognises this line; name the format', UNKNOWN),
+        );
+        return;
+      }
+      const result = parser.parse(record);
+      if (!result.ok) {
+        out.rejects.push(rejectOf(record, result.reason, result.detail, parser.format));
+        return;
+      }
+      const parsed = result.records;
+      if (parsed.length === 0) {
+        out.skipped++;
+        return;
+      }
+      const ingestTime = now();
+      for (let i = 0; i < parsed.length; i++) {
+        const env = normalizer.normalize(parsed[i], eventId(record.position, i), ingestTime);
+        enricher?.enrich(env, normalizer.enrichmentsFor(env.source, env.log_type));
+        out.envelopes.push(env);
+      }
+    },
+  };
+}
+
+/** A format hint is `format` or `format:log_type` (e.g. `zeek-tsv:conn`, `json:firewall`). */
+function knownFormat(hint: string | undefined): string | undefined {
+  if (!hint) return undefined;
+  const format = hint.split(':', 1)[0];
+  return KNOWN_FORMATS.has(format) ? format : undefined;
+}
+
+function logTypeFromHint(hint: string | undefined): string | undefined {
+  const i = hint?.indexOf(':') ?? -1;
+  return hint && i > 0 ? hint.slice(i + 1) : undefined;
+}
+
+/** A reject names its format and the source family that format produces (`zeek-tsv` → `zeek`). */
+function rejectOf(record: InputRecord, reason: string, detail: string | undefined, format: string): Reject {
+  const reject: Reject = {
+    reason,
+    format,
+    source: format === UNKNOWN ? UNKNOWN : (parserFor(format).source ?? format),
+    position: record.position,
+    receivedAt: record.receivedAt,
+    text: record.text,
+    byteLength: record.byteLength,
+  };
+  if (detail !== undefined) reject.detail = detail;
+  return reject;
+}

@@ -1,0 +1,264 @@
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Envelope, InputPosition, InputRecord, Reject } from '../core/envelope.ts';
+import { UsageError } from '../core/errors.ts';
+import type { Enricher } from '../enrich/enricher.ts';
+import type { Normalizer } from '../normalize/normalize.ts';
+import { detectFormat } from '../parsers/detect-format.ts';
+import { fileIdFor, formatHintFor } from '../sources/file.ts';
+import { type FramedLine, LineFramer } from '../sources/lines.ts';
+import { createProcessor, emptyOutput, type ProcessOutput, type Processor } from './processor.ts';
+
+/**
+ * Reading a whole input — a file or stdin — through the one line framer (sources/lines.ts) and the
+ * one processor (processor.ts): what `parse`, `detect`, `rules test` and the benches read with.
+ * Positions are the ones the file and stdin sources give (file identity + byte offset; stdin byte
+ * offset), so a file parsed here gets the ids `socstream run` gives it.
+ */
+
+/** How many leading lines format detection looks at when no format is named. */
+export const DETECT_SAMPLE_LINES = 20;
+/** The default cut for one line (config `parsers.max_line_bytes`). */
+export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
+
+/** Counts of one read (or several), by log type and reject reason. */
+export class ReadStats {
+  lines = 0;
+  accepted = 0;
+  skipped = 0;
+  rejected = 0;
+  readonly byLogType = new Map<string, number>();
+  readonly byReason = new Map<string, number>();
+  readonly formats = new Set<string>();
+
+  add(lines: number, out: ProcessOutput): void {
+    this.lines += lines;
+    this.skipped += out.skipped;
+    this.accepted += out.envelopes.length;
+    this.rejected += out.rejects.length;
+    for (const env of out.envelopes)
+      this.byLogType.set(env.log_type, (this.byLogType.get(env.log_type) ?? 0) + 1);
+    for (const r of out.rejects) this.byReason.set(r.reason, (this.byReason.get(r.reason) ?? 0) + 1);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      lines: this.lines,
+      accepted: this.accepted,
+      skipped: this.skipped,
+      rejected: this.rejected,
+      by_log_type: Object.fromEntries([...this.byLogType].sort()),
+      by_reason: Object.fromEntries([...this.byReason].sort()),
+    };
+  }
+}
+
+export interface InputSpec {
+  /** The stream name the processor keys its parser by. */
+  stream: string;
+  /** Where a framed line sits in the input (its id comes from it). */
+  positionOf(line: FramedLine): InputPosition;
+  /** `format` or `format:log_type`; detected from the first lines when absent. */
+  format?: string;
+  referenceTimeMs?: number;
+}
+
+export interface ReadOptions {
+  maxLineBytes?: number;
+  now?: () => number;
+}
+
+/**
+ * Reads `input` to its end: framed lines → records → the processor, one output per chunk of input
+ * (the first lines are held until the format is told from them when none is named).
+ */
+export async function* processInput(
+  input: AsyncIterable<Buffer> | Readable,
+  spec: InputSpec,
+  processor: Processor,
+  stats: ReadStats,
+  options: ReadOptions = {},
+): AsyncGenerator<ProcessOutput> {
+  const now = options.now ?? Date.now;
+  const framer = new LineFramer(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  let sample: FramedLine[] | undefined = detectsFormat(spec.format) ? [] : undefined;
+  if (sample === undefined) declare(spec.format);
+  const lines: FramedLine[] = [];
+
+  function declare(format: string | undefined): void {
+    if (format) stats.formats.add(format.split(':', 1)[0]);
+    processor.declare(spec.stream, { format, referenceTimeMs: spec.referenceTimeMs });
+  }
+
+  function hand(framed: readonly FramedLine[]): ProcessOutput {
+    const out = emptyOutput();
+    const receivedAt = now();
+    for (const line of framed)
+      processor.process(recordOf(line, spec.positionOf(line), receivedAt), spec.stream, out);
+    stats.add(framed.length, out);
+    return out;
+  }
+
+  /** The held first lines, once the format can be told from them (or the input ended). */
+  function releaseSample(): ProcessOutput | undefined {
+    if (sample === undefined) return undefined;
+    const held = sample;
+    sample = undefined;
+    const detected = detectFormat(held.filter((l) => !l.tooLong).map((l) => l.text));
+    // A log-type hint from the file name (conn.log → zeek-tsv:conn) is kept with the detected format.
+    const hint = spec.format?.startsWith('auto:') ? spec.format.slice(5) : undefined;
+    declare(detected && hint ? `${detected}:${hint}` : detected);
+    return hand(held);
+  }
+
+  function take(framed: FramedLine[]): ProcessOutput | undefined {
+    if (sample === undefined) return framed.length > 0 ? hand(framed) : undefined;
+    sample.push(...framed);
+    return sample.length < DETECT_SAMPLE_LINES ? undefined : releaseSample();
+  }
+
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    framer.push(chunk, lines);
+    const out = take(lines.splice(0));
+    if (out) yield out;
+  }
+  framer.end(lines);
+  const last = take(lines.splice(0));
+  if (last) yield last;
+  const held = releaseSample();
+  if (held) yield held;
+}
+
+function detectsFormat(format: string | undefined): boolean {
+  return format === undefined || format.startsWith('auto:');
+}
+
+function recordOf(line: FramedLine, position: InputPosition, receivedAt: number): InputRecord {
+  const record: InputRecord = { text: line.text, byteLength: line.byteLength, position, receivedAt };
+  if (line.tooLong) record.tooLong = true;
+  return record;
+}
+
+/** A file as the file source reads it: its identity and offsets, its name's log-type hint, its mtime. */
+export function fileInput(
+  path: string,
+  format?: string,
+  referenceTimeMs?: number,
+): { spec: InputSpec; open(): Readable } {
+  const absolute = resolve(path);
+  const st = statSync(absolute);
+  const fileId = fileIdFor(st);
+  return {
+    spec: {
+      stream: `file:${absolute}`,
+      positionOf: (line) => ({ kind: 'file', path: absolute, fileId, offset: line.offset }),
+      format: formatHintFor(format, absolute) ?? format,
+      referenceTimeMs: referenceTimeMs ?? st.mtimeMs,
+    },
+    open: () => createReadStream(absolute, { highWaterMark: 256 * 1024 }),
+  };
+}
+
+/** Standard input as the stdin source reads it: positions are byte offsets in the stream `name`. */
+export function stdinInput(format?: string, name = 'stdin'): InputSpec {
+  return {
+    stream: `stream:${name}`,
+    positionOf: (line) => ({ kind: 'stream', name, sequence: line.offset }),
+    format,
+  };
+}
+
+/** Reads a whole file into envelopes and rejects (small inputs: fixtures, `rules test`). */
+export async function readFileWhole(
+  path: string,
+  processor: Processor,
+  options: { format?: string; referenceTimeMs?: number } & ReadOptions = {},
+): Promise<{ envelopes: Envelope[]; rejects: Reject[]; stats: ReadStats }> {
+  const file = fileInput(path, options.format, options.referenceTimeMs);
+  const envelopes: Envelope[] = [];
+  const rejects: Reject[] = [];
+  const stats = new ReadStats();
+  for await (const out of processInput(file.open(), file.spec, processor, stats, options)) {
+    envelopes.push(...out.envelopes);
+    rejects.push(...out.rejects);
+  }
+  return { envelopes, rejects, stats };
+}
+
+/** Counts of an envelope reader (`detect`, `rules test`). */
+export interface ReaderCounts {
+  lines: number;
+  events: number;
+  rejects: number;
+  skipped: number;
+}
+
+/** Lines held in memory → envelopes, through the processor. Ids follow the line's byte offset. */
+export interface EnvelopeReader {
+  readonly counts: ReaderCounts;
+  /** The format in use (detected from the first lines when not given). */
+  format(): string | undefined;
+  read(lines: readonly string[]): Envelope[];
+}
+
+/**
+ * An in-memory reader over the processor, for lines already split (rule fixtures, tests, benches).
+ * Positions name the input by `name` alone (no file identity): the same lines always get the
+ * same ids. The format is detected from the first lines read when not given.
+ */
+export function createEnvelopeReader(options: {
+  name: string;
+  normalizer: Normalizer;
+  enricher?: Enricher;
+  parserSettings?: Record<string, Record<string, unknown>>;
+  format?: string;
+  /** Receive and ingest time of every line (fixed, so the envelopes are reproducible). */
+  receivedAt?: number;
+}): EnvelopeReader {
+  const counts: ReaderCounts = { lines: 0, events: 0, rejects: 0, skipped: 0 };
+  const receivedAt = options.receivedAt ?? Date.now();
+  const processor = createProcessor({ ...options, now: () => receivedAt });
+  const stream = `lines:${options.name}`;
+  let format = options.format;
+  let declared = false;
+  let byteOffset = 0;
+  return {
+    counts,
+    format: () => format,
+    read(lines) {
+      if (!declared) {
+        format ??= detectFormat(lines.slice(0, DETECT_SAMPLE_LINES));
+        if (!format) throw new UsageError(`cannot tell the format of ${options.name}; pass --format`);
+        processor.declare(stream, { format, referenceTimeMs: receivedAt });
+        declared = true;
+      }
+      const out = emptyOutput();
+      for (const text of lines) {
+        counts.lines++;
+        const byteLength = Buffer.byteLength(text);
+        const position: InputPosition = {
+          kind: 'file',
+          path: options.name,
+          fileId: options.name,
+          offset: byteOffset,
+        };
+        byteOffset += byteLength + 1;
+        processor.process({ text, byteLength, position, receivedAt }, stream, out);
+      }
+      counts.events += out.envelopes.length;
+      counts.rejects += out.rejects.length;
+      counts.skipped += out.skipped;
+      return out.envelopes;
+    },
+  };
+}
+
+/** A small file's lines, framed as the sources frame them (rule fixtures). */
+export function readLines(path: string, maxLineBytes = DEFAULT_MAX_LINE_BYTES): string[] {
+  const framer = new LineFramer(maxLineBytes);
+  const lines: FramedLine[] = [];
+  framer.push(readFileSync(path), lines);
+  framer.end(lines);
+  return lines.map((l) => l.text);
+}
