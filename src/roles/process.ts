@@ -172,9 +172,9 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
     for (const env of envelopes) {
       const r = route(env);
       if (r === null) continue;
-      let list = byTopic.get(r.topic);
-      if (!list) byTopic.set(r.topic, (list = []));
-      list.push(envelopeRecord(env, r.key));
+      const list = byTopic.get(r.topic);
+      if (list) list.push(envelopeRecord(env, r.key));
+      else byTopic.set(r.topic, [envelopeRecord(env, r.key)]);
     }
     return [...byTopic].map(([topic, records]) => options.bus.publish(topic, records));
   }

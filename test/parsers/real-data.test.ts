@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Envelope } from '../../src/core/envelope.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
 import { detectFormat } from '../../src/parsers/detect-format.ts';
 import { createProcessor } from '../../src/pipeline/processor.ts';
