@@ -3,7 +3,8 @@ import type { TopicSpec } from '../bus/bus.ts';
 import { KafkaBus } from '../bus/kafka.ts';
 import { loadConfig } from '../config/loader.ts';
 import type { Config } from '../config/schema.ts';
-import { validateSourceConfig } from '../sources/validate.ts';
+import { ingestTopics } from '../pipeline/build.ts';
+import { topicPlan } from '../pipeline/topics.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -16,20 +17,9 @@ interface TopicsFlags {
   brokers?: string;
 }
 
-/**
- * The topics socstream writes and reads, each with topics.partitions partitions: one raw topic per
- * configured source (named as src/roles/build.ts names them: `<raw_prefix><name or type+index>`),
- * then the event, match, alert and dead-letter topics.
- */
+/** The topics socstream writes and reads: the pipeline's one topic plan (src/pipeline/topics.ts). */
 export function configuredTopics(config: Config, file = '(config)'): TopicSpec[] {
-  const t = config.topics;
-  const raw = config.sources.map((entry, index) => {
-    // validated first: a source type's schema may default its name
-    const valid = validateSourceConfig(entry, index, file) as { type: string; name?: string };
-    return `${t.raw_prefix}${valid.name ?? `${valid.type}${index}`}`;
-  });
-  const names = [...raw, t.network, t.auth, t.web, t.other, t.matches, t.alerts, t.dlq];
-  return [...new Set(names)].map((name) => ({ name, partitions: t.partitions }));
+  return topicPlan(config, ingestTopics(config, file)).specs;
 }
 
 function kafkaBus(flags: TopicsFlags): { bus: KafkaBus; config: Config } {

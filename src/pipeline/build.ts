@@ -33,12 +33,32 @@ import { GROUPS, type TopicPlan } from './topics.ts';
  * `start()` / `run()` open things.
  */
 
+/** Sources the ingest role runs: every configured one but Kafka's (the process role reads those). */
+function ingestEntries(config: Config): Array<{ entry: Config['sources'][number]; index: number }> {
+  return config.sources
+    .map((entry, index) => ({ entry, index }))
+    .filter(({ entry }) => entry.type !== 'kafka');
+}
+
+/** A source's name: configured, else `<type><index>`; its raw topic is `<raw_prefix><name>`. */
+function sourceName(valid: { type: string; name?: string }, index: number): string {
+  return valid.name ?? `${valid.type}${index}`;
+}
+
+/** The raw topics the ingest role fills, one per non-Kafka source (validated, no instance made). */
+export function ingestTopics(config: Config, file: string): string[] {
+  return ingestEntries(config).map(({ entry, index }) => {
+    const valid = validateSourceConfig(entry, index, file) as { type: string; name?: string };
+    return `${config.topics.raw_prefix}${sourceName(valid, index)}`;
+  });
+}
+
 export function buildSources(config: Config, ctx: ComponentContext, file: string): NamedSource[] {
-  return config.sources.map((entry, index) => {
+  return ingestEntries(config).map(({ entry, index }) => {
     const valid = validateSourceConfig(entry, index, file) as { type: string; name?: string };
     const def = SOURCES.get(valid.type);
     if (!def) throw new ConfigError(`${file}: sources[${index}].type: unknown source type "${valid.type}"`);
-    const name = valid.name ?? `${valid.type}${index}`;
+    const name = sourceName(valid, index);
     return { name, topic: `${config.topics.raw_prefix}${name}`, source: def.create(valid, ctx) };
   });
 }

@@ -57,11 +57,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const ctx: ComponentContext = { logger, telemetry, dataDir: config.data_dir };
   const bus = createBus(config.bus);
   ctx.bus = bus;
-  const sources = buildSources(
-    { ...config, sources: config.sources.filter((s) => s.type !== 'kafka') },
-    ctx,
-    options.file,
-  );
+  const sources = buildSources(config, ctx, options.file);
   const plan = topicPlan(
     config,
     sources.map((s) => s.topic),

@@ -1,12 +1,12 @@
 import type { Bus, BusRecord, ConsumedBatch, Subscription } from '../bus/bus.ts';
-import type { ComponentContext, DeadLetter, Sink } from '../core/component.ts';
+import type { ComponentContext, DeadLetter } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Envelope, InputRecord, Reject } from '../core/envelope.ts';
-import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { EventMatcher } from '../detect/detector.ts';
 import type { MatchMessage } from '../detect/matches.ts';
-import { envelopeRecord, inputFromRaw, lastPerPartition, matchRecord } from './codec.ts';
+import { envelopeRecord, inputFromRaw, matchRecord } from './codec.ts';
+import { DurableLoop, type RoleLake } from './durable-loop.ts';
 
 /**
  * The process role, one pass: raw topics → parse, normalize, enrich → the lake, written by this
@@ -16,14 +16,10 @@ import { envelopeRecord, inputFromRaw, lastPerPartition, matchRecord } from './c
  *
  * The commit rule (as Kafka Connect's S3 sink commits after its upload): a consumed batch's raw
  * offsets are committed only once its events are in renamed Parquet files, its matches, routed
- * events and dead letters are acked, and every earlier batch was committed. Batches are handed on
- * at once and stay uncommitted until then (the lake flushes on size, count or interval);
- * `maxInFlightRecords` bounds them: at the bound the role forces a lake flush and waits. A crash
- * loses only uncommitted work, which Kafka delivers again with the same event ids (the lake's
- * compaction drops the repeated rows; the correlator counts a repeated match once).
- *
- * Disk full: the lake blocks instead of failing; the role then stops pulling batches (the lag
- * grows, nothing is committed) and goes on by itself once the lake is writable again.
+ * events and dead letters are acked, and every earlier batch was committed (durable-loop.ts, which
+ * also bounds what is uncommitted and pauses while the lake's disk is full). A crash loses only
+ * uncommitted work, which Kafka delivers again with the same event ids (the lake's compaction drops
+ * the repeated rows; the correlator counts a repeated match once).
  */
 
 /** Parse → normalize → enrich of one record (src/pipeline/processor.ts). */
@@ -37,9 +33,6 @@ export interface RecordProcessor {
 
 /** Where an event goes beyond the lake: a topic and its key, or nowhere (null). */
 export type EventRoute = (env: Envelope) => { topic: string; key: string | null } | null;
-
-/** The lake as the role uses it; a LakeSink adds disk-full backpressure. */
-export type RoleLake = Sink & { blocked?(): boolean; whenWritable?(): Promise<void> };
 
 export interface ProcessRoleOptions {
   bus: Bus;
@@ -99,17 +92,26 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   const { lake } = options;
   const formatOf = new Map(options.topics.map((t) => [t.topic, t.format]));
   const detection = options.detection ? { ...options.detection } : undefined;
-  const maxInFlight = options.maxInFlightRecords ?? DEFAULT_MAX_IN_FLIGHT_RECORDS;
   const subscribed = deferred();
   let subscription: Subscription | undefined;
-  let stopping = false;
   let started = false;
-  /** Resolves once every batch handed on so far is committed; rejects on the first failure. */
-  let commits: Promise<void> = Promise.resolve();
-  let inFlight = 0;
-  let failure: Error | null = null;
   /** Dead letters are written one batch after the other (a file sink appends in order). */
   let deadLetters: Promise<void> = Promise.resolve();
+  const loop = new DurableLoop({
+    stage: 'process',
+    ctx: { logger, telemetry },
+    lake,
+    maxInFlightRecords: options.maxInFlightRecords ?? DEFAULT_MAX_IN_FLIGHT_RECORDS,
+    handOn(batch) {
+      const processed = processBatch(batch);
+      const done = handOn(processed);
+      if (options.onEvents && processed.envelopes.length > 0) {
+        const events = processed.envelopes;
+        done.then(() => options.onEvents?.(events)).catch(() => {});
+      }
+      return done;
+    },
+  });
 
   /** Parse → normalize → enrich → match, for one consumed batch. */
   function processBatch(batch: ConsumedBatch): Processed {
@@ -179,57 +181,6 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
     return [...byTopic].map(([topic, records]) => options.bus.publish(topic, records));
   }
 
-  /** Chains the batch's commit behind its own writes and the commit of the batch before it. */
-  function commitAfter(done: Promise<unknown>, batch: ConsumedBatch, sub: Subscription): void {
-    done.catch(() => {}); // observed through the chain below
-    const records = batch.records.length;
-    // The commit needs only each partition's last record: let the others (and their bytes) go.
-    batch.records = lastPerPartition(batch.records);
-    inFlight += records;
-    telemetry.bufferFill.set({ stage: 'process' }, Math.min(1, inFlight / maxInFlight));
-    commits = commits
-      .then(() => done)
-      .then(() => sub.commit(batch))
-      .then(() => {
-        inFlight -= records;
-        telemetry.bufferFill.set({ stage: 'process' }, Math.min(1, inFlight / maxInFlight));
-      });
-    commits.catch((err: Error) => {
-      if (failure) return;
-      failure = err;
-      // The loop may be waiting for a batch that never comes: leaving the group ends it.
-      void subscription?.close().catch(() => {});
-    });
-  }
-
-  /** Backpressure: no next batch is pulled until the lake takes data again (or the role stops). */
-  async function waitForLake(): Promise<void> {
-    const t0 = Date.now();
-    logger.warn(
-      { in_flight: inFlight },
-      'lake blocked (storage full): consumption paused, nothing committed',
-    );
-    telemetry.bufferFill.set({ stage: 'process' }, 1);
-    await lake?.whenWritable?.();
-    logger.warn(
-      { in_flight: inFlight, paused_s: Math.round((Date.now() - t0) / 100) / 10 },
-      stopping ? 'stopping while the lake is blocked' : 'lake writable again: consumption resumed',
-    );
-  }
-
-  const lakeBlocked = () => lake?.blocked?.() === true && !stopping;
-
-  async function boundedWait(p: Promise<unknown>, ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      p.catch(() => {}),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
-
   return {
     ready: subscribed.promise,
     setMatcher(matcher) {
@@ -250,58 +201,13 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
         subscribed.reject(err);
         throw err;
       }
-      const sub = subscription;
-      for await (const batch of sub) {
-        if (failure) break;
-        // A batch that arrives while the lake is blocked is held here (stopping drops it uncommitted).
-        if (lakeBlocked()) await waitForLake();
-        if (stopping) break;
-        const processed = processBatch(batch);
-        const done = handOn(processed);
-        if (options.onEvents && processed.envelopes.length > 0) {
-          const events = processed.envelopes;
-          done.then(() => options.onEvents?.(events)).catch(() => {});
-        }
-        commitAfter(done, batch, sub);
-        if (lakeBlocked()) await waitForLake();
-        if (inFlight >= maxInFlight && !stopping) {
-          // Bounded memory, and no deadlock: the held batches may all wait on one flush condition.
-          await lake?.flush();
-          await commits.catch(() => {});
-        }
-        if (stopping) break;
-      }
-      if (failure) {
-        throw new SinkUnavailableError(`process role stopped: ${(failure as Error).message}`, {
-          cause: failure,
-        });
-      }
+      await loop.consume(subscription);
     },
     async flush() {
-      if (!started || lake?.blocked?.()) return;
-      await lake?.flush();
+      if (started) await loop.flush();
     },
     async stop() {
-      stopping = true;
-      let lakeStopped = false;
-      if (started && lake) {
-        if (lake.blocked?.()) {
-          // Flushing would wait for disk space: stop the lake instead; the rest is replayed.
-          logger.warn(
-            { in_flight: inFlight },
-            'stopping with the lake blocked: uncommitted records are replayed',
-          );
-          await lake.stop();
-          lakeStopped = true;
-        } else {
-          await boundedWait(lake.flush(), STOP_FLUSH_MS).catch((err) =>
-            logger.error({ err }, 'final lake flush failed'),
-          );
-        }
-      }
-      // With the broker gone the commits would wait out the client's retries; what is not
-      // committed is delivered again anyway.
-      await boundedWait(commits, STOP_FLUSH_MS);
+      const { lakeStopped } = started ? await loop.stop(STOP_FLUSH_MS) : { lakeStopped: false };
       await subscription?.close();
       if (started && lake && !lakeStopped) await lake.stop();
       await options.dlq.stop();

@@ -2,35 +2,25 @@ import type { Bus, ConsumedBatch, Subscription } from '../bus/bus.ts';
 import type { ComponentContext, Sink } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Envelope } from '../core/envelope.ts';
-import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
 import type { LakeSink } from '../sinks/parquet/sink.ts';
 import type { EncodedEnvelope } from '../sinks/parquet/writer.ts';
-import { lastPerPartition } from './codec.ts';
+import { DurableLoop } from './durable-loop.ts';
 
 /**
  * The store role: the alerts topic → the alert store, and topics of envelopes that other producers
  * fill (`topics.lake_inputs`) → the Parquet lake. socstream's own events reach the lake in the
  * process role's single pass (process.ts), not through here.
  *
- * Offsets are committed only after the rename: every consumed batch is handed to the lake (and
- * the alert store) at once, and its commit is chained behind its own durability *and* the commit
- * of the batch before it, so commits go out in consumption order even though the lake completes
- * batches whenever a flush condition fires. Several batches are in flight at once (the lake
- * buffers up to flush_event_count events before anything is durable); `maxInFlightRecords` bounds
- * them: at the bound the role forces a lake flush and waits for the commits. A crash loses only
- * uncommitted work, which the bus delivers again with the same event ids (the lake then holds
- * duplicates until `socstream lake compact`).
+ * Offsets are committed only after the rename (and the alert store's upsert), in consumption
+ * order, with what is uncommitted bounded and consumption paused while the lake's disk is full:
+ * the loop the process role uses too (durable-loop.ts).
  *
  * A record that is not a JSON envelope/alert is counted as a reject (`store_bad_record`) and
  * skipped: bad data never stops the role. An envelope is JSON-decoded once (to validate it and find
  * its log type and hour) and its text goes to the lake as it is: no re-encoding.
- *
- * Disk full: the lake blocks (writer.ts) instead of failing; the role then stops pulling batches
- * (nothing new is buffered, the consumer's lag grows, nothing is committed) and waits until the
- * lake is writable again, then goes on by itself: no restart, no loss.
  */
 export interface StoreRoleOptions {
   bus: Bus;
@@ -66,6 +56,8 @@ export interface StoreRole {
 }
 
 const DEFAULT_MAX_IN_FLIGHT_RECORDS = 200_000;
+/** stop() waits this long at most for the last flush and for the commits. */
+const STOP_FLUSH_MS = 8000;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 interface Decoded {
@@ -126,18 +118,13 @@ export function decodeBatch(batch: ConsumedBatch, alertsTopic: string | undefine
 export function createStoreRole(options: StoreRoleOptions): StoreRole {
   const logger: Logger = options.ctx.logger.child({ component: 'store' });
   const { telemetry } = options.ctx;
-  const maxInFlight = options.maxInFlightRecords ?? DEFAULT_MAX_IN_FLIGHT_RECORDS;
+  const { lake } = options;
   const alertsTopic = options.alertStore ? options.alertsTopic : undefined;
   let subscription: Subscription | undefined;
-  let stopping = false;
   let started = false;
-  /** Resolves once every batch handed on so far is committed; rejects on the first failure. */
-  let commits: Promise<void> = Promise.resolve();
-  let inFlight = 0;
-  let failure: Error | null = null;
   const subscribed = deferred();
 
-  function handOn(batch: ConsumedBatch, sub: Subscription): void {
+  function handOn(batch: ConsumedBatch): Promise<unknown> {
     const decoded = decodeBatch(batch, alertsTopic);
     for (const r of batch.records) telemetry.busConsumed.inc({ topic: r.topic });
     if (decoded.bad > 0) {
@@ -145,7 +132,6 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       logger.warn({ records: decoded.bad }, 'skipped records that are not JSON envelopes or alerts');
     }
     const durable: Promise<unknown>[] = [];
-    const { lake } = options;
     if (lake && decoded.envelopes.length > 0)
       durable.push(
         lake.writeEncoded
@@ -154,51 +140,22 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       );
     if (decoded.alerts.length > 0 && options.alertStore)
       durable.push(options.alertStore.upsert(decoded.alerts));
-    const done = Promise.all(durable);
-    done.catch(() => {}); // observed through the chain below
-    const records = batch.records.length;
-    // The commit needs only each partition's last record: let the others (and their bytes) go
-    // while the batch waits for the lake.
-    batch.records = lastPerPartition(batch.records);
-    inFlight += records;
-    telemetry.bufferFill.set({ stage: 'store' }, Math.min(1, inFlight / maxInFlight));
-    commits = commits
-      .then(() => done)
-      .then(() => sub.commit(batch))
-      .then(() => {
-        inFlight -= records;
-        telemetry.bufferFill.set({ stage: 'store' }, Math.min(1, inFlight / maxInFlight));
-      });
-    commits.catch((err: Error) => {
-      if (failure) return;
-      failure = err;
-      // The loop may be waiting for a batch that never comes: leaving the group ends the
-      // iteration (the role fails; what is uncommitted is consumed again). Not a Promise.race
-      // against a long-lived promise: every race left a reaction on it holding its batch.
-      void subscription?.close().catch(() => {});
-    });
+    return Promise.all(durable);
   }
 
-  /** Backpressure: no next batch is pulled until the lake takes data again (or the role stops). */
-  async function waitForLake(): Promise<void> {
-    const t0 = Date.now();
-    logger.warn(
-      { in_flight: inFlight },
-      'lake blocked (storage full): consumption paused, nothing committed',
-    );
-    telemetry.bufferFill.set({ stage: 'store' }, 1);
-    await options.lake?.whenWritable?.();
-    logger.warn(
-      { in_flight: inFlight, paused_s: Math.round((Date.now() - t0) / 100) / 10 },
-      stopping ? 'stopping while the lake is blocked' : 'lake writable again: consumption resumed',
-    );
-  }
+  const loop = new DurableLoop({
+    stage: 'store',
+    ctx: { logger, telemetry },
+    lake,
+    maxInFlightRecords: options.maxInFlightRecords ?? DEFAULT_MAX_IN_FLIGHT_RECORDS,
+    handOn,
+  });
 
   return {
     ready: subscribed.promise,
     async run() {
       try {
-        await options.lake?.start();
+        await lake?.start();
         await options.alertStore?.start();
         started = true;
       } catch (err) {
@@ -215,52 +172,16 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       subscription = sub;
       subscribed.resolve();
       logger.info({ topics, group: options.group }, 'store role consuming');
-      for await (const batch of sub) {
-        if (failure) break;
-        // A batch that arrives while the lake is blocked is held here, not handed on (the one
-        // batch the role holds beyond what was in flight); stopping drops it uncommitted.
-        if (options.lake?.blocked?.() && !stopping) await waitForLake();
-        if (stopping) break;
-        handOn(batch, sub);
-        if (options.lake?.blocked?.() && !stopping) await waitForLake();
-        if (inFlight >= maxInFlight && !stopping) {
-          // Bounded memory and no deadlock: the held batches may all wait on one flush condition.
-          await options.lake?.flush();
-          await commits.catch(() => {});
-        }
-        if (stopping) break;
-      }
-      if (failure) {
-        throw new SinkUnavailableError(`store role stopped: ${(failure as Error).message}`, {
-          cause: failure,
-        });
-      }
+      await loop.consume(sub);
     },
     async flush() {
-      if (!started || options.lake?.blocked?.()) return;
-      await options.lake?.flush();
+      if (started) await loop.flush();
     },
     async stop() {
-      stopping = true;
-      let lakeStopped = false;
-      if (started) {
-        if (options.lake?.blocked?.()) {
-          // Flushing would wait for disk space: stop the lake instead (one last attempt per
-          // blocked flush); what it could not write stays uncommitted and is consumed again.
-          logger.warn(
-            { in_flight: inFlight },
-            'stopping with the lake blocked: uncommitted records are replayed',
-          );
-          await options.lake?.stop();
-          lakeStopped = true;
-        } else {
-          await options.lake?.flush().catch((err) => logger.error({ err }, 'final lake flush failed'));
-        }
-        await commits.catch(() => {});
-      }
+      const { lakeStopped } = started ? await loop.stop(STOP_FLUSH_MS) : { lakeStopped: false };
       await subscription?.close();
       if (started) {
-        if (!lakeStopped) await options.lake?.stop();
+        if (lake && !lakeStopped) await lake.stop();
         await options.alertStore?.close();
       }
     },

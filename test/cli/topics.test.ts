@@ -18,16 +18,39 @@ it('topics create adds a raw topic per configured source, named like the ingest 
   );
 });
 
-it('topics create targets every configured topic with topics.partitions partitions', () => {
+it('topics create targets every configured topic with topics.partitions partitions; no event topic by default', () => {
   const config = loadConfig(undefined, {
     env: { SOCSTREAM_TOPICS__PARTITIONS: '12', SOCSTREAM_TOPICS__DLQ: 'dead' },
   });
   assert.deepEqual(
     configuredTopics(config).map((t) => `${t.name}/${t.partitions}`),
-    ['events.network', 'events.auth', 'events.web', 'events.other', 'matches', 'alerts', 'dead'].map(
-      (n) => `${n}/12`,
-    ),
+    ['matches', 'alerts', 'dead'].map((n) => `${n}/12`),
   );
+  const withClassTopics = loadConfig(undefined, { env: { SOCSTREAM_TOPICS__CLASS_TOPICS: 'true' } });
+  assert.deepEqual(
+    configuredTopics(withClassTopics).map((t) => t.name),
+    ['matches', 'alerts', 'dlq', 'events.network', 'events.auth', 'events.web', 'events.other'],
+  );
+});
+
+it("the example config's topics: raw per source, the Kafka sources' own topics, the routes' topics", () => {
+  const config = loadConfig(new URL('../../config/socstream.example.yaml', import.meta.url).pathname);
+  const names = configuredTopics(config).map((t) => t.name);
+  assert.deepEqual(names, [
+    'raw.zeek',
+    'raw.suricata',
+    'raw.nginx',
+    'raw.app',
+    'raw.syslog',
+    'threat-events',
+    'auth_events',
+    'zeek-raw',
+    'matches',
+    'alerts',
+    'dlq',
+    'zeek-normalized',
+    'security_alerts',
+  ]);
 });
 
 it('`socstream topics list` with no broker exits 1 within the connect timeout, naming the address', () => {

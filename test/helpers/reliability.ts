@@ -138,7 +138,9 @@ export function createPipeline(brokers: string, partitions = 3): Pipeline {
     data_dir: dir,
     log_level: 'warn',
     bus: { type: 'kafka', kafka: { brokers: [brokers], retries: 100, connect_timeout_ms: 5000 } },
-    topics,
+    // The lake is written in the process role's one pass; the class topics are on so that the
+    // proof also covers event outputs (every id there too, under the same faults).
+    topics: { ...topics, class_topics: true },
     sources: [{ type: 'kafka', topics: [rawTopic], max_batch_records: 1000 }],
     lake: { dir: pipeline.lakeDir, flush_interval_seconds: 1, flush_event_count: 20_000 },
     alert_store: { sqlite_path: pipeline.sqlitePath },
@@ -271,7 +273,7 @@ export async function pipelineLag(bus: KafkaBus, p: Pipeline): Promise<Record<st
   const groups = {
     process: { group: GROUPS.process, topics: [p.rawTopic] },
     correlate: { group: GROUPS.correlate, topics: [p.matchesTopic] },
-    store: { group: GROUPS.store, topics: [...p.eventTopics, p.alertsTopic] },
+    store: { group: GROUPS.store, topics: [p.alertsTopic] },
   };
   const out: Record<string, bigint> = {};
   for (const [role, g] of Object.entries(groups)) {

@@ -20,7 +20,8 @@ import { createLogger } from '../../src/core/logger.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { buildEngine } from '../../src/pipeline/build.ts';
 import { topicPlan } from '../../src/pipeline/topics.ts';
-import { createProcessRole, type RoleLake } from '../../src/roles/process.ts';
+import type { RoleLake } from '../../src/roles/durable-loop.ts';
+import { createProcessRole } from '../../src/roles/process.ts';
 
 const LINES = readFileSync(new URL('../fixtures/parsers/sshd/auth.in.log', import.meta.url), 'utf8')
   .split('\n')
