@@ -52,6 +52,10 @@ export const kafkaSchema = z
 export const busSchema = z
   .object({
     type: d(z.enum(['memory', 'kafka']).default('memory'), 'memory: one process; kafka: distributed roles'),
+    group_prefix: d(
+      z.string().min(1).default('socstream'),
+      'Consumer groups are <group_prefix>-process, -correlate, -store: two pipelines on one cluster need two prefixes',
+    ),
     kafka: kafkaSchema.default(kafkaSchema.parse({})),
     memory: z
       .object({

@@ -56,6 +56,7 @@ function looksApp(o: Fields): boolean {
 
 export const appJson: ParserDefinition = {
   format: 'app-json',
+  stateless: true,
   source: 'app',
   summary:
     'Application JSON logs (FastAPI-style service/event/username/ip/level...), Docker wrapper unwrapped',

@@ -47,6 +47,7 @@ function looksAuth(o: Fields): boolean {
 
 export const authJson: ParserDefinition = {
   format: 'auth-json',
+  stateless: true,
   source: 'auth',
   summary: 'Authentication events as JSON (user, source IP, outcome, method, host, time)',
   detect(sampleLines) {

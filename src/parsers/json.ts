@@ -52,6 +52,7 @@ class JsonParser implements Parser {
 
 export const json: ParserDefinition = {
   format: 'json',
+  stateless: true,
   source: 'json',
   summary: 'Any NDJSON, with a configured time field and log type',
   settings: jsonSettings,

@@ -29,6 +29,12 @@ export interface ParserOptions {
 export interface ParserDefinition {
   /** The --format name: zeek-tsv, zeek-json, suricata-eve, sshd, auth-json, nginx, app-json, threat-json, json. */
   format: string;
+  /**
+   * True when a line parses without any state from the lines before it (one JSON object per line):
+   * one parser then serves every stream of the format. Formats that carry state (Zeek TSV headers,
+   * syslog year inference) get a parser per stream.
+   */
+  stateless?: boolean;
   /** The envelope `source` family this format produces (zeek, suricata, sshd, ...), for rejects. */
   source?: string;
   summary: string;

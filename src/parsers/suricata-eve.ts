@@ -28,6 +28,7 @@ class SuricataEveParser implements Parser {
 
 export const suricataEve: ParserDefinition = {
   format: 'suricata-eve',
+  stateless: true,
   source: 'suricata',
   summary: 'Suricata EVE JSON (every event_type; log type = event_type)',
   detect(sampleLines) {

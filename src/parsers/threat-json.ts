@@ -36,6 +36,7 @@ function looksThreat(o: Fields): boolean {
 
 export const threatJson: ParserDefinition = {
   format: 'threat-json',
+  stateless: true,
   source: 'threat',
   summary: 'Threat-analyzer events {"host", "threat", "severity"}',
   detect(sampleLines) {

@@ -110,6 +110,7 @@ function looksZeek(o: Fields): boolean {
 
 export const zeekJson: ParserDefinition = {
   format: 'zeek-json',
+  stateless: true,
   source: 'zeek',
   summary: 'Zeek JSON logs (flat dotted keys or the nested {"<log type>": {...}} Kafka shape)',
   detect(sampleLines) {

@@ -25,7 +25,7 @@ import { createAlertStore } from '../sinks/alert-store.ts';
 import { createLakeSink } from '../sinks/parquet/sink.ts';
 import { validateSourceConfig } from '../sources/validate.ts';
 import { createProcessor, type Processor } from './processor.ts';
-import { GROUPS, type TopicPlan } from './topics.ts';
+import { groupsOf, type TopicPlan } from './topics.ts';
 
 /**
  * Builders: each turns config sections into the component or role that serves them — for `run`,
@@ -147,7 +147,7 @@ export function buildStoreRole(
   const ctx: ComponentContext = { ...deps.ctx, dataDir: config.data_dir, bus: deps.bus };
   return createStoreRole({
     bus: deps.bus,
-    group: GROUPS.store,
+    group: groupsOf(config).store,
     eventTopics: plan.lakeInputs,
     alertsTopic: plan.alerts,
     alertStore: createAlertStore(config.alert_store, config.data_dir),
@@ -174,7 +174,7 @@ export function buildProcessRole(
   const ctx: ComponentContext = { ...deps.ctx, dataDir: config.data_dir, bus: deps.bus };
   return createProcessRole({
     bus: deps.bus,
-    group: deps.group ?? GROUPS.process,
+    group: deps.group ?? groupsOf(config).process,
     topics: plan.raw,
     processor: deps.processor,
     lake: createLakeSink(config.lake, ctx),

@@ -70,6 +70,9 @@ export function createProcessor(options: ProcessorOptions): Processor {
   let lastStream: string | undefined;
   let lastHint: string | undefined;
   let lastParser: Parser | undefined;
+  /** A stateless format's parser serves every stream its hint names (Kafka topics keyed by host). */
+  let lastShared = false;
+  const shared = new Map<string, Parser>();
 
   /** A format's settings once: the configured ones (validated at load) or the format's defaults. */
   function settingsOf(def: ParserDefinition): Record<string, unknown> | undefined {
@@ -82,12 +85,17 @@ export function createProcessor(options: ProcessorOptions): Processor {
   }
 
   function parserOf(stream: string, record: InputRecord): Parser | undefined {
-    if (lastParser !== undefined && stream === lastStream && record.formatHint === lastHint)
-      return lastParser;
+    if (lastParser !== undefined && record.formatHint === lastHint) {
+      if (stream === lastStream) return lastParser;
+      // The hint names the format; a declared stream may name another one.
+      if (lastShared && lastHint !== undefined && (declared.size === 0 || !declared.has(stream)))
+        return lastParser;
+    }
     const parser = lookupParser(stream, record);
     lastStream = stream;
     lastHint = record.formatHint;
     lastParser = parser;
+    lastShared = parser !== undefined && shared.get(sharedKey(parser.format, record.formatHint)) === parser;
     return parser;
   }
 
@@ -100,12 +108,17 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const format = knownFormat(hint) ?? detectFormat([record.text]);
     if (!format) return undefined;
     const def = parserFor(format);
-    const parserOptions: ParserOptions = { settings: settingsOf(def) };
-    const logTypeHint = logTypeFromHint(hint);
-    if (logTypeHint) parserOptions.logType = logTypeHint;
-    if (declaration?.referenceTimeMs !== undefined)
-      parserOptions.referenceTimeMs = declaration.referenceTimeMs;
-    const parser = def.create(parserOptions);
+    const sharedAs = def.stateless && declaration === undefined ? sharedKey(format, hint) : undefined;
+    let parser = sharedAs === undefined ? undefined : shared.get(sharedAs);
+    if (parser === undefined) {
+      const parserOptions: ParserOptions = { settings: settingsOf(def) };
+      const logTypeHint = logTypeFromHint(hint);
+      if (logTypeHint) parserOptions.logType = logTypeHint;
+      if (declaration?.referenceTimeMs !== undefined)
+        parserOptions.referenceTimeMs = declaration.referenceTimeMs;
+      parser = def.create(parserOptions);
+      if (sharedAs !== undefined) shared.set(sharedAs, parser);
+    }
     if (parsers.size >= maxStreams) parsers.delete(parsers.keys().next().value as string);
     parsers.set(key, parser);
     return parser;
@@ -146,6 +159,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
       }
     },
   };
+}
+
+function sharedKey(format: string, hint: string | undefined): string {
+  return `${format}\u0000${hint ?? ''}`;
 }
 
 /** A format hint is `format` or `format:log_type` (e.g. `zeek-tsv:conn`, `json:firewall`). */

@@ -12,7 +12,7 @@ import { createIngestRole } from '../roles/ingest.ts';
 import { createServeRole, type RuleReloadResult, type ServeRoleOptions } from '../roles/serve.ts';
 import { alertOutputsFromConfig } from '../sinks/alert-output.ts';
 import { buildEngine, buildProcessRole, buildSources, buildStoreRole, detectorOptions } from './build.ts';
-import { GROUPS, topicPlan } from './topics.ts';
+import { groupsOf, topicPlan } from './topics.ts';
 
 /**
  * Starts the configured roles in this process, over the configured bus. `all` is the embedded
@@ -63,6 +63,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     sources.map((s) => s.topic),
   );
   await bus.createTopics(plan.specs);
+  const groups = groupsOf(config);
 
   let fail: (err: Error) => void = () => {};
   const failed = new Promise<Error>((resolve) => {
@@ -93,7 +94,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     guard('store', store.run());
     await untilReady(store.ready);
     stoppers.push({ name: 'store', stop: () => store.stop() });
-    drainGroups.push({ group: GROUPS.store, topics: [...plan.lakeInputs, plan.alerts] });
+    drainGroups.push({ group: groups.store, topics: [...plan.lakeInputs, plan.alerts] });
     drainFlushes.push(() => store.flush());
   }
   // Admin rule reload (POST /api/rules/reload): new rules for the roles running in this process.
@@ -136,7 +137,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     );
     const correlate = createCorrelateRole({
       bus,
-      group: GROUPS.correlate,
+      group: groups.correlate,
       topic: plan.matches,
       state: createCorrelationState(detection()),
       // Every partition of the process role's inputs holds the watermark until it delivers or idles.
@@ -151,7 +152,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // A reload starts the correlation windows again, empty (documented in docs/api.md).
     reloadTargets.push((next) => correlate.setState(createCorrelationState(next)));
     stoppers.push({ name: 'correlate', stop: () => correlate.stop() });
-    drainGroups.push({ group: GROUPS.correlate, topics: [config.topics.matches] });
+    drainGroups.push({ group: groups.correlate, topics: [config.topics.matches] });
   }
   if (roles.has('process')) {
     const engine = buildEngine(config, ctx, options.file);
@@ -174,7 +175,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await engine.enricher.stop();
       },
     });
-    drainGroups.push({ group: GROUPS.process, topics: plan.raw.map((i) => i.topic) });
+    drainGroups.push({ group: groups.process, topics: plan.raw.map((i) => i.topic) });
     drainFlushes.push(() => processRole.flush());
   }
   let sourcesEnded: Promise<void> = new Promise(() => {});

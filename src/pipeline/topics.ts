@@ -41,11 +41,24 @@ export interface TopicPlan {
 }
 
 /** Groups of the pipeline's consumers (their committed offsets are socstream's progress). */
-export const GROUPS = {
+export interface Groups {
+  process: string;
+  correlate: string;
+  store: string;
+}
+
+/** The groups of a pipeline: `<bus.group_prefix>-<role>`. */
+export function groupsOf(config: Pick<Config, 'bus'>): Groups {
+  const prefix = config.bus.group_prefix;
+  return { process: `${prefix}-process`, correlate: `${prefix}-correlate`, store: `${prefix}-store` };
+}
+
+/** The groups under the default prefix. */
+export const GROUPS: Groups = {
   process: 'socstream-process',
   correlate: 'socstream-correlate',
   store: 'socstream-store',
-} as const;
+};
 
 /**
  * `ingestTopics`: the raw topics the ingest role fills, one per non-Kafka source

@@ -146,7 +146,7 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   /** Starts every write a batch needs; the promise resolves once all are durable or acked. */
   function handOn(processed: Processed): Promise<unknown> {
     const { envelopes, rejects, matches } = processed;
-    for (const env of envelopes) telemetry.eventsIn.inc({ source: env.source, log_type: env.log_type });
+    countEvents(envelopes, telemetry);
     for (const r of rejects) telemetry.rejects.inc({ source: r.source, reason: r.reason });
     const pending: Promise<unknown>[] = [];
     // Matches first: detection latency does not wait for the lake.
@@ -213,4 +213,22 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
       await options.dlq.stop();
     },
   };
+}
+
+/**
+ * socstream_events_in_total by source and log type, one increment per run of equal labels (a batch
+ * is mostly one log type): a label lookup per event costs more than the rest of the counting.
+ */
+function countEvents(
+  envelopes: readonly Envelope[],
+  telemetry: ProcessRoleOptions['ctx']['telemetry'],
+): void {
+  let i = 0;
+  while (i < envelopes.length) {
+    const { source, log_type } = envelopes[i];
+    let j = i + 1;
+    while (j < envelopes.length && envelopes[j].log_type === log_type && envelopes[j].source === source) j++;
+    telemetry.eventsIn.inc({ source, log_type }, j - i);
+    i = j;
+  }
 }

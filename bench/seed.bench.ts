@@ -1,0 +1,303 @@
+/**
+ * The comparison the issue "One pass on Kafka" asks for, on the local broker (127.0.0.1:9092):
+ * the same topic of threat events in seed 001's shape (`{"host", "threat", "severity"}` plus a
+ * timestamp), read
+ * - by seed 001's own analyzer (seeds/001: kafka-python, its code unchanged plus a stop after N
+ *   messages, its prints sent to /dev/null), Debian's python3-kafka;
+ * - by `socstream run --role process,correlate,store` doing the whole job: consume, parse,
+ *   normalize, enrich, detect (the bundled rules), alert (alert store and alerts topic) and a
+ *   durable Parquet lake — done when the process group has committed every offset, which it does
+ *   only after the lake flush.
+ * Both are timed from launch to done, twice, alternating (A/B pairs on one machine). The rows:
+ * each one's events/s (best of the pairs), the ratio, socstream's CPU per event and peak RSS.
+ * Without a broker or without python3-kafka the seed rows are skipped with a note.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { BusRecord } from '../src/bus/bus.ts';
+import { KafkaBus } from '../src/bus/kafka.ts';
+import { kafkaSchema } from '../src/config/schema.ts';
+import { threatJsonLine } from '../src/generate/threat-json.ts';
+import type { BenchRow } from './types.ts';
+
+const BROKER = '127.0.0.1:9092';
+const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
+const EVENTS = QUICK ? 50_000 : 200_000;
+const PARTITIONS = 6;
+const ROUNDS = 2;
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+const RULES = new URL('../rules', import.meta.url).pathname;
+const HOSTS = 500;
+const THREATS = [
+  'unknown_process',
+  'exploit_attempt',
+  'malware.exe',
+  'credential_dumping',
+  'brute_force_attempt',
+];
+const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+/** Seed 001's threat_analyzer.py, as printed in seeds/001, with the topic, group and a stop after N. */
+const SEED_ANALYZER = `
+import sys
+from kafka import KafkaConsumer
+import json
+
+topic, group, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+# Kafka consumer initialization
+consumer = KafkaConsumer(
+    topic,
+    bootstrap_servers='${BROKER}',
+    auto_offset_reset='earliest',
+    enable_auto_commit=True,
+    group_id=group,
+    value_deserializer=lambda m: m.decode('utf-8')
+)
+
+print("[+] Listening for threat logs...\\n")
+
+seen = 0
+for message in consumer:
+    try:
+        data = json.loads(message.value)
+
+        host = data.get("host", "Unknown")
+        threat = data.get("threat", "Unknown")
+        severity = data.get("severity", "Unknown").lower()
+
+        if severity == "high":
+            print(f"[ALERT] Host: {host} | Threat: {threat} | Severity: HIGH")
+        elif severity == "critical":
+            print(f"[ALERT] Host: {host} | Threat: {threat} | Severity: CRITICAL")
+        else:
+            print(f"[DEBUG] Host: {host} | Threat: {threat} | Severity: {severity}")
+
+    except json.JSONDecodeError:
+        print(f"[ERROR] Received malformed JSON: {message.value}")
+    seen += 1
+    if seen >= limit:
+        break
+consumer.close()
+`;
+
+function brokerUp(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port: 9092 });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1500, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+function python(): string | undefined {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    if (spawnSync(py, ['-c', 'import kafka'], { stdio: 'ignore' }).status === 0) return py;
+  }
+  return undefined;
+}
+
+/** Seed-shaped threat events, keyed by host; a fixed start time, one event per 10 ms. */
+async function fillTopic(bus: KafkaBus, topic: string): Promise<void> {
+  await bus.createTopics([{ name: topic, partitions: PARTITIONS }]);
+  const encoder = new TextEncoder();
+  const start = Date.parse('2026-01-31T10:00:00Z');
+  for (let i = 0; i < EVENTS; ) {
+    const records: BusRecord[] = [];
+    for (const end = Math.min(EVENTS, i + 5000); i < end; i++) {
+      const item = threatJsonLine(
+        start + i * 10,
+        `endpoint${String((i * 7919) % HOSTS).padStart(3, '0')}`,
+        THREATS[i % THREATS.length],
+        SEVERITIES[(i * 31) % SEVERITIES.length],
+      );
+      records.push({ key: item.key ?? null, value: encoder.encode(item.line) });
+    }
+    await bus.publish(topic, records);
+  }
+}
+
+function runSeed(py: string, script: string, topic: string): number {
+  const t0 = performance.now();
+  const r = spawnSync(py, [script, topic, `seed-${randomUUID()}`, String(EVENTS)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 600_000,
+  });
+  if (r.status !== 0) throw new Error(`seed analyzer exited ${r.status}: ${String(r.stderr).slice(-1000)}`);
+  return (performance.now() - t0) / 1000;
+}
+
+interface SocstreamRun {
+  seconds: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+}
+
+/** `/proc/<pid>`: CPU seconds (user + system) and peak RSS (VmHWM) of a running child. */
+function procFigures(pid: number): { cpu: number; hwmMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpu: ticks / 100, hwmMb: hwm ? Number(hwm[1]) / 1024 : Number.NaN };
+}
+
+async function runSocstream(bus: KafkaBus, topic: string, dir: string): Promise<SocstreamRun> {
+  const prefix = `bench-seed-${randomUUID().slice(0, 8)}`;
+  const config = {
+    data_dir: dir,
+    log_level: 'warn',
+    bus: { type: 'kafka', group_prefix: prefix, kafka: { brokers: [BROKER] } },
+    topics: {
+      raw_prefix: `${prefix}.raw.`,
+      network: `${prefix}.events.network`,
+      auth: `${prefix}.events.auth`,
+      web: `${prefix}.events.web`,
+      other: `${prefix}.events.other`,
+      matches: `${prefix}.matches`,
+      alerts: `${prefix}.alerts`,
+      dlq: `${prefix}.dlq`,
+      partitions: PARTITIONS,
+    },
+    sources: [{ type: 'kafka', topics: [topic], format: 'threat-json' }],
+    detect: { rules: [RULES] },
+    alerts: { kafka: true },
+    lake: { dir: join(dir, `lake-${prefix}`), flush_interval_seconds: 2 },
+    alert_store: { type: 'sqlite', sqlite_path: join(dir, `${prefix}.db`) },
+    dlq: { type: 'file', path: join(dir, `${prefix}.dlq.ndjson`) },
+  };
+  const configPath = join(dir, `${prefix}.yaml`);
+  writeFileSync(configPath, stringify(config));
+  const group = `${prefix}-process`;
+  const t0 = performance.now();
+  // SOCSTREAM_BENCH_CPU_PROFILE=DIR: a V8 CPU profile of each socstream run (scripts/cpuprofile-top.ts).
+  const profile = process.env.SOCSTREAM_BENCH_CPU_PROFILE;
+  const nodeFlags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const args = [...nodeFlags, MAIN, 'run', '--config', configPath, '--role', 'process,correlate,store'];
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // SOCSTREAM_* variables are config overrides (the loader applies them): not ours to pass on.
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOCSTREAM_'))),
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr = (stderr + String(d)).slice(-4000);
+  });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  let figures = { cpu: 0, hwmMb: 0 };
+  try {
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      if (exited) throw new Error(`socstream run exited early: ${stderr}`);
+      if (Date.now() > deadline) throw new Error('socstream did not commit every offset in 600 s');
+      const done = (await bus.committedOffsets(group, [topic])).reduce((n, o) => n + Number(o.offset), 0);
+      if (done >= EVENTS) break;
+      figures = procFigures(child.pid as number);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    figures = procFigures(child.pid as number);
+    return { seconds, cpuSeconds: figures.cpu, peakRssMb: figures.hwmMb };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
+  }
+}
+
+function skipped(note: string): BenchRow[] {
+  return [{ bench: 'seed', metric: 'socstream run / seed 001 analyzer', value: Number.NaN, unit: '×', note }];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function run(): Promise<BenchRow[]> {
+  if (!(await brokerUp())) return skipped(`no broker on ${BROKER} (npm run kafka:start)`);
+  const py = python();
+  const dir = mkdtempSync(join(tmpdir(), 'socstream-bench-seed-'));
+  const bus = new KafkaBus(
+    kafkaSchema.parse({ brokers: [BROKER], client_id: 'bench-seed', compression: 'none' }),
+  );
+  const topic = `bench-seed-threats-${randomUUID().slice(0, 8)}`;
+  try {
+    await fillTopic(bus, topic);
+    const script = join(dir, 'threat_analyzer.py');
+    writeFileSync(script, SEED_ANALYZER);
+    const seed: number[] = [];
+    const ours: SocstreamRun[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      if (py) seed.push(runSeed(py, script, topic));
+      ours.push(await runSocstream(bus, topic, dir));
+    }
+    const best = ours.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const ourRate = EVENTS / best.seconds;
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    const rows: BenchRow[] = [
+      {
+        bench: 'seed',
+        metric: 'socstream run, the whole job (threat events → lake + alerts), from launch',
+        value: ourRate,
+        unit: 'events/s',
+        note: `${EVENTS} events, ${PARTITIONS} partitions; runs ${ours.map((o) => o.seconds.toFixed(1)).join(', ')} s (best shown), process+correlate+store in one process; load ${load}`,
+      },
+      {
+        bench: 'seed',
+        metric: 'socstream run: CPU per event',
+        value: (best.cpuSeconds * 1e6) / EVENTS,
+        unit: 'µs',
+        target: { op: '<=', value: 30 },
+        note: 'user + system CPU of the socstream process, launch included',
+      },
+      {
+        bench: 'seed',
+        metric: 'socstream run: peak RSS',
+        value: median(ours.map((o) => o.peakRssMb)),
+        unit: 'MB',
+        target: { op: '<=', value: 400 },
+        note: 'VmHWM of the one-process Kafka deployment (process+correlate+store)',
+      },
+    ];
+    if (py) {
+      const seedBest = Math.min(...seed);
+      rows.push(
+        {
+          bench: 'seed',
+          metric: "seed 001's analyzer (kafka-python), from launch",
+          value: EVENTS / seedBest,
+          unit: 'events/s',
+          note: `its code plus a stop after ${EVENTS}; runs ${seed.map((s) => s.toFixed(1)).join(', ')} s`,
+        },
+        {
+          bench: 'seed',
+          metric: 'socstream run / seed 001 analyzer',
+          value: ourRate / (EVENTS / seedBest),
+          unit: '×',
+          target: { op: '>=', value: 1 },
+          note: 'same topic, same broker, alternating runs',
+        },
+      );
+    } else {
+      rows.push(...skipped('python3-kafka is not installed (apt-get install python3-kafka)'));
+    }
+    return rows;
+  } finally {
+    await bus.deleteTopics([topic]).catch(() => {});
+    await bus.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  for (const row of await run()) process.stdout.write(`${JSON.stringify(row)}\n`);
+}
