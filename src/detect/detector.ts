@@ -13,7 +13,12 @@ import {
   matchFromEvent,
   matchFromHit,
 } from './correlate/plan.ts';
-import type { CorrelationMatchMessage, EventMatchMessage, MatchMessage } from './matches.ts';
+import {
+  type CorrelationMatchMessage,
+  type EventMatchMessage,
+  MATCH_SEQ_SPAN,
+  type MatchMessage,
+} from './matches.ts';
 import { createPartitionClocks } from './watermark.ts';
 
 /**
@@ -221,6 +226,8 @@ function localChains(plan: CorrelationPlan): Set<Consumer> {
 interface Counts {
   events: number;
   ruleMatches: number;
+  /** Match messages whose seq was seen before (a replayed input), dropped. */
+  replayed?: number;
 }
 
 /**
@@ -436,7 +443,7 @@ function createCore(options: DetectorOptions, plan: CorrelationPlan, distributed
         alertsRaised: raised,
         alertsUpdated: updated,
         lateDropped,
-        duplicates,
+        duplicates: duplicates + (counts.replayed ?? 0),
         evictions,
         groups,
         openAlerts: alerts.openAlerts(),
@@ -517,8 +524,17 @@ export function createDetector(options: DetectorOptions): Detector {
 
 /** The stateless half (process role): events → match messages, to be re-keyed by `messageKey`. */
 export interface EventMatcher {
-  /** Messages for events read from input partition `origin` (`topic:partition`), appended to `out`. */
-  matchEvents(events: readonly Envelope[], origin: string, out?: MatchMessage[]): MatchMessage[];
+  /**
+   * Messages for events read from input partition `origin` (`topic:partition`), appended to `out`.
+   * `offsets[i]`, when given, is the input offset `events[i]` was read from: the messages then
+   * carry a seq (matches.ts) that lets the correlate side count a replayed match once.
+   */
+  matchEvents(
+    events: readonly Envelope[],
+    origin: string,
+    out?: MatchMessage[],
+    offsets?: readonly number[],
+  ): MatchMessage[];
   stats(): { events: number; ruleMatches: number };
 }
 
@@ -534,9 +550,21 @@ export function createEventMatcher(options: DetectorOptions): EventMatcher {
   const counts: Counts = { events: 0, ruleMatches: 0 };
 
   return {
-    matchEvents(events, origin, out = []) {
+    matchEvents(events, origin, out = [], offsets) {
       const wall = now();
       let clock = originClock.get(origin) ?? Number.NEGATIVE_INFINITY;
+      let seqOffset = -1;
+      let ordinal = 0;
+      /** Sets the message's seq: its input offset and its ordinal among that offset's matches. */
+      const sequence = (msg: MatchMessage, offset: number | undefined): MatchMessage => {
+        if (offset === undefined) return msg;
+        if (offset !== seqOffset) {
+          seqOffset = offset;
+          ordinal = 0;
+        }
+        if (ordinal < MATCH_SEQ_SPAN) msg.seq = offset * MATCH_SEQ_SPAN + ordinal++;
+        return msg;
+      };
       for (let e = 0; e < events.length; e++) {
         const env = events[e];
         counts.events++;
@@ -544,6 +572,7 @@ export function createEventMatcher(options: DetectorOptions): EventMatcher {
         if (t > clock) clock = t;
         const matched = matcher.match(env);
         if (matched.length === 0) continue;
+        const offset = offsets?.[e];
         const ingest = env.normalized.ingest_time;
         for (let i = 0; i < matched.length; i++) {
           const rule = matched[i];
@@ -562,7 +591,7 @@ export function createEventMatcher(options: DetectorOptions): EventMatcher {
               log_type: env.log_type,
             };
             if (typeof ingest === 'number') msg.ingest_time = ingest;
-            out.push(msg);
+            out.push(sequence(msg, offset));
           }
           const consumers = plan.consumers.get(rule.id);
           if (!consumers) continue;
@@ -571,7 +600,7 @@ export function createEventMatcher(options: DetectorOptions): EventMatcher {
             if (!m) continue;
             const msg: CorrelationMatchMessage = { type: 'correlation', match: m, origin, clock };
             if (typeof ingest === 'number') msg.ingest_time = ingest;
-            out.push(msg);
+            out.push(sequence(msg, offset));
           }
         }
       }
@@ -633,6 +662,9 @@ export function createCorrelationState(options: DetectorOptions): CorrelationSta
   const { counts, clocks, now } = core;
   const rules = new Map<string, RuleInfo>(options.ruleSet.rules.map((r) => [r.id, r]));
 
+  /** The last seq seen per origin and matches partition (`origin@channel`): replays count once. */
+  const lastSeq = new Map<string, number>();
+
   function one(msg: MatchMessage, wall: number, replay: boolean, channel: string | undefined): void {
     counts.events++;
     if (msg.type === 'correlation' && msg.derived) {
@@ -640,8 +672,18 @@ export function createCorrelationState(options: DetectorOptions): CorrelationSta
       if (correlator) core.ingest(correlator, msg.match, Number.NEGATIVE_INFINITY, msg.ingest_time);
       return;
     }
-    const eventTime = msg.type === 'event' ? msg.event_time : msg.match.event_time;
     const source = channel === undefined ? msg.origin : `${msg.origin}@${channel}`;
+    if (msg.seq !== undefined) {
+      // One origin's matches are in seq order within one matches partition; a replayed input
+      // re-sends seqs already seen there.
+      const last = lastSeq.get(source);
+      if (last !== undefined && msg.seq <= last) {
+        counts.replayed = (counts.replayed ?? 0) + 1;
+        return;
+      }
+      lastSeq.set(source, msg.seq);
+    }
+    const eventTime = msg.type === 'event' ? msg.event_time : msg.match.event_time;
     const clock = clocks.observe(source, msg.clock ?? eventTime, wall);
     if (msg.type === 'event') {
       const rule = rules.get(msg.rule_id);

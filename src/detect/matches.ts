@@ -17,7 +17,18 @@ interface MatchBase {
   clock?: number;
   /** The event's ingest time, for the detection latency histogram. */
   ingest_time?: number;
+  /**
+   * Where the match stands in its origin partition: the input record's offset × MATCH_SEQ_SPAN +
+   * the match's ordinal among that record's matches. A replay of the input (a process member
+   * restarted before its commit) re-sends the same seq, and the correlate side counts a message
+   * whose seq is not above the last one of its origin (per matches partition) once: a match
+   * delivered twice counts once. Absent on derived messages and from producers that do not set it.
+   */
+  seq?: number;
 }
+
+/** Matches of one input record that get a seq; beyond it a record's matches are not deduplicated. */
+export const MATCH_SEQ_SPAN = 1024;
 
 /** A single-event rule that alerts on its own: what the alert builder needs of the event. */
 export interface EventMatchMessage extends MatchBase {

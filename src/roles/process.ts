@@ -117,6 +117,8 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   function processBatch(batch: ConsumedBatch): Processed {
     const out = { envelopes: [] as Envelope[], rejects: [] as Reject[], skipped: 0 };
     const matches: MatchMessage[] = [];
+    /** The input offset of each envelope: the seq of its matches (a replay counts once). */
+    const offsets: number[] = [];
     // Envelopes are matched per run of records from one input partition: each message carries
     // its origin partition and that partition's event clock (per-partition watermarks).
     let runStart = 0;
@@ -133,13 +135,17 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
       }
       const input = inputFromRaw(record, formatOf.get(record.topic));
       options.processor.process(input, streamOf(record.topic, record.partition, record.key), out);
+      if (detection) {
+        const offset = Number(record.offset);
+        while (offsets.length < out.envelopes.length) offsets.push(offset);
+      }
     }
     matchRun(runStart, runOrigin);
     return { envelopes: out.envelopes, rejects: out.rejects, matches };
 
     function matchRun(start: number, origin: string): void {
       if (detection && out.envelopes.length > start)
-        detection.matcher.matchEvents(out.envelopes.slice(start), origin, matches);
+        detection.matcher.matchEvents(out.envelopes.slice(start), origin, matches, offsets.slice(start));
     }
   }
 

@@ -206,3 +206,43 @@ test('rechainedIds: the correlations fed by re-published chain hits (the pack: s
   // Its child alerts by itself and is fed by plain rule matches: not re-chained.
   assert.ok(!state.rechainedIds().has(byName.get('brute_force_from_source') as string));
 });
+
+test('a replayed input (a process member restarted before its commit) counts each match once: same alerts, same event ids', () => {
+  // Real threat-analyzer lines and real sshd logs, one input partition each.
+  const threat = readFile(join(RULE_FIXTURES, 'threat_high/positive.json'), 'threat-json');
+  const sshd = hubPartitions()[0];
+  const inputs = [
+    { origin: 'raw.threat:0', events: threat },
+    { origin: 'raw.auth:0', events: sshd },
+  ];
+  assert.ok(threat.length > 0 && sshd.length > 0, 'fixtures have events');
+  const run = (replayFrom: number | undefined): Alert[] => {
+    const matcherHalf = createEventMatcher(options());
+    const state = createCorrelationState(options());
+    const alerts: Alert[] = [];
+    for (const { origin, events } of inputs) {
+      const offsets = events.map((_, i) => i);
+      // JSON on the wire, as the matches topic carries them.
+      const wire = (from: number) =>
+        JSON.parse(
+          JSON.stringify(matcherHalf.matchEvents(events.slice(from), origin, [], offsets.slice(from))),
+        ) as MatchMessage[];
+      alerts.push(...state.correlateMatches(wire(0), '0').alerts);
+      // The member died before committing: its input is read again from `replayFrom`.
+      if (replayFrom !== undefined) alerts.push(...state.correlateMatches(wire(replayFrom), '0').alerts);
+    }
+    alerts.push(...state.advance().alerts);
+    return alerts;
+  };
+  const clean = run(undefined);
+  const replayed = run(0);
+  const last = (alerts: Alert[]) => {
+    const byId = new Map<string, Alert>();
+    for (const a of alerts) byId.set(a.id, a);
+    return new Map([...byId].map(([id, a]) => [id, { count: a.count, event_ids: a.event_ids }]));
+  };
+  assert.ok(clean.length > 0, 'the clean run alerts');
+  assert.deepEqual(last(replayed), last(clean));
+  for (const a of last(replayed).values())
+    assert.equal(new Set(a.event_ids).size, a.event_ids.length, 'no event id twice in an alert');
+});
