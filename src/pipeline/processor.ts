@@ -48,6 +48,8 @@ export interface Processor {
   process(record: InputRecord, stream: string, out: ProcessOutput): void;
   /** Fixes a stream's format and reference time before its first record. */
   declare(stream: string, declaration: StreamDeclaration): void;
+  /** The format a stream's records (with this hint) are parsed as, once one was recognised. */
+  formatOf(stream: string, hint: string | undefined): string | undefined;
 }
 
 export function emptyOutput(): ProcessOutput {
@@ -125,6 +127,9 @@ export function createProcessor(options: ProcessorOptions): Processor {
   }
 
   return {
+    formatOf(stream, hint) {
+      return parsers.get(`${stream}\u0000${hint ?? ''}`)?.format;
+    },
     declare(stream, declaration) {
       declared.set(stream, declaration);
       if (stream === lastStream) lastParser = undefined;

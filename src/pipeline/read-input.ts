@@ -70,8 +70,10 @@ export interface ReadOptions {
 }
 
 /**
- * Reads `input` to its end: framed lines → records → the processor, one output per chunk of input
- * (the first lines are held until the format is told from them when none is named).
+ * Reads `input` to its end: framed lines → records → the processor, one output per chunk of input.
+ * Records carry the spec's format as their hint, as the file source's records do; without one the
+ * processor tells the stream's format from its first recognisable line, as it does for every
+ * stream of `socstream run`.
  */
 export async function* processInput(
   input: AsyncIterable<Buffer> | Readable,
@@ -82,56 +84,30 @@ export async function* processInput(
 ): AsyncGenerator<ProcessOutput> {
   const now = options.now ?? Date.now;
   const framer = new LineFramer(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
-  let sample: FramedLine[] | undefined = detectsFormat(spec.format) ? [] : undefined;
-  if (sample === undefined) declare(spec.format);
+  if (spec.referenceTimeMs !== undefined)
+    processor.declare(spec.stream, { referenceTimeMs: spec.referenceTimeMs });
   const lines: FramedLine[] = [];
-
-  function declare(format: string | undefined): void {
-    if (format) stats.formats.add(format.split(':', 1)[0]);
-    processor.declare(spec.stream, { format, referenceTimeMs: spec.referenceTimeMs });
-  }
 
   function hand(framed: readonly FramedLine[]): ProcessOutput {
     const out = emptyOutput();
     const receivedAt = now();
-    for (const line of framed)
-      processor.process(recordOf(line, spec.positionOf(line), receivedAt), spec.stream, out);
+    for (const line of framed) {
+      const record = recordOf(line, spec.positionOf(line), receivedAt);
+      if (spec.format !== undefined) record.formatHint = spec.format;
+      processor.process(record, spec.stream, out);
+    }
     stats.add(framed.length, out);
+    const format = processor.formatOf(spec.stream, spec.format);
+    if (format) stats.formats.add(format);
     return out;
-  }
-
-  /** The held first lines, once the format can be told from them (or the input ended). */
-  function releaseSample(): ProcessOutput | undefined {
-    if (sample === undefined) return undefined;
-    const held = sample;
-    sample = undefined;
-    const detected = detectFormat(held.filter((l) => !l.tooLong).map((l) => l.text));
-    // A log-type hint from the file name (conn.log → zeek-tsv:conn) is kept with the detected format.
-    const hint = spec.format?.startsWith('auto:') ? spec.format.slice(5) : undefined;
-    declare(detected && hint ? `${detected}:${hint}` : detected);
-    return hand(held);
-  }
-
-  function take(framed: FramedLine[]): ProcessOutput | undefined {
-    if (sample === undefined) return framed.length > 0 ? hand(framed) : undefined;
-    sample.push(...framed);
-    return sample.length < DETECT_SAMPLE_LINES ? undefined : releaseSample();
   }
 
   for await (const chunk of input as AsyncIterable<Buffer>) {
     framer.push(chunk, lines);
-    const out = take(lines.splice(0));
-    if (out) yield out;
+    if (lines.length > 0) yield hand(lines.splice(0));
   }
   framer.end(lines);
-  const last = take(lines.splice(0));
-  if (last) yield last;
-  const held = releaseSample();
-  if (held) yield held;
-}
-
-function detectsFormat(format: string | undefined): boolean {
-  return format === undefined || format.startsWith('auto:');
+  if (lines.length > 0) yield hand(lines.splice(0));
 }
 
 function recordOf(line: FramedLine, position: InputPosition, receivedAt: number): InputRecord {

@@ -1,0 +1,198 @@
+/**
+ * One front half (src/pipeline/processor.ts + read-input.ts): the same files give the same
+ * envelopes, rejects and alerts whichever way they come in —
+ * - `socstream parse` and `socstream detect` (child processes, as a user runs them),
+ * - `socstream run` on the memory bus (file sources → ingest → process → lake, DLQ, alerts),
+ * - the demo's engine (buildEngine of the demo config).
+ * Files (copied, names kept for their log-type hints): sshd, Zeek TSV, Suricata EVE and nginx
+ * from ../shared/data (see its SOURCES.md), and a mixed file of lines of all four.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import { demoConfig } from '../../src/cli/demo.ts';
+import { validateConfig } from '../../src/config/loader.ts';
+import type { Envelope } from '../../src/core/envelope.ts';
+import { createLogger } from '../../src/core/logger.ts';
+import type { Alert } from '../../src/detect/alert.ts';
+import { loadRules } from '../../src/detect/sigma/load.ts';
+import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { buildEngine } from '../../src/pipeline/build.ts';
+import { readFileWhole } from '../../src/pipeline/read-input.ts';
+import { startRuntime } from '../../src/pipeline/runtime.ts';
+import { lakeIds, storedAlerts, waitFor } from '../helpers/reliability.ts';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const RULES = new URL('../../rules', import.meta.url).pathname;
+const DATA = new URL('../../../shared/data/', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'socstream-front-half-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const SOURCES: Record<string, string> = {
+  'auth.log': 'auth/crowdsec-hub/ssh-bf__ssh-bf.log',
+  'dns.log': 'zeek-tsv/wrccdc2018-zeek6.2/dns.log',
+  'eve.json': 'suricata/surevego/eve.json',
+  'access.log': 'nginx/elastic-examples/apache_logs_combined_sample.log',
+};
+/** Threat events that raise single-event alerts (the bundled rules' own positive fixture). */
+const THREATS = new URL('../../rules/fixtures/threat_high/positive.json', import.meta.url).pathname;
+
+function files(): string[] {
+  const out: string[] = [];
+  const mixed: string[] = [];
+  for (const [name, source] of Object.entries(SOURCES)) {
+    const path = join(dir, name);
+    copyFileSync(join(DATA, source), path);
+    out.push(path);
+    mixed.push(...readFileSync(path, 'utf8').split('\n').slice(0, 30));
+  }
+  const threats = join(dir, 'threats.json');
+  copyFileSync(THREATS, threats);
+  out.push(threats);
+  const path = join(dir, 'mixed.txt');
+  writeFileSync(path, `${mixed.join('\n')}\n`);
+  out.push(path);
+  return out;
+}
+
+function ndjson(text: string): Array<Record<string, unknown>> {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** An envelope without the fields that depend on when it was read. */
+function stable(env: Envelope): Envelope {
+  const { ingest_time: _i, ...normalized } = env.normalized;
+  return { ...env, normalized };
+}
+
+const rejectKey = (r: { reason?: unknown; position?: unknown }) =>
+  `${r.reason} ${JSON.stringify(r.position)}`;
+
+/** Final state of each single-event alert (a correlation decides when its window closes). */
+function singleEventAlerts(alerts: ReadonlyArray<Record<string, unknown>>, ruleIds: Set<string>) {
+  const last = new Map<string, string>();
+  for (const a of alerts) {
+    if (!ruleIds.has(String(a.rule_id))) continue;
+    last.set(String(a.id), `${a.rule_id} ${JSON.stringify(a.group)} count=${a.count}`);
+  }
+  return new Map([...last].sort());
+}
+
+test('parse, detect, run on the memory bus and the demo engine give the same envelopes, rejects and alerts', {
+  timeout: 300_000,
+}, async () => {
+  const paths = files();
+
+  // socstream parse
+  const parsed = spawnSync(process.execPath, [MAIN, 'parse', ...paths], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
+  assert.equal(parsed.status, 0, parsed.stderr.slice(-2000));
+  const envelopes = ndjson(parsed.stdout) as unknown as Envelope[];
+  const rejects = ndjson(parsed.stderr);
+  assert.ok(
+    envelopes.length > 2000 && rejects.length > 0,
+    `${envelopes.length} envelopes, ${rejects.length} rejects`,
+  );
+  for (const source of ['sshd', 'zeek', 'suricata', 'nginx'])
+    assert.ok(
+      envelopes.some((e) => e.source === source),
+      `parse read ${source}`,
+    );
+
+  // the demo's engine
+  const quiet = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
+  const demo = demoConfig({ dataDir: join(dir, 'demo'), rate: 1, seed: 1, port: 0, host: '127.0.0.1' });
+  const engine = buildEngine(demo, { logger: quiet }, 'socstream demo');
+  const demoEnvelopes: Envelope[] = [];
+  const demoRejects: Array<{ reason: string; position: unknown }> = [];
+  for (const path of paths) {
+    const read = await readFileWhole(path, engine.processor);
+    demoEnvelopes.push(...read.envelopes);
+    demoRejects.push(...read.rejects);
+  }
+  assert.deepEqual(
+    demoEnvelopes.map(stable),
+    envelopes.map(stable),
+    'demo engine envelopes = parse envelopes',
+  );
+  assert.deepEqual(demoRejects.map(rejectKey), rejects.map(rejectKey), 'demo engine rejects = parse rejects');
+
+  // socstream detect
+  const detected = spawnSync(process.execPath, [MAIN, 'detect', '--rules', RULES, ...paths], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
+  assert.equal(detected.status, 0, detected.stderr.slice(-2000));
+  assert.match(detected.stderr, new RegExp(`${envelopes.length} events, ${rejects.length} rejected`));
+  const ruleIds = new Set(loadRules([RULES]).rules.map((r) => r.id));
+  const detectAlerts = singleEventAlerts(ndjson(detected.stdout), ruleIds);
+  assert.ok(detectAlerts.size > 0, 'the files raise single-event alerts (threat events)');
+
+  // socstream run, memory bus
+  const config = validateConfig(
+    {
+      data_dir: join(dir, 'run'),
+      log_level: 'warn',
+      sources: [{ type: 'file', name: 'files', paths, start_at: 'beginning' }],
+      detect: { rules: [RULES] },
+      lake: { dir: join(dir, 'run', 'lake'), flush_interval_seconds: 1 },
+      alert_store: { type: 'sqlite', sqlite_path: join(dir, 'run', 'alerts.db') },
+      dlq: { type: 'file', path: join(dir, 'run', 'dlq.ndjson') },
+    },
+    'front-half.test',
+  );
+  const runtime = await startRuntime({
+    config,
+    file: 'front-half.test',
+    roles: new Set(['ingest', 'process', 'correlate', 'store']),
+    logger: quiet,
+    telemetry: createTelemetry({ defaultMetrics: false }),
+  });
+  let stopped = false;
+  try {
+    await waitFor(
+      async () => (await lakeIds(config.lake.dir)).ids.size >= envelopes.length,
+      120_000,
+      'every event in the lake',
+    );
+    await runtime.stop();
+    stopped = true;
+  } finally {
+    if (!stopped) await runtime.stop();
+  }
+  const lake = await lakeIds(config.lake.dir);
+  assert.deepEqual([...lake.ids].sort(), envelopes.map((e) => e.id).sort(), 'run lake ids = parse ids');
+  const dlq = ndjson(readFileSync(config.dlq.path, 'utf8'));
+  assert.deepEqual(
+    dlq.map(rejectKey).sort(),
+    rejects.map(rejectKey).sort(),
+    'run dead letters = parse rejects',
+  );
+  const runAlerts = singleEventAlerts(
+    (await storedAlerts(config.alert_store.sqlite_path, dir)) as unknown as Array<Record<string, unknown>>,
+    ruleIds,
+  );
+  assert.deepEqual(runAlerts, detectAlerts, 'run single-event alerts = detect single-event alerts');
+});
+
+test('a stream whose first lines are no known format still parses once a line is recognised', () => {
+  const path = join(dir, 'late.log');
+  const eve = readFileSync(join(DATA, 'suricata/surevego/eve.json'), 'utf8').split('\n').slice(0, 5);
+  writeFileSync(path, `garbage one\ngarbage two\n${eve.join('\n')}\n`);
+  const r = spawnSync(process.execPath, [MAIN, 'parse', path], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.equal(ndjson(r.stdout).length, 5);
+  assert.deepEqual(
+    ndjson(r.stderr).map((x) => x.reason),
+    ['unknown_format', 'unknown_format'],
+  );
+});
