@@ -7,8 +7,7 @@
  */
 import { Consumer } from '@platformatic/kafka';
 import type { ConsumedRecord } from './bus.ts';
-import type { KafkaConfig } from './kafka.ts';
-import { clientOptions } from './kafka.ts';
+import { clientOptions, type KafkaConfig } from './kafka-client-options.ts';
 
 type Buf = Buffer;
 

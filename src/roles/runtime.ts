@@ -8,7 +8,7 @@ import { createCorrelationState, createEventMatcher, type DetectorOptions } from
 import { startHealthLog } from '../metrics/health.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import { createRouter } from '../normalize/route.ts';
-import { alertOutputsFromConfig } from '../sinks/alert-output.ts';
+import { alertOutputsFromConfig } from '../sinks/alert-outputs.ts';
 import { buildDeadLetter, buildEngine, buildSources, detectorOptions } from './build.ts';
 import { createCorrelateRole } from './correlate.ts';
 import { createIngestRole, type NamedSource } from './ingest.ts';
