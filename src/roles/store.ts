@@ -6,7 +6,8 @@ import type { Envelope } from '../core/envelope.ts';
 import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
-import { type AlertStore, createAlertStore } from '../sinks/alert-store.ts';
+import type { AlertStore } from '../sinks/alert-store.ts';
+import { createAlertStore } from '../sinks/alert-store-factory.ts';
 import { createLakeSink, type LakeSink } from '../sinks/parquet/sink.ts';
 import type { EncodedEnvelope } from '../sinks/parquet/writer.ts';
 

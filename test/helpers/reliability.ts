@@ -38,7 +38,7 @@ import type { TruthRecord } from '../../src/generate/generator.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { GROUPS, startRuntime } from '../../src/roles/runtime.ts';
-import { createAlertStore } from '../../src/sinks/alert-store.ts';
+import { createAlertStore } from '../../src/sinks/alert-store-factory.ts';
 import { ruleIdsByName, scoreAlerts } from './score.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
