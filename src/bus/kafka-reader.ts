@@ -6,6 +6,7 @@
  * with an explicit offset: no JoinGroup, no commit, the group's members are not disturbed.
  */
 import { Consumer } from '@platformatic/kafka';
+import { KafkaFailedError, KafkaUnreachableError } from '../core/errors.ts';
 import type { ConsumedRecord } from './bus.ts';
 import { clientOptions, type KafkaConfig } from './kafka-client-options.ts';
 
@@ -42,7 +43,7 @@ export async function* readKafkaRange(
     const info = metadata.topics.get(topic);
     const leader = info?.partitions[partition]?.leader;
     if (!info || leader === undefined || leader < 0) {
-      throw new Error(`readRange: ${topic}:${partition} has no leader`);
+      throw new KafkaUnreachableError(`readRange: ${topic}:${partition} has no leader`);
     }
     const starts = await consumer.listOffsets({
       topics: [topic],
@@ -76,7 +77,7 @@ export async function* readKafkaRange(
         for (const p of t.partitions) {
           if (p.partitionIndex !== partition) continue;
           if (p.errorCode !== 0)
-            throw new Error(`readRange: ${topic}:${partition} fetch error ${p.errorCode}`);
+            throw new KafkaFailedError(`readRange: ${topic}:${partition} fetch error ${p.errorCode}`);
           for (const batch of p.records ?? []) {
             const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
             if (last + 1n > advanced) advanced = last + 1n;

@@ -10,7 +10,7 @@
  *   bootstrap address, instead of retrying forever.
  */
 import { Admin, Consumer, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
-import { KafkaUnreachableError } from '../core/errors.ts';
+import { BusClosedError, KafkaUnreachableError } from '../core/errors.ts';
 import type {
   Bus,
   BusRecord,
@@ -176,7 +176,8 @@ export class KafkaBus implements Bus {
       } catch (error) {
         if (Date.now() > deadline) throw error;
       }
-      if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leader yet`);
+      if (Date.now() > deadline)
+        throw new KafkaUnreachableError(`topics ${names.join(', ')} have no leader yet`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -395,7 +396,7 @@ export class KafkaBus implements Bus {
     for (const sub of this.subscriptions) await sub.close().catch((error: unknown) => (failure ??= error));
     this.subscriptions.clear();
     // Publishes still queued can no longer be sent (the one in flight fails with the producer).
-    this.failQueued(new Error('the Kafka bus was closed before this publish was sent'));
+    this.failQueued(new BusClosedError('the Kafka bus was closed before this publish was sent'));
     await this.producer?.close().catch(() => {});
     await this.admin?.close().catch(() => {});
     this.producer = null;
