@@ -1,5 +1,5 @@
 /**
- * `npm test`: lint, type check, then every test file under test/ on Node's test runner.
+ * `npm test`: lint (scripts/lint.ts: Biome and dependency-cruiser), type check, then every test file under test/ on Node's test runner.
  * Starts the local Kafka broker when none answers on 127.0.0.1:9092 and Java and Maven are
  * present (and stops it afterwards); SOCSTREAM_SKIP_KAFKA=1 skips the Kafka tests, loudly.
  *   --unit         only tests that need no broker, database or browser (test/**, minus integration)
@@ -41,7 +41,7 @@ function has(cmd: string): boolean {
 
 const node = process.execPath;
 if (!explicit.length && !reliability) {
-  if (run(node, ['node_modules/@biomejs/biome/bin/biome', 'check', '.']) !== 0) process.exit(1);
+  if (run(node, ['scripts/lint.ts']) !== 0) process.exit(1);
   if (run(node, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']) !== 0)
     process.exit(1);
 }
