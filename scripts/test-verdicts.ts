@@ -74,7 +74,10 @@ export function missingVerdicts(report: VerdictReport, filesRun: readonly string
   for (const file of filesRun) {
     const r = report[file];
     if (r === undefined) {
-      problems.push({ file, problem: 'no test of it reported anything (its whole report was lost)' });
+      problems.push({
+        file,
+        problem: 'nothing of it reported, not even its closing summary (its whole report was lost)',
+      });
       continue;
     }
     const lost: string[] = [];

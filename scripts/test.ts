@@ -18,6 +18,11 @@ const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const reliability = args.includes('--reliability');
 const explicit = args.filter((a) => !a.startsWith('--'));
+const absent = explicit.filter((f) => !existsSync(f));
+if (absent.length > 0) {
+  process.stderr.write(`test: no such test file: ${absent.join(', ')}\n`);
+  process.exit(2);
+}
 
 function run(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env): number {
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', env });

@@ -292,28 +292,10 @@ export class SqlAlertStore implements AlertStore {
       if (alert === null) throw new NotFoundError(`alert ${id} not found`);
       if (change.status !== undefined && change.status !== alert.status) {
         assertTransition(alert.status, change.status);
-        const s = this
-          .#sql`UPDATE alerts SET status = ${change.status}, updated_at = ${now} WHERE id = ${id}`;
-        await tx.query(s.text, s.values);
-        await this.#addHistory(tx, id, now, actor, {
-          action: 'status',
-          from: alert.status,
-          to: change.status,
-          note: null,
-        });
-        alert.status = change.status;
+        await this.#setAnalystField(tx, alert, 'status', change.status, actor, now);
       }
       if (change.assignee !== undefined && change.assignee !== alert.assignee) {
-        const s = this
-          .#sql`UPDATE alerts SET assignee = ${change.assignee}, updated_at = ${now} WHERE id = ${id}`;
-        await tx.query(s.text, s.values);
-        await this.#addHistory(tx, id, now, actor, {
-          action: 'assignee',
-          from: alert.assignee,
-          to: change.assignee,
-          note: null,
-        });
-        alert.assignee = change.assignee;
+        await this.#setAnalystField(tx, alert, 'assignee', change.assignee, actor, now);
       }
       if (change.note !== undefined && change.note !== '') {
         await this.#addHistory(tx, id, now, actor, {
@@ -370,6 +352,23 @@ export class SqlAlertStore implements AlertStore {
       note: null,
     });
     return true;
+  }
+
+  /** Sets an analyst's field (its column and history action bear its name) and writes the history row. */
+  async #setAnalystField<F extends 'status' | 'assignee'>(
+    tx: SqlSession,
+    alert: Alert,
+    field: F,
+    to: Alert[F],
+    actor: string,
+    now: number,
+  ): Promise<void> {
+    const b = new SqlBuilder(this.#db.dialect);
+    // `field` is one of two literal column names, never input: it is written into the text.
+    const text = `UPDATE alerts SET ${field} = ${b.bind(to)}, updated_at = ${b.bind(now)} WHERE id = ${b.bind(alert.id)}`;
+    await tx.query(text, b.values);
+    await this.#addHistory(tx, alert.id, now, actor, { action: field, from: alert[field], to, note: null });
+    alert[field] = to;
   }
 
   async #addHistory(tx: SqlSession, id: string, at: number, actor: string, c: HistoryChange): Promise<void> {

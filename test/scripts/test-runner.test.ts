@@ -84,7 +84,10 @@ test('the lost tests of a file are named, and a file that reported nothing', () 
   assert.deepEqual(lost, [
     { file: '/x/cut.test.ts', problem: '1 declared test(s) without a verdict: b @2:1' },
     { file: '/x/cut.test.ts', problem: 'its closing summary never arrived (the end of its report was lost)' },
-    { file: '/x/never.test.ts', problem: 'no test of it reported anything (its whole report was lost)' },
+    {
+      file: '/x/never.test.ts',
+      problem: 'nothing of it reported, not even its closing summary (its whole report was lost)',
+    },
   ]);
 });
 
