@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { StoreUnavailableError } from '../core/errors.ts';
 import {
   SQLITE_DIALECT,
@@ -142,8 +142,27 @@ class SqliteDatabase implements SqlDatabase {
   }
 }
 
+/** Prepared statements kept per connection; the store's texts are few (a list query per filter shape). */
+const MAX_CACHED_STATEMENTS = 128;
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+function prepared(db: DatabaseSync, text: string): StatementSync {
+  let cache = statements.get(db);
+  if (cache === undefined) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(text);
+  if (statement === undefined) {
+    if (cache.size >= MAX_CACHED_STATEMENTS) cache.delete(cache.keys().next().value as string);
+    statement = db.prepare(text);
+    cache.set(text, statement);
+  }
+  return statement;
+}
+
 function run<R>(db: DatabaseSync, text: string, values: readonly SqlValue[]): SqlResult<R> {
-  const statement = db.prepare(text);
+  const statement = prepared(db, text);
   const params = values as SQLInputValue[];
   if (statement.columns().length > 0) {
     const rows = statement.all(...params) as unknown as R[];
