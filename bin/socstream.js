@@ -1,10 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when `npm run build` has produced dist/, else the TypeScript sources
-// directly (Node >= 22.18 strips types natively).
-import { existsSync } from 'node:fs';
+// Runs the compiled CLI when `npm run build` completed (dist/build-complete.json), else the
+// TypeScript sources directly; see bin/entry.js.
+import { cliEntry } from './entry.js';
 
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
-const { main } = await import(
-  existsSync(compiled) ? compiled.href : new URL('../src/cli/main.ts', import.meta.url).href
-);
+const { main } = await import(cliEntry(new URL('../', import.meta.url)).href);
 await main(process.argv);

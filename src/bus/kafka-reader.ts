@@ -6,9 +6,9 @@
  * with an explicit offset: no JoinGroup, no commit, the group's members are not disturbed.
  */
 import { Consumer } from '@platformatic/kafka';
+import { KafkaFailedError, KafkaUnreachableError } from '../core/errors.ts';
 import type { ConsumedRecord } from './bus.ts';
-import type { KafkaConfig } from './kafka.ts';
-import { clientOptions } from './kafka.ts';
+import { clientOptions, type KafkaConfig } from './kafka-client-options.ts';
 
 type Buf = Buffer;
 
@@ -43,7 +43,7 @@ export async function* readKafkaRange(
     const info = metadata.topics.get(topic);
     const leader = info?.partitions[partition]?.leader;
     if (!info || leader === undefined || leader < 0) {
-      throw new Error(`readRange: ${topic}:${partition} has no leader`);
+      throw new KafkaUnreachableError(`readRange: ${topic}:${partition} has no leader`);
     }
     const starts = await consumer.listOffsets({
       topics: [topic],
@@ -77,7 +77,7 @@ export async function* readKafkaRange(
         for (const p of t.partitions) {
           if (p.partitionIndex !== partition) continue;
           if (p.errorCode !== 0)
-            throw new Error(`readRange: ${topic}:${partition} fetch error ${p.errorCode}`);
+            throw new KafkaFailedError(`readRange: ${topic}:${partition} fetch error ${p.errorCode}`);
           for (const batch of p.records ?? []) {
             const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
             if (last + 1n > advanced) advanced = last + 1n;

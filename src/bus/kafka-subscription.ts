@@ -24,6 +24,7 @@
  * group's committed offset, which never passes a record that was not processed.
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
+import { InternalError, KafkaFailedError } from '../core/errors.ts';
 import { backoffMs } from './backoff.ts';
 import type {
   CommitOffsets,
@@ -206,7 +207,7 @@ export class KafkaSubscription implements Subscription {
       if (this.failure) throw this.failure;
       // The client ends its stream only on close() or a fatal error: never end quietly.
       if (this.stream.destroyed)
-        throw new Error(`Kafka consumer stream of group ${this.group} ended unexpectedly`);
+        throw new KafkaFailedError(`Kafka consumer stream of group ${this.group} ended unexpectedly`);
       let message: KafkaMessage | null = this.stream.read();
       while (message !== null) {
         if (this.admit(message)) {
@@ -242,7 +243,8 @@ export class KafkaSubscription implements Subscription {
 
   async commit(batch: ConsumedBatch): Promise<void> {
     const last = this.lastOfBatch.get(batch);
-    if (last === undefined) throw new Error('commit(batch): the batch did not come from this subscription');
+    if (last === undefined)
+      throw new InternalError('commit(batch): the batch did not come from this subscription');
     const offsets = [];
     for (const { message: m, period } of last) {
       const owner = this.owned.get(partitionKey(m.topic, m.partition));

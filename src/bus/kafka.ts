@@ -9,20 +9,8 @@
  *   is bounded by bus.kafka.connect_timeout_ms and fails with KafkaUnreachableError naming the
  *   bootstrap address, instead of retrying forever.
  */
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import {
-  Admin,
-  type BaseOptions,
-  Consumer,
-  type MessageToProduce,
-  ProduceAcks,
-  Producer,
-} from '@platformatic/kafka';
-import type { z } from 'zod';
-import type { kafkaSchema } from '../config/schema.ts';
-import { KafkaUnreachableError } from '../core/errors.ts';
-import { backoffMs } from './backoff.ts';
+import { Admin, Consumer, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
+import { BusClosedError, KafkaUnreachableError } from '../core/errors.ts';
 import type {
   Bus,
   BusRecord,
@@ -32,11 +20,10 @@ import type {
   Subscription,
   TopicSpec,
 } from './bus.ts';
+import { clientOptions, type KafkaConfig } from './kafka-client-options.ts';
 import { readKafkaRange } from './kafka-reader.ts';
 import { DEFAULT_MAX_BATCH_RECORDS, KafkaSubscription } from './kafka-subscription.ts';
 import { positiveMurmur2 } from './partitioner.ts';
-
-export type KafkaConfig = z.infer<typeof kafkaSchema>;
 
 /** Heartbeats often enough that a rebalance is noticed within a second. */
 const HEARTBEAT_INTERVAL_MS = 500;
@@ -64,37 +51,6 @@ interface OutgoingMessage {
 interface QueuedPublish extends PromiseWithResolvers<void> {
   messages: OutgoingMessage[];
   next: number;
-}
-
-function tlsOptions(ssl: KafkaConfig['ssl']): TlsOptions | undefined {
-  if (ssl === undefined) return undefined;
-  return {
-    rejectUnauthorized: ssl.reject_unauthorized,
-    ...(ssl.ca_file ? { ca: readFileSync(ssl.ca_file) } : {}),
-    ...(ssl.cert_file ? { cert: readFileSync(ssl.cert_file) } : {}),
-    ...(ssl.key_file ? { key: readFileSync(ssl.key_file) } : {}),
-  };
-}
-
-/** Client options shared by producer, consumers and admin, from the bus.kafka config section. */
-export function clientOptions(config: KafkaConfig, role: string): BaseOptions {
-  return {
-    clientId: `${config.client_id}-${role}`,
-    bootstrapBrokers: config.brokers,
-    connectTimeout: config.connect_timeout_ms,
-    retries: config.retries,
-    retryDelay: (_client, _op, attempt) => backoffMs(attempt),
-    ...(config.sasl
-      ? {
-          sasl: {
-            mechanism: config.sasl.mechanism,
-            username: config.sasl.username,
-            password: config.sasl.password,
-          },
-        }
-      : {}),
-    ...(config.ssl ? { tls: tlsOptions(config.ssl) } : {}),
-  };
 }
 
 /** Java's partitioner for keys; keyless records go round-robin (the library's own fallback). */
@@ -220,7 +176,8 @@ export class KafkaBus implements Bus {
       } catch (error) {
         if (Date.now() > deadline) throw error;
       }
-      if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} have no leader yet`);
+      if (Date.now() > deadline)
+        throw new KafkaUnreachableError(`topics ${names.join(', ')} have no leader yet`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -439,7 +396,7 @@ export class KafkaBus implements Bus {
     for (const sub of this.subscriptions) await sub.close().catch((error: unknown) => (failure ??= error));
     this.subscriptions.clear();
     // Publishes still queued can no longer be sent (the one in flight fails with the producer).
-    this.failQueued(new Error('the Kafka bus was closed before this publish was sent'));
+    this.failQueued(new BusClosedError('the Kafka bus was closed before this publish was sent'));
     await this.producer?.close().catch(() => {});
     await this.admin?.close().catch(() => {});
     this.producer = null;

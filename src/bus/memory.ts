@@ -12,6 +12,8 @@
  *   leave or close rebalances. A partition's new owner starts at the group's committed offset, so
  *   whatever the previous owner had not committed is delivered again (at-least-once).
  */
+
+import { BusClosedError } from '../core/errors.ts';
 import type {
   Bus,
   BusRecord,
@@ -373,7 +375,7 @@ export class MemoryBus implements Bus {
   }
 
   async publish(topicName: string, records: BusRecord[]): Promise<void> {
-    if (this.closed) throw new Error('memory bus is closed');
+    if (this.closed) throw new BusClosedError('memory bus is closed');
     const topic = this.topic(topicName);
     const count = topic.partitions.length;
     const touched = new Set<Partition>();
@@ -390,7 +392,7 @@ export class MemoryBus implements Bus {
           p.wakeReaders();
           touched.delete(p);
           await new Promise<void>((resolve) => p.spaceWaiters.push(resolve));
-          if (this.closed) throw new Error('memory bus is closed');
+          if (this.closed) throw new BusClosedError('memory bus is closed');
         }
       }
       p.append(record, now);
@@ -400,7 +402,7 @@ export class MemoryBus implements Bus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    if (this.closed) throw new Error('memory bus is closed');
+    if (this.closed) throw new BusClosedError('memory bus is closed');
     let group = this.groups.get(options.group);
     if (group === undefined) {
       group = new Group(options.group);

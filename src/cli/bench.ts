@@ -4,7 +4,6 @@ import { cpus, totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import type { BenchRow } from '../../bench/types.ts';
 import { UsageError } from '../core/errors.ts';
 import { action } from './run-action.ts';
 
@@ -16,6 +15,20 @@ import { action } from './run-action.ts';
  * for modules to shrink their inputs. A row whose value is NaN was skipped (its note says why).
  */
 const BENCH_DIR = new URL('../../bench/', import.meta.url);
+
+/** One line of the benchmark table. Each bench/<area>.bench.ts exports `run(): Promise<BenchRow[]>`. */
+export interface BenchRow {
+  /** Group, e.g. "parse", "engine", "lake", "e2e". */
+  bench: string;
+  /** What was measured, e.g. "zeek-tsv dns lines/s". */
+  metric: string;
+  value: number;
+  unit: string;
+  /** Target for this metric, if the issue sets one, with how to compare. */
+  target?: { op: '>=' | '<='; value: number };
+  note?: string;
+}
+
 const CHILD_FLAG = '--bench-child';
 
 export interface ModuleResult {

@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   'SOC_FORBIDDEN',
   'SOC_SHUTDOWN_TIMEOUT',
   'SOC_INVALID_TRANSITION',
+  'SOC_KAFKA_FAILED',
+  'SOC_BUS_CLOSED',
+  'SOC_INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -82,6 +85,19 @@ export class InvalidTransitionError extends SocError {
   static override readonly code = 'SOC_INVALID_TRANSITION' as const;
 }
 
+/** The broker answered, but with an error (a fetch error code), or a consumer's stream ended. */
+export class KafkaFailedError extends SocError {
+  static override readonly code = 'SOC_KAFKA_FAILED' as const;
+}
+/** A publish or subscribe on a bus that was closed (during shutdown). */
+export class BusClosedError extends SocError {
+  static override readonly code = 'SOC_BUS_CLOSED' as const;
+}
+/** A broken internal contract: a bug in socstream, never caused by input or config. HTTP 500. */
+export class InternalError extends SocError {
+  static override readonly code = 'SOC_INTERNAL' as const;
+}
+
 /** Every error class, for the catalogue test. */
 export const ERROR_CLASSES = [
   ConfigError,
@@ -98,4 +114,7 @@ export const ERROR_CLASSES = [
   ForbiddenError,
   ShutdownTimeoutError,
   InvalidTransitionError,
+  KafkaFailedError,
+  BusClosedError,
+  InternalError,
 ] as const;

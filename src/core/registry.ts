@@ -1,3 +1,4 @@
+import { InternalError } from './errors.ts';
 /** A registry per component kind; duplicates are rejected at construction. */
 export class Registry<D extends { type: string }> {
   readonly #byType = new Map<string, D>();
@@ -5,7 +6,7 @@ export class Registry<D extends { type: string }> {
   constructor(kind: string, definitions: readonly D[]) {
     this.kind = kind;
     for (const d of definitions) {
-      if (this.#byType.has(d.type)) throw new Error(`duplicate ${kind} component type "${d.type}"`);
+      if (this.#byType.has(d.type)) throw new InternalError(`duplicate ${kind} component type "${d.type}"`);
       this.#byType.set(d.type, d);
     }
   }

@@ -1,3 +1,4 @@
+import { InternalError } from '../core/errors.ts';
 import type { Prng } from './prng.ts';
 
 /**
@@ -115,7 +116,7 @@ const ATTACKER_RANGES: Record<string, (n: number) => string> = {
 
 export function attackerIp(scenario: string, index: number): string {
   const range = ATTACKER_RANGES[scenario];
-  if (!range) throw new Error(`no attacker range for ${scenario}`);
+  if (!range) throw new InternalError(`no attacker range for ${scenario}`);
   return range(1 + (index % 120));
 }
 

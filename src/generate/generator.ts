@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors.ts';
 import { Prng } from './prng.ts';
 import type { AttackPlan } from './scenarios/attack.ts';
 import { ATTACKS, FIRST_ATTACK_DELAY_MS, SCENARIOS, type ScenarioName } from './scenarios/index.ts';
@@ -75,11 +76,11 @@ export class Generator implements Iterator<GeneratedItem>, Iterable<GeneratedIte
 
   constructor(options: GeneratorOptions) {
     const plan = SCENARIOS[options.scenario];
-    if (!plan) throw new Error(`unknown scenario "${options.scenario}"`);
+    if (!plan) throw new UsageError(`unknown scenario "${options.scenario}"`);
     const root = new Prng(options.seed ?? 1);
     this.startMs = options.startMs ?? Date.now();
     this.eventsPerSecond = options.eventsPerSecond ?? DEFAULT_EVENTS_PER_SECOND;
-    if (!(this.eventsPerSecond > 0)) throw new Error('eventsPerSecond must be positive');
+    if (!(this.eventsPerSecond > 0)) throw new UsageError('eventsPerSecond must be positive');
     this.#ctx = { rng: root.fork(1), zeek: options.zeek ?? 'json' };
     this.#background = createBackground(this.#ctx, root.fork(2));
     this.#attackRng = root.fork(3);

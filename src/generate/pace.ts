@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors.ts';
 /**
  * A token bucket on the wall clock: tokens accrue at `ratePerSecond` up to `burst`, and each
  * event takes one. The burst bound (100 ms worth by default) keeps a stalled writer from
@@ -11,7 +12,7 @@ export class TokenBucket {
   #last: number;
 
   constructor(ratePerSecond: number, options: { burst?: number; now?: () => number } = {}) {
-    if (!(ratePerSecond > 0)) throw new Error('rate must be positive');
+    if (!(ratePerSecond > 0)) throw new UsageError('rate must be positive');
     this.ratePerSecond = ratePerSecond;
     this.burst = options.burst ?? Math.max(1, ratePerSecond / 10);
     this.#now = options.now ?? (() => performance.now());

@@ -425,12 +425,12 @@ function generateApply(
   const constants: string[] = [];
   const lines: string[] = ['let v;'];
   statics.forEach(([field], i) => {
-    if (!IDENTIFIER.test(field)) throw new Error(`not an identifier: ${field}`);
+    if (!IDENTIFIER.test(field)) throw new MappingInvalidError(`not an identifier: ${field}`);
     constants.push(`const st${i} = st[${i}];`);
     lines.push(`n.${field} = st${i};`);
   });
   steps.forEach((step, i) => {
-    if (!IDENTIFIER.test(step.target)) throw new Error(`not an identifier: ${step.target}`);
+    if (!IDENTIFIER.test(step.target)) throw new MappingInvalidError(`not an identifier: ${step.target}`);
     constants.push(`const s${i} = s[${i}]; const k${i} = s${i}.coerce; const g${i} = s${i}.getters[0];`);
     const inline = step.paths.length === 1 && step.valueMap === undefined && step.fallback === undefined;
     if (!inline) {

@@ -1,5 +1,5 @@
 import type { Fields, InputRecord } from '../core/envelope.ts';
-import { accept, firstPresent, jsonScore, parseJsonObject, reject, timeValueToMs } from './common.ts';
+import { accept, firstPresent, jsonEventTime, jsonScore, parseJsonObject, reject } from './common.ts';
 import type { ParseResult, Parser, ParserDefinition } from './parser.ts';
 
 /**
@@ -24,13 +24,8 @@ class AuthJsonParser implements Parser {
     const raw = line.value;
     if (firstPresent(raw, AUTH_JSON_ALIASES.user) === undefined) return reject('missing_field', 'user');
     if (firstPresent(raw, AUTH_JSON_ALIASES.src_ip) === undefined) return reject('missing_field', 'src_ip');
-    const timeKey = firstPresent(raw, AUTH_JSON_ALIASES.time);
-    let eventTimeMs: number | undefined;
-    if (timeKey !== undefined) {
-      eventTimeMs = timeValueToMs(raw[timeKey]);
-      if (eventTimeMs === undefined)
-        return reject('bad_timestamp', `${timeKey}=${String(raw[timeKey]).slice(0, 40)}`);
-    }
+    const eventTimeMs = jsonEventTime(raw, AUTH_JSON_ALIASES.time);
+    if (typeof eventTimeMs === 'object') return eventTimeMs;
     return accept('auth', 'auth', raw, eventTimeMs);
   }
 }

@@ -264,6 +264,20 @@ export function jsonScore(sampleLines: readonly string[], predicate: (o: Fields)
 }
 
 /** First key of `keys` present in `o` with a string or number value. */
+/**
+ * The event time of a JSON event, one rule for every JSON parser: the first of `keys` holding a
+ * string or number, read by timeValueToMs. Undefined when none is present (the caller decides
+ * whether an event may have no time); a `bad_timestamp` reject naming the key and the value when
+ * the value is not a time. Returns the reject itself rather than wrapping, so the hot path
+ * allocates nothing: `typeof t === 'object'` is the reject.
+ */
+export function jsonEventTime(raw: Fields, keys: readonly string[]): number | undefined | ParseResult {
+  const key = firstPresent(raw, keys);
+  if (key === undefined) return undefined;
+  const ms = timeValueToMs(raw[key]);
+  return ms === undefined ? reject('bad_timestamp', `${key}=${String(raw[key]).slice(0, 40)}`) : ms;
+}
+
 export function firstPresent(o: Fields, keys: readonly string[]): string | undefined {
   for (const k of keys) {
     const v = o[k];

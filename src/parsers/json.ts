@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InputRecord } from '../core/envelope.ts';
-import { accept, firstPresent, jsonScore, parseJsonObject, reject, timeValueToMs } from './common.ts';
+import { accept, jsonEventTime, jsonScore, parseJsonObject, reject } from './common.ts';
 import type { ParseResult, Parser, ParserDefinition, ParserOptions } from './parser.ts';
 
 /**
@@ -37,15 +37,9 @@ class JsonParser implements Parser {
     const line = parseJsonObject(record.text);
     if (line.verdict) return line.verdict;
     const raw = line.value;
-    const timeKey = firstPresent(raw, this.timeKeys);
-    if (timeKey === undefined) {
-      return this.timeRequired
-        ? reject('missing_field', this.timeKeys[0])
-        : accept(this.source, this.logType, raw, undefined);
-    }
-    const eventTimeMs = timeValueToMs(raw[timeKey]);
-    if (eventTimeMs === undefined)
-      return reject('bad_timestamp', `${timeKey}=${String(raw[timeKey]).slice(0, 40)}`);
+    const eventTimeMs = jsonEventTime(raw, this.timeKeys);
+    if (typeof eventTimeMs === 'object') return eventTimeMs;
+    if (eventTimeMs === undefined && this.timeRequired) return reject('missing_field', this.timeKeys[0]);
     return accept(this.source, this.logType, raw, eventTimeMs);
   }
 }

@@ -6,6 +6,7 @@
  * (nginx escapes `"` inside values as `\x22`, Apache as `\"`); otherwise to the first character of
  * the next literal. Variables with a known shape get a tighter pattern so the match cannot shift.
  */
+import { ConfigError } from '../core/errors.ts';
 export interface CompiledLogFormat {
   regex: RegExp;
   /** Variable names in capture-group order (without `$`). */
@@ -56,7 +57,8 @@ export function compileLogFormat(format: string): CompiledLogFormat {
     last = m.index + m[0].length;
   }
   literals.push(format.slice(last));
-  if (variables.length === 0) throw new Error(`log_format has no $variables: ${JSON.stringify(format)}`);
+  if (variables.length === 0)
+    throw new ConfigError(`log_format has no $variables: ${JSON.stringify(format)}`);
   let source = '^';
   for (let i = 0; i < variables.length; i++) {
     const before = literals[i];

@@ -1,5 +1,5 @@
 import type { Fields, InputRecord } from '../core/envelope.ts';
-import { accept, firstPresent, jsonScore, parseJsonObject, reject, timeValueToMs } from './common.ts';
+import { accept, jsonEventTime, jsonScore, parseJsonObject, reject } from './common.ts';
 import type { ParseResult, Parser, ParserDefinition } from './parser.ts';
 
 /**
@@ -19,13 +19,8 @@ class ThreatJsonParser implements Parser {
     const raw = line.value;
     if (typeof raw.host !== 'string') return reject('missing_field', 'host');
     if (typeof raw.threat !== 'string') return reject('missing_field', 'threat');
-    const timeKey = firstPresent(raw, TIME_KEYS);
-    let eventTimeMs: number | undefined;
-    if (timeKey !== undefined) {
-      eventTimeMs = timeValueToMs(raw[timeKey]);
-      if (eventTimeMs === undefined)
-        return reject('bad_timestamp', `${timeKey}=${String(raw[timeKey]).slice(0, 40)}`);
-    }
+    const eventTimeMs = jsonEventTime(raw, TIME_KEYS);
+    if (typeof eventTimeMs === 'object') return eventTimeMs;
     return accept('threat', 'threat', raw, eventTimeMs);
   }
 }

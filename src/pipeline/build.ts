@@ -21,7 +21,7 @@ import { validateParserSettings } from '../parsers/registry.ts';
 import type { NamedSource } from '../roles/ingest.ts';
 import { createProcessRole, type ProcessRole } from '../roles/process.ts';
 import { createStoreRole, type StoreRole } from '../roles/store.ts';
-import { createAlertStore } from '../sinks/alert-store.ts';
+import { createAlertStore } from '../sinks/alert-store-factory.ts';
 import { createLakeSink } from '../sinks/parquet/sink.ts';
 import { validateSourceConfig } from '../sources/validate.ts';
 import { createProcessor, type Processor } from './processor.ts';

@@ -10,7 +10,7 @@ import type { Telemetry } from '../metrics/telemetry.ts';
 import { createCorrelateRole } from '../roles/correlate.ts';
 import { createIngestRole } from '../roles/ingest.ts';
 import { createServeRole, type RuleReloadResult, type ServeRoleOptions } from '../roles/serve.ts';
-import { alertOutputsFromConfig } from '../sinks/alert-output.ts';
+import { alertOutputsFromConfig } from '../sinks/alert-outputs.ts';
 import { buildEngine, buildProcessRole, buildSources, buildStoreRole, detectorOptions } from './build.ts';
 import { groupsOf, topicPlan } from './topics.ts';
 

@@ -10,7 +10,8 @@ import { createTokenTable, type TokenTable } from '../serve/auth.ts';
 import { type LakeAccess, openLakeAccess } from '../serve/lake-access.ts';
 import { createLiveFeed, type LiveFeed } from '../serve/live.ts';
 import { type RunningServer, startServer } from '../serve/server.ts';
-import { type AlertStore, createAlertStore } from '../sinks/alert-store.ts';
+import type { AlertStore } from '../sinks/alert-store.ts';
+import { createAlertStore } from '../sinks/alert-store-factory.ts';
 import { decodeJson } from './codec.ts';
 
 /**

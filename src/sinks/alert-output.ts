@@ -1,15 +1,9 @@
-import type { Bus } from '../bus/bus.ts';
-import type { Config } from '../config/schema.ts';
-import type { Logger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
-import { createConsoleAlertOutput } from './alert-console.ts';
-import { createKafkaAlertOutput } from './alert-kafka.ts';
-import { createWebhookAlertOutput } from './alert-webhook.ts';
 
 /**
  * Where alerts go (console, webhook, Kafka `alerts`, the alert store). Alerts arrive new or
  * updated (same id, new count/last_seen): outputs upsert by id or simply repeat the line.
+ * The contract only: the outputs import it, and alert-outputs.ts builds the configured ones.
  */
 export interface AlertOutput {
   readonly name: string;
@@ -33,43 +27,4 @@ export function fanOut(outputs: readonly AlertOutput[]): AlertOutput {
       await Promise.allSettled(outputs.map((o) => o.stop()));
     },
   };
-}
-
-/** What building the configured outputs needs from the runtime. */
-export interface AlertOutputContext {
-  dataDir: string;
-  logger?: Logger;
-  telemetry?: Telemetry;
-  /** Needed when `alerts.kafka` is on. */
-  bus?: Bus;
-  /** Console destination (default stdout). */
-  stream?: NodeJS.WritableStream;
-}
-
-/**
- * The outputs `alerts:` in socstream.yaml asks for (console, Kafka `topics.alerts`, webhook), as one
- * fan-out. The alert store is wired by the storage stage, not here.
- */
-export function alertOutputsFromConfig(
-  config: Pick<Config, 'alerts' | 'topics'>,
-  ctx: AlertOutputContext,
-): AlertOutput {
-  const outputs: AlertOutput[] = [];
-  if (config.alerts.console) outputs.push(createConsoleAlertOutput(ctx.stream ? { stream: ctx.stream } : {}));
-  if (config.alerts.kafka && ctx.bus) {
-    outputs.push(
-      createKafkaAlertOutput({ bus: ctx.bus, topic: config.topics.alerts, telemetry: ctx.telemetry }),
-    );
-  }
-  if (config.alerts.webhook) {
-    outputs.push(
-      createWebhookAlertOutput({
-        config: config.alerts.webhook,
-        dataDir: ctx.dataDir,
-        logger: ctx.logger,
-        telemetry: ctx.telemetry,
-      }),
-    );
-  }
-  return fanOut(outputs);
 }

@@ -1,28 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
-import type { Health } from '../core/component.ts';
-import { NotFoundError, StoreUnavailableError } from '../core/errors.ts';
-import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { StoreUnavailableError } from '../core/errors.ts';
 import {
-  type AlertFilter,
-  type AlertPage,
-  type AlertStore,
-  type AlertUpdate,
-  asList,
-  assertTransition,
-  DETECTOR_ACTOR,
-  decodeCursor,
-  encodeCursor,
-  type HistoryAction,
-  type HistoryEntry,
-  mergeAlert,
-  pageSize,
-} from './alert-store.ts';
+  SQLITE_DIALECT,
+  SqlAlertStore,
+  type SqlDatabase,
+  type SqlResult,
+  type SqlSession,
+  type SqlValue,
+} from './alert-store-sql.ts';
 
 /**
  * The embedded alert store on `node:sqlite` (WAL, so the API can read while the pipeline writes).
- * The calls are synchronous underneath; each method is one transaction. Migrations are versioned
+ * The calls are synchronous underneath; the store's work (alert-store-sql.ts) is async, so the
+ * connection runs one piece of it at a time: a transaction never interleaves with another. Migrations are versioned
  * in `socstream_migrations`, like the PostgreSQL store.
  */
 const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
@@ -72,302 +64,142 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
   },
 ];
 
-interface AlertRow {
-  id: string;
-  rule_id: string;
-  rule_title: string;
-  level: string;
-  tags: string;
-  group_json: string;
-  entity: string | null;
-  count: number;
-  first_seen: number;
-  last_seen: number;
-  event_ids: string;
-  summary: string;
-  status: string;
-  assignee: string | null;
-  created_at: number;
-}
-
-interface HistoryRow {
-  alert_id: string;
-  at: number;
-  actor: string;
-  action: string;
-  from_value: string | null;
-  to_value: string | null;
-  note: string | null;
-}
-
-function alertFromRow(row: AlertRow): Alert {
-  return {
-    id: row.id,
-    rule_id: row.rule_id,
-    rule_title: row.rule_title,
-    level: row.level as Level,
-    tags: JSON.parse(row.tags) as string[],
-    group: JSON.parse(row.group_json) as Record<string, string>,
-    entity: row.entity,
-    count: Number(row.count),
-    first_seen: Number(row.first_seen),
-    last_seen: Number(row.last_seen),
-    event_ids: JSON.parse(row.event_ids) as string[],
-    summary: row.summary,
-    status: row.status as AlertStatus,
-    assignee: row.assignee,
-    created_at: Number(row.created_at),
-  };
-}
-
-function alertParams(a: Alert, now: number): Record<string, SQLInputValue> {
-  return {
-    $id: a.id,
-    $rule_id: a.rule_id,
-    $rule_title: a.rule_title,
-    $level: a.level,
-    $tags: JSON.stringify(a.tags),
-    $group_json: JSON.stringify(a.group),
-    $entity: a.entity,
-    $count: a.count,
-    $first_seen: a.first_seen,
-    $last_seen: a.last_seen,
-    $event_ids: JSON.stringify(a.event_ids),
-    $summary: a.summary,
-    $status: a.status,
-    $assignee: a.assignee,
-    $created_at: a.created_at,
-    $updated_at: now,
-  };
-}
-
 export interface SqliteAlertStoreOptions {
   path: string;
 }
 
-export class SqliteAlertStore implements AlertStore {
+/** The shared SQL store on a SQLite file (or `:memory:`). */
+export class SqliteAlertStore extends SqlAlertStore {
+  constructor(options: SqliteAlertStoreOptions) {
+    super(new SqliteDatabase(options.path));
+  }
+}
+
+class SqliteDatabase implements SqlDatabase {
+  readonly dialect = SQLITE_DIALECT;
   readonly #path: string;
   #db: DatabaseSync | null = null;
+  /** The tail of the work queued on the one connection. */
+  #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(options: SqliteAlertStoreOptions) {
-    this.#path = options.path;
+  constructor(path: string) {
+    this.#path = path;
   }
 
-  async start(): Promise<void> {
+  async open(): Promise<void> {
     try {
       if (this.#path !== ':memory:') mkdirSync(dirname(this.#path), { recursive: true });
       const db = new DatabaseSync(this.#path);
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
       db.exec('PRAGMA foreign_keys = ON;');
       this.#db = db;
-      this.#migrate(db);
+      migrate(db);
     } catch (err) {
       throw new StoreUnavailableError(`cannot open the SQLite alert store at ${this.#path}`, { cause: err });
     }
   }
 
-  async upsert(alerts: readonly Alert[]): Promise<void> {
-    if (alerts.length === 0) return;
-    const db = this.#open();
-    const now = Date.now();
-    const select = db.prepare('SELECT * FROM alerts WHERE id = ?');
-    const insert = db.prepare(
-      `INSERT INTO alerts (id, rule_id, rule_title, level, tags, group_json, entity, count, first_seen,
-         last_seen, event_ids, summary, status, assignee, created_at, updated_at)
-       VALUES ($id, $rule_id, $rule_title, $level, $tags, $group_json, $entity, $count, $first_seen,
-         $last_seen, $event_ids, $summary, $status, $assignee, $created_at, $updated_at)`,
-    );
-    const update = db.prepare(
-      `UPDATE alerts SET rule_title = $rule_title, level = $level, tags = $tags, count = $count,
-         first_seen = $first_seen, last_seen = $last_seen, event_ids = $event_ids, summary = $summary,
-         updated_at = $updated_at WHERE id = $id`,
-    );
-    this.#transaction(db, () => {
-      for (const incoming of alerts) {
-        const row = select.get(incoming.id) as AlertRow | undefined;
-        if (row === undefined) {
-          insert.run(alertParams(incoming, now));
-          this.#addHistory(db, incoming.id, now, DETECTOR_ACTOR, 'created', null, incoming.status, null);
-        } else {
-          const merged = mergeAlert(alertFromRow(row), incoming);
-          const p = alertParams(merged, now);
-          update.run({
-            $id: p.$id,
-            $rule_title: p.$rule_title,
-            $level: p.$level,
-            $tags: p.$tags,
-            $count: p.$count,
-            $first_seen: p.$first_seen,
-            $last_seen: p.$last_seen,
-            $event_ids: p.$event_ids,
-            $summary: p.$summary,
-            $updated_at: now,
-          });
-        }
+  query<R>(text: string, values: readonly SqlValue[] = []): Promise<SqlResult<R>> {
+    return this.#exclusive(async () => run<R>(this.#connection(), text, values));
+  }
+
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      const db = this.#connection();
+      const session: SqlSession = { query: async (text, values = []) => run(db, text, values) };
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(session);
+        db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        db.exec('ROLLBACK');
+        throw err;
       }
     });
   }
 
-  async list(filter: AlertFilter = {}): Promise<AlertPage> {
-    const db = this.#open();
-    const limit = pageSize(filter.limit);
-    const where: string[] = [];
-    const params: SQLInputValue[] = [];
-    const statuses = asList(filter.status);
-    if (statuses?.length) {
-      where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
-      params.push(...statuses);
-    }
-    const levels = asList(filter.level);
-    if (levels?.length) {
-      where.push(`level IN (${levels.map(() => '?').join(', ')})`);
-      params.push(...levels);
-    }
-    if (filter.rule_id !== undefined) {
-      where.push('rule_id = ?');
-      params.push(filter.rule_id);
-    }
-    if (filter.entity !== undefined) {
-      where.push('entity = ?');
-      params.push(filter.entity);
-    }
-    if (filter.from !== undefined) {
-      where.push('last_seen >= ?');
-      params.push(filter.from);
-    }
-    if (filter.to !== undefined) {
-      where.push('first_seen <= ?');
-      params.push(filter.to);
-    }
-    if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push('(last_seen < ? OR (last_seen = ? AND id < ?))');
-      params.push(c.lastSeen, c.lastSeen, c.id);
-    }
-    const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY last_seen DESC, id DESC LIMIT ?`;
-    const rows = db.prepare(sql).all(...params, limit + 1) as unknown as AlertRow[];
-    const alerts = rows.slice(0, limit).map(alertFromRow);
-    const last = alerts[alerts.length - 1];
-    const nextCursor =
-      rows.length > limit && last ? encodeCursor({ lastSeen: last.last_seen, id: last.id }) : null;
-    return { alerts, next_cursor: nextCursor };
-  }
-
-  async get(id: string): Promise<Alert | null> {
-    const row = this.#open().prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
-    return row ? alertFromRow(row) : null;
-  }
-
-  async update(id: string, change: AlertUpdate, actor: string): Promise<Alert> {
-    const db = this.#open();
-    const now = Date.now();
-    return this.#transaction(db, () => {
-      const row = db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
-      if (row === undefined) throw new NotFoundError(`alert ${id} not found`);
-      const alert = alertFromRow(row);
-      if (change.status !== undefined && change.status !== alert.status) {
-        assertTransition(alert.status, change.status);
-        db.prepare('UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?').run(change.status, now, id);
-        this.#addHistory(db, id, now, actor, 'status', alert.status, change.status, null);
-        alert.status = change.status;
-      }
-      if (change.assignee !== undefined && change.assignee !== alert.assignee) {
-        db.prepare('UPDATE alerts SET assignee = ?, updated_at = ? WHERE id = ?').run(
-          change.assignee,
-          now,
-          id,
-        );
-        this.#addHistory(db, id, now, actor, 'assignee', alert.assignee, change.assignee, null);
-        alert.assignee = change.assignee;
-      }
-      if (change.note !== undefined && change.note !== '') {
-        this.#addHistory(db, id, now, actor, 'note', null, null, change.note);
-      }
-      return alert;
-    });
-  }
-
-  async history(id: string): Promise<HistoryEntry[]> {
-    const rows = this.#open()
-      .prepare('SELECT * FROM alert_history WHERE alert_id = ? ORDER BY seq')
-      .all(id) as unknown as HistoryRow[];
-    return rows.map((r) => ({
-      alert_id: r.alert_id,
-      at: Number(r.at),
-      actor: r.actor,
-      action: r.action as HistoryAction,
-      from: r.from_value,
-      to: r.to_value,
-      note: r.note,
-    }));
-  }
-
-  async healthcheck(): Promise<Health> {
-    try {
-      this.#open().prepare('SELECT 1').get();
-      return { ok: true, detail: `sqlite ${this.#path}` };
-    } catch (err) {
-      return { ok: false, detail: (err as Error).message };
-    }
+  describe(): string {
+    return `sqlite ${this.#path}`;
   }
 
   async close(): Promise<void> {
+    await this.#queue;
     this.#db?.close();
     this.#db = null;
   }
 
-  #open(): DatabaseSync {
+  #connection(): DatabaseSync {
     if (this.#db === null) throw new StoreUnavailableError('the SQLite alert store is not started');
     return this.#db;
   }
 
-  #transaction<T>(db: DatabaseSync, work: () => T): T {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
+  /** Runs `work` after everything queued before it, alone on the connection. */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(work, work);
+    this.#queue = result.catch(() => {});
+    return result;
   }
+}
 
-  #addHistory(
-    db: DatabaseSync,
-    id: string,
-    at: number,
-    actor: string,
-    action: HistoryAction,
-    from: string | null,
-    to: string | null,
-    note: string | null,
-  ): void {
-    db.prepare(
-      'INSERT INTO alert_history (alert_id, at, actor, action, from_value, to_value, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(id, at, actor, action, from, to, note);
+/** Prepared statements kept per connection; the store's texts are few (a list query per filter shape). */
+const MAX_CACHED_STATEMENTS = 128;
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+function prepared(db: DatabaseSync, text: string): StatementSync {
+  let cache = statements.get(db);
+  if (cache === undefined) {
+    cache = new Map();
+    statements.set(db, cache);
   }
+  let statement = cache.get(text);
+  if (statement === undefined) {
+    if (cache.size >= MAX_CACHED_STATEMENTS) cache.delete(cache.keys().next().value as string);
+    statement = db.prepare(text);
+    cache.set(text, statement);
+  }
+  return statement;
+}
 
-  #migrate(db: DatabaseSync): void {
-    db.exec(
-      'CREATE TABLE IF NOT EXISTS socstream_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-    );
-    const applied = new Set(
-      (db.prepare('SELECT version FROM socstream_migrations').all() as Array<{ version: number }>).map((r) =>
-        Number(r.version),
-      ),
-    );
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version)) continue;
-      this.#transaction(db, () => {
-        db.exec(m.sql);
-        db.prepare('INSERT INTO socstream_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-          m.version,
-          m.name,
-          Date.now(),
-        );
-      });
-    }
+function run<R>(db: DatabaseSync, text: string, values: readonly SqlValue[]): SqlResult<R> {
+  const statement = prepared(db, text);
+  const params = values as SQLInputValue[];
+  if (statement.columns().length > 0) {
+    const rows = statement.all(...params) as unknown as R[];
+    return { rows, rowCount: rows.length };
+  }
+  return { rows: [], rowCount: Number(statement.run(...params).changes) };
+}
+
+function transaction(db: DatabaseSync, work: () => void): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    work();
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS socstream_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  );
+  const applied = new Set(
+    (db.prepare('SELECT version FROM socstream_migrations').all() as Array<{ version: number }>).map((r) =>
+      Number(r.version),
+    ),
+  );
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    transaction(db, () => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO socstream_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        Date.now(),
+      );
+    });
   }
 }

@@ -1,14 +1,12 @@
-import { isAbsolute, join } from 'node:path';
-import type { Config } from '../config/schema.ts';
 import type { Health } from '../core/component.ts';
-import { ConfigError, InvalidTransitionError, UsageError } from '../core/errors.ts';
+import { InvalidTransitionError, UsageError } from '../core/errors.ts';
 import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
-import { PostgresAlertStore } from './alert-store-postgres.ts';
-import { SqliteAlertStore } from './alert-store-sqlite.ts';
 
 /**
- * The alert store: one interface, two implementations (node:sqlite embedded, PostgreSQL for
- * teams), one contract test suite (test/sinks/alert-store-contract.ts).
+ * The alert store: one interface (this file, with the rules every store follows), one SQL
+ * implementation (alert-store-sql.ts) on two databases (node:sqlite embedded, PostgreSQL for
+ * teams), one contract test suite (test/sinks/alert-store-contract.ts); the configured one is
+ * built by alert-store-factory.ts.
  *
  * - `upsert` is idempotent by alert id: a replayed or updated alert never doubles anything. The
  *   stored count and last_seen only grow (max of stored and incoming), first_seen only shrinks, the
@@ -145,35 +143,4 @@ export function mergeAlert(stored: Alert, incoming: Alert): Alert {
     event_ids: newer ? incoming.event_ids : stored.event_ids,
     summary: newer ? incoming.summary : stored.summary,
   };
-}
-
-export type AlertStoreConfig = Config['alert_store'];
-
-export interface AlertStoreOptions {
-  /** PostgreSQL schema (tests use a random one); default `public`. */
-  schema?: string;
-}
-
-/** The configured store; `create` does no I/O (call start()). Relative SQLite paths are under dataDir's parent. */
-export function createAlertStore(
-  config: AlertStoreConfig,
-  dataDir: string,
-  options: AlertStoreOptions = {},
-): AlertStore {
-  if (config.type === 'postgres') {
-    if (!config.postgres_url) {
-      throw new ConfigError('alert_store.postgres_url is required when alert_store.type is postgres');
-    }
-    return new PostgresAlertStore({ connectionString: config.postgres_url, schema: options.schema });
-  }
-  return new SqliteAlertStore({ path: sqlitePath(config.sqlite_path, dataDir) });
-}
-
-/**
- * The default `.data/socstream.db` is relative to the working directory like data_dir itself; a
- * bare file name (no directory part) goes into dataDir.
- */
-export function sqlitePath(path: string, dataDir: string): string {
-  if (path === ':memory:' || isAbsolute(path) || path.includes('/')) return path;
-  return join(dataDir, path);
 }

@@ -4,11 +4,10 @@ import { type FileHandle, glob, mkdir, open, readdir, readFile, rename, stat } f
 import { basename, dirname, join, matchesGlob } from 'node:path';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
-import type { InputRecord } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import { type AckEntry, ContiguousAcks } from './acks.ts';
-import { type FramedLine, LineFramer } from './lines.ts';
+import { type FramedLine, LineFramer, toInputRecords } from './lines.ts';
 
 /**
  * `file`: tail -F over paths and globs, with a checkpoint that only moves on ack.
@@ -511,20 +510,12 @@ class FileSource implements Source {
   }
 
   #toBatch(f: TrackedFile, lines: FramedLine[]): SourceBatch {
-    const receivedAt = Date.now();
-    const records: InputRecord[] = new Array(lines.length);
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i];
-      const record: InputRecord = {
-        text: line.text,
-        byteLength: line.byteLength,
-        position: { kind: 'file', path: f.path, fileId: f.fileId, offset: line.offset },
-        formatHint: f.formatHint,
-        receivedAt,
-      };
-      if (line.tooLong) record.tooLong = true;
-      records[i] = record;
-    }
+    const records = toInputRecords(lines, f.formatHint, (line) => ({
+      kind: 'file',
+      path: f.path,
+      fileId: f.fileId,
+      offset: line.offset,
+    }));
     if (records.length) this.#telemetry.sourceRecords.inc({ source: this.#label }, records.length);
     const entry = f.acks.add({ generation: f.generation, end: f.framer.lineStart });
     // A chunk of blank lines (or the middle of a long line) carries no record: acked at once.

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
 import type { InputRecord } from '../core/envelope.ts';
+import { ConfigError } from '../core/errors.ts';
 import { createGenerator, type Generator, type TruthRecord } from '../generate/generator.ts';
 import { TokenBucket } from '../generate/pace.ts';
 import { SCENARIO_NAMES } from '../generate/scenarios/index.ts';
@@ -61,7 +62,8 @@ export class GeneratorSource implements Source {
   async start(): Promise<void> {
     const c = this.#config;
     const startMs = c.start === undefined ? Date.now() : Date.parse(c.start);
-    if (!Number.isFinite(startMs)) throw new Error(`generator source: start "${c.start}" is not ISO 8601`);
+    if (!Number.isFinite(startMs))
+      throw new ConfigError(`generator source: start "${c.start}" is not ISO 8601`);
     this.#generator = createGenerator({
       scenario: c.scenario,
       seed: c.seed,

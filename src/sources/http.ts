@@ -7,7 +7,7 @@ import type { Health, Source, SourceBatch, SourceDefinition } from '../core/comp
 import type { InputRecord } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
-import { type FramedLine, LineFramer } from './lines.ts';
+import { type FramedLine, LineFramer, toInputRecords } from './lines.ts';
 import { BatchQueue } from './queue.ts';
 
 /**
@@ -189,20 +189,11 @@ class HttpSource implements Source {
     const lines: FramedLine[] = [];
     framer.push(body, lines);
     framer.end(lines);
-    const receivedAt = Date.now();
-    const records: InputRecord[] = new Array(lines.length);
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i];
-      const record: InputRecord = {
-        text: line.text,
-        byteLength: line.byteLength,
-        position: { kind: 'stream', name: this.#streamName, sequence: this.#sequence++ },
-        formatHint,
-        receivedAt,
-      };
-      if (line.tooLong) record.tooLong = true;
-      records[i] = record;
-    }
+    const records = toInputRecords(lines, formatHint, () => ({
+      kind: 'stream',
+      name: this.#streamName,
+      sequence: this.#sequence++,
+    }));
     return records;
   }
 

@@ -9,6 +9,8 @@
  *   `byteLength` stays the count of the original bytes.
  * - A trailing `\r` (CRLF input) is not part of the line; blank lines carry no event and are dropped.
  */
+import type { InputPosition, InputRecord } from '../core/envelope.ts';
+
 export interface FramedLine {
   text: string;
   /** Bytes of the line in the input, without its terminator. */
@@ -131,4 +133,38 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   // Step back over continuation bytes (10xxxxxx) to the start of the cut character.
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
   return bytes.toString('utf8', 0, end);
+}
+
+/** A framed piece of input: a line (LineFramer) or a message (syslog's octet-counted framing). */
+export interface FramedText {
+  text: string;
+  byteLength: number;
+  tooLong: boolean;
+}
+
+/**
+ * Framed lines → InputRecords, the one path for every line source (file, stdin, http, syslog):
+ * one `receivedAt` for the batch, `positionOf` says where each line came from, and `tooLong` is set
+ * only on a cut line (the parser rejects it as line_too_long).
+ */
+export function toInputRecords<L extends FramedText>(
+  lines: readonly L[],
+  formatHint: string | undefined,
+  positionOf: (line: L) => InputPosition,
+): InputRecord[] {
+  const receivedAt = Date.now();
+  const records: InputRecord[] = new Array(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const record: InputRecord = {
+      text: line.text,
+      byteLength: line.byteLength,
+      position: positionOf(line),
+      formatHint,
+      receivedAt,
+    };
+    if (line.tooLong) record.tooLong = true;
+    records[i] = record;
+  }
+  return records;
 }

@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
-import type { InputRecord } from '../core/envelope.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
-import { type FramedLine, LineFramer } from './lines.ts';
+import { type FramedLine, LineFramer, toInputRecords } from './lines.ts';
 
 /**
  * `stdin`: newline-framed lines from standard input until EOF. Nothing to checkpoint (a pipe
@@ -79,18 +78,12 @@ export class StreamSource implements Source {
   }
 
   #batch(lines: FramedLine[]): SourceBatch {
-    const receivedAt = Date.now();
-    const records: InputRecord[] = lines.map((line) => {
-      const record: InputRecord = {
-        text: line.text,
-        byteLength: line.byteLength,
-        position: { kind: 'stream', name: this.#config.name, sequence: line.offset },
-        formatHint: this.#config.format,
-        receivedAt,
-      };
-      if (line.tooLong) record.tooLong = true;
-      return record;
-    });
+    const name = this.#config.name;
+    const records = toInputRecords(lines, this.#config.format, (line) => ({
+      kind: 'stream',
+      name,
+      sequence: line.offset,
+    }));
     this.#telemetry.sourceRecords.inc({ source: `stdin:${this.#config.name}` }, records.length);
     return { records, ack: async () => {} };
   }

@@ -2,9 +2,9 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
-import type { InputRecord } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
+import { toInputRecords } from './lines.ts';
 import { BatchQueue } from './queue.ts';
 
 /**
@@ -212,20 +212,11 @@ abstract class SyslogSource implements Source {
   }
 
   protected toBatch(messages: SyslogMessage[]): SourceBatch {
-    const receivedAt = Date.now();
-    const records: InputRecord[] = new Array(messages.length);
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i];
-      const record: InputRecord = {
-        text: m.text,
-        byteLength: m.byteLength,
-        position: { kind: 'stream', name: this.#streamName, sequence: this.#sequence++ },
-        formatHint: this.config.format,
-        receivedAt,
-      };
-      if (m.tooLong) record.tooLong = true;
-      records[i] = record;
-    }
+    const records = toInputRecords(messages, this.config.format, () => ({
+      kind: 'stream',
+      name: this.#streamName,
+      sequence: this.#sequence++,
+    }));
     this.telemetry.sourceRecords.inc({ source: this.label }, records.length);
     return { records, ack: async () => {} };
   }

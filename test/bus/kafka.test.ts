@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { backoffMs } from '../../src/bus/backoff.ts';
-import { clientOptions, KafkaBus } from '../../src/bus/kafka.ts';
+import { KafkaBus } from '../../src/bus/kafka.ts';
+import { clientOptions } from '../../src/bus/kafka-client-options.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
 
 it('passes brokers, timeouts, retries, SASL and TLS from bus.kafka to the client', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { globSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ERROR_CLASSES, ERROR_CODES, EXIT } from '../../src/core/errors.ts';
 
@@ -22,4 +22,17 @@ test('config and usage errors exit 2, runtime errors exit 1', () => {
   assert.equal(byCode.get('SOC_CONFIG_INVALID'), EXIT.usage);
   assert.equal(byCode.get('SOC_USAGE'), EXIT.usage);
   assert.equal(byCode.get('SOC_KAFKA_UNREACHABLE'), EXIT.runtime);
+});
+
+test('src/ throws no plain Error: every error carries a code from the catalogue', () => {
+  const root = new URL('../../', import.meta.url);
+  const plain: string[] = [];
+  for (const file of globSync('src/**/*.{ts,tsx}', { cwd: root })) {
+    readFileSync(new URL(file, root), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/\bnew Error\(/.test(line)) plain.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  assert.deepEqual(plain, [], 'use a class from src/core/errors.ts');
 });

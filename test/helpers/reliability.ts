@@ -39,7 +39,7 @@ import { LakeQuery } from '../../src/lake/query.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { startRuntime } from '../../src/pipeline/runtime.ts';
 import { GROUPS } from '../../src/pipeline/topics.ts';
-import { createAlertStore } from '../../src/sinks/alert-store.ts';
+import { createAlertStore } from '../../src/sinks/alert-store-factory.ts';
 import { ruleIdsByName, scoreAlerts } from './score.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;

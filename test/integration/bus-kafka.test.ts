@@ -8,6 +8,7 @@ import { KafkaBus } from '../../src/bus/kafka.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
 import { KafkaUnreachableError } from '../../src/core/errors.ts';
 import { busContract, uniqueName } from '../bus/contract.ts';
+import { kafkaBusFor } from '../helpers/kafka.ts';
 
 const SKIP =
   process.env.SOCSTREAM_SKIP_KAFKA === '1'
@@ -40,8 +41,8 @@ describe('KafkaBus', { skip: SKIP }, () => {
     await admin.close();
   });
 
-  it('fails within connect_timeout_ms with KafkaUnreachableError naming the bootstrap address when no broker answers', async () => {
-    const bus = new KafkaBus(kafkaSchema.parse({ brokers: ['127.0.0.1:1'], connect_timeout_ms: 1500 }));
+  it('fails within connect_timeout_ms with KafkaUnreachableError naming the bootstrap address when no broker answers', async (t) => {
+    const bus = kafkaBusFor(t, kafkaSchema.parse({ brokers: ['127.0.0.1:1'], connect_timeout_ms: 1500 }));
     const started = Date.now();
     for (const op of [
       () => bus.listTopics(),
@@ -58,8 +59,8 @@ describe('KafkaBus', { skip: SKIP }, () => {
     await bus.close();
   });
 
-  it('publishes more than the broker takes in one request (3 MiB to one partition) in order', async () => {
-    const bus = new KafkaBus(kafkaSchema.parse({ compression: 'none' }));
+  it('publishes more than the broker takes in one request (3 MiB to one partition) in order', async (t) => {
+    const bus = kafkaBusFor(t, kafkaSchema.parse({ compression: 'none' }));
     const name = uniqueName('big');
     created.push(name);
     await bus.createTopics([{ name, partitions: 1 }]);
@@ -82,8 +83,8 @@ describe('KafkaBus', { skip: SKIP }, () => {
     );
   });
 
-  it('creates topics idempotently with their partition counts, and lists them', async () => {
-    const bus = new KafkaBus(config);
+  it('creates topics idempotently with their partition counts, and lists them', async (t) => {
+    const bus = kafkaBusFor(t, config);
     const name = uniqueName('admin');
     created.push(name);
     await bus.createTopics([{ name, partitions: 3, configs: { 'retention.ms': '3600000' } }]);

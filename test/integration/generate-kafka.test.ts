@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
 import { createGenerator } from '../../src/generate/generator.ts';
+import { kafkaBusFor } from '../helpers/kafka.ts';
 
 const SKIP =
   process.env.SOCSTREAM_SKIP_KAFKA === '1'
@@ -29,7 +30,7 @@ after(async () => {
 
 test('generate --to kafka:{format} topics: every line arrives with its format header, its key and the produce time', {
   skip: SKIP,
-}, async () => {
+}, async (t) => {
   const COUNT = 3000;
   const startedAt = Date.now();
   const args = [
@@ -62,7 +63,7 @@ test('generate --to kafka:{format} topics: every line arrives with its format he
   const topics = formats.map((f) => `${prefix}.${f}`);
   created.push(...topics, `${prefix}.zeek-json`);
 
-  const bus = new KafkaBus(config);
+  const bus = kafkaBusFor(t, config);
   const sub = await bus.subscribe({ group: `${prefix}-reader`, topics, from: 'earliest', maxWaitMs: 200 });
   const received: { topic: string; key: string | null; value: string; format?: string; timestamp: number }[] =
     [];

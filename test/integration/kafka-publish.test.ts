@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
 import { uniqueName } from '../bus/contract.ts';
+import { kafkaBusFor } from '../helpers/kafka.ts';
 
 const SKIP =
   process.env.SOCSTREAM_SKIP_KAFKA === '1'
@@ -36,8 +37,8 @@ describe('KafkaBus concurrent publishes', { skip: SKIP }, () => {
     await admin.close();
   });
 
-  it('keeps per-key order on every topic and resolves each publish once its records are on the broker', async () => {
-    const bus = new KafkaBus(config);
+  it('keeps per-key order on every topic and resolves each publish once its records are on the broker', async (t) => {
+    const bus = kafkaBusFor(t, config);
     const topics = [uniqueName('order-a'), uniqueName('order-b')];
     created.push(...topics);
     await bus.createTopics(topics.map((name) => ({ name, partitions: 3 })));
@@ -87,8 +88,8 @@ describe('KafkaBus concurrent publishes', { skip: SKIP }, () => {
     );
   });
 
-  it('keeps one key in order when concurrent publishes add up to several requests (3 MiB on one partition)', async () => {
-    const bus = new KafkaBus(kafkaSchema.parse({ compression: 'none' }));
+  it('keeps one key in order when concurrent publishes add up to several requests (3 MiB on one partition)', async (t) => {
+    const bus = kafkaBusFor(t, kafkaSchema.parse({ compression: 'none' }));
     const name = uniqueName('order-big');
     created.push(name);
     await bus.createTopics([{ name, partitions: 2 }]);

@@ -70,7 +70,13 @@ describe('a consumer group across a SIGKILLed member and a rejoin', { skip: SKIP
   const topic = uniqueName('rejoin');
   const group = uniqueName('g-rejoin');
   const members: Member[] = [];
+  // The offsets sampler runs beside the test; a failing assertion must not leave it polling (it
+  // kept the file's process alive after a failure and hung CI).
+  let sampling = false;
+  let sampler: Promise<void> = Promise.resolve();
   after(async () => {
+    sampling = false;
+    await sampler;
     for (const m of members) await m.kill();
     await bus.deleteTopics([topic]).catch(() => {});
     await bus.close();
@@ -84,8 +90,8 @@ describe('a consumer group across a SIGKILLed member and a rejoin', { skip: SKIP
     // The group's committed offsets, sampled throughout: a value lower than the one before is a rewind.
     const rewinds: string[] = [];
     const highest = new Map<number, bigint>();
-    let sampling = true;
-    const sampler = (async () => {
+    sampling = true;
+    sampler = (async () => {
       while (sampling) {
         for (const c of await bus.committedOffsets(group, [topic]).catch(() => [])) {
           const before = highest.get(c.partition) ?? -1n;

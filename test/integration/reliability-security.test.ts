@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { stringify } from 'yaml';
-import { clientOptions } from '../../src/bus/kafka.ts';
+import { clientOptions } from '../../src/bus/kafka-client-options.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/core/logger.ts';
 

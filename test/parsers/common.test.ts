@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isoToEpochMicros, looksBinary, parseJsonObject, timeValueToMs } from '../../src/parsers/common.ts';
+import {
+  isoToEpochMicros,
+  jsonEventTime,
+  looksBinary,
+  parseJsonObject,
+  timeValueToMs,
+} from '../../src/parsers/common.ts';
 
 test('ISO 8601: Zeek Z, Suricata +0100, RFC 3339 +01:00, no offset (UTC), space and comma, pre-1970', () => {
   const cases: Array<[string, number]> = [
@@ -62,4 +68,21 @@ test('binary detection: NUL bytes or mostly U+FFFD, not ordinary text with an od
   assert.equal(looksBinary('abc\u0000def'), true);
   assert.equal(looksBinary('\ufffd'.repeat(20)), true);
   assert.equal(looksBinary('Gh0st request \ufffd then text that goes on for a while'), false);
+});
+
+test('jsonEventTime: the first time key present decides; none is no time; a bad value is a reject naming it', () => {
+  const keys = ['timestamp', 'time', 'ts'];
+  assert.equal(jsonEventTime({ user: 'a' }, keys), undefined);
+  assert.equal(
+    jsonEventTime({ time: '2024-01-02T03:04:05Z', ts: 'garbage' }, keys),
+    Date.UTC(2024, 0, 2, 3, 4, 5),
+  );
+  assert.equal(jsonEventTime({ ts: 1_700_000_000.5 }, keys), 1_700_000_000_500);
+  assert.deepEqual(jsonEventTime({ timestamp: 'XXXXXXXXXX.XXXXXX' }, keys), {
+    ok: false,
+    reason: 'bad_timestamp',
+    detail: 'timestamp=XXXXXXXXXX.XXXXXX',
+  });
+  // An object or null under a time key is not a time key's value: the next key is tried.
+  assert.equal(jsonEventTime({ timestamp: null, time: 0 }, keys), 0);
 });

@@ -17,7 +17,7 @@ import type { TruthRecord } from '../../src/generate/generator.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { startRuntime } from '../../src/pipeline/runtime.ts';
-import { createAlertStore } from '../../src/sinks/alert-store.ts';
+import { createAlertStore } from '../../src/sinks/alert-store-factory.ts';
 import { ruleIdsByName, scoreAlerts } from '../helpers/score.ts';
 
 const EVENTS = 200_000;

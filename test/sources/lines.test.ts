@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type FramedLine, LineFramer, truncateUtf8 } from '../../src/sources/lines.ts';
+import { type FramedLine, LineFramer, toInputRecords, truncateUtf8 } from '../../src/sources/lines.ts';
 import { fixtureLines } from './helpers.ts';
 
 const sshd = fixtureLines('sshd.log');
@@ -83,4 +83,27 @@ test('truncateUtf8 never splits a character', () => {
   assert.equal(truncateUtf8('ab€cd', 4), 'ab');
   assert.equal(truncateUtf8('ab€cd', 5), 'ab€');
   assert.equal(truncateUtf8('short', 100), 'short');
+});
+
+test('toInputRecords: one receivedAt per batch, the position each line is given, tooLong only on a cut line', () => {
+  const framer = new LineFramer(8);
+  const lines: FramedLine[] = [];
+  framer.push(Buffer.from('short\r\na line far too long\n\nlast'), lines);
+  framer.end(lines);
+  let sequence = 0;
+  const records = toInputRecords(lines, 'sshd', () => ({
+    kind: 'stream',
+    name: 'test',
+    sequence: sequence++,
+  }));
+  assert.deepEqual(
+    records.map((r) => [r.text, r.byteLength, r.position, r.formatHint, r.tooLong]),
+    [
+      ['short', 5, { kind: 'stream', name: 'test', sequence: 0 }, 'sshd', undefined],
+      ['a line f', 19, { kind: 'stream', name: 'test', sequence: 1 }, 'sshd', true],
+      ['last', 4, { kind: 'stream', name: 'test', sequence: 2 }, 'sshd', undefined],
+    ],
+  );
+  assert.equal(new Set(records.map((r) => r.receivedAt)).size, 1);
+  assert.equal('tooLong' in records[0], false, 'an uncut record carries no tooLong key');
 });

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Envelope } from '../../core/envelope.ts';
+import { UsageError } from '../../core/errors.ts';
 import { stableId } from '../../core/ids.ts';
 import { LEVELS, type Level } from '../alert.ts';
 import { bindDetection, compileDetection, type DetectionPlan } from './compile.ts';
@@ -88,7 +89,7 @@ export function listRuleFiles(paths: readonly string[], missing?: string[]): str
   const visit = (p: string) => {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) {
-      if (!missing) throw new Error(`${p}: no such file or folder`);
+      if (!missing) throw new UsageError(`${p}: no such file or folder`);
       missing.push(p);
       return;
     }

@@ -1,0 +1,3 @@
+/** Types of bin/entry.js (plain JavaScript, so bin/ runs without a build). */
+export declare const BUILD_MARKER: string;
+export declare function cliEntry(root: URL): URL;
