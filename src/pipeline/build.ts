@@ -23,9 +23,9 @@ import { createProcessRole, type ProcessRole } from '../roles/process.ts';
 import { createStoreRole, type StoreRole } from '../roles/store.ts';
 import { createAlertStore } from '../sinks/alert-store-factory.ts';
 import { createLakeSink } from '../sinks/parquet/sink.ts';
-import { validateSourceConfig } from '../sources/validate.ts';
 import { createProcessor, type Processor } from './processor.ts';
 import { groupsOf, type TopicPlan } from './topics.ts';
+import { validateSourceConfig } from './validate-source.ts';
 
 /**
  * Builders: each turns config sections into the component or role that serves them — for `run`,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/loader.ts';
-import { validateSourceConfig } from '../../src/sources/validate.ts';
+import { validateSourceConfig } from '../../src/pipeline/validate-source.ts';
 
 const EXAMPLE = new URL('../../config/socstream.example.yaml', import.meta.url).pathname;
 

@@ -18,7 +18,6 @@ import { demoConfig } from '../../src/cli/demo.ts';
 import { validateConfig } from '../../src/config/loader.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
-import type { Alert } from '../../src/detect/alert.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { buildEngine } from '../../src/pipeline/build.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../src/core/errors.ts';
-import { validateSourceConfig } from '../../src/sources/validate.ts';
+import { validateSourceConfig } from '../../src/pipeline/validate-source.ts';
 
 const yaml = `
 sources:
