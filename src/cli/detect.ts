@@ -10,8 +10,9 @@ import { eventId } from '../core/ids.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
 import { createDetector, type Detector } from '../detect/detector.ts';
-import { loadRules, type RuleSet } from '../detect/sigma/load.ts';
+import { loadRules, type RuleSet, summarizeWarnings } from '../detect/sigma/load.ts';
 import { createMatcher } from '../detect/sigma/matcher.ts';
+import { collectFlag, type LogsourceFlags, ruleLoadOptions } from '../detect/sigma/options.ts';
 import { createEnricher, type Enricher } from '../enrich/enricher.ts';
 import { createNormalizer, type Normalizer } from '../normalize/normalize.ts';
 import { detectFormat } from '../parsers/detect-format.ts';
@@ -97,7 +98,11 @@ export function createEnvelopeReader(options: {
 }
 
 /** Loads rules as the detector wants them; problems go to the caller. */
-export function loadRuleSet(paths: readonly string[], detect: Config['detect']): RuleSet {
+export function loadRuleSet(
+  paths: readonly string[],
+  detect: Config['detect'],
+  flags: LogsourceFlags = {},
+): RuleSet {
   for (const p of paths) {
     try {
       statSync(p);
@@ -105,7 +110,7 @@ export function loadRuleSet(paths: readonly string[], detect: Config['detect']):
       throw new UsageError(`--rules ${p}: no such file or folder`);
     }
   }
-  return loadRules(paths, { placeholders: detect.placeholders, regexMaxLength: detect.regex_max_length });
+  return loadRules(paths, ruleLoadOptions(detect, flags));
 }
 
 export function detectorFor(ruleSet: RuleSet, detect: Config['detect']): Detector {
@@ -130,7 +135,7 @@ async function* lineBatches(path: string, size: number): AsyncGenerator<string[]
 
 const BATCH_LINES = 1000;
 
-interface DetectFlags {
+interface DetectFlags extends LogsourceFlags {
   rules: string[];
   format?: string;
   config?: string;
@@ -142,7 +147,9 @@ export async function runDetect(
   write: (alert: Alert) => void,
 ): Promise<string> {
   const config = loadConfig(flags.config);
-  const ruleSet = loadRuleSet(flags.rules, config.detect);
+  const ruleSet = loadRuleSet(flags.rules, config.detect, flags);
+  for (const w of summarizeWarnings(ruleSet.warnings))
+    process.stderr.write(`detect: warning: ${w.title ? `${w.title}: ` : ''}${w.message}\n`);
   const detector = detectorFor(ruleSet, config.detect);
   const normalizer = createNormalizer({ extraMappings: config.mappings });
   const enricher = createEnricher(config.enrich, { logger: createLogger({ level: config.log_level }) });
@@ -267,6 +274,16 @@ export function register(program: Command): void {
     .requiredOption('--rules <dir>', 'Folder or file of Sigma rules (repeatable)', collect)
     .option('--format <format>', 'Input format (detected from the first lines when omitted)')
     .option('--config <file>', 'socstream.yaml (detect and mappings sections are used)')
+    .option(
+      '--logsource <spec>',
+      'Run rules of a Sigma logsource on these events: product=NAME[,service=NAME]@SOURCE[/LOG_TYPE] (repeatable)',
+      collectFlag,
+    )
+    .option(
+      '--field-map <map>',
+      'Sigma field name → event path for --logsource: NAME=PATH (repeatable)',
+      collectFlag,
+    )
     .argument('[files...]', 'Log files; stdin when none')
     .action(
       action(async (files: string[], flags: DetectFlags) => {

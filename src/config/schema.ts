@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logsourceEntrySchema } from '../detect/sigma/logsource-schema.ts';
 
 /**
  * socstream.yaml. Every object is strict: an unknown key is an error naming the key and the file.
@@ -181,6 +182,10 @@ export const detectSchema = z
     regex_max_length: d(
       z.number().int().positive().default(4096),
       'Longest value a regex is run on (guards against catastrophic backtracking)',
+    ),
+    logsources: d(
+      z.array(logsourceEntrySchema).default([]),
+      'Sigma logsources added to the bundled table: {logsource: {product, category, service}, events: [{source, log_type, fields: {SigmaName: raw.path}}]} (docs/rules.md)',
     ),
   })
   .strict();

@@ -5,8 +5,9 @@ import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createProcessor, type Processor } from '../core/processor.ts';
 import { createDetector, type Detector, type DetectorOptions } from '../detect/detector.ts';
-import { loadRules } from '../detect/sigma/load.ts';
+import { loadRules, summarizeWarnings } from '../detect/sigma/load.ts';
 import { createMatcher } from '../detect/sigma/matcher.ts';
+import { ruleLoadOptions } from '../detect/sigma/options.ts';
 import { createEnricher, type Enricher } from '../enrich/enricher.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import { createNormalizer } from '../normalize/normalize.ts';
@@ -64,12 +65,9 @@ export function detectorOptions(
   config: Config,
   ctx: { logger: Logger; telemetry: Telemetry },
 ): DetectorOptions {
-  const ruleSet = loadRules(config.detect.rules, {
-    placeholders: config.detect.placeholders,
-    regexMaxLength: config.detect.regex_max_length,
-  });
+  const ruleSet = loadRules(config.detect.rules, ruleLoadOptions(config.detect));
   const logger = ctx.logger.child({ component: 'detect' });
-  for (const p of ruleSet.problems)
+  for (const p of [...ruleSet.problems, ...summarizeWarnings(ruleSet.warnings)])
     logger.warn({ file: p.file, rule: p.rule_id, feature: p.feature }, p.message);
   logger.info(
     {

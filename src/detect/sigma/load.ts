@@ -20,11 +20,13 @@ import { bindDetection, compileDetection, type DetectionPlan } from './compile.t
 import { hasNot } from './condition.ts';
 import {
   createLogsourceIndex,
+  type LogsourceEntry,
   type LogsourceIndex,
   type LogsourceKey,
   type LogsourceTable,
   loadLogsourceTable,
   variantAccepts,
+  withExtraLogsources,
 } from './logsources.ts';
 import { isIssue, type ModifierOptions, type Predicate } from './modifiers.ts';
 
@@ -79,6 +81,8 @@ export interface LoadOptions {
   regexMaxLength?: number;
   /** A logsource table other than the bundled logsources.yaml. */
   logsources?: LogsourceTable;
+  /** Entries added to the table (detect.logsources, --logsource): see withExtraLogsources. */
+  extraLogsources?: readonly LogsourceEntry[];
 }
 
 type Doc = Record<string, unknown>;
@@ -298,7 +302,11 @@ export function loadRules(paths: readonly string[], options: LoadOptions = {}): 
     placeholders: options.placeholders ?? {},
     regexMaxLength: options.regexMaxLength ?? 4096,
   };
-  const index = createLogsourceIndex(options.logsources ?? loadLogsourceTable());
+  const table = withExtraLogsources(
+    options.logsources ?? loadLogsourceTable(),
+    options.extraLogsources ?? [],
+  );
+  const index = createLogsourceIndex(table);
   const out: Collected = { problems: [], warnings: [], correlations: [], pending: [], filters: [] };
   const missing: string[] = [];
   const files = listRuleFiles(paths, missing);
@@ -325,7 +333,7 @@ export function loadRules(paths: readonly string[], options: LoadOptions = {}): 
       rule_id: r.id,
       title: r.title,
       severity: 'warning',
-      feature: 'logsource without events',
+      feature: NO_EVENTS,
       message: `no configured logsource covers ${logsourceLabel(r.logsource)}: the rule never runs (add it under detect.logsources or with --logsource)`,
     });
   }
@@ -336,6 +344,44 @@ function logsourceOf(doc: Doc): Record<string, string> {
   const out: Record<string, string> = {};
   if (isMap(doc.logsource))
     for (const [k, v] of Object.entries(doc.logsource)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+const NO_EVENTS = 'logsource without events';
+
+/** Rule titles named per logsource in a summarised warning. */
+const TITLES_SHOWN = 5;
+
+/**
+ * Warnings for a log or a terminal: each as it is, except rules without events, which become one
+ * line per logsource naming the count and the first few rules (a SigmaHQ checkout has thousands of
+ * Windows rules; `rules check --verbose` and `--json` list every one).
+ */
+export function summarizeWarnings(warnings: readonly RuleProblem[]): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  const byLogsource = new Map<string, RuleProblem[]>();
+  for (const w of warnings) {
+    if (w.feature !== NO_EVENTS) {
+      out.push(w);
+      continue;
+    }
+    const label = w.message.slice(0, w.message.indexOf(':'));
+    byLogsource.set(label, [...(byLogsource.get(label) ?? []), w]);
+  }
+  for (const [label, ws] of byLogsource) {
+    if (ws.length === 1) {
+      out.push(ws[0]);
+      continue;
+    }
+    const titles = ws.slice(0, TITLES_SHOWN).map((w) => w.title ?? w.rule_id);
+    const more = ws.length > TITLES_SHOWN ? `, … ${ws.length - TITLES_SHOWN} more` : '';
+    out.push({
+      file: ws[0].file,
+      severity: 'warning',
+      feature: NO_EVENTS,
+      message: `${label}: ${ws.length} rules never run (${titles.join(', ')}${more}); add the logsource under detect.logsources or with --logsource`,
+    });
+  }
   return out;
 }
 

@@ -26,16 +26,32 @@ export type FieldSpec = z.infer<typeof fieldSpecSchema>;
 
 export const eventSchema = z
   .object({
-    source: z.string().min(1),
-    log_type: z.string().min(1).optional(),
-    fields: z.union([z.string(), z.array(z.union([z.string(), fieldMapSchema])), fieldMapSchema]).optional(),
-    fallback: z.array(z.enum(LAYERS)).optional(),
-    keywords: z.array(pathSchema).optional(),
+    source: z.string().min(1).describe('Envelope source of the events (zeek, json, ...)'),
+    log_type: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Envelope log_type; absent = every log type of the source'),
+    fields: z
+      .union([z.string(), z.array(z.union([z.string(), fieldMapSchema])), fieldMapSchema])
+      .optional()
+      .describe(
+        'Field map: Sigma name → raw./normalized./enriched. path (or a list: first present), or fieldset names',
+      ),
+    fallback: z
+      .array(z.enum(LAYERS))
+      .optional()
+      .describe('Layers an unmapped Sigma name is read from, in order (default raw, normalized)'),
+    keywords: z.array(pathSchema).optional().describe('Paths keyword searches read (default: all of raw)'),
   })
   .strict();
 
 export const logsourceKeySchema = z
-  .object({ product: z.string().optional(), category: z.string().optional(), service: z.string().optional() })
+  .object({
+    product: z.string().optional().describe('Sigma logsource product'),
+    category: z.string().optional().describe('Sigma logsource category'),
+    service: z.string().optional().describe('Sigma logsource service'),
+  })
   .strict();
 
 /** One logsource: the Sigma product / category / service and the event kinds it covers. */
@@ -54,4 +70,3 @@ export type LogsourceEntry = z.infer<typeof logsourceEntrySchema>;
 
 export type LogsourceTable = z.infer<typeof logsourceTableSchema>;
 export type LogsourceKey = z.infer<typeof logsourceKeySchema>;
-

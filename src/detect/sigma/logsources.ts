@@ -8,12 +8,9 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import type { Envelope } from '../../core/envelope.ts';
 import { RuleInvalidError } from '../../core/errors.ts';
-import type { FieldScope, Getter, KeywordScan, ScalarTest } from './modifiers.ts';
-
 import {
   type eventSchema,
   type FieldSpec,
-  LAYERS,
   type Layer,
   type LogsourceEntry,
   type LogsourceKey,
@@ -21,6 +18,7 @@ import {
   logsourceTableSchema,
   type mappedSchema,
 } from './logsource-schema.ts';
+import type { FieldScope, Getter, KeywordScan, ScalarTest } from './modifiers.ts';
 
 export type { LogsourceEntry, LogsourceKey, LogsourceTable } from './logsource-schema.ts';
 export { logsourceTableSchema } from './logsource-schema.ts';
@@ -157,7 +155,8 @@ function firstPresent(getters: Getter[]): Getter {
  * matches `"Age": 42`, as the same value compared through a field would).
  */
 function scanStrings(value: unknown, test: ScalarTest, depth: number): boolean {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return test(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return test(value);
   if (depth > 8 || value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) {
     for (const v of value) if (scanStrings(v, test, depth + 1)) return true;
@@ -239,6 +238,65 @@ function buildScope(ev: z.infer<typeof eventSchema>, table: LogsourceTable): Fie
 }
 
 const KEYS = ['product', 'category', 'service'] as const;
+
+/**
+ * The bundled table with the user's entries (socstream.yaml `detect.logsources`, `--logsource`)
+ * added: an entry for a logsource the table already has adds its event kinds to it, and replaces
+ * the table's event of the same source + log type (so a user can remap one kind); a new logsource
+ * is appended. Nothing is removed.
+ */
+export function withExtraLogsources(table: LogsourceTable, extra: readonly LogsourceEntry[]): LogsourceTable {
+  if (extra.length === 0) return table;
+  const logsources = table.logsources.map((e) => ({ ...e, events: [...e.events] }));
+  for (const entry of extra) {
+    const key = logsourceKey(entry.logsource);
+    const existing = logsources.find((e) => logsourceKey(e.logsource) === key);
+    if (!existing) {
+      logsources.push({ ...entry, events: [...entry.events] });
+      continue;
+    }
+    for (const ev of entry.events) {
+      const i = existing.events.findIndex((x) => x.source === ev.source && x.log_type === ev.log_type);
+      if (i >= 0) existing.events[i] = ev;
+      else existing.events.push(ev);
+    }
+  }
+  return { ...table, logsources };
+}
+
+const FLAG = /^([a-z]+=[^,@=]+(?:,[a-z]+=[^,@=]+)*)@([^/\s]+)(?:\/(\S+))?$/;
+
+/**
+ * `--logsource product=myapp[,category=…][,service=…]@SOURCE[/LOG_TYPE]` and its `--field-map
+ * NAME=PATH` flags as a logsource entry. A PATH without a layer (`user.name`) is a raw path.
+ * Throws a message naming the flag and the fix; the caller makes it a usage error.
+ */
+export function logsourceFromFlags(spec: string, fieldMaps: readonly string[] = []): LogsourceEntry {
+  const m = FLAG.exec(spec.trim());
+  if (!m)
+    throw new Error(
+      `--logsource ${spec}: expected product=NAME[,category=NAME][,service=NAME]@SOURCE[/LOG_TYPE], e.g. product=myapp@json`,
+    );
+  const logsource: Record<string, string> = {};
+  for (const pair of m[1].split(',')) {
+    const [k, v] = pair.split('=');
+    if (!(KEYS as readonly string[]).includes(k))
+      throw new Error(`--logsource ${spec}: '${k}' is not product, category or service`);
+    logsource[k] = v;
+  }
+  const fields: Record<string, string> = {};
+  for (const f of fieldMaps) {
+    const eq = f.indexOf('=');
+    if (eq <= 0 || eq === f.length - 1)
+      throw new Error(`--field-map ${f}: expected SIGMA_NAME=PATH, e.g. User=user.name`);
+    const path = f.slice(eq + 1);
+    fields[f.slice(0, eq)] = /^(raw|normalized|enriched)\./.test(path) ? path : `raw.${path}`;
+  }
+  const event: LogsourceEntry['events'][number] = { source: m[2] };
+  if (m[3]) event.log_type = m[3];
+  if (Object.keys(fields).length > 0) event.fields = fields;
+  return { logsource, events: [event] };
+}
 
 /** The logsource index: a rule's logsource → the event variants it sees. */
 export interface LogsourceIndex {

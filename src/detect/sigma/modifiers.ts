@@ -705,7 +705,8 @@ function fieldrefItem(field: string, key: string, mods: string[], values: unknow
   const cased = mods.includes('cased');
   const starts = mods.includes('startswith') || mods.includes('contains');
   const ends = mods.includes('endswith') || mods.includes('contains');
-  const compare = REF_COMPARE[starts && ends ? 'contains' : starts ? 'startswith' : ends ? 'endswith' : 'equal'];
+  const compare =
+    REF_COMPARE[starts && ends ? 'contains' : starts ? 'startswith' : ends ? 'endswith' : 'equal'];
   const others = values as string[];
   const same = (a: unknown, b: unknown): boolean => {
     const x = toText(a);
