@@ -211,7 +211,10 @@ describe('numeric, time, IP and field-reference modifiers', () => {
     assert.equal(matches('CommandLine|fieldref|endswith', 'Image', ev), false);
     assert.equal(matches('CommandLine|fieldref|startswith|cased', 'Image', ev), false);
     assert.equal(matches('Image|fieldref|endswith', 'Name', { Image: 'C:\\x\\a.exe', Name: 'A.EXE' }), true);
-    assert.equal(matches('Image|fieldref|contains|neq', 'Name', { Image: 'C:\\x\\a.exe', Name: 'b.exe' }), true);
+    assert.equal(
+      matches('Image|fieldref|contains|neq', 'Name', { Image: 'C:\\x\\a.exe', Name: 'b.exe' }),
+      true,
+    );
   });
 });
 
