@@ -189,9 +189,10 @@ type OneSpec = string | z.infer<typeof mappedSchema>;
 function compileOne(spec: OneSpec): Getter {
   if (typeof spec === 'string') return compilePath(spec);
   const source = firstPresent(paths(spec.from).map(compilePath));
-  const table = new Map(Object.entries(spec.map).map(([k, v]) => [k.toLowerCase(), v]));
+  const table = new Map(Object.entries(spec.map).map(([k, v]) => [k.trim().toLowerCase(), v]));
+  // Values are looked up trimmed and case-insensitively (`" Critical"` is `critical`).
   const translate = (v: unknown) =>
-    typeof v === 'string' || typeof v === 'number' ? table.get(String(v).toLowerCase()) : undefined;
+    typeof v === 'string' || typeof v === 'number' ? table.get(String(v).trim().toLowerCase()) : undefined;
   return (env) => {
     const v = source(env);
     if (!Array.isArray(v)) return translate(v);

@@ -250,3 +250,17 @@ describe('normalized names vs raw fields: the field map, then raw as written, th
     assert.equal(r.match(json({ User: 'admin', actor: { name: 'bob' } })), false);
   });
 });
+
+describe('the bundled threat logsource', () => {
+  test('severity is compared trimmed and case-insensitively, and an event without host still alerts', () => {
+    const set = loadRules([new URL('../../../rules/threat_critical.yml', import.meta.url).pathname]);
+    const [r] = set.rules;
+    for (const severity of ['critical', ' Critical ', 'CRITICAL'])
+      assert.equal(
+        r.match(envelope('threat', 'threat', { threat: 'exploit_attempt', severity })),
+        true,
+        severity,
+      );
+    assert.equal(r.match(envelope('threat', 'threat', { threat: 'x', severity: 'high' })), false);
+  });
+});
