@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.ts';
 import { eventId } from '../core/ids.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
+import { createAlertCoalescer } from '../detect/coalesce.ts';
 import { createDetector, type Detector } from '../detect/detector.ts';
 import { loadRules, type RuleSet, summarizeWarnings } from '../detect/sigma/load.ts';
 import { createMatcher } from '../detect/sigma/matcher.ts';
@@ -154,8 +155,15 @@ export async function runDetect(
   const normalizer = createNormalizer({ extraMappings: config.mappings });
   const enricher = createEnricher(config.enrich, { logger: createLogger({ level: config.log_level }) });
   await enricher.start();
+  // Each alert once when raised, then its updates coalesced (alerts.update_interval_seconds) and
+  // marked `"update": true`; the final state of every alert is written at the end.
+  const coalescer = createAlertCoalescer({ intervalMs: config.alerts.update_interval_seconds * 1000 });
   try {
-    return await hunt(files, flags, { ruleSet, detector, normalizer, enricher }, write);
+    const summary = await hunt(files, flags, { ruleSet, detector, normalizer, enricher }, (a) => {
+      for (const p of coalescer.offer([a])) write(p);
+    });
+    for (const p of coalescer.flush()) write(p);
+    return summary;
   } finally {
     await enricher.stop();
   }

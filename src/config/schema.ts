@@ -193,6 +193,14 @@ export const detectSchema = z
 export const alertsSchema = z
   .object({
     console: d(z.boolean().default(false), 'Print [ALERT] lines in the threat-analyzer style'),
+    console_updates: d(
+      z.boolean().default(false),
+      'Also print [UPDATE] lines when an alert folds more events (default: new alerts only)',
+    ),
+    update_interval_seconds: d(
+      z.number().min(0).default(30),
+      'Updates of one alert go to the outputs at most once per this many seconds (the latest state; the last one always goes out); 0 = every update',
+    ),
     kafka: d(z.boolean().default(true), 'Publish alerts to the alerts topic'),
     webhook: z
       .object({

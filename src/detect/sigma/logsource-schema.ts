@@ -56,7 +56,10 @@ export const logsourceKeySchema = z
 
 /** One logsource: the Sigma product / category / service and the event kinds it covers. */
 export const logsourceEntrySchema = z
-  .object({ logsource: logsourceKeySchema, events: z.array(eventSchema).min(1) })
+  .object({
+    logsource: logsourceKeySchema,
+    events: z.array(eventSchema).min(1).describe('The event kinds (source, log_type) the logsource covers'),
+  })
   .strict();
 
 export const logsourceTableSchema = z
