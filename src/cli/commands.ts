@@ -3,6 +3,7 @@ import * as bench from './bench.ts';
 import * as demo from './demo.ts';
 import * as detect from './detect.ts';
 import * as generate from './generate.ts';
+import * as hunt from './hunt.ts';
 import * as lake from './lake.ts';
 import * as parse from './parse.ts';
 import * as query from './query.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandModule[] = [
   generate,
   parse,
   detect,
+  hunt,
   rules,
   topics,
   bench,
