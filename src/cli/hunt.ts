@@ -98,6 +98,8 @@ export interface HuntFlags extends LogsourceFlags {
   from?: string;
   to?: string;
   config?: string;
+  /** Rows per lake query (default 5,000). */
+  pageRows?: number;
 }
 
 export interface HuntReport {
@@ -107,19 +109,24 @@ export interface HuntReport {
 }
 
 /** Pages of envelopes in event-time order (keyset pagination on event_time, id). */
-async function* lakeEvents(lake: LakeQuery, from: number, to: number): AsyncGenerator<Envelope[]> {
+async function* lakeEvents(
+  lake: LakeQuery,
+  from: number,
+  to: number,
+  pageRows: number,
+): AsyncGenerator<Envelope[]> {
   const { columns } = buildLakeSchema();
   const select = selectList(columns);
   const lo = Number.isFinite(from) ? `epoch_ms(event_time) >= ${Math.trunc(from)}` : 'TRUE';
   const hi = Number.isFinite(to) ? `epoch_ms(event_time) < ${Math.trunc(to)}` : 'TRUE';
   let after = '';
   for (;;) {
-    const sql = `SELECT ${select} FROM events WHERE ${lo} AND ${hi}${after} ORDER BY event_time, id LIMIT ${PAGE_ROWS}`;
-    const page = await lake.query(sql, { maxRows: PAGE_ROWS, timeoutMs: 600_000 });
+    const sql = `SELECT ${select} FROM events WHERE ${lo} AND ${hi}${after} ORDER BY event_time, id LIMIT ${pageRows}`;
+    const page = await lake.query(sql, { maxRows: pageRows, timeoutMs: 600_000 });
     if (page.rows.length === 0) return;
     const envs = page.rows.map((r) => envelopeFromRow(columns, r));
     yield envs;
-    if (page.rows.length < PAGE_ROWS) return;
+    if (page.rows.length < pageRows) return;
     const last = envs[envs.length - 1];
     const t = Number(last.normalized.event_time);
     const id = last.id.replaceAll("'", "''");
@@ -144,7 +151,13 @@ export async function runHunt(
   try {
     if (!lake.views().includes('events'))
       throw new UsageError(`--lake ${dir}: no Parquet files in this lake`);
-    return await huntLake(lake, [from, to], { ruleSet, detector, coalescer, dir }, write, progress);
+    return await huntLake(
+      lake,
+      [from, to],
+      { ruleSet, detector, coalescer, dir, pageRows: flags.pageRows ?? PAGE_ROWS },
+      write,
+      progress,
+    );
   } finally {
     lake.close();
   }
@@ -158,6 +171,7 @@ async function huntLake(
     detector: ReturnType<typeof detectorFor>;
     coalescer: ReturnType<typeof createAlertCoalescer>;
     dir: string;
+    pageRows: number;
   },
   write: (alert: Alert) => void,
   progress: (line: string) => void,
@@ -172,7 +186,7 @@ async function huntLake(
     }
   };
   let lastReport = performance.now();
-  for await (const page of lakeEvents(lake, from, to)) {
+  for await (const page of lakeEvents(lake, from, to, parts.pageRows)) {
     events += page.length;
     emit(detector.process(page));
     if (performance.now() - lastReport > 1000) {
