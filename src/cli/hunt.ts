@@ -7,6 +7,7 @@ import { createAlertCoalescer } from '../detect/coalesce.ts';
 import { summarizeWarnings } from '../detect/sigma/load.ts';
 import { collectFlag, type LogsourceFlags } from '../detect/sigma/options.ts';
 import { LakeQuery } from '../lake/query.ts';
+import { createAlertStore } from '../sinks/alert-store.ts';
 import { buildLakeSchema, type Column } from '../sinks/parquet/schema.ts';
 import { lakeDir } from '../sinks/parquet/sink.ts';
 import { detectorFor, loadRuleSet } from './detect.ts';
@@ -100,6 +101,8 @@ export interface HuntFlags extends LogsourceFlags {
   config?: string;
   /** Rows per lake query (default 5,000). */
   pageRows?: number;
+  /** Upsert the alerts into the configured alert store too. */
+  store?: boolean;
 }
 
 export interface HuntReport {
@@ -219,7 +222,8 @@ export function register(program: Command): void {
     .option('--since <duration>', 'Events of the last 7d, 12h, 30m, ...')
     .option('--from <time>', 'Events at or after this time (ISO-8601 or epoch ms)')
     .option('--to <time>', 'Events before this time')
-    .option('--config <file>', 'socstream.yaml (detect, alerts and lake sections are used)')
+    .option('--config <file>', 'socstream.yaml (detect, alerts, lake and alert_store sections are used)')
+    .option('--store', 'Also upsert the alerts into the alert store of the config')
     .option(
       '--logsource <spec>',
       'Add a Sigma logsource: product=NAME@SOURCE[/LOG_TYPE] (repeatable)',
@@ -228,12 +232,25 @@ export function register(program: Command): void {
     .option('--field-map <map>', 'Sigma field name → event path for --logsource (repeatable)', collectFlag)
     .action(
       action(async (flags: HuntFlags) => {
-        const report = await runHunt(
-          flags,
-          (a) => process.stdout.write(`${JSON.stringify(a)}\n`),
-          (line) => process.stderr.write(`${line}\n`),
-        );
-        process.stderr.write(report.summary);
+        const config = loadConfig(flags.config);
+        const store = flags.store ? createAlertStore(config.alert_store, config.data_dir) : undefined;
+        await store?.start();
+        const pending: Alert[] = [];
+        try {
+          const report = await runHunt(
+            flags,
+            (a) => {
+              process.stdout.write(`${JSON.stringify(a)}\n`);
+              if (store) pending.push(a);
+            },
+            (line) => process.stderr.write(`${line}\n`),
+          );
+          // Upserts are idempotent by id: the latest state of each alert wins.
+          await store?.upsert(pending);
+          process.stderr.write(report.summary);
+        } finally {
+          await store?.close();
+        }
         return 0;
       }),
     );

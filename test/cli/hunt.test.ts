@@ -117,3 +117,34 @@ test('time ranges: --since is relative to now, --from/--to absolute; bad values 
   assert.throws(() => huntRange({ since: '1d', from: '2026-01-01' }, now), UsageError);
   assert.throws(() => huntRange({ from: '2026-12-02', to: '2026-12-01' }, now), UsageError);
 });
+
+test('socstream hunt --store: NDJSON on stdout, the alerts upserted into the alert store, progress on stderr', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const { createAlertStore } = await import('../../src/sinks/alert-store.ts');
+  const lake = join(dir, 'lake');
+  const data = join(dir, 'data');
+  const config = join(dir, 'hunt.yaml');
+  writeFileSync(config, `data_dir: ${data}\nlake: { dir: ${lake} }\n`);
+  const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [main, 'hunt', '--rules', RULES, '--config', config, '--store'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const printed = finalStates(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Alert),
+  );
+  assert.match(r.stderr, /hunt: \d+ events from /);
+  const parsed = configSchema.parse({ data_dir: data });
+  const store = createAlertStore(parsed.alert_store, data);
+  await store.start();
+  try {
+    const page = await store.list({ limit: 100 });
+    assert.deepEqual(finalStates(page.alerts), printed);
+  } finally {
+    await store.close();
+  }
+});
