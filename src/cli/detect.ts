@@ -51,13 +51,16 @@ export function createEnvelopeReader(options: {
   /** Started enricher (IOC lists, assets, GeoIP); without one only the normalized layer is filled. */
   enricher?: Enricher;
   receivedAt?: number;
+  /** Parser settings (`--time-field` → the json parser's time_field). */
+  parserSettings?: Record<string, unknown>;
 }): EnvelopeReader {
   const { normalizer, enricher } = options;
   const counts: HuntCounts = { lines: 0, events: 0, rejects: 0, skipped: 0 };
   const receivedAt = options.receivedAt ?? Date.now();
   let format = options.format;
+  const settings = options.parserSettings;
   let parser: Parser | undefined = format
-    ? parserFor(format).create({ referenceTimeMs: receivedAt })
+    ? parserFor(format).create({ referenceTimeMs: receivedAt, ...(settings ? { settings } : {}) })
     : undefined;
   let byteOffset = 0;
   return {
@@ -67,7 +70,7 @@ export function createEnvelopeReader(options: {
       if (!parser) {
         format = detectFormat(lines.slice(0, DETECT_SAMPLE_LINES));
         if (!format) throw new UsageError(`cannot tell the format of ${options.name}; pass --format`);
-        parser = parserFor(format).create({ referenceTimeMs: receivedAt });
+        parser = parserFor(format).create({ referenceTimeMs: receivedAt, ...(settings ? { settings } : {}) });
       }
       const out: Envelope[] = [];
       for (const text of lines) {
@@ -140,6 +143,8 @@ interface DetectFlags extends LogsourceFlags {
   rules: string[];
   format?: string;
   config?: string;
+  /** The JSON field holding the event time (json format), for correlations. */
+  timeField?: string;
 }
 
 export async function runDetect(
@@ -148,6 +153,8 @@ export async function runDetect(
   write: (alert: Alert) => void,
 ): Promise<string> {
   const config = loadConfig(flags.config);
+  if (flags.timeField !== undefined && flags.format !== 'json')
+    throw new UsageError('--time-field applies to --format json (other formats know their time field)');
   const ruleSet = loadRuleSet(flags.rules, config.detect, flags);
   for (const w of summarizeWarnings(ruleSet.warnings))
     process.stderr.write(`detect: warning: ${w.title ? `${w.title}: ` : ''}${w.message}\n`);
@@ -184,6 +191,7 @@ async function hunt(
       normalizer,
       enricher,
       ...(flags.format ? { format: flags.format } : {}),
+      ...(flags.timeField ? { parserSettings: { time_field: flags.timeField } } : {}),
     });
     return { reader, batches: lineBatches(file, BATCH_LINES) };
   });
@@ -291,6 +299,10 @@ export function register(program: Command): void {
       '--field-map <map>',
       'Sigma field name → event path for --logsource: NAME=PATH (repeatable)',
       collectFlag,
+    )
+    .option(
+      '--time-field <field>',
+      'With --format json: the field holding the event time (ISO-8601, epoch s/ms)',
     )
     .argument('[files...]', 'Log files; stdin when none')
     .action(

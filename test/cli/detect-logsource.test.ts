@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -111,5 +111,49 @@ test('detect.logsources in socstream.yaml does the same as the flags', async (t)
   assert.deepEqual(
     viaConfig.map((a) => [a.id, a.count]),
     viaFlags.map((a) => [a.id, a.count]),
+  );
+});
+
+test('--time-field: correlations run on the time a JSON log keeps under its own name', async (t) => {
+  const dir = workdir(t);
+  // The same real ssh.log with its time under a name the json parser does not guess ("when").
+  const lines = readFileSync(SSH, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { ts, _write_ts, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify({ when: ts, ...rest });
+    });
+  const input = join(dir, 'ssh-when.json');
+  writeFileSync(input, `${lines.join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'corr.yml'),
+    [
+      'title: SSH session',
+      'name: ssh_session',
+      'logsource: {product: mysensor}',
+      'detection: {sel: {version: 2}, condition: sel}',
+      '---',
+      'title: SSH sessions to one server within a minute',
+      'id: ssh-burst',
+      'correlation: {type: event_count, rules: [ssh_session], group-by: [server], timespan: 1m, condition: {gte: 3}}',
+      'level: medium',
+      '',
+    ].join('\n'),
+  );
+  const flags = { rules: [join(dir, 'corr.yml')], format: 'json', logsource: ['product=mysensor@json'] };
+  const timed: Alert[] = [];
+  await runDetect([input], { ...flags, timeField: 'when' }, (a) => timed.push(a));
+  assert.ok(timed.length >= 1);
+  for (const a of timed) {
+    assert.equal(new Date(a.first_seen).getUTCFullYear(), 2018, 'the log time, not the read time');
+    assert.ok(a.last_seen - a.first_seen <= 60_000);
+  }
+  const untimed: Alert[] = [];
+  await runDetect([input], flags, (a) => untimed.push(a));
+  for (const a of untimed) assert.ok(new Date(a.first_seen).getUTCFullYear() >= 2026);
+  await assert.rejects(
+    runDetect([input], { ...flags, format: 'sshd', timeField: 'when' }, () => {}),
+    /--time-field applies to --format json/,
   );
 });
