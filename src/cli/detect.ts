@@ -2,8 +2,12 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.ts';
 import type { Config } from '../config/schema.ts';
 import { type Envelope, eventTimeOf } from '../core/envelope.ts';
+import { UsageError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
+import { createAlertCoalescer } from '../detect/coalesce.ts';
+import { summarizeWarnings } from '../detect/sigma/load.ts';
+import { collectFlag, type LogsourceFlags } from '../detect/sigma/options.ts';
 import { buildEngine, detectorFor, loadRuleSet } from '../pipeline/build.ts';
 import type { Processor } from '../pipeline/processor.ts';
 import { fileInput, processInput, ReadStats, stdinInput } from '../pipeline/read-input.ts';
@@ -18,10 +22,12 @@ import { action } from './run-action.ts';
 
 const BATCH_LINES = 1000;
 
-interface DetectFlags {
+interface DetectFlags extends LogsourceFlags {
   rules: string[];
   format?: string;
   config?: string;
+  /** The JSON field holding the event time (json format), for correlations. */
+  timeField?: string;
 }
 
 export async function runDetect(
@@ -29,10 +35,33 @@ export async function runDetect(
   flags: DetectFlags,
   write: (alert: Alert) => void,
 ): Promise<string> {
-  const config = loadConfig(flags.config);
-  const ruleSet = loadRuleSet(flags.rules, config.detect);
+  const loaded = loadConfig(flags.config);
+  if (flags.timeField !== undefined && flags.format !== 'json')
+    throw new UsageError('--time-field applies to --format json (other formats know their time field)');
+  // --time-field is the json parser's time_field setting, on top of the configured parser settings.
+  const config = flags.timeField
+    ? {
+        ...loaded,
+        parsers: {
+          ...loaded.parsers,
+          settings: {
+            ...loaded.parsers.settings,
+            json: { ...loaded.parsers.settings.json, time_field: flags.timeField },
+          },
+        },
+      }
+    : loaded;
+  const ruleSet = loadRuleSet(flags.rules, config.detect, flags);
+  for (const w of summarizeWarnings(ruleSet.warnings))
+    process.stderr.write(`detect: warning: ${w.title ? `${w.title}: ` : ''}${w.message}\n`);
   const detector = detectorFor(ruleSet, config.detect);
   const engine = buildEngine(config, { logger: createLogger({ level: config.log_level }) }, flags.config);
+  // Each alert once when raised, then its updates coalesced (alerts.update_interval_seconds) and
+  // marked `"update": true`; the final state of every alert is written at the end.
+  const coalescer = createAlertCoalescer({ intervalMs: config.alerts.update_interval_seconds * 1000 });
+  const emit = (alerts: Alert[]) => {
+    for (const p of coalescer.offer(alerts)) write(p);
+  };
   const inputs = files.length > 0 ? files : ['-'];
   await engine.enricher.start();
   const stats = new ReadStats();
@@ -42,13 +71,12 @@ export async function runDetect(
     const streams = inputs.map((file) =>
       envelopeBatches(file, flags.format, engine.processor, stats, config),
     );
-    for await (const merged of mergeByEventTime(streams, BATCH_LINES)) {
-      for (const a of detector.process(merged)) write(a);
-    }
+    for await (const merged of mergeByEventTime(streams, BATCH_LINES)) emit(detector.process(merged));
   } finally {
     await engine.enricher.stop();
   }
-  for (const a of detector.advance()) write(a);
+  emit(detector.advance());
+  for (const p of coalescer.flush()) write(p);
   const s = detector.stats();
   const problems = ruleSet.problems.length + s.problems.length;
   return (
@@ -136,6 +164,20 @@ export function register(program: Command): void {
     .requiredOption('--rules <dir>', 'Folder or file of Sigma rules (repeatable)', collect)
     .option('--format <format>', 'Input format (detected from the first lines when omitted)')
     .option('--config <file>', 'socstream.yaml (detect and mappings sections are used)')
+    .option(
+      '--logsource <spec>',
+      'Run rules of a Sigma logsource on these events: product=NAME[,service=NAME]@SOURCE[/LOG_TYPE] (repeatable)',
+      collectFlag,
+    )
+    .option(
+      '--field-map <map>',
+      'Sigma field name → event path for --logsource: NAME=PATH (repeatable)',
+      collectFlag,
+    )
+    .option(
+      '--time-field <field>',
+      'With --format json: the field holding the event time (ISO-8601, epoch s/ms)',
+    )
     .argument('[files...]', 'Log files; stdin when none')
     .action(
       action(async (files: string[], flags: DetectFlags) => {

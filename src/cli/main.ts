@@ -8,9 +8,13 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   version: string;
 };
 
-/** The commands are loaded here, not imported at the top: see main(). */
-export async function buildProgram(): Promise<Command> {
-  const { COMMANDS } = await import('./commands.ts');
+/**
+ * The commands are loaded here, not imported at the top: see main(). With `command`, only that
+ * command's module is loaded (commands.ts); without, all of them (help lists every command).
+ */
+export async function buildProgram(command?: string): Promise<Command> {
+  const { loadCommands } = await import('./commands.ts');
+  const COMMANDS = await loadCommands(command);
   const program = new Command('socstream')
     .description(
       'Streaming security-telemetry pipeline: ingest, normalize, enrich, detect, alert, lake, dashboard',
@@ -26,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
   // `run` holds SIGTERM/SIGINT before every command module loads (over a second): a supervisor's
   // stop during start-up then ends in the graceful shutdown, not in an exit by signal.
   if (argv[2] === 'run') holdStopSignals();
-  const program = await buildProgram();
+  const program = await buildProgram(argv[2]);
   try {
     await program.parseAsync(argv);
   } catch (err) {

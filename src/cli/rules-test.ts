@@ -6,6 +6,7 @@ import { RuleInvalidError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { RuleSet } from '../detect/sigma/load.ts';
+import type { LogsourceFlags } from '../detect/sigma/options.ts';
 import { createEnricher } from '../enrich/enricher.ts';
 import { createNormalizer, type Normalizer } from '../normalize/normalize.ts';
 import { detectorFor, loadRuleSet } from '../pipeline/build.ts';
@@ -13,9 +14,10 @@ import { createEnvelopeReader, readLines } from '../pipeline/read-input.ts';
 
 /**
  * `socstream rules test DIR`: every rule file `DIR/<name>.yml` ships `DIR/fixtures/<name>/` with
- * `positive.<ext>`, `negative.<ext>` and `fixture.json` ({format, positive, negative}: the format and
- * where the lines come from). Each alerting rule of the file must fire on the positive lines and
- * none may fire on the negative ones. The whole folder is loaded so rules may reference rules of
+ * `positive.<ext>` and/or `negative.<ext>` and `fixture.json` ({format, positive, negative}: the
+ * format and where the lines come from). Each alerting rule of the file must fire on the positive
+ * lines and none may fire on the negative ones; a fixture with only negative lines (a rule that
+ * must stay quiet on some traffic) or only positive lines checks that half. The whole folder is loaded so rules may reference rules of
  * other files (the success-after-brute-force chain does).
  */
 export const fixtureMetaSchema = z
@@ -25,8 +27,8 @@ export const fixtureMetaSchema = z
       .array(z.string())
       .default([])
       .describe('IOC list files (relative to the fixture folder) loaded into the enricher for this fixture'),
-    positive: z.string().describe('Origin of the positive lines'),
-    negative: z.string().describe('Origin of the negative lines'),
+    positive: z.string().optional().describe('Origin of the positive lines (when there are any)'),
+    negative: z.string().optional().describe('Origin of the negative lines (when there are any)'),
   })
   .strict();
 
@@ -96,10 +98,14 @@ function idsOfFile(ruleSet: RuleSet, file: string, alerting: ReadonlySet<string>
   return ids.filter((id) => alerting.has(id));
 }
 
-export async function runRuleFixtures(dir: string, detect: Config['detect']): Promise<FixtureOutcome[]> {
+export async function runRuleFixtures(
+  dir: string,
+  detect: Config['detect'],
+  flags: LogsourceFlags = {},
+): Promise<FixtureOutcome[]> {
   const root = resolve(dir);
   if (!statSync(root).isDirectory()) throw new RuleInvalidError(`${dir} is not a folder`);
-  const ruleSet = loadRuleSet([root], detect);
+  const ruleSet = loadRuleSet([root], detect, flags);
   const normalizer = createNormalizer();
   const outcomes: FixtureOutcome[] = [];
   for (const entry of readdirSync(root)
@@ -113,8 +119,8 @@ export async function runRuleFixtures(dir: string, detect: Config['detect']): Pr
     const metaPath = join(fixDir, 'fixture.json');
     const pos = fixtureFile(fixDir, 'positive');
     const neg = fixtureFile(fixDir, 'negative');
-    if (!existsSync(metaPath) || !pos || !neg) {
-      outcome.failures.push(`missing fixtures: need ${fixDir}/{fixture.json,positive.*,negative.*}`);
+    if (!existsSync(metaPath) || (!pos && !neg)) {
+      outcome.failures.push(`missing fixtures: need ${fixDir}/fixture.json and positive.* and/or negative.*`);
       continue;
     }
     const meta = fixtureMetaSchema.safeParse(JSON.parse(readFileSync(metaPath, 'utf8')));
@@ -124,19 +130,17 @@ export async function runRuleFixtures(dir: string, detect: Config['detect']): Pr
       );
       continue;
     }
-    const p = await run(ruleSet, detect, normalizer, pos, meta.data, fixDir);
-    const ids = idsOfFile(ruleSet, ruleFile, p.alerting);
+    const p = pos ? await run(ruleSet, detect, normalizer, pos, meta.data, fixDir) : undefined;
+    const n = neg ? await run(ruleSet, detect, normalizer, neg, meta.data, fixDir) : undefined;
+    const ids = idsOfFile(ruleSet, ruleFile, (p ?? n)!.alerting);
     outcome.ruleIds = ids;
     if (ids.length === 0)
       outcome.failures.push('no alerting rule in this file (did it load? see `socstream rules check`)');
     const idSet = new Set(ids);
-    outcome.positive = countByRule(p.alerts, idSet);
-    outcome.negative = countByRule(
-      (await run(ruleSet, detect, normalizer, neg, meta.data, fixDir)).alerts,
-      idSet,
-    );
+    outcome.positive = p ? countByRule(p.alerts, idSet) : {};
+    outcome.negative = n ? countByRule(n.alerts, idSet) : {};
     for (const id of ids) {
-      if (!outcome.positive[id]) outcome.failures.push(`rule ${id} did not fire on ${pos}`);
+      if (pos && !outcome.positive[id]) outcome.failures.push(`rule ${id} did not fire on ${pos}`);
       if (outcome.negative[id]) outcome.failures.push(`rule ${id} fired ${outcome.negative[id]}× on ${neg}`);
     }
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logsourceEntrySchema } from './logsource-schema.ts';
 
 /**
  * socstream.yaml. Every object is strict: an unknown key is an error naming the key and the file.
@@ -195,12 +196,24 @@ export const detectSchema = z
       z.number().int().positive().default(4096),
       'Longest value a regex is run on (guards against catastrophic backtracking)',
     ),
+    logsources: d(
+      z.array(logsourceEntrySchema).default([]),
+      'Sigma logsources added to the bundled table: {logsource: {product, category, service}, events: [{source, log_type, fields: {SigmaName: raw.path}}]} (docs/rules.md)',
+    ),
   })
   .strict();
 
 export const alertsSchema = z
   .object({
     console: d(z.boolean().default(false), 'Print [ALERT] lines in the threat-analyzer style'),
+    console_updates: d(
+      z.boolean().default(false),
+      'Also print [UPDATE] lines when an alert folds more events (default: new alerts only)',
+    ),
+    update_interval_seconds: d(
+      z.number().min(0).default(30),
+      'Updates of one alert go to the outputs at most once per this many seconds (the latest state; the last one always goes out); 0 = every update',
+    ),
     kafka: d(z.boolean().default(true), 'Publish alerts to the alerts topic'),
     webhook: z
       .object({

@@ -12,8 +12,9 @@ import {
   type Detector,
   type DetectorOptions,
 } from '../detect/detector.ts';
-import { loadRules, type RuleSet } from '../detect/sigma/load.ts';
+import { loadRules, type RuleSet, summarizeWarnings } from '../detect/sigma/load.ts';
 import { createMatcher } from '../detect/sigma/matcher.ts';
+import { type LogsourceFlags, ruleLoadOptions } from '../detect/sigma/options.ts';
 import { createEnricher, type Enricher } from '../enrich/enricher.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import { createNormalizer } from '../normalize/normalize.ts';
@@ -90,7 +91,11 @@ export function buildEngine(
 }
 
 /** Loads rules as the detector wants them (problems stay in the set); a missing path is a usage error. */
-export function loadRuleSet(paths: readonly string[], detect: Config['detect']): RuleSet {
+export function loadRuleSet(
+  paths: readonly string[],
+  detect: Config['detect'],
+  flags: LogsourceFlags = {},
+): RuleSet {
   for (const p of paths) {
     try {
       statSync(p);
@@ -98,7 +103,7 @@ export function loadRuleSet(paths: readonly string[], detect: Config['detect']):
       throw new UsageError(`--rules ${p}: no such file or folder`);
     }
   }
-  return loadRules(paths, { placeholders: detect.placeholders, regexMaxLength: detect.regex_max_length });
+  return loadRules(paths, ruleLoadOptions(detect, flags));
 }
 
 /** The in-process detector over a loaded rule set (the CLI: detect, rules test, hunt). */
@@ -111,10 +116,7 @@ export function detectorOptions(
   config: Config,
   ctx: { logger: Logger; telemetry: Telemetry },
 ): DetectorOptions {
-  const ruleSet = loadRules(config.detect.rules, {
-    placeholders: config.detect.placeholders,
-    regexMaxLength: config.detect.regex_max_length,
-  });
+  const ruleSet = loadRules(config.detect.rules, ruleLoadOptions(config.detect));
   reportProblems(ruleSet, ctx.logger);
   return {
     ruleSet,
@@ -126,7 +128,7 @@ export function detectorOptions(
 
 function reportProblems(ruleSet: RuleSet, root: Logger): void {
   const logger = root.child({ component: 'detect' });
-  for (const p of ruleSet.problems)
+  for (const p of [...ruleSet.problems, ...summarizeWarnings(ruleSet.warnings)])
     logger.warn({ file: p.file, rule: p.rule_id, feature: p.feature }, p.message);
   logger.info(
     {

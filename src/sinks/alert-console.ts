@@ -1,4 +1,5 @@
 import type { Alert } from '../detect/alert.ts';
+import { isUpdate } from '../detect/coalesce.ts';
 import type { AlertOutput } from './alert-output.ts';
 
 /**
@@ -28,14 +29,20 @@ export function formatAlertLine(alert: Alert): string {
   return `[ALERT] ${parts.join(' | ')}`;
 }
 
-export function createConsoleAlertOutput(options: { stream?: NodeJS.WritableStream } = {}): AlertOutput {
+/** Console: new alerts; updates (marked by the coalescer, src/detect/coalesce.ts) only when asked. */
+export function createConsoleAlertOutput(
+  options: { stream?: NodeJS.WritableStream; updates?: boolean } = {},
+): AlertOutput {
   const stream = options.stream ?? process.stdout;
   return {
     name: 'alert_console',
     async write(alerts) {
-      if (alerts.length === 0) return;
       let text = '';
-      for (const a of alerts) text += `${formatAlertLine(a)}\n`;
+      for (const a of alerts) {
+        if (!isUpdate(a)) text += `${formatAlertLine(a)}\n`;
+        else if (options.updates) text += `${formatAlertLine(a).replace('[ALERT]', '[UPDATE]')}\n`;
+      }
+      if (text === '') return;
       if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
     },
     async stop() {},

@@ -1,6 +1,7 @@
 import type { Bus } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
+import { coalescingOutput } from '../detect/coalesce.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import { createConsoleAlertOutput } from './alert-console.ts';
 import { createKafkaAlertOutput } from './alert-kafka.ts';
@@ -27,7 +28,13 @@ export function alertOutputsFromConfig(
   ctx: AlertOutputContext,
 ): AlertOutput {
   const outputs: AlertOutput[] = [];
-  if (config.alerts.console) outputs.push(createConsoleAlertOutput(ctx.stream ? { stream: ctx.stream } : {}));
+  if (config.alerts.console)
+    outputs.push(
+      createConsoleAlertOutput({
+        ...(ctx.stream ? { stream: ctx.stream } : {}),
+        updates: config.alerts.console_updates,
+      }),
+    );
   if (config.alerts.kafka && ctx.bus) {
     outputs.push(
       createKafkaAlertOutput({ bus: ctx.bus, topic: config.topics.alerts, telemetry: ctx.telemetry }),
@@ -43,5 +50,7 @@ export function alertOutputsFromConfig(
       }),
     );
   }
-  return fanOut(outputs);
+  // Issue 15: an alert is raised once; its updates are coalesced (src/detect/coalesce.ts).
+  const interval = config.alerts.update_interval_seconds * 1000;
+  return interval > 0 ? coalescingOutput(fanOut(outputs), { intervalMs: interval }) : fanOut(outputs);
 }

@@ -49,3 +49,47 @@ level: low
   assert.match(r.stdout, /missing fixtures/);
   assert.match(r.stdout, /0\/2 rule files pass/);
 });
+
+test('negative-only and positive-only fixtures check their half (issue 15)', async () => {
+  const { runRuleFixtures } = await import('../../src/cli/rules-test.ts');
+  const { detectSchema } = await import('../../src/config/schema.ts');
+  const own = join(dir, 'halves');
+  const rule = `title: Critical threat
+id: 22222222-2222-4333-8444-555555555555
+logsource: { product: socstream, service: threat }
+detection:
+    selection:
+        severity: critical
+    condition: selection
+level: high
+`;
+  mkdirSync(own, { recursive: true });
+  writeFileSync(join(own, 'quiet.yml'), rule);
+  writeFileSync(join(own, 'loud.yml'), rule.replace('22222222', '33333333'));
+  const high = '{"host": "endpoint01", "threat": "malware.exe", "severity": "high"}\n';
+  const critical = '{"host": "endpoint03", "threat": "exploit_attempt", "severity": "critical"}\n';
+  for (const [name, kind, line] of [
+    ['quiet', 'negative', high],
+    ['loud', 'positive', critical],
+  ]) {
+    mkdirSync(join(own, 'fixtures', name), { recursive: true });
+    writeFileSync(join(own, 'fixtures', name, `${kind}.json`), line);
+    writeFileSync(
+      join(own, 'fixtures', name, 'fixture.json'),
+      JSON.stringify({ format: 'threat-json', [kind]: 'seed 001 analyzer lines' }),
+    );
+  }
+  const detect = detectSchema.parse({});
+  const passing = await runRuleFixtures(own, detect);
+  assert.deepEqual(
+    passing.map((o) => [o.name, o.failures]),
+    [
+      ['loud', []],
+      ['quiet', []],
+    ],
+  );
+  // The negative-only fixture still fails when the rule fires on it.
+  writeFileSync(join(own, 'fixtures', 'quiet', 'negative.json'), critical);
+  const failing = await runRuleFixtures(own, detect);
+  assert.match(failing[1].failures.join('\n'), /fired 1× on .*negative\.json/);
+});

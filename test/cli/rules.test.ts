@@ -35,11 +35,45 @@ describe('socstream rules check', () => {
     const dir = ruleDir(t, { 'good.yml': GOOD, 'win.yml': WINDOWS });
     const r = socstream('rules', 'check', dir);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^2 files: 2 rules compiled, 0 correlation rules, 0 problems \(0 errors\)/);
     assert.match(
       r.stdout,
-      /1 compiled rules have a logsource no socstream event matches \(they never run\):\n {2}1\tproduct=windows category=process_creation\n/,
+      /^2 files: 2 rules compiled, 0 correlation rules, 0 problems \(0 errors\), 1 warnings/,
     );
+    assert.match(
+      r.stdout,
+      /1 compiled rules have a logsource no configured logsource covers \(they never run;.*\n {2}1\tproduct=windows category=process_creation\n/,
+    );
+    // --verbose names each rule; --json lists them as warnings.
+    assert.match(
+      socstream('rules', 'check', '--verbose', dir).stdout,
+      /warning: logsource without events \(1\)\n {2}.*win\.yml \[Windows only\]: no configured logsource covers product=windows category=process_creation/,
+    );
+    const json = JSON.parse(socstream('rules', 'check', '--json', dir).stdout);
+    assert.deepEqual(
+      json.warnings.map((w: { rule_id: string; feature: string }) => [w.rule_id, w.feature]),
+      [['win', 'logsource without events']],
+    );
+  });
+
+  test('--logsource / --field-map route a logsource to events, and the warning goes away', (t) => {
+    const dir = ruleDir(t, { 'win.yml': WINDOWS });
+    const r = socstream(
+      'rules',
+      'check',
+      '--logsource',
+      'product=windows,category=process_creation@json',
+      '--field-map',
+      'Image=process.executable',
+      dir,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /0 problems \(0 errors\), 0 warnings\n$/);
+    const bad = socstream('rules', 'check', '--logsource', 'windows', dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--logsource windows: expected product=NAME.*@SOURCE/);
+    const lone = socstream('rules', 'check', '--field-map', 'a=b', dir);
+    assert.equal(lone.code, 2);
+    assert.match(lone.stderr, /--field-map needs a --logsource/);
   });
 
   test('unsupported features are listed by feature but do not fail the check', (t) => {

@@ -15,3 +15,13 @@ test('threat-json: the seed event as raw, no time unless one is given', () => {
     'missing_field',
   ]);
 });
+
+test('threat-json: no host is fine when the severity is usable (the seed analyzer prints "Host: Unknown")', () => {
+  const r = one(feed(threatJson, ['{"threat": "exploit_attempt", "severity": " Critical "}'])[0]);
+  assert.deepEqual(r.raw, { threat: 'exploit_attempt', severity: ' Critical ' });
+  // Without host and without a usable severity the event says nothing actionable.
+  assert.deepEqual(feed(threatJson, ['{"threat": "t", "severity": "  "}', '{"threat": "t"}']).map(verdict), [
+    'missing_field',
+    'missing_field',
+  ]);
+});

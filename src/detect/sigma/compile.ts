@@ -9,6 +9,7 @@ import {
   type ConditionNode,
   checkCondition,
   compileCondition,
+  emptyPatterns,
   parseCondition,
 } from './condition.ts';
 import {
@@ -26,6 +27,8 @@ export interface DetectionPlan {
   condition: ConditionNode;
   /** Every Sigma field name the detection reads (for docs and `rules check`). */
   fields: string[];
+  /** What compiles but is probably not meant (`1 of x*` naming no identifier). */
+  warnings: string[];
 }
 
 /** A search identifier: OR over alternatives, each an AND over items. */
@@ -112,15 +115,17 @@ export function compileDetection(
     };
   }
   const trees: ConditionNode[] = [];
+  const warnings: string[] = [];
   for (const text of texts as string[]) {
     const tree = parseCondition(text);
     if ('feature' in tree) return tree;
     const err = checkCondition(tree, [...identifiers.keys()]);
     if (err) return err;
+    warnings.push(...emptyPatterns(tree, [...identifiers.keys()]));
     trees.push(tree);
   }
   const condition: ConditionNode = trees.length === 1 ? trees[0] : { op: 'or', args: trees };
-  return { identifiers, condition, fields: [...fields] };
+  return { identifiers, condition, fields: [...fields], warnings };
 }
 
 function bindSearch(plan: SearchPlan, scope: FieldScope): Predicate {

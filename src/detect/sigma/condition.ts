@@ -164,13 +164,44 @@ export function checkCondition(
             message: `condition names '${node.name}', which the detection does not define`,
           };
     case 'of':
-      return expandPattern(node.pattern, identifiers).length > 0
-        ? undefined
-        : {
-            severity: 'error',
-            feature: 'unknown identifier',
-            message: `'of ${node.pattern}' matches no search identifier`,
-          };
+      // A pattern that names no identifier is a warning (emptyPatterns), not an error.
+      return undefined;
+  }
+}
+
+/**
+ * `x of pattern` expressions whose pattern names no search identifier, as warnings. They keep the
+ * value rsigma evaluates them to (and pySigma's empty AND/OR): `all of` an empty set is true,
+ * `1 of` / `any of` / `N of` it is false.
+ */
+export function emptyPatterns(node: ConditionNode, identifiers: readonly string[]): string[] {
+  switch (node.op) {
+    case 'and':
+    case 'or':
+      return node.args.flatMap((a) => emptyPatterns(a, identifiers));
+    case 'not':
+      return emptyPatterns(node.arg, identifiers);
+    case 'id':
+      return [];
+    case 'of': {
+      if (expandPattern(node.pattern, identifiers).length > 0) return [];
+      const q = node.quantifier === 'all' ? 'all' : String(node.quantifier);
+      const value = node.quantifier === 'all' ? 'true' : 'false';
+      return [`'${q} of ${node.pattern}' names no search identifier; it is always ${value}`];
+    }
+  }
+}
+
+/** True when a `not` appears anywhere in the condition. */
+export function hasNot(node: ConditionNode): boolean {
+  switch (node.op) {
+    case 'and':
+    case 'or':
+      return node.args.some(hasNot);
+    case 'not':
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -1,10 +1,14 @@
 /**
  * Loads Sigma YAML (files or folders, recursively; single and multi-document) and compiles every
  * detection rule once. Documents are classified as detection rules, correlation rules (handed on
- * uncompiled for the correlation engine), filters (sigma-filters-specification: applied as
- * `rule and not filter` to the rules they name) and the legacy `action: global|repeat|reset`
- * collections (merged as Sigma 1.0 specified). Anything the engine cannot run becomes a
- * RuleProblem naming the file, the rule and the feature; the rule is skipped, nothing throws.
+ * uncompiled for the correlation engine), filters (sigma-filters-specification, applied as
+ * pySigma's `sigma/filters.py` and rsigma do: `(rule) and (filter condition)` for the rules they
+ * name, so a filter's condition says which events to keep, `not selection` in practice) and the
+ * legacy `action: global|repeat|reset` collections (merged as Sigma 1.0 specified). Anything the
+ * engine cannot run becomes a RuleProblem naming the file, the rule and the feature; the rule is
+ * skipped, nothing throws. What runs but probably not as its author meant (a filter condition
+ * without `not`, an `of` pattern that names no identifier, a logsource no configured event kind
+ * covers) is a warning: the rule runs.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,13 +18,16 @@ import { UsageError } from '../../core/errors.ts';
 import { stableId } from '../../core/ids.ts';
 import { LEVELS, type Level } from '../alert.ts';
 import { bindDetection, compileDetection, type DetectionPlan } from './compile.ts';
+import { hasNot } from './condition.ts';
 import {
   createLogsourceIndex,
+  type LogsourceEntry,
   type LogsourceIndex,
   type LogsourceKey,
   type LogsourceTable,
   loadLogsourceTable,
   variantAccepts,
+  withExtraLogsources,
 } from './logsources.ts';
 import { isIssue, type ModifierOptions, type Predicate } from './modifiers.ts';
 
@@ -28,7 +35,8 @@ export interface RuleProblem {
   file: string;
   rule_id?: string;
   title?: string;
-  severity: 'error' | 'unsupported';
+  /** error / unsupported: the rule is skipped. warning: the rule runs (RuleSet.warnings). */
+  severity: 'error' | 'unsupported' | 'warning';
   feature: string;
   message: string;
 }
@@ -64,6 +72,8 @@ export interface RuleSet {
   rules: CompiledRule[];
   correlations: Array<{ doc: Record<string, unknown>; file: string }>;
   problems: RuleProblem[];
+  /** Rules that run, but probably not as meant (severity 'warning'). */
+  warnings: RuleProblem[];
 }
 
 export interface LoadOptions {
@@ -72,6 +82,8 @@ export interface LoadOptions {
   regexMaxLength?: number;
   /** A logsource table other than the bundled logsources.yaml. */
   logsources?: LogsourceTable;
+  /** Entries added to the table (detect.logsources, --logsource): see withExtraLogsources. */
+  extraLogsources?: readonly LogsourceEntry[];
 }
 
 type Doc = Record<string, unknown>;
@@ -144,7 +156,8 @@ interface PendingFilter {
   file: string;
   id: string;
   title: string;
-  rules: string[];
+  /** Rule ids or names; 'any' = every rule whose logsource the filter's contains. */
+  rules: string[] | 'any';
   logsource: Doc;
   plan: DetectionPlan;
 }
@@ -183,6 +196,7 @@ function readDocuments(file: string, problems: RuleProblem[]): Doc[] | undefined
 
 interface Collected {
   problems: RuleProblem[];
+  warnings: RuleProblem[];
   correlations: RuleSet['correlations'];
   pending: PendingRule[];
   filters: PendingFilter[];
@@ -194,18 +208,30 @@ function problemAt(where: Where, issue: Pick<RuleProblem, 'severity' | 'feature'
   return { ...where, severity: issue.severity, feature: issue.feature, message: issue.message };
 }
 
+/**
+ * `filter.rules` as pySigma reads it: `any` or an empty list = every rule of the logsource; one
+ * reference or a list of rule ids / names. Undefined when it is none of these.
+ */
+function filterTargets(v: unknown): string[] | 'any' | undefined {
+  if (typeof v === 'string') return v.toLowerCase() === 'any' ? 'any' : [v];
+  if (!Array.isArray(v)) return undefined;
+  if (v.length === 0) return 'any';
+  return v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}
+
 /** A filter document (sigma-filters-specification): compiled like a detection, applied later. */
 function collectFilter(doc: Doc, where: Where, id: string, opts: ModifierOptions, out: Collected): void {
   const f = doc.filter;
-  const rules = isMap(f) ? strings(f.rules) : undefined;
-  if (!isMap(f) || !rules || rules.length === 0) {
-    out.problems.push(
-      problemAt(where, {
-        severity: 'error',
-        feature: 'filter',
-        message: 'filter.rules must list rule ids or names',
-      }),
-    );
+  const rules = isMap(f) ? filterTargets(f.rules) : undefined;
+  const fail = (message: string) =>
+    out.problems.push(problemAt(where, { severity: 'error', feature: 'filter', message }));
+  if (!isMap(f) || rules === undefined) {
+    fail("filter.rules must be 'any', a rule id or name, or a list of them");
+    return;
+  }
+  if (typeof f.condition !== 'string') {
+    // pySigma: "Sigma filter condition must be a string" (one condition, not a list).
+    fail('filter.condition must be one condition string');
     return;
   }
   const { rules: _rules, ...detection } = f;
@@ -213,6 +239,20 @@ function collectFilter(doc: Doc, where: Where, id: string, opts: ModifierOptions
   if (isIssue(plan)) {
     out.problems.push(problemAt(where, plan));
     return;
+  }
+  for (const message of plan.warnings)
+    out.warnings.push(problemAt(where, { severity: 'warning', feature: 'empty of-pattern', message }));
+  if (!hasNot(plan.condition)) {
+    out.warnings.push(
+      problemAt(where, {
+        severity: 'warning',
+        feature: 'filter condition without not',
+        message:
+          `filter condition '${f.condition}' has no 'not': as pySigma and rsigma apply filters ` +
+          '(rule and filter condition), the rules keep only the events it matches; ' +
+          `write 'not ${f.condition}' to drop them`,
+      }),
+    );
   }
   const logsource = isMap(doc.logsource) ? doc.logsource : {};
   out.filters.push({ file: where.file, id, title: where.title ?? id, rules, logsource, plan });
@@ -244,6 +284,8 @@ function collectDocument(doc: Doc, where: Where, id: string, opts: ModifierOptio
       out.problems.push(problemAt(where, plan));
       return;
     }
+    for (const message of plan.warnings)
+      out.warnings.push(problemAt(where, { severity: 'warning', feature: 'empty of-pattern', message }));
     // Title is mandatory in the spec, but the correlation spec's own examples omit it on the
     // rules they chain by name: fall back to the name (or id) rather than drop the rule.
     out.pending.push({ doc, file: where.file, id, title: where.title ?? id, plan });
@@ -261,8 +303,12 @@ export function loadRules(paths: readonly string[], options: LoadOptions = {}): 
     placeholders: options.placeholders ?? {},
     regexMaxLength: options.regexMaxLength ?? 4096,
   };
-  const index = createLogsourceIndex(options.logsources ?? loadLogsourceTable());
-  const out: Collected = { problems: [], correlations: [], pending: [], filters: [] };
+  const table = withExtraLogsources(
+    options.logsources ?? loadLogsourceTable(),
+    options.extraLogsources ?? [],
+  );
+  const index = createLogsourceIndex(table);
+  const out: Collected = { problems: [], warnings: [], correlations: [], pending: [], filters: [] };
   const missing: string[] = [];
   const files = listRuleFiles(paths, missing);
   for (const p of missing)
@@ -281,7 +327,18 @@ export function loadRules(paths: readonly string[], options: LoadOptions = {}): 
     });
   }
   const rules = out.pending.map((p) => finishRule(p, out.filters, index));
-  return { rules, correlations: out.correlations, problems: out.problems };
+  for (const r of rules) {
+    if (r.targets.length > 0) continue;
+    out.warnings.push({
+      file: r.file,
+      rule_id: r.id,
+      title: r.title,
+      severity: 'warning',
+      feature: NO_EVENTS,
+      message: `no configured logsource covers ${logsourceLabel(r.logsource)}: the rule never runs (add it under detect.logsources or with --logsource)`,
+    });
+  }
+  return { rules, correlations: out.correlations, problems: out.problems, warnings: out.warnings };
 }
 
 function logsourceOf(doc: Doc): Record<string, string> {
@@ -291,7 +348,55 @@ function logsourceOf(doc: Doc): Record<string, string> {
   return out;
 }
 
-/** A filter applies when it names the rule and its logsource agrees on every key it sets. */
+const NO_EVENTS = 'logsource without events';
+
+/** Rule titles named per logsource in a summarised warning. */
+const TITLES_SHOWN = 5;
+
+/**
+ * Warnings for a log or a terminal: each as it is, except rules without events, which become one
+ * line per logsource naming the count and the first few rules (a SigmaHQ checkout has thousands of
+ * Windows rules; `rules check --verbose` and `--json` list every one).
+ */
+export function summarizeWarnings(warnings: readonly RuleProblem[]): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  const byLogsource = new Map<string, RuleProblem[]>();
+  for (const w of warnings) {
+    if (w.feature !== NO_EVENTS) {
+      out.push(w);
+      continue;
+    }
+    const label = w.message.slice(0, w.message.indexOf(':'));
+    byLogsource.set(label, [...(byLogsource.get(label) ?? []), w]);
+  }
+  for (const [label, ws] of byLogsource) {
+    if (ws.length === 1) {
+      out.push(ws[0]);
+      continue;
+    }
+    const titles = ws.slice(0, TITLES_SHOWN).map((w) => w.title ?? w.rule_id);
+    const more = ws.length > TITLES_SHOWN ? `, … ${ws.length - TITLES_SHOWN} more` : '';
+    out.push({
+      file: ws[0].file,
+      severity: 'warning',
+      feature: NO_EVENTS,
+      message: `${label}: ${ws.length} rules never run (${titles.join(', ')}${more}); add the logsource under detect.logsources or with --logsource`,
+    });
+  }
+  return out;
+}
+
+/** `product=linux service=sshd`, for messages and `rules check`. */
+export function logsourceLabel(ls: Record<string, string>): string {
+  const parts = ['product', 'category', 'service'].filter((k) => ls[k]).map((k) => `${k}=${ls[k]}`);
+  return parts.length > 0 ? parts.join(' ') : '(no logsource)';
+}
+
+/**
+ * A filter applies when it names the rule (or says `any`) and its logsource contains the rule's
+ * (pySigma's `SigmaLogSource.__contains__`, rsigma's `filter_logsource_contains`): every key the
+ * filter sets is set alike on the rule, case-insensitively.
+ */
 function filtersFor(
   rule: PendingRule,
   logsource: Record<string, string>,
@@ -300,7 +405,7 @@ function filtersFor(
   const name = typeof rule.doc.name === 'string' ? rule.doc.name : undefined;
   return filters.filter(
     (f) =>
-      (f.rules.includes(rule.id) || (name !== undefined && f.rules.includes(name))) &&
+      (f.rules === 'any' || f.rules.includes(rule.id) || (name !== undefined && f.rules.includes(name))) &&
       Object.entries(f.logsource).every(
         ([k, v]) => typeof v !== 'string' || logsource[k]?.toLowerCase() === v.toLowerCase(),
       ),
@@ -313,13 +418,14 @@ function finishRule(p: PendingRule, filters: PendingFilter[], index: LogsourceIn
   const applied = filtersFor(p, logsource, filters);
   const targets: RuleTarget[] = index.variants(logsource as LogsourceKey).map((v) => {
     const base = bindDetection(p.plan, v.scope);
-    const exclusions = applied.map((f) => bindDetection(f.plan, v.scope));
+    // (rule) and (filter condition) for every filter, as pySigma rewrites the rule's condition.
+    const keeps = applied.map((f) => bindDetection(f.plan, v.scope));
     const predicate: Predicate =
-      exclusions.length === 0
+      keeps.length === 0
         ? base
         : (env) => {
             if (!base(env)) return false;
-            for (const x of exclusions) if (x(env)) return false;
+            for (const keep of keeps) if (!keep(env)) return false;
             return true;
           };
     return { source: v.source, logType: v.logType, predicate };

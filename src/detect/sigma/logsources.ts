@@ -5,56 +5,26 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Envelope } from '../../core/envelope.ts';
 import { RuleInvalidError } from '../../core/errors.ts';
+import {
+  type eventSchema,
+  type FieldSpec,
+  type Layer,
+  type LogsourceEntry,
+  type LogsourceKey,
+  type LogsourceTable,
+  logsourceTableSchema,
+  type mappedSchema,
+} from './logsource-schema.ts';
 import type { FieldScope, Getter, KeywordScan, ScalarTest } from './modifiers.ts';
 
-const LAYERS = ['raw', 'normalized', 'enriched'] as const;
-type Layer = (typeof LAYERS)[number];
+export type { LogsourceEntry, LogsourceKey, LogsourceTable } from './logsource-schema.ts';
+export { logsourceTableSchema } from './logsource-schema.ts';
 
-const pathSchema = z
-  .string()
-  .regex(/^(raw|normalized|enriched)\.\S+$/, 'a path starts with raw., normalized. or enriched.');
-const pathsSchema = z.union([pathSchema, z.array(pathSchema).min(1)]);
-/**
- * A derived field (pySigma's value mapping): read `from`, translate its value through `map`
- * (case-insensitive); values the map does not name make the field absent.
- */
-const mappedSchema = z.object({ from: pathsSchema, map: z.record(z.string(), z.string()) }).strict();
-const fieldSpecSchema = z.union([
-  pathSchema,
-  mappedSchema,
-  z.array(z.union([pathSchema, mappedSchema])).min(1),
-]);
-const fieldMapSchema = z.record(z.string(), fieldSpecSchema);
-type FieldSpec = z.infer<typeof fieldSpecSchema>;
-
-const eventSchema = z
-  .object({
-    source: z.string().min(1),
-    log_type: z.string().min(1).optional(),
-    fields: z.union([z.string(), z.array(z.union([z.string(), fieldMapSchema])), fieldMapSchema]).optional(),
-    fallback: z.array(z.enum(LAYERS)).optional(),
-    keywords: z.array(pathSchema).optional(),
-  })
-  .strict();
-
-const logsourceKeySchema = z
-  .object({ product: z.string().optional(), category: z.string().optional(), service: z.string().optional() })
-  .strict();
-
-export const logsourceTableSchema = z
-  .object({
-    fieldsets: z.record(z.string(), fieldMapSchema).default({}),
-    logsources: z.array(
-      z.object({ logsource: logsourceKeySchema, events: z.array(eventSchema).min(1) }).strict(),
-    ),
-  })
-  .strict();
-
-export type LogsourceTable = z.infer<typeof logsourceTableSchema>;
-export type LogsourceKey = z.infer<typeof logsourceKeySchema>;
+/** Where a name the field map does not name is read: raw as written, then canonical. */
+export const DEFAULT_FALLBACK: readonly Layer[] = ['raw', 'normalized'];
 
 export const DEFAULT_LOGSOURCES_FILE = new URL('./logsources.yaml', import.meta.url);
 
@@ -89,24 +59,43 @@ function fieldsetNames(fields: z.infer<typeof eventSchema>['fields']): string[] 
 // ---------------------------------------------------------------------------------------------
 // Getters.
 
-function walk(value: unknown, segs: readonly string[], i: number): unknown {
-  let cur = value;
-  for (let k = i; k < segs.length; k++) {
-    if (cur === null || cur === undefined) return undefined;
-    if (Array.isArray(cur)) {
-      // Arrays of objects (EVE dns answers): collect the path from every element.
-      const out: unknown[] = [];
-      for (const el of cur) {
-        const v = walk(el, segs, k);
-        if (Array.isArray(v)) out.push(...v);
-        else if (v !== undefined) out.push(v);
-      }
-      return out.length > 0 ? out : undefined;
+/**
+ * The keys a path can be read by, precomputed: `joined[k][j]` is segments k..j−1 joined by dots,
+ * so a key that is partly nested and partly dotted (`User.Mobile.phone` on
+ * `{"User": {"Mobile.phone": "1"}}`) is found without building a string per event.
+ */
+type JoinedKeys = string[][];
+
+function joinedKeys(segs: readonly string[]): JoinedKeys {
+  return segs.map((_, k) => segs.map((_, j) => segs.slice(k, j + 1).join('.')));
+}
+
+/**
+ * Reads segments k.. of a path from `value`: at each object the longest dotted key present wins
+ * (a literal `a.b` key before `a` → `b`), falling back to shorter ones when that leads nowhere.
+ */
+function walk(value: unknown, segs: readonly string[], k: number, keys: JoinedKeys): unknown {
+  if (k === segs.length) return value;
+  if (value === null || value === undefined || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    // Arrays of objects (EVE dns answers): collect the path from every element.
+    const out: unknown[] = [];
+    for (const el of value) {
+      const v = walk(el, segs, k, keys);
+      if (Array.isArray(v)) out.push(...v);
+      else if (v !== undefined) out.push(v);
     }
-    if (typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[segs[k]];
+    return out.length > 0 ? out : undefined;
   }
-  return cur;
+  const obj = value as Record<string, unknown>;
+  const row = keys[k];
+  for (let j = segs.length - 1; j >= k; j--) {
+    const next = obj[row[j]];
+    if (next === undefined) continue;
+    const v = walk(next, segs, j + 1, keys);
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 /** The layer object of an envelope, read by a constant property name (one envelope shape). */
@@ -122,6 +111,7 @@ export function compilePath(path: string): Getter {
   const layer = layerOf(path.slice(0, dot) as Layer);
   const key = path.slice(dot + 1);
   const segs = key.split('.');
+  const keys = joinedKeys(segs);
   if (segs.length === 1) return (env) => layer(env)[key];
   if (segs.length === 2) {
     // `a.b` (most nested paths): the walk without its loop; arrays still go through walk.
@@ -132,13 +122,13 @@ export function compilePath(path: string): Getter {
       if (direct !== undefined) return direct;
       const inner = obj[first];
       if (inner === null || typeof inner !== 'object') return undefined;
-      return Array.isArray(inner) ? walk(inner, segs, 1) : (inner as Record<string, unknown>)[second];
+      return Array.isArray(inner) ? walk(inner, segs, 1, keys) : (inner as Record<string, unknown>)[second];
     };
   }
   return (env) => {
     const obj = layer(env);
     const direct = obj[key];
-    return direct !== undefined ? direct : walk(obj, segs, 0);
+    return direct !== undefined ? direct : walk(obj, segs, 0, keys);
   };
 }
 
@@ -160,8 +150,13 @@ function firstPresent(getters: Getter[]): Getter {
   };
 }
 
+/**
+ * Keyword search: every string, number and boolean of the value, each by its text (keyword `42`
+ * matches `"Age": 42`, as the same value compared through a field would).
+ */
 function scanStrings(value: unknown, test: ScalarTest, depth: number): boolean {
-  if (typeof value === 'string') return test(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return test(value);
   if (depth > 8 || value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) {
     for (const v of value) if (scanStrings(v, test, depth + 1)) return true;
@@ -194,9 +189,10 @@ type OneSpec = string | z.infer<typeof mappedSchema>;
 function compileOne(spec: OneSpec): Getter {
   if (typeof spec === 'string') return compilePath(spec);
   const source = firstPresent(paths(spec.from).map(compilePath));
-  const table = new Map(Object.entries(spec.map).map(([k, v]) => [k.toLowerCase(), v]));
+  const table = new Map(Object.entries(spec.map).map(([k, v]) => [k.trim().toLowerCase(), v]));
+  // Values are looked up trimmed and case-insensitively (`" Critical"` is `critical`).
   const translate = (v: unknown) =>
-    typeof v === 'string' || typeof v === 'number' ? table.get(String(v).toLowerCase()) : undefined;
+    typeof v === 'string' || typeof v === 'number' ? table.get(String(v).trim().toLowerCase()) : undefined;
   return (env) => {
     const v = source(env);
     if (!Array.isArray(v)) return translate(v);
@@ -217,7 +213,9 @@ function buildScope(ev: z.infer<typeof eventSchema>, table: LogsourceTable): Fie
     const fields = typeof set === 'string' ? table.fieldsets[set] : set;
     for (const [name, spec] of Object.entries(fields)) map.set(name, spec);
   }
-  const fallback = ev.fallback ?? ['normalized', 'raw'];
+  // The one rule (docs/rules.md): the field map first, then the raw event as written, then the
+  // canonical field of that name (so no normalized copy shadows a raw field).
+  const fallback = ev.fallback ?? DEFAULT_FALLBACK;
   const cache = new Map<string, Getter>();
   const keywordGetters = ev.keywords?.map(compilePath);
   const keywords: KeywordScan = keywordGetters
@@ -241,6 +239,65 @@ function buildScope(ev: z.infer<typeof eventSchema>, table: LogsourceTable): Fie
 }
 
 const KEYS = ['product', 'category', 'service'] as const;
+
+/**
+ * The bundled table with the user's entries (socstream.yaml `detect.logsources`, `--logsource`)
+ * added: an entry for a logsource the table already has adds its event kinds to it, and replaces
+ * the table's event of the same source + log type (so a user can remap one kind); a new logsource
+ * is appended. Nothing is removed.
+ */
+export function withExtraLogsources(table: LogsourceTable, extra: readonly LogsourceEntry[]): LogsourceTable {
+  if (extra.length === 0) return table;
+  const logsources = table.logsources.map((e) => ({ ...e, events: [...e.events] }));
+  for (const entry of extra) {
+    const key = logsourceKey(entry.logsource);
+    const existing = logsources.find((e) => logsourceKey(e.logsource) === key);
+    if (!existing) {
+      logsources.push({ ...entry, events: [...entry.events] });
+      continue;
+    }
+    for (const ev of entry.events) {
+      const i = existing.events.findIndex((x) => x.source === ev.source && x.log_type === ev.log_type);
+      if (i >= 0) existing.events[i] = ev;
+      else existing.events.push(ev);
+    }
+  }
+  return { ...table, logsources };
+}
+
+const FLAG = /^([a-z]+=[^,@=]+(?:,[a-z]+=[^,@=]+)*)@([^/\s]+)(?:\/(\S+))?$/;
+
+/**
+ * `--logsource product=myapp[,category=…][,service=…]@SOURCE[/LOG_TYPE]` and its `--field-map
+ * NAME=PATH` flags as a logsource entry. A PATH without a layer (`user.name`) is a raw path.
+ * Throws a message naming the flag and the fix; the caller makes it a usage error.
+ */
+export function logsourceFromFlags(spec: string, fieldMaps: readonly string[] = []): LogsourceEntry {
+  const m = FLAG.exec(spec.trim());
+  if (!m)
+    throw new Error(
+      `--logsource ${spec}: expected product=NAME[,category=NAME][,service=NAME]@SOURCE[/LOG_TYPE], e.g. product=myapp@json`,
+    );
+  const logsource: Record<string, string> = {};
+  for (const pair of m[1].split(',')) {
+    const [k, v] = pair.split('=');
+    if (!(KEYS as readonly string[]).includes(k))
+      throw new Error(`--logsource ${spec}: '${k}' is not product, category or service`);
+    logsource[k] = v;
+  }
+  const fields: Record<string, string> = {};
+  for (const f of fieldMaps) {
+    const eq = f.indexOf('=');
+    if (eq <= 0 || eq === f.length - 1)
+      throw new Error(`--field-map ${f}: expected SIGMA_NAME=PATH, e.g. User=user.name`);
+    const path = f.slice(eq + 1);
+    fields[f.slice(0, eq)] = /^(raw|normalized|enriched)\./.test(path) ? path : `raw.${path}`;
+  }
+  const event: LogsourceEntry['events'][number] = { source: m[2] };
+  if (m[3]) event.log_type = m[3];
+  if (Object.keys(fields).length > 0) event.fields = fields;
+  return { logsource, events: [event] };
+}
 
 /** The logsource index: a rule's logsource → the event variants it sees. */
 export interface LogsourceIndex {

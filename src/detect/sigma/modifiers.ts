@@ -539,10 +539,10 @@ export function compileItem(key: string, value: unknown, opts: ModifierOptions):
   const keyword = field === '';
 
   if (has('exists')) return existsItem(field, key, values);
-  if (has('fieldref')) return fieldrefItem(field, key, values, has('neq'), has('cased'));
+  if (has('fieldref')) return fieldrefItem(field, key, mods, values);
   const timePart = mods.find((m) => m in TIME_PARTS);
   const cmp = mods.find((m) => m in COMPARE);
-  if (timePart || cmp) return numericItem(field, key, values, cmp, timePart, has('neq'));
+  if (timePart || cmp) return numericItem(field, key, values, cmp, timePart, has('neq'), has('all'));
 
   // Null: the field is absent or null (spec "Special Field Values").
   const nonNull = values.filter((v) => v !== null);
@@ -675,31 +675,44 @@ function existsItem(field: string, key: string, values: unknown[]): DetectionIte
   };
 }
 
-function fieldrefItem(
-  field: string,
-  key: string,
-  values: unknown[],
-  neq: boolean,
-  cased: boolean,
-): DetectionItem | Issue {
+/** How a `fieldref` compares: pySigma's SigmaFieldReference with its starts_with / ends_with. */
+type RefCompare = (value: string, ref: string) => boolean;
+
+const REF_COMPARE: Record<string, RefCompare> = {
+  equal: (v, r) => v === r,
+  startswith: (v, r) => v.startsWith(r),
+  endswith: (v, r) => v.endsWith(r),
+  contains: (v, r) => v.includes(r),
+};
+
+/**
+ * `field|fieldref: other`: the field's value equals the other field's value (case-insensitive
+ * unless `cased`). With `startswith` / `endswith` / `contains` it starts with, ends with or
+ * contains it (pySigma: the string modifiers set starts_with / ends_with on the field reference).
+ */
+function fieldrefItem(field: string, key: string, mods: string[], values: unknown[]): DetectionItem | Issue {
   if (values.some((v) => typeof v !== 'string'))
     return problem('modifier fieldref', `'${key}': fieldref takes field names`);
-  const unsupported = key
-    .split('|')
-    .slice(1)
-    .filter((m) => !['fieldref', 'neq', 'cased'].includes(m));
+  const allowed = ['fieldref', 'neq', 'cased', 'startswith', 'endswith', 'contains'];
+  const unsupported = mods.filter((m) => !allowed.includes(m));
   if (unsupported.length > 0)
     return problem(
       `modifier fieldref|${unsupported[0]}`,
       `'${key}': fieldref combined with ${unsupported[0]}`,
       'unsupported',
     );
+  const neq = mods.includes('neq');
+  const cased = mods.includes('cased');
+  const starts = mods.includes('startswith') || mods.includes('contains');
+  const ends = mods.includes('endswith') || mods.includes('contains');
+  const compare =
+    REF_COMPARE[starts && ends ? 'contains' : starts ? 'startswith' : ends ? 'endswith' : 'equal'];
   const others = values as string[];
   const same = (a: unknown, b: unknown): boolean => {
     const x = toText(a);
     const y = toText(b);
     if (x === undefined || y === undefined) return false;
-    return cased ? x === y : x.toLowerCase() === y.toLowerCase();
+    return cased ? compare(x, y) : compare(x.toLowerCase(), y.toLowerCase());
   };
   return {
     fields: [field, ...others],
@@ -722,28 +735,50 @@ function numericItem(
   cmp: string | undefined,
   timePart: string | undefined,
   neq: boolean,
+  all: boolean,
 ): DetectionItem | Issue {
   const nums = values.map(toNumber);
   if (nums.some((n) => n === undefined))
     return problem(`modifier ${cmp ?? timePart}`, `'${key}': value must be a number`);
   const compare = cmp ? COMPARE[cmp] : (a: number, b: number) => a === b;
   const extract = timePart ? TIME_PARTS[timePart] : undefined;
-  const wanted = nums as number[];
-  const test: ScalarTest = (v) => {
-    let n: number | undefined;
-    if (extract) {
-      const d = toDate(v);
-      n = d ? extract(d) : undefined;
-    } else n = toNumber(v);
-    if (n === undefined) return false;
-    for (const w of wanted) if (compare(n, w)) return true;
-    return false;
+  const numberOf = (v: unknown): number | undefined => {
+    if (!extract) return toNumber(v);
+    const d = toDate(v);
+    return d ? extract(d) : undefined;
   };
+  const testFor = (wanted: number[]): ScalarTest => {
+    if (wanted.length === 1) {
+      const [w] = wanted;
+      return (v) => {
+        const n = numberOf(v);
+        return n !== undefined && compare(n, w);
+      };
+    }
+    return (v) => {
+      const n = numberOf(v);
+      if (n === undefined) return false;
+      for (const w of wanted) if (compare(n, w)) return true;
+      return false;
+    };
+  };
+  // `|all`: every value must hold (`test|lt|all: [10, 15]` is `test < 10 and test < 15`, as
+  // pySigma renders it), each one like a detection item of its own over a multi-valued field.
+  const tests = all ? (nums as number[]).map((w) => testFor([w])) : [testFor(nums as number[])];
   return {
     fields: [field],
     bind(scope) {
       const get = scope.field(field);
-      return neq ? (env) => !anyElement(get(env), test) : (env) => anyElement(get(env), test);
+      if (tests.length === 1) {
+        const [test] = tests;
+        return neq ? (env) => !anyElement(get(env), test) : (env) => anyElement(get(env), test);
+      }
+      const every = (env: Envelope) => {
+        const v = get(env);
+        for (const t of tests) if (!anyElement(v, t)) return false;
+        return true;
+      };
+      return neq ? (env) => !every(env) : every;
     },
   };
 }

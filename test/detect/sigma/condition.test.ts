@@ -5,6 +5,7 @@ import {
   type ConditionNode,
   checkCondition,
   compileCondition,
+  emptyPatterns,
   expandPattern,
   parseCondition,
 } from '../../../src/detect/sigma/condition.ts';
@@ -78,11 +79,22 @@ test('the Zeek z-bit rule condition evaluates as written', () => {
   assert.equal(evaluate(c, { ...base, z_flag_unset: true }), false);
 });
 
-test('unknown identifiers and patterns that match nothing are reported', () => {
+test('unknown identifiers are errors; patterns that match nothing are warnings with the value rsigma gives', () => {
   const err = checkCondition(tree('selection and filter'), ['selection']);
   assert.equal(err?.feature, 'unknown identifier');
   assert.match(err?.message ?? '', /filter/);
-  assert.equal(checkCondition(tree('1 of filter_*'), ['selection'])?.feature, 'unknown identifier');
+  // rsigma evaluates an empty selector as count >= 1 (false) / count == 0 (true); pySigma builds
+  // an empty OR / AND. Not an error, a warning.
+  assert.equal(checkCondition(tree('1 of filter_*'), ['selection']), undefined);
+  assert.deepEqual(emptyPatterns(tree('selection and not 1 of filter_*'), ['selection']), [
+    "'1 of filter_*' names no search identifier; it is always false",
+  ]);
+  assert.deepEqual(emptyPatterns(tree('all of filter_* or 1 of sel*'), ['selection']), [
+    "'all of filter_*' names no search identifier; it is always true",
+  ]);
+  assert.equal(evaluate('selection and not 1 of filter_*', { selection: true }), true);
+  assert.equal(evaluate('selection and all of filter_*', { selection: true }), true);
+  assert.equal(evaluate('selection and any of filter_*', { selection: true }), false);
 });
 
 test('syntax errors are problems, never exceptions', () => {

@@ -165,10 +165,11 @@ describe('documents, collections and filters', () => {
       'rule.yml':
         'title: Kerberos RC4\nid: 3e4f1d3b-0000-4000-8000-000000000001\nlogsource: {product: zeek, service: kerberos}\ndetection:\n  sel: {cipher: rc4-hmac}\n  condition: sel',
       'filter.yml':
-        'title: Lab realm uses RC4\nlogsource: {product: zeek}\nfilter:\n  rules: [3e4f1d3b-0000-4000-8000-000000000001]\n  selection:\n    client|endswith: /LAB.TEST\n  condition: selection',
+        'title: Lab realm uses RC4\nlogsource: {product: zeek}\nfilter:\n  rules: [3e4f1d3b-0000-4000-8000-000000000001]\n  selection:\n    client|endswith: /LAB.TEST\n  condition: not selection',
     });
     const set = loadRules([dir]);
     assert.deepEqual(set.problems, []);
+    assert.deepEqual(set.warnings, []);
     const [rule] = set.rules;
     assert.equal(
       rule.match(envelope('zeek', 'kerberos', { cipher: 'rc4-hmac', client: 'bob/CORP.TEST' })),

@@ -202,7 +202,19 @@ describe('numeric, time, IP and field-reference modifiers', () => {
     assert.equal(matches('a|fieldref', 'b', { a: 'X', b: 'x' }), true);
     assert.equal(matches('a|fieldref', 'b', { a: 'X', b: 'y' }), false);
     assert.equal(matches('a|fieldref|neq', 'b', { a: 'X', b: 'y' }), true);
-    assert.equal(issue('a|fieldref|contains', 'b').severity, 'unsupported');
+    assert.equal(issue('a|fieldref|re', 'b').severity, 'unsupported');
+  });
+  test('fieldref with startswith / endswith / contains (pySigma SigmaFieldReference starts_with / ends_with)', () => {
+    const ev = { CommandLine: 'C:\\Tools\\evil.exe -x', Image: 'c:\\tools\\EVIL.exe' };
+    assert.equal(matches('CommandLine|fieldref|startswith', 'Image', ev), true);
+    assert.equal(matches('CommandLine|fieldref|contains', 'Image', ev), true);
+    assert.equal(matches('CommandLine|fieldref|endswith', 'Image', ev), false);
+    assert.equal(matches('CommandLine|fieldref|startswith|cased', 'Image', ev), false);
+    assert.equal(matches('Image|fieldref|endswith', 'Name', { Image: 'C:\\x\\a.exe', Name: 'A.EXE' }), true);
+    assert.equal(
+      matches('Image|fieldref|contains|neq', 'Name', { Image: 'C:\\x\\a.exe', Name: 'b.exe' }),
+      true,
+    );
   });
 });
 
