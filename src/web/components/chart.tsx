@@ -1,55 +1,82 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { currentZone } from '../format.ts';
 import type { Series } from '../model.ts';
+import { seriesStyle } from '../palette.ts';
+import { formatClock, formatTime } from '../time.ts';
 
-/** Calm, distinguishable series colours: Okabe–Ito first (colour-blind safe), then four more. */
-export const PALETTE = [
-  '#0072b2',
-  '#e69f00',
-  '#009e73',
-  '#cc79a7',
-  '#56b4e9',
-  '#d55e00',
-  '#b8a200',
-  '#555555',
-  '#7b3294',
-  '#1b7837',
-  '#a6611a',
-  '#2c7fb8',
-];
-
-/** A uPlot line chart that follows its container's width; `x` is epoch seconds. */
-export function TimeChart({ x, series, title }: { x: number[]; series: Series[]; title: string }) {
+/**
+ * A uPlot line chart that follows its container's width; `x` is epoch seconds. Times on the axis
+ * and in the legend are 24-hour in the dashboard's zone. When the last bucket is still filling
+ * (`partialFrom`, epoch seconds), it is shaded and labelled so its lower count does not read as a
+ * drop.
+ */
+export function TimeChart({
+  x,
+  series,
+  title,
+  partialFrom,
+}: {
+  x: number[];
+  series: Series[];
+  title: string;
+  partialFrom?: number;
+}) {
   const host = useRef<HTMLDivElement>(null);
+  const zone = currentZone();
   useEffect(() => {
     const el = host.current;
     if (!el) return;
+    const span = x.length > 1 ? x[x.length - 1] - x[0] : 0;
+    const withSeconds = span < 600;
     const opts: uPlot.Options = {
       title,
-      width: Math.max(300, el.clientWidth),
+      width: Math.max(280, el.clientWidth),
       height: 260,
       series: [
-        {},
-        ...series.map((s, i) => ({
-          label: s.name,
-          stroke: PALETTE[i % PALETTE.length],
-          width: 1.5,
-          points: { show: false },
-        })),
+        { value: (_u, v) => (v === null ? '—' : formatTime(v * 1000, zone)) },
+        ...series.map((s, i) => {
+          const style = seriesStyle(i);
+          return { label: s.name, stroke: style.stroke, dash: style.dash, width: 2, points: { show: false } };
+        }),
       ],
-      axes: [{}, { label: 'events' }],
+      axes: [
+        {
+          values: (_u, splits) => splits.map((s) => formatClock(s * 1000, zone, withSeconds)),
+        },
+        { label: 'events' },
+      ],
       legend: { live: false },
+      hooks: {
+        drawAxes: [
+          (u) => {
+            if (partialFrom === undefined) return;
+            const left = u.valToPos(partialFrom, 'x', true);
+            const right = u.bbox.left + u.bbox.width;
+            if (!(left < right)) return;
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.fillStyle = 'rgba(91, 100, 115, 0.12)';
+            ctx.fillRect(left, u.bbox.top, right - left, u.bbox.height);
+            ctx.fillStyle = '#5b6473';
+            ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+            ctx.textAlign = 'right';
+            ctx.fillText('filling…', right - 4, u.bbox.top + 14 * devicePixelRatio);
+            ctx.restore();
+          },
+        ],
+      },
     };
     const plot = new uPlot(opts, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
     const resize = new ResizeObserver(() =>
-      plot.setSize({ width: Math.max(300, el.clientWidth), height: 260 }),
+      plot.setSize({ width: Math.max(280, el.clientWidth), height: 260 }),
     );
     resize.observe(el);
     return () => {
       resize.disconnect();
       plot.destroy();
     };
-  }, [x, series, title]);
-  return <div ref={host} class="chart" role="img" aria-label={title} />;
+  }, [x, series, title, partialFrom, zone]);
+  return <div ref={host} class="chart" role="img" aria-label={title} data-partial={partialFrom !== undefined} />;
 }

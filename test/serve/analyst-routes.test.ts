@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Envelope } from '../../src/core/envelope.ts';
+import { attackTechniques, groupAlerts } from '../../src/serve/analyst-routes.ts';
+import { manyEnvelopes } from '../lake/envelopes.ts';
+import { writeLake } from '../lake/helpers.ts';
+import { alertFor, bearer, type Fixture, startFixture } from './helpers.ts';
+
+let f: Fixture;
+let inbound: Envelope[];
+before(async () => {
+  f = await startFixture();
+  f.deps.rulePaths = ['rules'];
+  // Connections from outside (direction inbound): the fixture's own events are all internal.
+  inbound = manyEnvelopes('ssh', 6, Date.now() - 300_000, 20_000, 'inbound');
+  inbound.forEach((e, i) => {
+    e.normalized.src_ip = i < 4 ? '203.0.113.7' : '198.51.100.2';
+    (e.enriched as Record<string, unknown>).direction = 'inbound';
+  });
+  await writeLake(join(f.dir, 'lake'), [inbound]);
+});
+after(() => f.close());
+
+const get = async <T>(url: string, status = 200): Promise<T> => {
+  const res = await f.app.inject({ url, headers: bearer('viewer') });
+  assert.equal(res.statusCode, status, `${url}: ${res.body}`);
+  return JSON.parse(res.body) as T;
+};
+
+describe('GET /api/stats/sources', () => {
+  test('scope=external (the default) ranks only sources from outside the home networks', async () => {
+    const { sources } = await get<{ sources: Array<{ ip: string; n: number }> }>(
+      `/api/stats/sources?from=${Date.now() - 3_600_000}`,
+    );
+    assert.deepEqual(
+      sources.map((s) => [s.ip, s.n]),
+      [
+        ['203.0.113.7', 4],
+        ['198.51.100.2', 2],
+      ],
+    );
+  });
+
+  test('scope=all ranks every source, internal ones included', async () => {
+    const { sources } = await get<{ sources: Array<{ ip: string }> }>(
+      `/api/stats/sources?scope=all&limit=50&from=${Date.now() - 3_600_000}`,
+    );
+    const internal = String(f.dns[0].normalized.src_ip);
+    assert.ok(sources.some((s) => s.ip === internal));
+    assert.ok(sources.some((s) => s.ip === '203.0.113.7'));
+  });
+});
+
+describe('GET /api/events/:id', () => {
+  test('answers the raw, normalized and enriched layers of one event', async () => {
+    const e = f.ssh[0];
+    const got = await get<{
+      id: string;
+      event_time: number;
+      raw: Record<string, unknown>;
+      normalized: Record<string, unknown>;
+      enriched: Record<string, unknown>;
+    }>(`/api/events/${e.id}?t=${e.normalized.event_time}`);
+    assert.equal(got.id, e.id);
+    assert.equal(got.event_time, e.normalized.event_time);
+    assert.deepEqual(got.raw, e.raw, 'the raw record as parsed');
+    assert.equal(got.normalized.src_ip, e.normalized.src_ip);
+    assert.equal(got.enriched.direction, 'internal');
+    assert.equal('raw' in got.normalized, false);
+  });
+
+  test('an unknown id is a 404', async () => {
+    await get('/api/events/no-such-event', 404);
+  });
+});
+
+test('GET /api/log-types lists the log types the lake holds', async () => {
+  const { log_types } = await get<{ log_types: string[] }>('/api/log-types');
+  assert.deepEqual(log_types, ['dns', 'ssh']);
+});
+
+describe('GET /api/alerts/groups', () => {
+  test('groups by rule and by entity with alert and event counts, most severe first', async () => {
+    const byRule = await get<{ groups: Array<{ key: string; label: string; alerts: number; events: number }> }>(
+      '/api/alerts/groups?by=rule',
+    );
+    assert.deepEqual(
+      byRule.groups.map((g) => [g.key, g.label, g.alerts, g.events]),
+      [
+        ['ssh-brute', 'SSH brute force', 1, 5],
+        ['dns-tunnel', 'DNS tunnel', 1, 3],
+      ],
+    );
+    const byEntity = await get<{ groups: Array<{ label: string }> }>('/api/alerts/groups?by=entity&level=high');
+    assert.deepEqual(
+      byEntity.groups.map((g) => g.label),
+      ['src_ip'],
+    );
+  });
+
+  test('by is required and checked', async () => {
+    await get('/api/alerts/groups', 400);
+    await get('/api/alerts/groups?by=colour', 400);
+  });
+
+  test('groupAlerts folds many alerts of one entity into one row with the highest level', () => {
+    const a = alertFor(f.ssh.slice(0, 2), { id: 'a1', level: 'low', status: 'closed', entity: '203.0.113.7' });
+    const b = alertFor(f.ssh.slice(2, 5), { id: 'a2', level: 'critical', rule_id: 'other', entity: '203.0.113.7' });
+    const [g] = groupAlerts([a, b], 'entity');
+    assert.deepEqual([g.alerts, g.events, g.max_level, g.open], [2, 5, 'critical', 1]);
+  });
+});
+
+describe('GET /api/rules/:id', () => {
+  test('answers a bundled rule with its text, ATT&CK techniques and fixtures', async () => {
+    const rule = await get<{
+      title: string;
+      description: string;
+      level: string;
+      kind: string;
+      attack: Array<{ id: string; url: string }>;
+      yaml: string;
+      fixtures: Array<{ name: string }>;
+    }>('/api/rules/1ca62eb4-05e8-4454-a49d-4261855367f3');
+    assert.equal(rule.title, 'Brute force on one account');
+    assert.equal(rule.kind, 'correlation');
+    assert.equal(rule.level, 'high');
+    assert.match(rule.description, /failed logins/);
+    assert.deepEqual(rule.attack, [{ id: 'T1110.001', url: 'https://attack.mitre.org/techniques/T1110/001/' }]);
+    assert.match(rule.yaml, /^title: Brute force on one account/);
+    assert.ok(rule.fixtures.some((x) => x.name === 'positive.log'));
+  });
+
+  test('an unknown rule is a 404', async () => {
+    await get('/api/rules/not-a-rule', 404);
+  });
+});
+
+test('attackTechniques links techniques and sub-techniques and ignores tactics', () => {
+  assert.deepEqual(attackTechniques(['attack.credential-access', 'attack.t1046', 'attack.t1110.003']), [
+    { id: 'T1046', url: 'https://attack.mitre.org/techniques/T1046/' },
+    { id: 'T1110.003', url: 'https://attack.mitre.org/techniques/T1110/003/' },
+  ]);
+});
