@@ -211,7 +211,7 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
       config: { role: 'viewer' },
       schema: {
         summary:
-          'Top source addresses: scope=external (default) counts only traffic from outside the home networks (direction inbound or external)',
+          'Top source addresses: scope=external (default) counts only events from outside the home networks (direction inbound or external, or a source outside the home networks / private ranges)',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -229,7 +229,13 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
       const from = timeOf(req.query.from, 'from') ?? to - HOUR_MS;
       if (!(await deps.lake.views()).includes('events')) return { from, to, sources: [] };
       const where = [...timeRange(from, to), 'src_ip IS NOT NULL'];
-      if ((req.query.scope ?? 'external') === 'external') where.push(`direction IN ('inbound', 'external')`);
+      // From outside: the enrichment's direction says so, or (events without a destination, such as
+      // an auth log's failed logins) the source is not in the home networks — or, with none
+      // configured, not in a private range.
+      if ((req.query.scope ?? 'external') === 'external')
+        where.push(
+          `(direction IN ('inbound', 'external') OR coalesce(src_in_home, src_ip_is_private) = false)`,
+        );
       const sql = `SELECT src_ip AS ip, count(*) AS n, count(DISTINCT ${quoteIdent('dst_ip')}) AS targets FROM events WHERE ${where.join(' AND ')} GROUP BY ALL ORDER BY n DESC, ip LIMIT ${req.query.limit ?? 10}`;
       const sources = rows(await deps.lake.query(sql, { timeoutMs })).map((r) => ({
         ip: String(r.ip),

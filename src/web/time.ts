@@ -147,3 +147,14 @@ export function inputToMs(value: string, zone: Zone): number | undefined {
 export function msToInput(ms: number, zone: Zone): string {
   return formatTime(ms, zone).replace(' ', 'T');
 }
+
+/**
+ * The range as API parameters. A relative range gives `from` on a one-minute grid and no `to` (the
+ * server takes now): the query text then changes once a minute, not at every render, and each
+ * refresh in between reloads the same window up to the server's now.
+ */
+export function queryRange(range: TimeRange, nowMs: number): { from: number; to?: number } {
+  const { fromMs, toMs } = resolveRange(range, nowMs);
+  if (range.to === 'now') return { from: Math.floor(fromMs / 60_000) * 60_000 };
+  return { from: fromMs, to: toMs };
+}

@@ -12,11 +12,18 @@ let inbound: Envelope[];
 before(async () => {
   f = await startFixture();
   f.deps.rulePaths = ['rules'];
-  // Connections from outside (direction inbound): the fixture's own events are all internal.
+  // Connections from outside: the fixture's own events are all internal. Four say so by their
+  // direction; two (as an auth log's, without a destination) only by a source outside the home networks.
   inbound = manyEnvelopes('ssh', 6, Date.now() - 300_000, 20_000, 'inbound');
   inbound.forEach((e, i) => {
+    const enriched = e.enriched as Record<string, unknown>;
     e.normalized.src_ip = i < 4 ? '203.0.113.7' : '198.51.100.2';
-    (e.enriched as Record<string, unknown>).direction = 'inbound';
+    if (i < 4) enriched.direction = 'inbound';
+    else {
+      delete enriched.direction;
+      enriched.src_in_home = false;
+    }
+    enriched.src_ip_is_private = false;
   });
   await writeLake(join(f.dir, 'lake'), [inbound]);
 });

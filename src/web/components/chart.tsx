@@ -9,8 +9,8 @@ import { formatClock, formatTime } from '../time.ts';
 /**
  * A uPlot line chart that follows its container's width; `x` is epoch seconds. Times on the axis
  * and in the legend are 24-hour in the dashboard's zone. When the last bucket is still filling
- * (`partialFrom`, epoch seconds), it is shaded and labelled so its lower count does not read as a
- * drop.
+ * (`partialFrom`, epoch seconds), the segment into it is shaded and labelled so its lower count
+ * does not read as a drop.
  */
 export function TimeChart({
   x,
@@ -52,8 +52,10 @@ export function TimeChart({
         drawAxes: [
           (u) => {
             if (partialFrom === undefined) return;
-            const left = u.valToPos(partialFrom, 'x', true);
-            const right = u.bbox.left + u.bbox.width;
+            // The line into the last point is the one that would read as a drop: shade its segment.
+            const i = x.indexOf(partialFrom);
+            const left = u.valToPos(i > 0 ? x[i - 1] : partialFrom, 'x', true);
+            const right = u.valToPos(partialFrom, 'x', true) + 1;
             if (!(left < right)) return;
             const ctx = u.ctx;
             ctx.save();
