@@ -9,7 +9,7 @@ import { EventsPage } from './pages/events.tsx';
 import { LivePage } from './pages/live-tail.tsx';
 import { Overview } from './pages/overview.tsx';
 import { SignIn } from './pages/sign-in.tsx';
-import { type Location, useLocation } from './route.ts';
+import { hrefTo, type Location, useLocation } from './route.ts';
 import './styles.css';
 
 /**
@@ -21,11 +21,14 @@ const ROLE_KEY = 'socstream.role';
 const NAME_KEY = 'socstream.name';
 
 const NAV = [
-  { href: '#/', text: 'Overview' },
-  { href: '#/alerts', text: 'Alerts' },
-  { href: '#/events', text: 'Events' },
-  { href: '#/live', text: 'Live' },
+  { path: '/', text: 'Overview' },
+  { path: '/alerts', text: 'Alerts' },
+  { path: '/events', text: 'Events' },
+  { path: '/live', text: 'Live' },
 ] as const;
+
+/** The time range and refresh go along from page to page; filters stay with their page. */
+const CARRIED = ['from', 'to', 'refresh'] as const;
 
 loadZone();
 
@@ -100,7 +103,11 @@ function App() {
         <span class="brand">socstream</span>
         <nav aria-label="Main">
           {NAV.map((n) => (
-            <a key={n.href} href={n.href} aria-current={section === n.href.slice(1) ? 'page' : undefined}>
+            <a
+              key={n.path}
+              href={hrefTo(n.path, Object.fromEntries(CARRIED.map((k) => [k, loc.params.get(k)])))}
+              aria-current={section === n.path ? 'page' : undefined}
+            >
               {n.text}
             </a>
           ))}

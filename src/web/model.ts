@@ -35,11 +35,20 @@ export function toSeries(rows: Stats['by_type']): { x: number[]; series: Series[
   };
 }
 
-/** The start (epoch s) of the last bucket when it ends after `toMs`: it is still filling. */
+/**
+ * The lake is written in flushes (lake.flush_interval_seconds, 30 s by default): events of the last
+ * half minute may not be in it yet.
+ */
+export const LAKE_LAG_MS = 30_000;
+
+/**
+ * The start (epoch s) of the last bucket when it may still be filling: it ends after `toMs`, or
+ * so close before it that a lake flush may still be due. Undefined when it is complete.
+ */
 export function partialBucketStart(x: number[], bucketSeconds: number, toMs: number): number | undefined {
   const last = x[x.length - 1];
   if (last === undefined) return undefined;
-  return (last + bucketSeconds) * 1000 > toMs ? last : undefined;
+  return (last + bucketSeconds) * 1000 > toMs - LAKE_LAG_MS ? last : undefined;
 }
 
 /** Events per second over the last complete buckets (up to RATE_WINDOW_BUCKETS of them). */

@@ -158,12 +158,12 @@ function Detail({
         <dt>Count</dt>
         <dd data-testid="count">
           {formatNumber(alert.count)} {alert.count === 1 ? 'match' : 'matches'} folded into this alert
-          <div class="sub">
-            {alert.event_ids.length} event id{alert.event_ids.length === 1 ? '' : 's'} kept with it,{' '}
-            {events.length} found in the lake
-            {alert.count > alert.event_ids.length
-              ? ' — a correlation counts the matches of its member rules; only the events it keeps are listed'
-              : ''}
+          <div class="sub" data-testid="count-detail">
+            {alert.event_ids.length} id{alert.event_ids.length === 1 ? '' : 's'} kept with it,{' '}
+            {events.length} of them found as events in the lake (listed below)
+            {alert.event_ids.length > events.length &&
+              ` — the other ${alert.event_ids.length - events.length} are not in the lake: not flushed yet, past retention, or the ids of a member rule's matches (chained correlations); "Events of ${alert.entity ?? 'the entity'} around this alert" shows all its events`}
+            {alert.count > alert.event_ids.length && ` — only the first ${alert.event_ids.length} ids are kept`}
           </div>
         </dd>
         <dt>First seen</dt>

@@ -94,11 +94,13 @@ export function EventTable({ events, empty }: { events: EventRow[]; empty: strin
                   </button>
                 </td>
                 {COLUMNS.map((c) => (
-                  <td key={c} class="mono">
+                  <td key={c} class={`mono${e[c] === null || e[c] === undefined || e[c] === '' ? ' blank' : ''}`} data-label={c}>
                     {cell(e[c])}
                   </td>
                 ))}
-                <td class="what">{eventHeadline(e)}</td>
+                <td class="what" data-label="what">
+                  {eventHeadline(e)}
+                </td>
               </tr>
               {open === e.id && (
                 <tr class="expanded">
