@@ -423,7 +423,7 @@ test('the overview keeps its data with a stale marker while refreshes fail, and 
 });
 
 test('the time range is in the URL and times switch to UTC', { skip }, async () => {
-  await page.getByLabel('Range').selectOption('now-1h');
+  await page.getByLabel('Range', { exact: true }).selectOption('now-1h');
   await page.waitForFunction(() => location.hash.includes('from=now-1h'));
   assert.match((await page.getByTestId('range-text').textContent()) ?? '', /^Last hour/);
   await page.getByLabel('Time zone').selectOption('utc');

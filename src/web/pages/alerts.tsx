@@ -159,7 +159,7 @@ function AlertGroups({
         {formatNumber(groups.data.alerts)} alerts in {rows.length} groups
         {groups.data.truncated ? ' (the newest alerts only: narrow the range to see all)' : ''}.
       </p>
-      <table class="data">
+      <table class="data alerts">
         <thead>
           <tr>
             <th scope="col">Highest level</th>
@@ -179,19 +179,25 @@ function AlertGroups({
         <tbody>
           {rows.map((g) => (
             <tr key={g.key} data-group={g.key}>
-              <td>
+              <td data-label="Level">
                 <LevelBadge level={g.max_level} />
               </td>
-              <td>
+              <td data-label="Rule">
                 <a href={hrefTo('/alerts', { ...keep, [by === 'rule' ? 'rule_id' : 'entity']: g.key })}>
                   {by === 'rule' ? g.label : g.key}
                 </a>
                 <div class="sub">{by === 'rule' ? g.key : g.label}</div>
               </td>
-              <td class="num">{formatNumber(g.alerts)}</td>
-              <td class="num">{formatNumber(g.open)}</td>
-              <td class="num">{formatNumber(g.events)}</td>
-              <td>
+              <td class="num" data-label="Alerts">
+                {formatNumber(g.alerts)}
+              </td>
+              <td class="num" data-label="New">
+                {formatNumber(g.open)}
+              </td>
+              <td class="num" data-label="Events">
+                {formatNumber(g.events)}
+              </td>
+              <td data-label="Last seen">
                 <time>{formatTime(g.last_seen)}</time>
               </td>
             </tr>
