@@ -113,6 +113,29 @@ async function apiGet<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/**
+ * Waits until every event row's column `col` (1-based) reads `wanted`; on a timeout the error
+ * names the page and what the column held, and a screenshot is kept.
+ */
+async function waitForColumn(col: number, wanted: string, timeout = 30_000): Promise<void> {
+  try {
+    await page.waitForFunction(
+      ({ w, c }) => {
+        const cells = [...document.querySelectorAll(`tr[data-event-id] td:nth-child(${c})`)];
+        return cells.length > 0 && cells.every((cell) => cell.textContent?.trim() === w);
+      },
+      { w: wanted, c: col },
+      { timeout },
+    );
+  } catch (err) {
+    const cells = await page.locator(`tr[data-event-id] td:nth-child(${col})`).allTextContents();
+    await shot(`failed-column-${col}`);
+    throw new Error(
+      `column ${col} is not all "${wanted}" at ${page.url()}: ${JSON.stringify(cells.slice(0, 8))} (${(err as Error).message})`,
+    );
+  }
+}
+
 before(async () => {
   if (skip) return;
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -260,14 +283,7 @@ test("the alert's pivot opens the entity's events around it, and Back returns", 
   await page.getByRole('link', { name: `Events of ${alert.entity} around this alert` }).click();
   await page.getByRole('heading', { name: 'Event search' }).waitFor();
   const column = { src_ip: 3, user: 6 }[field as 'src_ip' | 'user'] ?? 3;
-  await page.waitForFunction(
-    ({ wanted, col }) => {
-      const cells = [...document.querySelectorAll(`tr[data-event-id] td:nth-child(${col})`)];
-      return cells.length > 0 && cells.every((c) => c.textContent?.trim() === wanted);
-    },
-    { wanted: alert.entity, col: column },
-    { timeout: 30_000 },
-  );
+  await waitForColumn(column, alert.entity);
   await page.goBack();
   await page.getByRole('heading', { name: 'History' }).waitFor();
 });
@@ -307,22 +323,12 @@ test('event search: pages, log types from the lake, a field value filters, raw a
   assert.ok(types.includes('auth'), `log types: ${types.join(', ')}`);
   await page.getByLabel('Log type').selectOption('auth');
   await page.getByRole('button', { name: 'Search' }).click();
-  await page.waitForFunction(() => {
-    const cells = [...document.querySelectorAll('tr[data-event-id] td:nth-child(2)')];
-    return cells.length > 0 && cells.every((c) => c.textContent?.trim() === 'auth');
-  });
+  await waitForColumn(2, 'auth');
   // A value in the field list filters by it (Discover's one click).
   const value = page.locator('.fields details', { hasText: 'src_ip' }).locator('button').first();
   const ip = ((await value.textContent()) ?? '').trim();
   await value.click();
-  await page.waitForFunction(
-    (wanted) => {
-      const cells = [...document.querySelectorAll('tr[data-event-id] td:nth-child(3)')];
-      return cells.length > 0 && cells.every((c) => c.textContent?.trim() === wanted);
-    },
-    ip,
-    { timeout: 30_000 },
-  );
+  await waitForColumn(3, ip);
   assert.match(page.url(), new RegExp(`src_ip=${ip.replaceAll('.', '\\.')}`));
   // Opening an event shows its raw layer as parsed, and the normalized one on demand.
   await rows.first().getByRole('button').click();
@@ -392,14 +398,7 @@ test('overview figures link to filtered pages: a level to its alerts, an attacke
   const attacker = external.locator('.bars li a').first();
   const ip = ((await attacker.textContent()) ?? '').trim();
   await attacker.click();
-  await page.waitForFunction(
-    (wanted) => {
-      const cells = [...document.querySelectorAll('tr[data-event-id] td:nth-child(3)')];
-      return cells.length > 0 && cells.every((c) => c.textContent?.trim() === wanted);
-    },
-    ip,
-    { timeout: 30_000 },
-  );
+  await waitForColumn(3, ip);
 });
 
 test('the overview keeps its data with a stale marker while refreshes fail, and recovers', {
