@@ -70,7 +70,11 @@ export function stoppedLine(t: DemoTotals, elapsedMs: number, lakeDir: string): 
   );
 }
 
-async function sumMetric(telemetry: Telemetry, name: string, labels: Record<string, string> = {}): Promise<number> {
+async function sumMetric(
+  telemetry: Telemetry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = telemetry.registry.getSingleMetric(name);
   if (!metric) return 0;
   let sum = 0;

@@ -26,11 +26,16 @@ const HOUR_MS = 3_600_000;
 function timeOf(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(n)) throw new UsageError(`${name}: expected epoch milliseconds or ISO 8601, got "${value}"`);
+  if (!Number.isFinite(n))
+    throw new UsageError(`${name}: expected epoch milliseconds or ISO 8601, got "${value}"`);
   return n;
 }
 
-function listOf<T extends string>(v: string | undefined, allowed: readonly T[], name: string): T[] | undefined {
+function listOf<T extends string>(
+  v: string | undefined,
+  allowed: readonly T[],
+  name: string,
+): T[] | undefined {
   if (!v) return undefined;
   const items = v.split(',').filter(Boolean) as T[];
   for (const i of items) if (!allowed.includes(i)) throw new UsageError(`${name}: unknown value "${i}"`);
@@ -100,7 +105,9 @@ export function groupAlerts(alerts: readonly Alert[], by: 'rule' | 'entity'): Al
   for (const a of alerts) {
     const key = by === 'rule' ? a.rule_id : (a.entity ?? '(none)');
     const label =
-      by === 'rule' ? a.rule_title : (Object.entries(a.group).find(([, v]) => v === a.entity)?.[0] ?? 'entity');
+      by === 'rule'
+        ? a.rule_title
+        : (Object.entries(a.group).find(([, v]) => v === a.entity)?.[0] ?? 'entity');
     const g = groups.get(key) ?? {
       key,
       label,
@@ -119,7 +126,9 @@ export function groupAlerts(alerts: readonly Alert[], by: 'rule' | 'entity'): Al
   }
   return [...groups.values()].sort(
     (x, y) =>
-      LEVELS.indexOf(y.max_level) - LEVELS.indexOf(x.max_level) || y.alerts - x.alerts || y.last_seen - x.last_seen,
+      LEVELS.indexOf(y.max_level) - LEVELS.indexOf(x.max_level) ||
+      y.alerts - x.alerts ||
+      y.last_seen - x.last_seen,
   );
 }
 
@@ -173,7 +182,10 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get(
     '/api/log-types',
-    { config: { role: 'viewer' }, schema: { summary: 'The log types the lake holds (the events filter values)' } },
+    {
+      config: { role: 'viewer' },
+      schema: { summary: 'The log types the lake holds (the events filter values)' },
+    },
     async () => ({ log_types: (await deps.lake.views()).filter((v) => v !== 'events').sort() }),
   );
 
@@ -182,7 +194,8 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
     {
       config: { role: 'viewer' },
       schema: {
-        summary: 'One event with its raw, normalized and enriched layers; t (event time, ms) narrows the search to its hour',
+        summary:
+          'One event with its raw, normalized and enriched layers; t (event time, ms) narrows the search to its hour',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
         querystring: {
           type: 'object',
@@ -246,7 +259,9 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
 
-  app.get<{ Querystring: { by: 'rule' | 'entity'; from?: string; to?: string; status?: string; level?: string } }>(
+  app.get<{
+    Querystring: { by: 'rule' | 'entity'; from?: string; to?: string; status?: string; level?: string };
+  }>(
     '/api/alerts/groups',
     {
       config: { role: 'viewer' },
@@ -281,7 +296,12 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
         alerts.push(...page.alerts);
         cursor = page.next_cursor;
       } while (cursor && alerts.length < MAX_GROUPED_ALERTS);
-      return { by: q.by, groups: groupAlerts(alerts, q.by), alerts: alerts.length, truncated: cursor !== null };
+      return {
+        by: q.by,
+        groups: groupAlerts(alerts, q.by),
+        alerts: alerts.length,
+        truncated: cursor !== null,
+      };
     },
   );
 
@@ -290,7 +310,8 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
     {
       config: { role: 'viewer' },
       schema: {
-        summary: "A detection rule by id: title, description, level, ATT&CK techniques, references and its YAML",
+        summary:
+          'A detection rule by id: title, description, level, ATT&CK techniques, references and its YAML',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 256 } } },
       },
     },

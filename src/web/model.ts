@@ -156,7 +156,10 @@ export function eventHeadline(e: Record<string, unknown>): string {
   };
   if (s('signature')) return s('signature');
   if (s('dns_query')) return `DNS ${s('dns_query')}`;
-  if (s('url')) return [s('http_method'), s('url'), s('http_status') && `→ ${s('http_status')}`].filter(Boolean).join(' ');
+  if (s('url'))
+    return [s('http_method'), s('url'), s('http_status') && `→ ${s('http_status')}`]
+      .filter(Boolean)
+      .join(' ');
   if (s('message')) return s('message');
   const type = s('event_type');
   const parts = [
@@ -224,7 +227,9 @@ export function entityEventFilter(a: Alert): Record<string, string> | null {
   const field = Object.entries(a.group).find(([, v]) => v === a.entity)?.[0];
   if (field === 'src_ip' || field === 'dst_ip' || field === 'user') return { [field]: a.entity };
   if (field === 'host') return { q: a.entity };
-  return /^[0-9a-f:.]+$/i.test(a.entity) && a.entity.includes('.') ? { src_ip: a.entity } : { user: a.entity };
+  return /^[0-9a-f:.]+$/i.test(a.entity) && a.entity.includes('.')
+    ? { src_ip: a.entity }
+    : { user: a.entity };
 }
 
 /** When a live item happened: an event's time, an alert's latest evidence (last_seen). */

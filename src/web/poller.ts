@@ -69,25 +69,28 @@ export function createPoller<T>(options: PollerOptions<T>): Poller {
     lateTimer = setTimeout(() => {
       if (controller === mine && state.data !== null) set({ stale: true });
     }, lateAfterMs);
-    options.load(mine.signal).then(
-      (data) => {
+    options
+      .load(mine.signal)
+      .then(
+        (data) => {
+          if (controller !== mine) return;
+          set({ data, error: null, loading: false, updatedAt: now(), stale: false });
+        },
+        (err: unknown) => {
+          if (controller !== mine) return;
+          set({
+            error: err instanceof Error ? err.message : String(err),
+            loading: false,
+            stale: state.data !== null,
+          });
+        },
+      )
+      .finally(() => {
         if (controller !== mine) return;
-        set({ data, error: null, loading: false, updatedAt: now(), stale: false });
-      },
-      (err: unknown) => {
-        if (controller !== mine) return;
-        set({
-          error: err instanceof Error ? err.message : String(err),
-          loading: false,
-          stale: state.data !== null,
-        });
-      },
-    ).finally(() => {
-      if (controller !== mine) return;
-      clearTimeout(lateTimer);
-      controller = null;
-      schedule();
-    });
+        clearTimeout(lateTimer);
+        controller = null;
+        schedule();
+      });
   }
 
   return {

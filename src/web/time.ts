@@ -52,8 +52,7 @@ export function isRelative(range: TimeRange): boolean {
 export function resolveRange(range: TimeRange, nowMs: number): { fromMs: number; toMs: number } {
   const fromMs = resolveTime(range.from, nowMs);
   const toMs = resolveTime(range.to, nowMs);
-  if (fromMs === undefined || toMs === undefined || fromMs >= toMs)
-    return resolveRange(DEFAULT_RANGE, nowMs);
+  if (fromMs === undefined || toMs === undefined || fromMs >= toMs) return resolveRange(DEFAULT_RANGE, nowMs);
   return { fromMs, toMs };
 }
 
@@ -64,7 +63,9 @@ export function rangeFromParams(params: URLSearchParams): TimeRange {
   return ok ? { from, to } : DEFAULT_RANGE;
 }
 
-const NICE_BUCKETS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400];
+const NICE_BUCKETS_S = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
+];
 
 /** A round bucket giving at most ~`maxBuckets` points over the range. */
 export function bucketSeconds(fromMs: number, toMs: number, maxBuckets = 120): number {

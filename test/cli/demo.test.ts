@@ -37,7 +37,15 @@ test('an alert line names the level, rule, entity and summary, and links the ale
 });
 
 test('the health line gives the rate, totals, alerts, memory and buffers; a blocked sink is shouted', () => {
-  const t = { eventsIn: 95_123, lakeEvents: 94_000, alerts: 14, eventsPerSecond: 301.4, rssMb: 210.2, bufferPct: 3.2, blocked: [] };
+  const t = {
+    eventsIn: 95_123,
+    lakeEvents: 94_000,
+    alerts: 14,
+    eventsPerSecond: 301.4,
+    rssMb: 210.2,
+    bufferPct: 3.2,
+    blocked: [],
+  };
   assert.equal(
     healthLine(t, 2, AT),
     '17:52:57Z  health: 301 events/s · 95,123 events in · 94,000 in the lake · 14 alerts (2 new) · rss 210 MB · fullest buffer 3%\n',

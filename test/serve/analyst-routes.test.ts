@@ -89,9 +89,9 @@ test('GET /api/log-types lists the log types the lake holds', async () => {
 
 describe('GET /api/alerts/groups', () => {
   test('groups by rule and by entity with alert and event counts, most severe first', async () => {
-    const byRule = await get<{ groups: Array<{ key: string; label: string; alerts: number; events: number }> }>(
-      '/api/alerts/groups?by=rule',
-    );
+    const byRule = await get<{
+      groups: Array<{ key: string; label: string; alerts: number; events: number }>;
+    }>('/api/alerts/groups?by=rule');
     assert.deepEqual(
       byRule.groups.map((g) => [g.key, g.label, g.alerts, g.events]),
       [
@@ -99,7 +99,9 @@ describe('GET /api/alerts/groups', () => {
         ['dns-tunnel', 'DNS tunnel', 1, 3],
       ],
     );
-    const byEntity = await get<{ groups: Array<{ label: string }> }>('/api/alerts/groups?by=entity&level=high');
+    const byEntity = await get<{ groups: Array<{ label: string }> }>(
+      '/api/alerts/groups?by=entity&level=high',
+    );
     assert.deepEqual(
       byEntity.groups.map((g) => g.label),
       ['src_ip'],
@@ -112,8 +114,18 @@ describe('GET /api/alerts/groups', () => {
   });
 
   test('groupAlerts folds many alerts of one entity into one row with the highest level', () => {
-    const a = alertFor(f.ssh.slice(0, 2), { id: 'a1', level: 'low', status: 'closed', entity: '203.0.113.7' });
-    const b = alertFor(f.ssh.slice(2, 5), { id: 'a2', level: 'critical', rule_id: 'other', entity: '203.0.113.7' });
+    const a = alertFor(f.ssh.slice(0, 2), {
+      id: 'a1',
+      level: 'low',
+      status: 'closed',
+      entity: '203.0.113.7',
+    });
+    const b = alertFor(f.ssh.slice(2, 5), {
+      id: 'a2',
+      level: 'critical',
+      rule_id: 'other',
+      entity: '203.0.113.7',
+    });
     const [g] = groupAlerts([a, b], 'entity');
     assert.deepEqual([g.alerts, g.events, g.max_level, g.open], [2, 5, 'critical', 1]);
   });
@@ -134,7 +146,9 @@ describe('GET /api/rules/:id', () => {
     assert.equal(rule.kind, 'correlation');
     assert.equal(rule.level, 'high');
     assert.match(rule.description, /failed logins/);
-    assert.deepEqual(rule.attack, [{ id: 'T1110.001', url: 'https://attack.mitre.org/techniques/T1110/001/' }]);
+    assert.deepEqual(rule.attack, [
+      { id: 'T1110.001', url: 'https://attack.mitre.org/techniques/T1110/001/' },
+    ]);
     assert.match(rule.yaml, /^title: Brute force on one account/);
     assert.ok(rule.fixtures.some((x) => x.name === 'positive.log'));
   });

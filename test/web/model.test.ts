@@ -122,16 +122,29 @@ test("an event's What: signature, DNS name, HTTP request, message; flows say pro
     eventHeadline({ log_type: 'alert', signature: 'ET SCAN Potential SSH Scan', event_type: 'alert' }),
     'ET SCAN Potential SSH Scan',
   );
-  assert.equal(eventHeadline({ log_type: 'dns', dns_query: 'example.com', event_type: 'dns' }), 'DNS example.com');
+  assert.equal(
+    eventHeadline({ log_type: 'dns', dns_query: 'example.com', event_type: 'dns' }),
+    'DNS example.com',
+  );
   assert.equal(
     eventHeadline({ log_type: 'http', http_method: 'POST', url: '/login', http_status: 401 }),
     'POST /login → 401',
   );
   assert.equal(
-    eventHeadline({ log_type: 'conn', event_type: 'conn', event_class: 'network', protocol: 'tcp', direction: 'outbound', outcome: 'unknown' }),
+    eventHeadline({
+      log_type: 'conn',
+      event_type: 'conn',
+      event_class: 'network',
+      protocol: 'tcp',
+      direction: 'outbound',
+      outcome: 'unknown',
+    }),
     'tcp · outbound',
   );
-  assert.equal(eventHeadline({ log_type: 'ssl', event_type: 'ssl', protocol: 'tcp', direction: 'internal' }), 'tcp · internal');
+  assert.equal(
+    eventHeadline({ log_type: 'ssl', event_type: 'ssl', protocol: 'tcp', direction: 'internal' }),
+    'tcp · internal',
+  );
   assert.equal(
     eventHeadline({ log_type: 'auth', event_type: 'login_failure', outcome: 'failure' }),
     'login failure · failure',
@@ -163,9 +176,18 @@ test('alerts sort by level, count or time, newest first on ties', () => {
     alert('b', { level: 'critical', count: 2, last_seen: 1 }),
     alert('c', { level: 'critical', count: 9, last_seen: 2 }),
   ];
-  assert.deepEqual(sortAlerts(list, 'level').map((a) => a.id), ['c', 'b', 'a']);
-  assert.deepEqual(sortAlerts(list, 'count').map((a) => a.id), ['a', 'c', 'b']);
-  assert.deepEqual(sortAlerts(list, 'last_seen').map((a) => a.id), ['a', 'c', 'b']);
+  assert.deepEqual(
+    sortAlerts(list, 'level').map((a) => a.id),
+    ['c', 'b', 'a'],
+  );
+  assert.deepEqual(
+    sortAlerts(list, 'count').map((a) => a.id),
+    ['a', 'c', 'b'],
+  );
+  assert.deepEqual(
+    sortAlerts(list, 'last_seen').map((a) => a.id),
+    ['a', 'c', 'b'],
+  );
   assert.deepEqual(filtersFromParams(new URLSearchParams('level=high&entity=x')), {
     ...NO_FILTERS,
     level: 'high',
@@ -177,7 +199,18 @@ test('the live tail is ordered by time, newest first, and an updated alert repla
   const ev = (seq: number, t: number): LiveItem => ({
     seq,
     kind: 'event',
-    data: { id: `e${seq}`, source: 's', log_type: 'conn', event_time: t, src_ip: null, dst_ip: null, dst_port: null, user: null, host: null, summary: '' },
+    data: {
+      id: `e${seq}`,
+      source: 's',
+      log_type: 'conn',
+      event_time: t,
+      src_ip: null,
+      dst_ip: null,
+      dst_port: null,
+      user: null,
+      host: null,
+      summary: '',
+    },
   });
   const al = (seq: number, id: string, lastSeen: number, count: number): LiveItem => ({
     seq,
@@ -185,9 +218,16 @@ test('the live tail is ordered by time, newest first, and an updated alert repla
     data: alert(id, { last_seen: lastSeen, count }),
   });
   const first = mergeLive([], [ev(1, 3000), ev(2, 1000), al(3, 'x', 2000, 10)], 10);
-  assert.deepEqual(first.map((i) => i.seq), [1, 3, 2]);
+  assert.deepEqual(
+    first.map((i) => i.seq),
+    [1, 3, 2],
+  );
   const next = mergeLive(first, [ev(4, 2500), al(5, 'x', 4000, 12)], 10);
-  assert.deepEqual(next.map((i) => i.seq), [5, 1, 4, 2], 'alert x once, in its new place');
+  assert.deepEqual(
+    next.map((i) => i.seq),
+    [5, 1, 4, 2],
+    'alert x once, in its new place',
+  );
   assert.equal(mergeLive(next, [ev(6, 5000)], 2).length, 2);
 });
 
@@ -199,10 +239,18 @@ test("an alert's targets come from its events; its entity pivots to the matching
       { field: 'dst_ip', value: '10.0.0.6', n: 1 },
     ],
   );
-  assert.deepEqual(attackedTargets([{ host: 'bastion-01', dst_ip: null }]), [{ field: 'host', value: 'bastion-01', n: 1 }]);
+  assert.deepEqual(attackedTargets([{ host: 'bastion-01', dst_ip: null }]), [
+    { field: 'host', value: 'bastion-01', n: 1 },
+  ]);
   assert.deepEqual(attackedTargets([{}]), []);
-  assert.deepEqual(entityEventFilter(alert('a', { group: { user: 'oracle' }, entity: 'oracle' })), { user: 'oracle' });
-  assert.deepEqual(entityEventFilter(alert('a', { group: { src_ip: '203.0.113.1' } })), { src_ip: '203.0.113.1' });
-  assert.deepEqual(entityEventFilter(alert('a', { group: {}, entity: '198.51.100.2' })), { src_ip: '198.51.100.2' });
+  assert.deepEqual(entityEventFilter(alert('a', { group: { user: 'oracle' }, entity: 'oracle' })), {
+    user: 'oracle',
+  });
+  assert.deepEqual(entityEventFilter(alert('a', { group: { src_ip: '203.0.113.1' } })), {
+    src_ip: '203.0.113.1',
+  });
+  assert.deepEqual(entityEventFilter(alert('a', { group: {}, entity: '198.51.100.2' })), {
+    src_ip: '198.51.100.2',
+  });
   assert.equal(entityEventFilter(alert('a', { entity: null })), null);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createPoller, type PollState } from '../../src/web/poller.ts';
 
 /** A load whose answers the test releases one by one, counting how many run at once. */
@@ -91,10 +91,7 @@ test('a failed refresh keeps the last data, marked stale, with the error', async
   await sleep(20);
   gate.failNext(new Error('the server cannot be reached'));
   await sleep(1);
-  assert.deepEqual(
-    [state?.data, state?.stale, state?.error],
-    ['good', true, 'the server cannot be reached'],
-  );
+  assert.deepEqual([state?.data, state?.stale, state?.error], ['good', true, 'the server cannot be reached']);
   poller.stop();
 });
 

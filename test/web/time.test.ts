@@ -77,7 +77,10 @@ test('a range reads as its quick name, or from – to with the zone', () => {
   assert.equal(describeRange({ from: 'now-1h', to: 'now' }, 'utc'), 'Last hour');
   assert.equal(describeRange({ from: 'now-90m', to: 'now' }, 'utc'), 'Last 90m');
   assert.equal(
-    describeRange({ from: String(Date.parse('2026-12-07T10:00:00Z')), to: String(Date.parse('2026-12-07T12:00:00Z')) }, 'utc'),
+    describeRange(
+      { from: String(Date.parse('2026-12-07T10:00:00Z')), to: String(Date.parse('2026-12-07T12:00:00Z')) },
+      'utc',
+    ),
     '2026-12-07 10:00:00 – 2026-12-07 12:00:00 UTC',
   );
 });

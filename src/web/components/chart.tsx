@@ -80,5 +80,7 @@ export function TimeChart({
       plot.destroy();
     };
   }, [x, series, title, partialFrom, zone]);
-  return <div ref={host} class="chart" role="img" aria-label={title} data-partial={partialFrom !== undefined} />;
+  return (
+    <div ref={host} class="chart" role="img" aria-label={title} data-partial={partialFrom !== undefined} />
+  );
 }

@@ -38,10 +38,11 @@ export function TimeBar({
 
   const quick = isRelative(range) && QUICK_RANGES.some((q) => q.from === range.from) ? range.from : 'custom';
   return (
-    <div class="timebar" role="group" aria-label="Time range">
+    <fieldset class="timebar" aria-label="Time range">
       <label>
         Range
         <select
+          aria-label="Range"
           value={custom ? 'custom' : quick}
           onChange={(e) => {
             const v = e.currentTarget.value;
@@ -75,7 +76,12 @@ export function TimeBar({
         >
           <label>
             From
-            <input type="datetime-local" step="1" value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
+            <input
+              type="datetime-local"
+              step="1"
+              value={from}
+              onInput={(e) => setFrom(e.currentTarget.value)}
+            />
           </label>
           <label>
             To
@@ -88,6 +94,7 @@ export function TimeBar({
         <label>
           Refresh
           <select
+            aria-label="Refresh"
             value={String(refreshMs ?? 0)}
             onChange={(e) => setParams({ refresh: e.currentTarget.value })}
           >
@@ -102,7 +109,7 @@ export function TimeBar({
       <span class="hint" data-testid="range-text">
         {describeRange(range, zone)} · times in {currentZoneName()}
       </span>
-    </div>
+    </fieldset>
   );
 }
 

@@ -87,7 +87,14 @@ function Detail({
       if (change.status && change.status !== alert.status)
         added.push({ at, actor, action: 'status', from: alert.status, to: change.status, note: null });
       if ('assignee' in change && change.assignee !== alert.assignee)
-        added.push({ at, actor, action: 'assignee', from: alert.assignee, to: change.assignee ?? null, note: null });
+        added.push({
+          at,
+          actor,
+          action: 'assignee',
+          from: alert.assignee,
+          to: change.assignee ?? null,
+          note: null,
+        });
       if (change.note) added.push({ at, actor, action: 'note', from: null, to: null, note: change.note });
       setAlert(updated);
       setPending((p) => [...p, ...added]);
@@ -121,7 +128,11 @@ function Detail({
         {pivot && (
           <a href={hrefTo('/events', { ...pivot, ...span })}>Events of {alert.entity} around this alert</a>
         )}
-        {alert.entity && <a href={hrefTo('/alerts', { entity: alert.entity, from: 'now-7d' })}>Other alerts of {alert.entity}</a>}
+        {alert.entity && (
+          <a href={hrefTo('/alerts', { entity: alert.entity, from: 'now-7d' })}>
+            Other alerts of {alert.entity}
+          </a>
+        )}
         <a href={hrefTo('/alerts', { rule_id: alert.rule_id, from: 'now-7d' })}>Alerts of this rule</a>
       </nav>
       <dl class="facts">
@@ -135,9 +146,11 @@ function Detail({
           {Object.keys(alert.group).length > 0 && (
             <span class="sub">
               {' '}
-              ({Object.entries(alert.group)
+              (
+              {Object.entries(alert.group)
                 .map(([k, v]) => `${k} ${v}`)
-                .join(', ')})
+                .join(', ')}
+              )
             </span>
           )}
         </dd>
@@ -148,10 +161,18 @@ function Detail({
             : targets.map((t, i) => (
                 <span key={`${t.field}:${t.value}`}>
                   {i > 0 && ', '}
-                  <a href={hrefTo('/events', { ...(t.field === 'dst_ip' ? { dst_ip: t.value } : { q: t.value }), ...span })}>
+                  <a
+                    href={hrefTo('/events', {
+                      ...(t.field === 'dst_ip' ? { dst_ip: t.value } : { q: t.value }),
+                      ...span,
+                    })}
+                  >
                     {t.value}
                   </a>
-                  <span class="sub"> {t.field === 'dst_ip' ? '' : `(${t.field}) `}× {t.n}</span>
+                  <span class="sub">
+                    {' '}
+                    {t.field === 'dst_ip' ? '' : `(${t.field}) `}× {t.n}
+                  </span>
                 </span>
               ))}
         </dd>
@@ -159,11 +180,12 @@ function Detail({
         <dd data-testid="count">
           {formatNumber(alert.count)} {alert.count === 1 ? 'match' : 'matches'} folded into this alert
           <div class="sub" data-testid="count-detail">
-            {alert.event_ids.length} id{alert.event_ids.length === 1 ? '' : 's'} kept with it,{' '}
-            {events.length} of them found as events in the lake (listed below)
+            {alert.event_ids.length} id{alert.event_ids.length === 1 ? '' : 's'} kept with it, {events.length}{' '}
+            of them found as events in the lake (listed below)
             {alert.event_ids.length > events.length &&
               ` — the other ${alert.event_ids.length - events.length} are not in the lake: not flushed yet, past retention, or the ids of a member rule's matches (chained correlations); "Events of ${alert.entity ?? 'the entity'} around this alert" shows all its events`}
-            {alert.count > alert.event_ids.length && ` — only the first ${alert.event_ids.length} ids are kept`}
+            {alert.count > alert.event_ids.length &&
+              ` — only the first ${alert.event_ids.length} ids are kept`}
           </div>
         </dd>
         <dt>First seen</dt>
@@ -249,7 +271,12 @@ function Detail({
             <span class="hint">
               Page {page + 1} of {pages} ({events.length} events)
             </span>
-            <button type="button" class="secondary" disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>
+            <button
+              type="button"
+              class="secondary"
+              disabled={page + 1 >= pages}
+              onClick={() => setPage(page + 1)}
+            >
               Next
             </button>
           </div>
@@ -261,7 +288,7 @@ function Detail({
 
 function RulePanel({ ruleId, rule, error }: { ruleId: string; rule: Rule | null; error: string | null }) {
   return (
-    <div class="panel rule" aria-labelledby="rule-title">
+    <section class="panel rule" aria-labelledby="rule-title">
       <h2 id="rule-title">Rule</h2>
       {!rule ? (
         <p class="hint">
@@ -315,7 +342,7 @@ function RulePanel({ ruleId, rule, error }: { ruleId: string; rule: Rule | null;
           ))}
         </>
       )}
-    </div>
+    </section>
   );
 }
 

@@ -40,7 +40,8 @@ interface Groups {
 export function AlertsPage({ role, params }: { role: Role | null; params: URLSearchParams }) {
   const range = rangeFromParams(params);
   const filters = filtersFromParams(params);
-  const view = params.get('group') === 'rule' || params.get('group') === 'entity' ? params.get('group') : 'list';
+  const view =
+    params.get('group') === 'rule' || params.get('group') === 'entity' ? params.get('group') : 'list';
   const sort = (SORTS.find((s) => s.key === params.get('sort'))?.key ?? 'last_seen') as AlertSort;
   const [draft, setDraft] = useState<AlertFilters>(filters);
   const filterKey = JSON.stringify(filters);
@@ -59,7 +60,10 @@ export function AlertsPage({ role, params }: { role: Role | null; params: URLSea
       >
         <label>
           Status
-          <select value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.currentTarget.value })}>
+          <select
+            value={draft.status}
+            onChange={(e) => setDraft({ ...draft, status: e.currentTarget.value })}
+          >
             <option value="">any</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -81,7 +85,10 @@ export function AlertsPage({ role, params }: { role: Role | null; params: URLSea
         </label>
         <label>
           Rule id
-          <input value={draft.rule_id} onInput={(e) => setDraft({ ...draft, rule_id: e.currentTarget.value })} />
+          <input
+            value={draft.rule_id}
+            onInput={(e) => setDraft({ ...draft, rule_id: e.currentTarget.value })}
+          />
         </label>
         <label>
           Entity
@@ -101,17 +108,20 @@ export function AlertsPage({ role, params }: { role: Role | null; params: URLSea
         </button>
       </form>
       <div class="toolbar">
-        <span role="group" aria-label="View" class="segmented">
+        <fieldset aria-label="View" class="segmented">
           {(['list', 'rule', 'entity'] as const).map((v) => (
             <a
               key={v}
-              href={hrefTo('/alerts', new URLSearchParams({ ...Object.fromEntries(params), group: v === 'list' ? '' : v }))}
+              href={hrefTo(
+                '/alerts',
+                new URLSearchParams({ ...Object.fromEntries(params), group: v === 'list' ? '' : v }),
+              )}
               aria-current={view === v ? 'true' : undefined}
             >
               {v === 'list' ? 'List' : `By ${v}`}
             </a>
           ))}
-        </span>
+        </fieldset>
         {view === 'list' && (
           <label>
             Sort by
@@ -234,7 +244,9 @@ function AlertList({
     async (after: string | null) => {
       setLoading(true);
       try {
-        const page = await api<AlertPage>(`/api/alerts${queryString({ ...query, limit: 50, cursor: after })}`);
+        const page = await api<AlertPage>(
+          `/api/alerts${queryString({ ...query, limit: 50, cursor: after })}`,
+        );
         setAlerts((prev) => (after && prev ? [...prev, ...page.alerts] : page.alerts));
         setCursor(page.next_cursor);
         setError(null);
@@ -287,9 +299,13 @@ function AlertList({
     <>
       {error && <ErrorState message={error} retry={() => void load(null)} />}
       {triage && shown && shown.length > 0 && (
-        <div class="toolbar bulk" role="group" aria-label="Bulk triage">
+        <fieldset class="toolbar bulk" aria-label="Bulk triage">
           <span class="hint">{chosen.length} selected</span>
-          <button type="button" disabled={chosen.length === 0} onClick={() => void change(chosen, 'acknowledged')}>
+          <button
+            type="button"
+            disabled={chosen.length === 0}
+            onClick={() => void change(chosen, 'acknowledged')}
+          >
             Acknowledge selected
           </button>
           <button
@@ -300,7 +316,7 @@ function AlertList({
           >
             Close selected
           </button>
-        </div>
+        </fieldset>
       )}
       {shown === null ? (
         !error && <Loading what="alerts" />

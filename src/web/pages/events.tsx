@@ -26,7 +26,9 @@ const LAYERS = ['raw', 'normalized', 'enriched'] as const;
 /** One event's layers, loaded when the row is opened (the list carries only the main columns). */
 function EventDetail({ row }: { row: EventRow }) {
   const [layer, setLayer] = useState<(typeof LAYERS)[number]>('raw');
-  const detail = useApi<EventLayers>(`/api/events/${encodeURIComponent(row.id)}${queryString({ t: row.event_time })}`);
+  const detail = useApi<EventLayers>(
+    `/api/events/${encodeURIComponent(row.id)}${queryString({ t: row.event_time })}`,
+  );
   return (
     <div class="event-detail">
       <div role="tablist" aria-label="Event layers" class="segmented">
@@ -94,7 +96,11 @@ export function EventTable({ events, empty }: { events: EventRow[]; empty: strin
                   </button>
                 </td>
                 {COLUMNS.map((c) => (
-                  <td key={c} class={`mono${e[c] === null || e[c] === undefined || e[c] === '' ? ' blank' : ''}`} data-label={c}>
+                  <td
+                    key={c}
+                    class={`mono${e[c] === null || e[c] === undefined || e[c] === '' ? ' blank' : ''}`}
+                    data-label={c}
+                  >
                     {cell(e[c])}
                   </td>
                 ))}
@@ -149,7 +155,13 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
   async function run(after: string | null) {
     setLoading(true);
     try {
-      const q = { ...search, q: search.q.trim(), ...queryRange(range, Date.now()), limit: 100, cursor: after };
+      const q = {
+        ...search,
+        q: search.q.trim(),
+        ...queryRange(range, Date.now()),
+        limit: 100,
+        cursor: after,
+      };
       const page = await api<EventPage>(`/api/events${queryString(q)}`);
       setEvents((prev) => (after && prev ? [...prev, ...page.events] : page.events));
       setCursor(page.next_cursor);
@@ -223,7 +235,9 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
           {fields.length > 0 && (
             <aside class="panel fields" aria-label="Field values">
               <h2>Fields</h2>
-              <p class="hint">Top values in the {formatNumber(events.length)} events shown; a click filters.</p>
+              <p class="hint">
+                Top values in the {formatNumber(events.length)} events shown; a click filters.
+              </p>
               {fields.map((f) => (
                 <details key={f.field} open={(FILTER_FIELDS as readonly string[]).includes(f.field)}>
                   <summary>{f.field}</summary>

@@ -66,7 +66,9 @@ export function LivePage() {
             <option value="alert">alerts only</option>
           </select>
         </label>
-        <span class="hint">Newest first by event time, in {currentZoneName()}; an alert shows its latest evidence.</span>
+        <span class="hint">
+          Newest first by event time, in {currentZoneName()}; an alert shows its latest evidence.
+        </span>
       </div>
       {shown.length === 0 ? (
         <Empty>Waiting for live traffic… alerts and a sample of events appear here as they happen.</Empty>

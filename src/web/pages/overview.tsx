@@ -116,7 +116,8 @@ function OverviewBody({
                   <a href={hrefTo('/events', { log_type: s.name, ...r })}>{s.name}</a>
                 </span>
               ))}
-              {partial !== undefined && ' — the shaded last bucket may still be filling (the lake is written every few seconds).'}
+              {partial !== undefined &&
+                ' — the shaded last bucket may still be filling (the lake is written every few seconds).'}
             </p>
           </>
         ) : (
