@@ -211,7 +211,7 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
         ...(t === undefined ? [] : partitionPrune(t - HOUR_MS, t + HOUR_MS)),
         `id = ${sqlString(req.params.id)}`,
       ];
-      const sql = `SELECT *, epoch_ms(event_time) AS event_time_ms FROM events WHERE ${where.join(' AND ')} LIMIT 1`;
+      const sql = `SELECT *, epoch_ms(event_time) AS event_time_ms, epoch_ms(ingest_time) AS ingest_time_ms FROM events WHERE ${where.join(' AND ')} LIMIT 1`;
       const [row] = rows(await deps.lake.query(sql, { timeoutMs, maxRows: 1 }));
       if (!row) throw new NotFoundError(`no event ${req.params.id}`);
       return eventLayers(row);

@@ -74,6 +74,7 @@ describe('GET /api/events/:id', () => {
     assert.deepEqual(got.raw, e.raw, 'the raw record as parsed');
     assert.equal(got.normalized.src_ip, e.normalized.src_ip);
     assert.equal(got.enriched.direction, 'internal');
+    assert.equal(got.normalized.ingest_time, e.normalized.ingest_time, 'times are epoch ms');
     assert.equal('raw' in got.normalized, false);
   });
 

@@ -135,7 +135,7 @@ function OverviewBody({
               rows={sources.map((s) => ({
                 name: s.ip,
                 n: s.n,
-                note: `→ ${s.targets} host${s.targets === 1 ? '' : 's'}`,
+                note: s.targets > 0 ? `→ ${s.targets} host${s.targets === 1 ? '' : 's'}` : undefined,
                 href: hrefTo('/events', { src_ip: s.ip, ...r }),
               }))}
               empty="No traffic from outside the home networks in this range."
