@@ -8,7 +8,7 @@ import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
 import { listRuleFiles } from '../detect/sigma/load.ts';
 import { ENRICHED_FIELDS, NORMALIZED_FIELDS } from '../normalize/fields.ts';
 import type { ServeDeps } from './app.ts';
-import { partitionPrune, timeRange } from './lake-sql.ts';
+import { partitionPrune, TEXT_FIELDS, timeRange } from './lake-sql.ts';
 
 /**
  * The routes behind the dashboard's pivots (issue 17), kept apart from the core API in app.ts:
@@ -84,6 +84,34 @@ export function eventLayers(row: Record<string, unknown>): {
     enriched,
     extra: parse(row.extra),
   };
+}
+
+export interface HistogramFilter {
+  from: number;
+  to: number;
+  bucketSeconds: number;
+  src_ip?: string;
+  dst_ip?: string;
+  user?: string;
+  q?: string;
+}
+
+/**
+ * Events per bucket over [from, to] with the filters of GET /api/events (the same predicates as
+ * eventsSql in lake-sql.ts: exact addresses and user, case-insensitive text on TEXT_FIELDS).
+ */
+export function histogramSql(f: HistogramFilter, view: string): string {
+  const where = timeRange(f.from, f.to);
+  if (f.src_ip) where.push(`src_ip = ${sqlString(f.src_ip)}`);
+  if (f.dst_ip) where.push(`dst_ip = ${sqlString(f.dst_ip)}`);
+  if (f.user) where.push(`"user" = ${sqlString(f.user)}`);
+  if (f.q) {
+    const escaped = f.q.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_');
+    const pattern = sqlString(`%${escaped}%`);
+    where.push(`(${TEXT_FIELDS.map((c) => `${quoteIdent(c)} ILIKE ${pattern} ESCAPE '\\'`).join(' OR ')})`);
+  }
+  const bucket = `epoch_ms(time_bucket(INTERVAL '${Math.trunc(f.bucketSeconds)} seconds', event_time))`;
+  return `SELECT ${bucket} AS t, count(*) AS n FROM ${quoteIdent(view)} WHERE ${where.join(' AND ')} GROUP BY ALL ORDER BY t`;
 }
 
 export interface AlertGroup {
@@ -215,6 +243,64 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
       const [row] = rows(await deps.lake.query(sql, { timeoutMs, maxRows: 1 }));
       if (!row) throw new NotFoundError(`no event ${req.params.id}`);
       return eventLayers(row);
+    },
+  );
+
+  app.get<{
+    Querystring: {
+      from?: string;
+      to?: string;
+      bucket_seconds?: number;
+      log_type?: string;
+      src_ip?: string;
+      dst_ip?: string;
+      user?: string;
+      q?: string;
+    };
+  }>(
+    '/api/events/histogram',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: 'How many events match the filters of GET /api/events, per time bucket over the range',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', description: 'epoch ms or ISO 8601; default: an hour before to' },
+            to: { type: 'string', description: 'epoch ms or ISO 8601; default: now' },
+            bucket_seconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+            log_type: { type: 'string', pattern: '^[a-z0-9_]+$' },
+            src_ip: { type: 'string', maxLength: 64 },
+            dst_ip: { type: 'string', maxLength: 64 },
+            user: { type: 'string', maxLength: 256 },
+            q: { type: 'string', maxLength: 256 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const to = timeOf(q.to, 'to') ?? Date.now();
+      const from = timeOf(q.from, 'from') ?? to - HOUR_MS;
+      if (from >= to) throw new UsageError('from: must be before to');
+      // About 60 buckets over the range unless asked otherwise.
+      const bucketSeconds = q.bucket_seconds ?? Math.max(1, Math.ceil((to - from) / 60_000));
+      const view = q.log_type ?? 'events';
+      const views = await deps.lake.views();
+      if (!views.includes(view)) {
+        if (view === 'events') return { from, to, bucket_seconds: bucketSeconds, buckets: [] };
+        throw new UsageError(`log_type "${q.log_type}" has no data; known: ${views.join(', ')}`);
+      }
+      const sql = histogramSql(
+        { from, to, bucketSeconds, src_ip: q.src_ip, dst_ip: q.dst_ip, user: q.user, q: q.q },
+        view,
+      );
+      const buckets = rows(await deps.lake.query(sql, { timeoutMs })).map((r) => ({
+        t: Number(r.t),
+        n: Number(r.n),
+      }));
+      return { from, to, bucket_seconds: bucketSeconds, buckets };
     },
   );
 

@@ -165,3 +165,49 @@ test('attackTechniques links techniques and sub-techniques and ignores tactics',
     { id: 'T1110.003', url: 'https://attack.mitre.org/techniques/T1110/003/' },
   ]);
 });
+
+describe('GET /api/events/histogram', () => {
+  test('counts the events the filters of /api/events match, per bucket', async () => {
+    const from = Date.now() - 3_600_000;
+    const all = await get<{ buckets: Array<{ t: number; n: number }>; bucket_seconds: number }>(
+      `/api/events/histogram?from=${from}&bucket_seconds=60`,
+    );
+    assert.equal(all.bucket_seconds, 60);
+    assert.equal(
+      all.buckets.reduce((s, b) => s + b.n, 0),
+      f.dns.length + f.ssh.length + inbound.length,
+    );
+    assert.ok(all.buckets.every((b) => b.t % 60_000 === 0));
+    const ssh = await get<{ buckets: Array<{ n: number }> }>(
+      `/api/events/histogram?from=${from}&log_type=ssh`,
+    );
+    assert.equal(
+      ssh.buckets.reduce((s, b) => s + b.n, 0),
+      f.ssh.length + inbound.length,
+    );
+    const one = await get<{ buckets: Array<{ n: number }> }>(
+      `/api/events/histogram?from=${from}&src_ip=203.0.113.7`,
+    );
+    assert.equal(
+      one.buckets.reduce((s, b) => s + b.n, 0),
+      4,
+    );
+    const text = String(f.dns[0].normalized.dns_query);
+    const listed = await get<{ events: unknown[] }>(
+      `/api/events?from=${from}&limit=500&q=${encodeURIComponent(text)}`,
+    );
+    const counted = await get<{ buckets: Array<{ n: number }> }>(
+      `/api/events/histogram?from=${from}&q=${encodeURIComponent(text)}`,
+    );
+    assert.equal(
+      counted.buckets.reduce((s, b) => s + b.n, 0),
+      listed.events.length,
+      'the same text match as the list',
+    );
+  });
+
+  test('a reversed range or an unknown log type is refused', async () => {
+    await get(`/api/events/histogram?from=${Date.now()}&to=${Date.now() - 1000}`, 400);
+    await get('/api/events/histogram?log_type=nosuch', 400);
+  });
+});

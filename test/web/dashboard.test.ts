@@ -335,6 +335,25 @@ test('event search: pages, log types from the lake, a field value filters, raw a
   await value.click();
   await waitForColumn(3, ip);
   assert.match(page.url(), new RegExp(`src_ip=${ip.replaceAll('.', '\\.')}`));
+  // The histogram counts what the search matches over the range.
+  const histogram = page.getByTestId('histogram');
+  await histogram.waitFor({ timeout: 30_000 });
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid=histogram]')?.getAttribute('data-total')) > 0,
+  );
+  const total = Number(await histogram.getAttribute('data-total'));
+  const more = await page.getByRole('button', { name: 'More events' }).count();
+  if (more === 0) assert.equal(total, await rows.count(), 'the histogram counts the rows listed');
+  else assert.ok(total > (await rows.count()));
+  // Dragging across it narrows the range to absolute times.
+  const box = await histogram.locator('.u-over').boundingBox();
+  assert.ok(box);
+  await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => /from=\d{13}&to=\d{13}|to=\d{13}.*from=\d{13}/.test(location.hash));
+  await page.goBack();
   // Opening an event shows its raw layer as parsed, and the normalized one on demand.
   await rows.first().getByRole('button').click();
   const raw = page.locator('pre[data-layer="raw"]');

@@ -3,6 +3,9 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { currentZone } from '../format.ts';
 import type { Series } from '../model.ts';
+
+const BARS = uPlot.paths.bars?.({ size: [0.9, 40] });
+
 import { seriesStyle } from '../palette.ts';
 import { formatClock, formatTime } from '../time.ts';
 
@@ -17,11 +20,19 @@ export function TimeChart({
   series,
   title,
   partialFrom,
+  bars,
+  height = 260,
+  onSelect,
 }: {
   x: number[];
   series: Series[];
   title: string;
   partialFrom?: number;
+  /** Draw bars (a histogram) instead of lines. */
+  bars?: boolean;
+  height?: number;
+  /** A range dragged on the chart, epoch ms: the page zooms its time range to it. */
+  onSelect?: (fromMs: number, toMs: number) => void;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const zone = currentZone();
@@ -33,12 +44,21 @@ export function TimeChart({
     const opts: uPlot.Options = {
       title,
       width: Math.max(280, el.clientWidth),
-      height: 260,
+      height,
       series: [
         { value: (_u, v) => (v === null ? '—' : formatTime(v * 1000, zone)) },
         ...series.map((s, i) => {
           const style = seriesStyle(i);
-          return { label: s.name, stroke: style.stroke, dash: style.dash, width: 2, points: { show: false } };
+          return bars
+            ? {
+                label: s.name,
+                stroke: style.stroke,
+                fill: `${style.stroke}99`,
+                width: 1,
+                paths: BARS,
+                points: { show: false },
+              }
+            : { label: s.name, stroke: style.stroke, dash: style.dash, width: 2, points: { show: false } };
         }),
       ],
       axes: [
@@ -47,8 +67,17 @@ export function TimeChart({
         },
         { label: 'events' },
       ],
-      legend: { live: false },
+      legend: { live: false, show: !bars },
+      cursor: { drag: { x: Boolean(onSelect), y: false, setScale: false } },
       hooks: {
+        setSelect: [
+          (u) => {
+            if (!onSelect || u.select.width < 4) return;
+            const a = u.posToVal(u.select.left, 'x');
+            const b = u.posToVal(u.select.left + u.select.width, 'x');
+            onSelect(Math.round(a * 1000), Math.round(b * 1000));
+          },
+        ],
         drawAxes: [
           (u) => {
             if (partialFrom === undefined) return;
@@ -71,15 +100,13 @@ export function TimeChart({
       },
     };
     const plot = new uPlot(opts, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
-    const resize = new ResizeObserver(() =>
-      plot.setSize({ width: Math.max(280, el.clientWidth), height: 260 }),
-    );
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height }));
     resize.observe(el);
     return () => {
       resize.disconnect();
       plot.destroy();
     };
-  }, [x, series, title, partialFrom, zone]);
+  }, [x, series, title, partialFrom, zone, bars, height, onSelect]);
   return (
     <div ref={host} class="chart" role="img" aria-label={title} data-partial={partialFrom !== undefined} />
   );

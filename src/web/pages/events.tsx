@@ -1,13 +1,14 @@
 import { Fragment } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, queryString } from '../api.ts';
+import { TimeChart } from '../components/chart.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { TimeBar } from '../components/time-bar.tsx';
 import { cell, formatNumber, formatTime } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { eventHeadline, FILTER_FIELDS, topValues } from '../model.ts';
 import { setParams } from '../route.ts';
-import { queryRange, rangeFromParams } from '../time.ts';
+import { bucketSeconds, queryRange, rangeFromParams, resolveRange } from '../time.ts';
 import type { EventPage, EventRow } from '../types.ts';
 
 const COLUMNS = ['log_type', 'src_ip', 'dst_ip', 'dst_port', 'user', 'outcome'] as const;
@@ -151,6 +152,20 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const logTypes = useApi<{ log_types: string[] }>('/api/log-types');
+  const span = queryRange(range, Date.now());
+  const resolved = resolveRange(range, Date.now());
+  const histogram = useApi<{ bucket_seconds: number; buckets: Array<{ t: number; n: number }> }>(
+    hasQuery
+      ? `/api/events/histogram${queryString({
+          ...search,
+          q: search.q.trim(),
+          ...span,
+          bucket_seconds: bucketSeconds(resolved.fromMs, resolved.toMs, 60),
+          run: undefined,
+        })}`
+      : null,
+  );
+  const zoom = useCallback((fromMs: number, toMs: number) => setParams({ from: fromMs, to: toMs }), []);
 
   async function run(after: string | null) {
     setLoading(true);
@@ -265,6 +280,9 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
             </aside>
           )}
           <div class="results">
+            {histogram.data && histogram.data.buckets.length > 0 && (
+              <Histogram data={histogram.data} onSelect={zoom} />
+            )}
             <p class="hint" role="status">
               {formatNumber(events.length)} event{events.length === 1 ? '' : 's'}
               {cursor ? ' so far' : ''}
@@ -279,5 +297,30 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
         </div>
       )}
     </section>
+  );
+}
+
+/** Matching events over the range; dragging across it narrows the range (the URL's from / to). */
+function Histogram({
+  data,
+  onSelect,
+}: {
+  data: { bucket_seconds: number; buckets: Array<{ t: number; n: number }> };
+  onSelect: (fromMs: number, toMs: number) => void;
+}) {
+  const x = useMemo(() => data.buckets.map((b) => b.t / 1000), [data]);
+  const series = useMemo(() => [{ name: 'events', values: data.buckets.map((b) => b.n) }], [data]);
+  const total = data.buckets.reduce((s, b) => s + b.n, 0);
+  return (
+    <div class="histogram" data-testid="histogram" data-total={total}>
+      <TimeChart
+        x={x}
+        series={series}
+        bars
+        height={140}
+        onSelect={onSelect}
+        title={`${formatNumber(total)} matching events, per ${data.bucket_seconds} s — drag to zoom`}
+      />
+    </div>
   );
 }
