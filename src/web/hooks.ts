@@ -19,7 +19,7 @@ export function useApi<T>(path: string | null, refreshMs?: number): Loaded<T> {
     updatedAt: null,
     stale: false,
   });
-  const last = useRef<T | null>(null);
+  const last = useRef<{ data: T | null; at: number | null }>({ data: null, at: null });
   const poller = useRef<Poller | null>(null);
 
   useEffect(() => {
@@ -27,9 +27,10 @@ export function useApi<T>(path: string | null, refreshMs?: number): Loaded<T> {
     const p = createPoller<T>({
       load: (signal) => api<T>(path, { signal }),
       refreshMs,
-      initial: last.current,
+      initial: last.current.data,
+      initialUpdatedAt: last.current.at,
       onChange: (s) => {
-        if (s.data !== null) last.current = s.data;
+        if (s.data !== null) last.current = { data: s.data, at: s.updatedAt };
         setState(s);
       },
     });

@@ -25,6 +25,8 @@ export interface PollerOptions<T> {
   lateAfterMs?: number;
   /** Data to show until the first answer (kept from a previous query, marked stale). */
   initial?: T | null;
+  /** When `initial` was loaded (epoch ms), for the stale marker. */
+  initialUpdatedAt?: number | null;
   now?: () => number;
 }
 
@@ -42,7 +44,7 @@ export function createPoller<T>(options: PollerOptions<T>): Poller {
     data: options.initial ?? null,
     error: null,
     loading: false,
-    updatedAt: null,
+    updatedAt: options.initialUpdatedAt ?? null,
     stale: (options.initial ?? null) !== null,
   };
   let controller: AbortController | null = null;

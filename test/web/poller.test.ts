@@ -101,12 +101,13 @@ test('data of a previous query is shown, stale, until the new query answers', as
   const poller = createPoller({
     load: gate.load,
     initial: 'old range',
+    initialUpdatedAt: 1234,
     onChange: (s) => {
       state = s;
     },
   });
   poller.start();
-  assert.deepEqual([state?.data, state?.stale], ['old range', true]);
+  assert.deepEqual([state?.data, state?.stale, state?.updatedAt], ['old range', true, 1234]);
   gate.answer('new range');
   await sleep(1);
   assert.deepEqual([state?.data, state?.stale], ['new range', false]);
