@@ -160,6 +160,41 @@ export function groupAlerts(alerts: readonly Alert[], by: 'rule' | 'entity'): Al
   );
 }
 
+/**
+ * Alerts per bucket of their first_seen (event time, like the events chart) and level: rows of
+ * (bucket start ms, level, n), oldest first. Pure.
+ */
+export function alertTimeline(
+  alerts: readonly Alert[],
+  from: number,
+  bucketSeconds: number,
+): Array<{ t: number; level: Alert['level']; n: number }> {
+  const bucketMs = bucketSeconds * 1000;
+  const counts = new Map<string, { t: number; level: Alert['level']; n: number }>();
+  for (const a of alerts) {
+    const t = from + Math.floor((Math.max(a.first_seen, from) - from) / bucketMs) * bucketMs;
+    const key = `${t}|${a.level}`;
+    const row = counts.get(key) ?? { t, level: a.level, n: 0 };
+    row.n++;
+    counts.set(key, row);
+  }
+  return [...counts.values()].sort((x, y) => x.t - y.t || LEVELS.indexOf(y.level) - LEVELS.indexOf(x.level));
+}
+
+async function listAlerts(
+  deps: Deps,
+  filter: Parameters<Deps['alerts']['list']>[0],
+): Promise<{ alerts: Alert[]; truncated: boolean }> {
+  const alerts: Alert[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await deps.alerts.list({ ...filter, limit: GROUP_PAGE, cursor });
+    alerts.push(...page.alerts);
+    cursor = page.next_cursor;
+  } while (cursor && alerts.length < MAX_GROUPED_ALERTS);
+  return { alerts, truncated: cursor !== null };
+}
+
 /** The rule document (or correlation) with this id under the rule paths, with its file's text. */
 export function findRule(
   paths: readonly string[],
@@ -375,18 +410,40 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
         from: timeOf(q.from, 'from'),
         to: timeOf(q.to, 'to'),
       };
-      const alerts: Alert[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await deps.alerts.list({ ...filter, limit: GROUP_PAGE, cursor });
-        alerts.push(...page.alerts);
-        cursor = page.next_cursor;
-      } while (cursor && alerts.length < MAX_GROUPED_ALERTS);
+      const { alerts, truncated } = await listAlerts(deps, filter);
+      return { by: q.by, groups: groupAlerts(alerts, q.by), alerts: alerts.length, truncated };
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; bucket_seconds?: number } }>(
+    '/api/alerts/timeline',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary: `Alerts over time: per bucket of first_seen and level (reads the newest ${MAX_GROUPED_ALERTS} alerts at most)`,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', description: 'epoch ms or ISO 8601; default: an hour before to' },
+            to: { type: 'string', description: 'epoch ms or ISO 8601; default: now' },
+            bucket_seconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const to = timeOf(req.query.to, 'to') ?? Date.now();
+      const from = timeOf(req.query.from, 'from') ?? to - HOUR_MS;
+      if (from >= to) throw new UsageError('from: must be before to');
+      const bucketSeconds = req.query.bucket_seconds ?? Math.max(1, Math.ceil((to - from) / 60_000));
+      const { alerts, truncated } = await listAlerts(deps, { from, to });
       return {
-        by: q.by,
-        groups: groupAlerts(alerts, q.by),
-        alerts: alerts.length,
-        truncated: cursor !== null,
+        from,
+        to,
+        bucket_seconds: bucketSeconds,
+        rows: alertTimeline(alerts, from, bucketSeconds),
+        truncated,
       };
     },
   );

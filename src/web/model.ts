@@ -249,3 +249,25 @@ export function mergeLive(list: readonly LiveItem[], batch: readonly LiveItem[],
   const fresh = batch.filter((i) => i.kind !== 'alert' || updated.get(i.data.id) === i);
   return [...kept, ...fresh].sort((a, b) => liveTime(b) - liveTime(a) || b.seq - a.seq).slice(0, max);
 }
+
+/**
+ * Alert timeline rows (bucket start ms, level, n) → one bar per bucket over the whole range
+ * (empty buckets 0, so the axis spans the range), x in epoch seconds.
+ */
+export function alertBars(
+  rows: ReadonlyArray<{ t: number; n: number }>,
+  fromMs: number,
+  toMs: number,
+  bucketSeconds: number,
+): { x: number[]; series: Series[] } {
+  const bucketMs = bucketSeconds * 1000;
+  const totals = new Map<number, number>();
+  for (const r of rows) totals.set(r.t, (totals.get(r.t) ?? 0) + r.n);
+  const x: number[] = [];
+  const values: number[] = [];
+  for (let t = fromMs; t < toMs; t += bucketMs) {
+    x.push(t / 1000);
+    values.push(totals.get(t) ?? 0);
+  }
+  return { x, series: [{ name: 'alerts', values }] };
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Envelope } from '../../src/core/envelope.ts';
-import { attackTechniques, groupAlerts } from '../../src/serve/analyst-routes.ts';
+import { alertTimeline, attackTechniques, groupAlerts } from '../../src/serve/analyst-routes.ts';
 import { manyEnvelopes } from '../lake/envelopes.ts';
 import { writeLake } from '../lake/helpers.ts';
 import { alertFor, bearer, type Fixture, startFixture } from './helpers.ts';
@@ -209,5 +209,31 @@ describe('GET /api/events/histogram', () => {
   test('a reversed range or an unknown log type is refused', async () => {
     await get(`/api/events/histogram?from=${Date.now()}&to=${Date.now() - 1000}`, 400);
     await get('/api/events/histogram?log_type=nosuch', 400);
+  });
+});
+
+describe('GET /api/alerts/timeline', () => {
+  test('counts alerts per bucket of first_seen and level over the range', async () => {
+    const from = Date.now() - 3_600_000;
+    const got = await get<{ bucket_seconds: number; rows: Array<{ t: number; level: string; n: number }> }>(
+      `/api/alerts/timeline?from=${from}&bucket_seconds=600`,
+    );
+    assert.equal(got.bucket_seconds, 600);
+    assert.deepEqual(got.rows.map((r) => r.level).sort(), ['high', 'medium']);
+    assert.equal(
+      got.rows.reduce((s, r) => s + r.n, 0),
+      f.alerts.length,
+    );
+    for (const r of got.rows) assert.equal((r.t - from) % 600_000, 0);
+  });
+
+  test('alertTimeline puts each alert in the bucket of its first_seen', () => {
+    const a = alertFor(f.ssh.slice(0, 1), { id: 'x1', first_seen: 1_000, level: 'low' });
+    const b = alertFor(f.ssh.slice(0, 1), { id: 'x2', first_seen: 9_999, level: 'low' });
+    const c = alertFor(f.ssh.slice(0, 1), { id: 'x3', first_seen: 10_000, level: 'critical' });
+    assert.deepEqual(alertTimeline([a, b, c], 0, 10), [
+      { t: 0, level: 'low', n: 2 },
+      { t: 10_000, level: 'critical', n: 1 },
+    ]);
   });
 });

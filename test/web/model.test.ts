@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { ALERT_STATUSES } from '../../src/detect/alert.ts';
 import { STATUS_TRANSITIONS as STORE_TRANSITIONS } from '../../src/sinks/alert-store.ts';
 import {
+  alertBars,
   applyAlert,
   attackedTargets,
   canTriage,
@@ -253,4 +254,19 @@ test("an alert's targets come from its events; its entity pivots to the matching
     src_ip: '198.51.100.2',
   });
   assert.equal(entityEventFilter(alert('a', { entity: null })), null);
+});
+
+test('alert bars span the whole range, 0 where no alert was raised', () => {
+  const { x, series } = alertBars(
+    [
+      { t: 10_000, n: 2 },
+      { t: 10_000, n: 1 },
+      { t: 30_000, n: 4 },
+    ],
+    0,
+    40_000,
+    10,
+  );
+  assert.deepEqual(x, [0, 10, 20, 30]);
+  assert.deepEqual(series, [{ name: 'alerts', values: [0, 3, 0, 4] }]);
 });

@@ -1,4 +1,4 @@
-import { useMemo } from 'preact/hooks';
+import { useCallback, useMemo } from 'preact/hooks';
 import { queryString } from '../api.ts';
 import { BarList } from '../components/badges.tsx';
 import { TimeChart } from '../components/chart.tsx';
@@ -6,13 +6,19 @@ import { Empty, Loaded, StaleMarker } from '../components/states.tsx';
 import { refreshFromParams, TimeBar } from '../components/time-bar.tsx';
 import { formatNumber } from '../format.ts';
 import { useApi } from '../hooks.ts';
-import { eventsPerSecond, partialBucketStart, toSeries } from '../model.ts';
-import { hrefTo } from '../route.ts';
+import { alertBars, eventsPerSecond, partialBucketStart, toSeries } from '../model.ts';
+import { hrefTo, setParams } from '../route.ts';
 import { bucketSeconds, queryRange, rangeFromParams, resolveRange, type TimeRange } from '../time.ts';
 import { LEVELS, type Stats } from '../types.ts';
 
 interface Sources {
   sources: Array<{ ip: string; n: number; targets: number }>;
+}
+interface Timeline {
+  from: number;
+  to: number;
+  bucket_seconds: number;
+  rows: Array<{ t: number; level: string; n: number }>;
 }
 interface Groups {
   groups: Array<{ key: string; label: string; alerts: number; events: number; max_level: string }>;
@@ -33,6 +39,10 @@ export function Overview({ params }: { params: URLSearchParams }) {
   const stats = useApi<Stats>(`/api/stats${queryString({ ...span, bucket_seconds: w.bucket })}`, refreshMs);
   const sources = useApi<Sources>(`/api/stats/sources${queryString(span)}`, refreshMs);
   const entities = useApi<Groups>(`/api/alerts/groups${queryString({ by: 'entity', ...span })}`, refreshMs);
+  const timeline = useApi<Timeline>(
+    `/api/alerts/timeline${queryString({ ...span, bucket_seconds: w.bucket })}`,
+    refreshMs,
+  );
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">Overview</h1>
@@ -44,6 +54,7 @@ export function Overview({ params }: { params: URLSearchParams }) {
             range={range}
             sources={sources.data?.sources ?? null}
             entities={entities.data?.groups ?? null}
+            timeline={timeline.data}
           />
         )}
       </Loaded>
@@ -65,12 +76,19 @@ function OverviewBody({
   range,
   sources,
   entities,
+  timeline,
 }: {
   stats: Stats;
   range: TimeRange;
   sources: Sources['sources'] | null;
   entities: Groups['groups'] | null;
+  timeline: Timeline | null;
 }) {
+  const alertChart = useMemo(
+    () => timeline && alertBars(timeline.rows, timeline.from, timeline.to, timeline.bucket_seconds),
+    [timeline],
+  );
+  const zoom = useCallback((fromMs: number, toMs: number) => setParams({ from: fromMs, to: toMs }), []);
   const chart = useMemo(() => toSeries(stats.by_type), [stats]);
   const partial = partialBucketStart(chart.x, stats.bucket_seconds, stats.to);
   const total = stats.by_type.reduce((s, r) => s + Number(r.n), 0);
@@ -122,6 +140,21 @@ function OverviewBody({
           </>
         ) : (
           <Empty>No events in the lake for this range yet (the lake is written every few seconds).</Empty>
+        )}
+      </div>
+      <div class="panel">
+        <h2>Alerts over time</h2>
+        {alertChart?.series[0].values.some((n) => (n ?? 0) > 0) ? (
+          <TimeChart
+            x={alertChart.x}
+            series={alertChart.series}
+            bars
+            height={140}
+            onSelect={zoom}
+            title={`Alerts raised per ${timeline?.bucket_seconds} s (by first event) — drag to zoom`}
+          />
+        ) : (
+          <Empty>{alertChart ? 'No alerts in this range.' : 'Loading…'}</Empty>
         )}
       </div>
       <div class="grid">
