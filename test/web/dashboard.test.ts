@@ -411,6 +411,8 @@ test('overview figures link to filtered pages: a level to its alerts, an attacke
   const levels = page.locator('.panel', { has: page.getByRole('heading', { name: 'Alerts by level' }) });
   await levels.locator('.bars li').first().waitFor({ timeout: 30_000 });
   assert.match((await levels.textContent()) ?? '', /high/);
+  const overTime = page.locator('.panel', { has: page.getByRole('heading', { name: 'Alerts over time' }) });
+  await overTime.locator('canvas').first().waitFor({ timeout: 30_000 });
   const external = page.locator('.panel', {
     has: page.getByRole('heading', { name: 'Top external sources' }),
   });
