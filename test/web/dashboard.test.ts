@@ -465,11 +465,21 @@ test('the time range is in the URL and times switch to UTC', { skip }, async () 
   await page.waitForFunction(
     () => location.hash.startsWith('#/alerts') && location.hash.includes('from=now-1h'),
   );
-  const id = (await page.locator('tr[data-alert-id]').first().getAttribute('data-alert-id')) ?? '';
-  const utc = (await page.locator(`tr[data-alert-id="${id}"] time`).textContent()) ?? '';
+  // A time that never changes (an alert's last_seen may, while the zone switches): when the
+  // alert was raised, first in its history.
+  await page.goto(`${baseUrl}/#/alerts/${acknowledgedId}`);
+  const raised = page.locator('.history li').first().locator('time');
+  const utc = (await raised.textContent({ timeout: 30_000 })) ?? '';
   await page.getByLabel('Time zone').selectOption('local');
-  await page.getByTestId('range-text').filter({ hasText: 'Europe/Berlin' }).waitFor();
-  const local = (await page.locator(`tr[data-alert-id="${id}"] time`).textContent()) ?? '';
+  await page.waitForFunction(
+    (before) => {
+      const t = document.querySelector('.history li time')?.textContent;
+      return t !== undefined && t !== null && t !== before;
+    },
+    utc,
+    { timeout: 30_000 },
+  );
+  const local = (await page.locator('.history li').first().locator('time').textContent()) ?? '';
   // Berlin is UTC+1 in December.
   assert.equal(
     Date.parse(`${local.replace(' ', 'T')}Z`) - Date.parse(`${utc.replace(' ', 'T')}Z`),
