@@ -23,6 +23,7 @@ export function TimeChart({
   bars,
   height = 260,
   onSelect,
+  yLabel = 'events',
 }: {
   x: number[];
   series: Series[];
@@ -31,6 +32,8 @@ export function TimeChart({
   /** Draw bars (a histogram) instead of lines. */
   bars?: boolean;
   height?: number;
+  /** What the y axis counts. */
+  yLabel?: string;
   /** A range dragged on the chart, epoch ms: the page zooms its time range to it. */
   onSelect?: (fromMs: number, toMs: number) => void;
 }) {
@@ -65,7 +68,7 @@ export function TimeChart({
         {
           values: (_u, splits) => splits.map((s) => formatClock(s * 1000, zone, withSeconds)),
         },
-        { label: 'events' },
+        { label: yLabel },
       ],
       legend: { live: false, show: !bars },
       cursor: { drag: { x: Boolean(onSelect), y: false, setScale: false } },
@@ -106,7 +109,7 @@ export function TimeChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [x, series, title, partialFrom, zone, bars, height, onSelect]);
+  }, [x, series, title, partialFrom, zone, bars, height, onSelect, yLabel]);
   return (
     <div ref={host} class="chart" role="img" aria-label={title} data-partial={partialFrom !== undefined} />
   );

@@ -150,6 +150,7 @@ function OverviewBody({
             series={alertChart.series}
             bars
             height={140}
+            yLabel="alerts"
             onSelect={zoom}
             title={`Alerts raised per ${timeline?.bucket_seconds} s (by first event) — drag to zoom`}
           />
