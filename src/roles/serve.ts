@@ -120,6 +120,7 @@ export function createServeRole(options: ServeRoleOptions): ServeRole {
           readiness: options.readiness,
           reloadRules: options.reloadRules,
           webDir: existsSync(webDir) ? webDir : undefined,
+          rulePaths: config.detect.rules,
         },
         options.host ?? config.serve.host,
         options.port ?? config.serve.port,

@@ -17,6 +17,7 @@ import type { Logger } from '../core/logger.ts';
 import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
+import { registerAnalystRoutes } from './analyst-routes.ts';
 import { type Principal, type Role, roleAllows, type TokenTable } from './auth.ts';
 import type { LakeAccess } from './lake-access.ts';
 import { encodeEventCursor, eventsByIdsSql, eventsSql, statsSql } from './lake-sql.ts';
@@ -41,6 +42,8 @@ export interface ServeDeps {
   reloadRules?: () => Promise<{ rules: number; correlations: number; problems: number }>;
   /** The built dashboard (index.html + assets); absent: / answers 404 with a hint. */
   webDir?: string;
+  /** Where the Sigma rules are (detect.rules), for GET /api/rules/:id; absent: that route answers 404. */
+  rulePaths?: readonly string[];
 }
 
 declare module 'fastify' {
@@ -198,6 +201,7 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
   registerStream(app, deps);
   registerQuery(app, deps);
   registerRuleReload(app, deps);
+  registerAnalystRoutes(app, deps);
   app.get(
     '/api/me',
     {

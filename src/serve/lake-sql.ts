@@ -26,6 +26,7 @@ export const TEXT_FIELDS = [
   'message',
   'http_host',
   'user',
+  'host',
 ] as const;
 export const EVENT_COLUMNS = [
   'id',
@@ -40,6 +41,7 @@ export const EVENT_COLUMNS = [
   'dst_port',
   'protocol',
   'user',
+  'host',
   'outcome',
   'severity',
   'signature',

@@ -20,6 +20,8 @@ export interface LiveEvent {
   dst_ip: unknown;
   dst_port: unknown;
   user: unknown;
+  /** The host a host-based event (threat, endpoint) is about, when it has no addresses. */
+  host: unknown;
   summary: string;
 }
 
@@ -58,6 +60,7 @@ export function liveEvent(env: Envelope): LiveEvent {
     dst_ip: n.dst_ip ?? null,
     dst_port: n.dst_port ?? null,
     user: n.user ?? null,
+    host: n.host ?? null,
     summary: summarize(env),
   };
 }

@@ -46,7 +46,7 @@ export function queryString(params: Record<string, string | number | undefined |
 
 export async function api<T>(
   path: string,
-  init: { method?: string; body?: unknown; token?: string } = {},
+  init: { method?: string; body?: unknown; token?: string; signal?: AbortSignal } = {},
 ): Promise<T> {
   const token = init.token ?? getToken() ?? '';
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
@@ -57,8 +57,10 @@ export async function api<T>(
       method: init.method ?? 'GET',
       headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: init.signal,
     });
-  } catch {
+  } catch (err) {
+    if (init.signal?.aborted) throw err;
     throw new ApiError(0, 'the server cannot be reached');
   }
   const data = (await res.json().catch(() => null)) as { error?: string } | null;

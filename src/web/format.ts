@@ -1,25 +1,35 @@
-/** Display helpers: times in the browser's locale, numbers grouped, labels from snake_case. */
-// One formatter: toLocaleString builds a new one per call, too slow for a live list re-rendered
-// several times a second.
-const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hour12: false,
-});
+/** Display helpers: times in one format and the chosen zone (time.ts), numbers grouped, labels from snake_case. */
+import { formatTime as formatIn, type Zone, zoneName } from './time.ts';
+
+const ZONE_KEY = 'socstream.zone';
+let zone: Zone = 'local';
+
+/** The zone every time on the dashboard is shown in (kept in localStorage, default the browser's). */
+export function currentZone(): Zone {
+  return zone;
+}
+
+export function loadZone(): Zone {
+  zone = globalThis.localStorage?.getItem(ZONE_KEY) === 'utc' ? 'utc' : 'local';
+  return zone;
+}
+
+export function saveZone(z: Zone): void {
+  zone = z;
+  globalThis.localStorage?.setItem(ZONE_KEY, z);
+}
 
 export function formatTime(ms: unknown): string {
-  const n = typeof ms === 'number' ? ms : Number(ms);
-  if (!Number.isFinite(n)) return '—';
-  return TIME_FORMAT.format(n);
+  return formatIn(ms, zone);
+}
+
+export function currentZoneName(): string {
+  return zoneName(zone);
 }
 
 export function formatNumber(n: unknown): string {
   const v = typeof n === 'number' ? n : Number(n);
-  return Number.isFinite(v) ? v.toLocaleString() : '—';
+  return Number.isFinite(v) ? v.toLocaleString('en-US') : '—';
 }
 
 export function label(text: string): string {
@@ -29,11 +39,4 @@ export function label(text: string): string {
 export function cell(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-/** `<input type="datetime-local">` value (local time, no zone) → epoch ms, or undefined. */
-export function localInputToMs(value: string): number | undefined {
-  if (!value) return undefined;
-  const ms = new Date(value).getTime();
-  return Number.isFinite(ms) ? ms : undefined;
 }

@@ -1,47 +1,44 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api } from './api.ts';
+import { createPoller, type Poller, type PollState } from './poller.ts';
 
-export interface Loaded<T> {
-  data: T | null;
-  error: string | null;
-  loading: boolean;
+export interface Loaded<T> extends PollState<T> {
   reload(): void;
 }
 
-/** GET `path` whenever it changes (and every `refreshMs` if given); keeps the last data while reloading. */
+/**
+ * GET `path` whenever it changes, and again `refreshMs` after each answer (0: no refresh). Never
+ * blank once something was shown: a new path, a slow refresh or a failed one keep the last data on
+ * screen with `stale` set (the page shows a marker); requests never stack (see poller.ts).
+ */
 export function useApi<T>(path: string | null, refreshMs?: number): Loaded<T> {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(path !== null);
-  const [tick, setTick] = useState(0);
-  const reload = useCallback(() => setTick((t) => t + 1), []);
+  const [state, setState] = useState<PollState<T>>({
+    data: null,
+    error: null,
+    loading: path !== null,
+    updatedAt: null,
+    stale: false,
+  });
+  const last = useRef<{ data: T | null; at: number | null }>({ data: null, at: null });
+  const poller = useRef<Poller | null>(null);
 
   useEffect(() => {
     if (path === null) return;
-    let cancelled = false;
-    setLoading(true);
-    api<T>(path)
-      .then((d) => {
-        if (cancelled) return;
-        setData(d);
-        setError(null);
-      })
-      .catch((err: Error) => {
-        if (!cancelled) setError(err.message);
-      })
-      .finally(() => {
-        if (!cancelled) setLoading(false);
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [path, tick]);
+    const p = createPoller<T>({
+      load: (signal) => api<T>(path, { signal }),
+      refreshMs,
+      initial: last.current.data,
+      initialUpdatedAt: last.current.at,
+      onChange: (s) => {
+        if (s.data !== null) last.current = { data: s.data, at: s.updatedAt };
+        setState(s);
+      },
+    });
+    poller.current = p;
+    p.start();
+    return () => p.stop();
+  }, [path, refreshMs]);
 
-  useEffect(() => {
-    if (!refreshMs || path === null) return;
-    const timer = setInterval(reload, refreshMs);
-    return () => clearInterval(timer);
-  }, [refreshMs, path, reload]);
-
-  return { data, error, loading, reload };
+  const reload = useCallback(() => poller.current?.reload(), []);
+  return { ...state, reload };
 }

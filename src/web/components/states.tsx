@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { formatTime } from '../format.ts';
 
 /** Loading, empty and error states, the same everywhere; role="status"/"alert" for screen readers. */
 export function Loading({ what }: { what: string }) {
@@ -26,12 +27,45 @@ export function ErrorState({ message, retry }: { message: string; retry?: () => 
   );
 }
 
-/** The usual trio around a loaded value: error first, then loading without data, then the content. */
+/**
+ * Data that is no longer current stays on screen with this marker: when it was loaded and why it is
+ * old (the refresh failed, or is still running).
+ */
+export function StaleMarker({
+  updatedAt,
+  error,
+  reload,
+}: {
+  updatedAt: number | null;
+  error: string | null;
+  reload?: () => void;
+}) {
+  return (
+    <div class="state stale" role="status" data-testid="stale">
+      <span>
+        {updatedAt === null ? 'Earlier data' : `Data from ${formatTime(updatedAt)}`}
+        {error ? ` — the refresh failed: ${error}` : ' — updating (the lake is slow to answer)…'}
+      </span>
+      {reload && error && (
+        <button type="button" class="secondary" onClick={reload}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The usual trio around a loaded value: error without data, loading without data, else the content
+ * — never blank once something was shown: older data stays with a stale marker.
+ */
 export function Loaded<T>(props: {
   what: string;
   data: T | null;
   error: string | null;
   loading: boolean;
+  stale?: boolean;
+  updatedAt?: number | null;
   reload?: () => void;
   children: (data: T) => ComponentChildren;
 }) {
@@ -39,7 +73,9 @@ export function Loaded<T>(props: {
   if (props.data === null) return <Loading what={props.what} />;
   return (
     <>
-      {props.error && <ErrorState message={props.error} retry={props.reload} />}
+      {props.stale && (
+        <StaleMarker updatedAt={props.updatedAt ?? null} error={props.error} reload={props.reload} />
+      )}
       {props.children(props.data)}
     </>
   );

@@ -1,15 +1,24 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { LevelBadge } from '../components/badges.tsx';
 import { Empty } from '../components/states.tsx';
-import { cell, formatTime } from '../format.ts';
+import { cell, currentZoneName, formatTime } from '../format.ts';
 import { recentLive, useLiveItems, useLiveStatus } from '../live.ts';
-import type { LiveItem } from '../types.ts';
+import { liveTime, mergeLive } from '../model.ts';
+import type { LiveEvent, LiveItem } from '../types.ts';
 
 const SHOWN = 200;
 const FLUSH_MS = 500;
 
+/** Source → destination, or the host a host-based event is about (threat events have no addresses). */
+function where(e: LiveEvent): string {
+  if (e.src_ip && !e.dst_ip) return String(e.src_ip);
+  if (e.src_ip || e.dst_ip)
+    return `${cell(e.src_ip)} → ${cell(e.dst_ip)}${e.dst_port ? `:${e.dst_port}` : ''}`;
+  return e.host ? `host ${String(e.host)}` : '';
+}
+
 export function LivePage() {
-  const [items, setItems] = useState<LiveItem[]>(() => recentLive().slice(0, SHOWN));
+  const [items, setItems] = useState<LiveItem[]>(() => mergeLive([], recentLive(), SHOWN));
   const [paused, setPaused] = useState(false);
   const [kinds, setKinds] = useState<'all' | 'alert'>('all');
   const status = useLiveStatus();
@@ -26,9 +35,9 @@ export function LivePage() {
   useEffect(() => {
     const timer = setInterval(() => {
       if (pending.current.length === 0) return;
-      const batch = pending.current.reverse();
+      const batch = pending.current;
       pending.current = [];
-      setItems((prev) => [...batch, ...prev].slice(0, SHOWN));
+      setItems((prev) => mergeLive(prev, batch, SHOWN));
     }, FLUSH_MS);
     return () => clearInterval(timer);
   }, []);
@@ -57,6 +66,9 @@ export function LivePage() {
             <option value="alert">alerts only</option>
           </select>
         </label>
+        <span class="hint">
+          Newest first by event time, in {currentZoneName()}; an alert shows its latest evidence.
+        </span>
       </div>
       {shown.length === 0 ? (
         <Empty>Waiting for live traffic… alerts and a sample of events appear here as they happen.</Empty>
@@ -64,20 +76,17 @@ export function LivePage() {
         <ul class="tail" aria-live="polite" aria-relevant="additions">
           {shown.map((i) =>
             i.kind === 'alert' ? (
-              <li key={i.seq} class="tail-alert">
-                <LevelBadge level={i.data.level} />{' '}
+              <li key={`a-${i.data.id}`} class="tail-alert">
+                <time>{formatTime(liveTime(i))}</time> <LevelBadge level={i.data.level} />{' '}
                 <a href={`#/alerts/${encodeURIComponent(i.data.id)}`}>{i.data.rule_title}</a>{' '}
                 <span class="mono">{i.data.entity ?? ''}</span> <span class="sub">{i.data.summary}</span>
               </li>
             ) : (
               <li key={i.seq} class="tail-event">
-                <time>{formatTime(i.data.event_time)}</time> <span class="tag">{i.data.log_type}</span>{' '}
-                <span class="mono">
-                  {cell(i.data.src_ip)} → {cell(i.data.dst_ip)}
-                  {i.data.dst_port ? `:${i.data.dst_port}` : ''}
-                </span>{' '}
+                <time>{formatTime(liveTime(i))}</time> <span class="tag">{i.data.log_type}</span>{' '}
+                <span class="mono">{where(i.data)}</span>{' '}
                 {i.data.user ? <span class="mono">{String(i.data.user)}</span> : null}{' '}
-                <span class="sub">{i.data.summary}</span>
+                {i.data.summary !== i.data.log_type && <span class="sub">{i.data.summary}</span>}
               </li>
             ),
           )}

@@ -6,7 +6,7 @@ export function SignIn({
   onSignedIn,
   reason,
 }: {
-  onSignedIn: (token: string, role: Role) => void;
+  onSignedIn: (token: string, role: Role, name: string) => void;
   reason?: string;
 }) {
   const [token, setToken] = useState('');
@@ -18,7 +18,7 @@ export function SignIn({
     setBusy(true);
     try {
       const me = await api<{ name: string; role: Role }>('/api/me', { token: token.trim() });
-      onSignedIn(token.trim(), me.role);
+      onSignedIn(token.trim(), me.role, me.name);
     } catch (err) {
       setError(
         err instanceof ApiError && err.status === 401 ? 'That token is not valid.' : (err as Error).message,
