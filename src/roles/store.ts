@@ -8,7 +8,6 @@ import type { Logger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
 import { type AlertStore, createAlertStore } from '../sinks/alert-store.ts';
 import { createLakeSink, type LakeSink } from '../sinks/parquet/sink.ts';
-import type { EncodedEnvelope } from '../sinks/parquet/writer.ts';
 
 /**
  * The store role: events.* topics → the Parquet lake, the alerts topic → the alert store.
@@ -37,8 +36,8 @@ export interface StoreRoleOptions {
   /** Consumed into the alert store when both are given. */
   alertsTopic?: string;
   alertStore?: AlertStore;
-  /** The lake; a LakeSink adds pass-through of the record text and disk-full backpressure. */
-  lake: Sink & Partial<Pick<LakeSink, 'writeEncoded' | 'blocked' | 'whenWritable'>>;
+  /** The lake; a LakeSink adds disk-full backpressure. */
+  lake: Sink & Partial<Pick<LakeSink, 'blocked' | 'whenWritable'>>;
   ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
   from?: 'earliest' | 'latest';
   maxBatchRecords?: number;
@@ -67,8 +66,7 @@ const DEFAULT_MAX_IN_FLIGHT_RECORDS = 200_000;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 interface Decoded {
-  /** Each envelope with the JSON text it was decoded from. */
-  envelopes: EncodedEnvelope[];
+  envelopes: Envelope[];
   alerts: Alert[];
   bad: number;
 }
@@ -95,10 +93,8 @@ export function decodeBatch(batch: ConsumedBatch, alertsTopic: string | undefine
   const out: Decoded = { envelopes: [], alerts: [], bad: 0 };
   for (const record of batch.records) {
     let value: unknown;
-    let text: string;
     try {
-      text = decoder.decode(record.value);
-      value = JSON.parse(text);
+      value = JSON.parse(decoder.decode(record.value));
     } catch {
       out.bad++;
       continue;
@@ -107,13 +103,9 @@ export function decodeBatch(batch: ConsumedBatch, alertsTopic: string | undefine
       if (isAlert(value)) out.alerts.push(value);
       else out.bad++;
     } else if (isEnvelope(value)) {
-      // The text goes to the lake as its NDJSON line: it must be one line and carry every layer.
-      if (value.raw == null || value.enriched == null || text.includes('\n')) {
-        value.raw ??= {};
-        value.enriched ??= {};
-        text = JSON.stringify(value);
-      }
-      out.envelopes.push({ envelope: value, text });
+      value.raw ??= {};
+      value.enriched ??= {};
+      out.envelopes.push(value);
     } else {
       out.bad++;
     }
@@ -151,11 +143,7 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
     const durable: Promise<unknown>[] = [];
     const { lake } = options;
     if (decoded.envelopes.length > 0)
-      durable.push(
-        lake.writeEncoded
-          ? lake.writeEncoded(decoded.envelopes)
-          : lake.write(decoded.envelopes.map((e) => e.envelope)),
-      );
+      durable.push(lake.write(decoded.envelopes));
     if (decoded.alerts.length > 0 && options.alertStore)
       durable.push(options.alertStore.upsert(decoded.alerts));
     const done = Promise.all(durable);
