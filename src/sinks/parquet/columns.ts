@@ -9,6 +9,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
+import { endianness } from 'node:os';
 import type { Envelope } from '../../core/envelope.ts';
 import { type Column, type ColumnKind, DUCKDB_TYPE, kindOfValue, type LakeSchema } from './schema.ts';
 
@@ -117,6 +118,8 @@ export class ChunkBuilder {
   readonly #index: ColumnIndex;
   readonly #typedRaw: boolean;
   readonly #slots: Slot[] = [];
+  /** Value arrays of encoded chunks, for the next chunk (less garbage per chunk). */
+  readonly #free: unknown[][] = [];
   readonly #byNormalized = new Map<string, Slot>();
   readonly #byEnriched = new Map<string, Slot>();
   readonly #byRaw = new Map<string, Slot>();
@@ -205,13 +208,23 @@ export class ChunkBuilder {
     for (const slot of this.#slots) {
       values.push(slot.count > 0 ? slot.values : EMPTY);
       if (slot.count > 0) {
-        slot.values = new Array(CHUNK_ROWS);
+        slot.values = this.#free.pop() ?? new Array(CHUNK_ROWS);
         slot.count = 0;
       }
     }
     const sealed = { rows: this.rows, values };
     this.rows = 0;
     return sealed;
+  }
+
+  /** Takes back the value arrays of an encoded chunk (cleared, so they hold on to nothing). */
+  recycle(sealed: SealedChunk): void {
+    for (const values of sealed.values) {
+      if (values === EMPTY || this.#free.length >= this.#slots.length) continue;
+      values.fill(undefined, 0, sealed.rows);
+      this.#free.push(values);
+    }
+    sealed.values = [];
   }
 
   #addRawColumns(raw: Envelope['raw'], row: number): void {
@@ -268,6 +281,9 @@ export class ChunkEncoder {
   readonly #validity = new Uint32Array(CHUNK_ROWS / 32);
   readonly #listEntries = new Int32Array(CHUNK_ROWS * 4);
   readonly #childValidity: Uint32Array<ArrayBuffer>[] = [];
+  readonly #inline = new Uint8Array(CHUNK_ROWS * 16);
+  readonly #inlineWords = new Uint32Array(this.#inline.buffer);
+  readonly #longRows = new Int32Array(CHUNK_ROWS);
 
   /** Fills `chunk` (created with the types of `columns`, in order) from `sealed`. */
   encode(chunk: duckdb.DataChunk, columns: readonly BufferColumn[], sealed: SealedChunk): void {
@@ -286,15 +302,29 @@ export class ChunkEncoder {
     validity.fill(0);
     let valid = 0;
     switch (kind) {
-      case 'string':
+      case 'string': {
+        // Short ASCII strings (IPs, protocols, classes) are written inline into the vector's
+        // string_t slots (DuckDB's duckdb_string_t: uint32 length + up to 12 bytes) and copied in
+        // one call; longer ones take a native call each, after that copy.
+        const inline = this.#inline;
+        inline.fill(0, 0, rows * 16);
+        const longRows = this.#longRows;
+        let longs = 0;
         for (let r = 0; r < rows; r++) {
           const text = asString(values[r]);
           if (text === null) continue;
-          duckdb.vector_assign_string_element(vector, r, text);
+          if (!INLINE_STRINGS || text.length > 12 || !writeInline(inline, this.#inlineWords, r, text))
+            longRows[longs++] = r;
           validity[r >>> 5] |= 1 << (r & 31);
           valid++;
         }
+        if (longs < valid) duckdb.copy_data_to_vector(vector, 0, inline.buffer, 0, rows * 16);
+        for (let k = 0; k < longs; k++) {
+          const r = longRows[k] as number;
+          duckdb.vector_assign_string_element(vector, r, asString(values[r]) as string);
+        }
         break;
+      }
       case 'text':
       case 'json':
         for (let r = 0; r < rows; r++) {
@@ -424,6 +454,28 @@ export class ChunkEncoder {
     duckdb.vector_ensure_validity_writable(vector);
     duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer, 0, Math.ceil(rows / 64) * 8);
   }
+}
+
+/** string_t slots are written from JS only where their little-endian layout is the host's. */
+const INLINE_STRINGS = endianness() === 'LE';
+
+/**
+ * Writes `text` as an inlined duckdb_string_t at slot `row` when it is ASCII (≤ 12 chars, checked
+ * by the caller): the length as uint32, then the bytes; the rest of the slot stays zero, as DuckDB
+ * keeps it (inlined strings compare by all 16 bytes). False, with the slot cleared, otherwise.
+ */
+function writeInline(bytes: Uint8Array, words: Uint32Array, row: number, text: string): boolean {
+  const base = row * 16 + 4;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) {
+      bytes.fill(0, base, base + i);
+      return false;
+    }
+    bytes[base + i] = code;
+  }
+  words[row * 4] = text.length;
+  return true;
 }
 
 /** A value for a VARCHAR column: strings as they are, numbers and booleans as text, objects as JSON. */
