@@ -44,7 +44,7 @@ export function createLakeSink(config: LakeSinkConfig, ctx: ComponentContext): L
     maxPendingFlushes: config.max_pending_flushes,
     typedRawColumns: config.typed_raw_columns,
     blockedRetryMaxMs: config.blocked_retry_max_seconds * 1000,
-    duckdbMemoryLimit: config.duckdb_memory_limit_mb > 0 ? `${config.duckdb_memory_limit_mb}MB` : undefined,
+    duckdbMemoryLimitMb: config.duckdb_memory_limit_mb > 0 ? config.duckdb_memory_limit_mb : undefined,
     duckdbThreads: config.duckdb_threads,
     logger: ctx.logger.child({ component: 'lake' }),
     telemetry: ctx.telemetry,

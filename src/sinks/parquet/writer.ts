@@ -71,8 +71,11 @@ export interface LakeWriterOptions {
   typedRawColumns: boolean;
   /** Longest wait between attempts while the storage is full (default 30 s). */
   blockedRetryMaxMs?: number;
-  /** DuckDB's memory_limit (e.g. '256MB') for the buffers and the COPY; DuckDB's default (80 % of RAM) when absent. */
-  duckdbMemoryLimit?: string;
+  /**
+   * DuckDB's memory_limit in MB for the buffers and the COPY; DuckDB's default (80 % of RAM) when
+   * absent. Also bounds the buffers: past BUFFER_SHARE of it, the largest buffer is flushed.
+   */
+  duckdbMemoryLimitMb?: number;
   /** DuckDB's worker threads (default 1: the JS thread keeps the other core). */
   duckdbThreads?: number;
   logger: Logger;
@@ -113,11 +116,17 @@ export function isStorageFull(err: unknown): boolean {
 /** Staging dirs (DuckDB's spill files) and temp files older than this are left-overs of a crash. */
 const STALE_TEMP_MS = 10 * 60_000;
 /** Chunks appended between two appender flushes (rows move into the table, where DuckDB may spill them). */
-const CHUNKS_PER_APPENDER_FLUSH = 16;
+const CHUNKS_PER_APPENDER_FLUSH = 4;
 /** Parquet row groups are cut at this many bytes at most (memory of the COPY; DuckDB's default cut is 122,880 rows). */
 const MAX_ROW_GROUP_BYTES = 64 * 1024 * 1024;
-const MIN_ROW_GROUP_BYTES = 4 * 1024 * 1024;
+const MIN_ROW_GROUP_BYTES = 1024 * 1024;
 const DEFAULT_ROW_GROUP_BYTES = 32 * 1024 * 1024;
+/**
+ * Share of DuckDB's memory_limit the buffers (all log types, estimated bytes) may fill before the
+ * largest is flushed: the rest is for the flushes' COPY (row groups, zstd, the per-id dedupe) and
+ * for DuckDB's own estimate of a row being above ours. Beyond it DuckDB would have to spill.
+ */
+const BUFFER_SHARE = 0.4;
 /**
  * zstd level 1 instead of DuckDB's default 3: measured on 100,000 mixed envelopes, ~30 % less CPU
  * for the COPY and no larger files (10.3 MB vs 10.6 MB).
@@ -228,10 +237,9 @@ export async function fsyncPath(path: string): Promise<void> {
 }
 
 /** Bytes of a Parquet row group: an eighth of the memory limit per concurrent flush, within bounds. */
-export function rowGroupBytes(memoryLimit: string | undefined, maxPendingFlushes: number): number {
-  const mb = memoryLimit === undefined ? Number.NaN : Number.parseInt(memoryLimit, 10);
-  if (!Number.isFinite(mb) || mb <= 0) return DEFAULT_ROW_GROUP_BYTES;
-  const share = Math.floor((mb * 1024 * 1024) / (8 * Math.max(1, maxPendingFlushes)));
+export function rowGroupBytes(memoryLimitMb: number | undefined, maxPendingFlushes: number): number {
+  if (memoryLimitMb === undefined || !(memoryLimitMb > 0)) return DEFAULT_ROW_GROUP_BYTES;
+  const share = Math.floor((memoryLimitMb * 1024 * 1024) / (8 * Math.max(1, maxPendingFlushes)));
   return Math.min(MAX_ROW_GROUP_BYTES, Math.max(MIN_ROW_GROUP_BYTES, share));
 }
 
@@ -247,6 +255,9 @@ export class LakeWriter {
   readonly #partitionPaths = new Map<number, string>();
   readonly #sink: string;
   readonly #rowGroupBytes: number;
+  /** Buffered bytes (all log types) past which the largest buffer is flushed; 0: no bound. */
+  readonly #bufferBudget: number;
+  #bufferedBytes = 0;
   #instance: DuckDBInstance | null = null;
   /** The connection of the appenders and of the buffer tables' DDL; used through #appendQueue only. */
   #appendConnection: DuckDBConnection | null = null;
@@ -271,7 +282,9 @@ export class LakeWriter {
     this.#schemaNames = new Set(schema.columns.map((c) => c.name));
     this.#slots = new Slots(options.maxPendingFlushes);
     this.#sink = options.sinkName ?? 'lake';
-    this.#rowGroupBytes = rowGroupBytes(options.duckdbMemoryLimit, options.maxPendingFlushes);
+    this.#rowGroupBytes = rowGroupBytes(options.duckdbMemoryLimitMb, options.maxPendingFlushes);
+    const limitMb = options.duckdbMemoryLimitMb ?? 0;
+    this.#bufferBudget = limitMb > 0 ? Math.floor(limitMb * 1024 * 1024 * BUFFER_SHARE) : 0;
   }
 
   async start(): Promise<void> {
@@ -302,7 +315,8 @@ export class LakeWriter {
       // with less memory and allows ROW_GROUP_SIZE_BYTES.
       preserve_insertion_order: 'false',
     };
-    if (this.#options.duckdbMemoryLimit) config.memory_limit = this.#options.duckdbMemoryLimit;
+    const limitMb = this.#options.duckdbMemoryLimitMb ?? 0;
+    if (limitMb > 0) config.memory_limit = `${limitMb}MB`;
     this.#instance = await DuckDBInstance.create(':memory:', config);
     this.#appendConnection = await this.#instance.connect();
     const interval = this.#options.flushIntervalMs;
@@ -333,13 +347,17 @@ export class LakeWriter {
       const gen = buffer.gen;
       // Partition by event time, else ingest time, else now.
       const bucket = Math.floor(eventTimeOf(env, now) / HOUR_MS);
+      const before = gen.builder.bytes;
       gen.builder.add(env, bucket);
+      this.#bufferedBytes += gen.builder.bytes - before;
       gen.buckets.add(bucket);
       gen.count++;
       if (gen.builder.full) this.#seal(gen);
       pending.add(gen);
       const reason = this.#flushReason(gen);
       if (reason !== null) await this.#rotate(buffer, gen, reason);
+      else if (this.#bufferBudget > 0 && this.#bufferedBytes > this.#bufferBudget)
+        await this.#rotateLargest();
     }
     return pending;
   }
@@ -517,11 +535,19 @@ export class LakeWriter {
       return;
     }
     buffer.gen = this.#newGeneration();
+    this.#bufferedBytes -= gen.bytes;
     const flushing = this.#flushGeneration(buffer, gen, reason).finally(() => {
       this.#slots.release();
       this.#inflight.delete(flushing);
     });
     this.#inflight.add(flushing);
+  }
+
+  /** The buffers together passed the budget: the largest one is flushed (reason `size`). */
+  async #rotateLargest(): Promise<void> {
+    let largest: LogTypeBuffer | null = null;
+    for (const b of this.#buffers.values()) if (largest === null || b.gen.bytes > largest.gen.bytes) largest = b;
+    if (largest !== null && largest.gen.count > 0) await this.#rotate(largest, largest.gen, 'size');
   }
 
   async #flushGeneration(buffer: LogTypeBuffer, gen: Generation, reason: FlushReason): Promise<void> {

@@ -342,6 +342,39 @@ describe('lake files', () => {
     }
   });
 
+  test('typed raw columns: a field whose values disagree across chunks is widened, no value lost', async () => {
+    const { writer, dir } = await newWriter({ typedRawColumns: true });
+    // Integers in the first chunk, fractions in the second, text in the third: BIGINT → DOUBLE → JSON text.
+    const events = manyEnvelopes('ssh', 5000, T0, 100);
+    events.forEach((e, i) => {
+      e.raw = { ...e.raw, x_val: i < 2100 ? i : i < 4200 ? i + 0.5 : `s${i}` };
+    });
+    const done = writer.write(events);
+    await writer.flush();
+    await done;
+    const rows = await allRows(dir);
+    assert.equal(rows.length, 5000);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const i of [0, 2099, 2100, 4199, 4200, 4999]) {
+      const row = byId.get(events[i].id);
+      assert.equal(typeof row?.raw_x_val, 'string', 'the widest kind, JSON text');
+      assert.deepEqual(JSON.parse(String(row?.raw_x_val)), events[i].raw.x_val);
+    }
+  });
+
+  test('the buffers together stay within their share of the DuckDB memory limit: the largest flushes first', async () => {
+    // No count, size or interval condition: only the memory bound flushes before flush().
+    const { writer, dir, telemetry } = await newWriter({ duckdbMemoryLimitMb: 64 });
+    // ~0.6 KB each: above 40 % of 64 MB.
+    const events = [...manyEnvelopes('ssl', 48_000, T0, 10), ...manyEnvelopes('dns', 2_000, T0, 10)];
+    const done = writer.write(events);
+    while (await stillPending(done, 100)) await writer.flush();
+    assert.ok((await flushCount(telemetry, 'size')) >= 1, 'flushed by the memory bound');
+    const rows = await allRows(dir);
+    assert.equal(rows.length, events.length);
+    assert.equal(new Set(rows.map((r) => r.id)).size, events.length);
+  });
+
   test('a write to a stopped writer is refused instead of waiting forever', async () => {
     const { writer } = await newWriter({ flushEventCount: 1 });
     await writer.stop();
