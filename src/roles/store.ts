@@ -142,8 +142,7 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
     }
     const durable: Promise<unknown>[] = [];
     const { lake } = options;
-    if (decoded.envelopes.length > 0)
-      durable.push(lake.write(decoded.envelopes));
+    if (decoded.envelopes.length > 0) durable.push(lake.write(decoded.envelopes));
     if (decoded.alerts.length > 0 && options.alertStore)
       durable.push(options.alertStore.upsert(decoded.alerts));
     const done = Promise.all(durable);

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import {
   BIGINT,
   BOOLEAN,
@@ -9,7 +10,6 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import { endianness } from 'node:os';
 import type { Envelope } from '../../core/envelope.ts';
 import { type Column, type ColumnKind, DUCKDB_TYPE, kindOfValue, type LakeSchema } from './schema.ts';
 
@@ -166,7 +166,10 @@ export class ChunkBuilder {
       if (slot === undefined) {
         const column = index.normalized.get(key);
         if (column === undefined) {
-          if (!index.schema.normalizedKeys.has(key)) (extra ??= {})[key] = value;
+          if (!index.schema.normalizedKeys.has(key)) {
+            extra ??= {};
+            extra[key] = value;
+          }
           continue;
         }
         slot = this.#slotFor(column.name, column.kind);
@@ -184,7 +187,10 @@ export class ChunkBuilder {
         const column = index.enriched.get(key);
         if (column === undefined) {
           // A dictionary field without a column of its own (its name is taken) is not "extra".
-          if (!index.schema.enrichedKeys.has(key)) (extra ??= {})[key] = value;
+          if (!index.schema.enrichedKeys.has(key)) {
+            extra ??= {};
+            extra[key] = value;
+          }
           continue;
         }
         slot = this.#slotFor(column.name, column.kind);

@@ -546,7 +546,8 @@ export class LakeWriter {
   /** The buffers together passed the budget: the largest one is flushed (reason `size`). */
   async #rotateLargest(): Promise<void> {
     let largest: LogTypeBuffer | null = null;
-    for (const b of this.#buffers.values()) if (largest === null || b.gen.bytes > largest.gen.bytes) largest = b;
+    for (const b of this.#buffers.values())
+      if (largest === null || b.gen.bytes > largest.gen.bytes) largest = b;
     if (largest !== null && largest.gen.count > 0) await this.#rotate(largest, largest.gen, 'size');
   }
 
@@ -758,7 +759,8 @@ function closeAppender(gen: Generation): void {
 /** Widens a typed raw column of a buffer table: integer → DOUBLE, anything else → JSON text. */
 function widenSql(table: string, column: BufferColumn): string {
   const name = quoteIdent(column.name);
-  const using = column.kind === 'json' ? `to_json(${name})::VARCHAR` : `${name}::${bufferSqlType(column.kind)}`;
+  const using =
+    column.kind === 'json' ? `to_json(${name})::VARCHAR` : `${name}::${bufferSqlType(column.kind)}`;
   column.tableKind = column.kind;
   return `ALTER TABLE ${table} ALTER COLUMN ${name} SET DATA TYPE ${bufferSqlType(column.kind)} USING ${using}`;
 }
