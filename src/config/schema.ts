@@ -231,7 +231,7 @@ export const lakeSchema = z
     ),
     duckdb_memory_limit_mb: d(
       z.number().int().min(0).default(256),
-      "DuckDB memory limit for the lake's buffers and COPY (beyond it buffers spill to disk); 0 keeps DuckDB's default (80 % of RAM)",
+      "DuckDB memory limit for the lake's buffers and Parquet COPY; past 40 % of it the largest buffer is flushed; 0 keeps DuckDB's default (80 % of RAM) and no bound",
     ),
     duckdb_threads: d(
       z.number().int().positive().default(1),
