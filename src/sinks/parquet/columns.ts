@@ -363,7 +363,9 @@ export class ChunkEncoder {
         for (let r = 0; r < rows; r++) {
           let v = values[r];
           if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-            if (kind === 'timestamp' && typeof v === 'number' && Number.isFinite(v)) v = Math.trunc(v);
+            // A fractional epoch ms is cut to the ms; anything outside ±2^53 ms is not a time.
+            if (kind === 'timestamp' && typeof v === 'number' && Number.isSafeInteger(Math.trunc(v)))
+              v = Math.trunc(v);
             else {
               if (v !== undefined && v !== null) this.coercedToNull++;
               continue;
