@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type DuckDBAppender,
@@ -148,6 +148,8 @@ class Generation {
   chunk: DuckDBDataChunk | null = null;
   chunksSinceFlush = 0;
   tableCreated = false;
+  /** Bucket → its renamed file, so a retry after the rename (a failed directory fsync) does not write it twice. */
+  readonly renamed = new Map<number, string>();
   readonly durable: Promise<void>;
   resolve!: () => void;
   reject!: (err: Error) => void;
@@ -708,6 +710,8 @@ export class LakeWriter {
    */
   async #writeFile(buffer: LogTypeBuffer, bucket: number, gen: Generation): Promise<number> {
     if (this.#instance === null) throw new SinkUnavailableError('lake writer is not started');
+    const done = gen.renamed.get(bucket);
+    if (done !== undefined) return this.#syncRenamed(done);
     if (!this.#prepared) await this.#prepare();
     let partition = this.#partitionPaths.get(bucket);
     if (partition === undefined) {
@@ -725,14 +729,20 @@ export class LakeWriter {
       await connection.run(this.#copySql(gen, bucket, tempPath));
       await fsyncPath(tempPath);
       await rename(tempPath, join(dir, name));
+      gen.renamed.set(bucket, join(dir, name));
     } catch (err) {
       await rm(tempPath, { force: true });
       throw err;
     } finally {
       connection?.closeSync();
     }
-    await fsyncPath(dir);
-    return (await stat(join(dir, name))).size;
+    return this.#syncRenamed(join(dir, name));
+  }
+
+  /** fsyncs a renamed file's directory (so the rename survives a crash); returns the file's bytes. */
+  async #syncRenamed(path: string): Promise<number> {
+    await fsyncPath(dirname(path));
+    return (await stat(path)).size;
   }
 
   /** Removes staging dirs and temp Parquet files a crashed writer left (older than 10 minutes). */
