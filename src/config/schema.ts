@@ -257,7 +257,11 @@ export const lakeSchema = z
     ),
     duckdb_memory_limit_mb: d(
       z.number().int().min(0).default(256),
-      "DuckDB memory limit for the Parquet COPY; 0 keeps DuckDB's default (80 % of RAM)",
+      "DuckDB memory limit for the lake's buffers and Parquet COPY; past 40 % of it the largest buffer is flushed; 0 keeps DuckDB's default (80 % of RAM) and no bound",
+    ),
+    duckdb_threads: d(
+      z.number().int().positive().default(1),
+      "DuckDB worker threads for the lake's Parquet encoding; 1 leaves the other cores to the pipeline",
     ),
     max_uncommitted_events: d(
       z.number().int().positive().default(200_000),

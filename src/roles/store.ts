@@ -6,7 +6,6 @@ import type { Logger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
 import type { LakeSink } from '../sinks/parquet/sink.ts';
-import type { EncodedEnvelope } from '../sinks/parquet/writer.ts';
 import { DurableLoop } from './durable-loop.ts';
 
 /**
@@ -29,8 +28,8 @@ export interface StoreRoleOptions {
   /** Consumed into the alert store when both are given. */
   alertsTopic?: string;
   alertStore?: AlertStore;
-  /** The lake; a LakeSink adds pass-through of the record text and disk-full backpressure. */
-  lake?: Sink & Partial<Pick<LakeSink, 'writeEncoded' | 'blocked' | 'whenWritable'>>;
+  /** The lake, when the role has lake inputs; a LakeSink adds disk-full backpressure. */
+  lake?: Sink & Partial<Pick<LakeSink, 'blocked' | 'whenWritable'>>;
   ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
   from?: 'earliest' | 'latest';
   maxBatchRecords?: number;
@@ -61,8 +60,7 @@ const STOP_FLUSH_MS = 8000;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 interface Decoded {
-  /** Each envelope with the JSON text it was decoded from. */
-  envelopes: EncodedEnvelope[];
+  envelopes: Envelope[];
   alerts: Alert[];
   bad: number;
 }
@@ -89,10 +87,8 @@ export function decodeBatch(batch: ConsumedBatch, alertsTopic: string | undefine
   const out: Decoded = { envelopes: [], alerts: [], bad: 0 };
   for (const record of batch.records) {
     let value: unknown;
-    let text: string;
     try {
-      text = decoder.decode(record.value);
-      value = JSON.parse(text);
+      value = JSON.parse(decoder.decode(record.value));
     } catch {
       out.bad++;
       continue;
@@ -101,13 +97,9 @@ export function decodeBatch(batch: ConsumedBatch, alertsTopic: string | undefine
       if (isAlert(value)) out.alerts.push(value);
       else out.bad++;
     } else if (isEnvelope(value)) {
-      // The text goes to the lake as its NDJSON line: it must be one line and carry every layer.
-      if (value.raw == null || value.enriched == null || text.includes('\n')) {
-        value.raw ??= {};
-        value.enriched ??= {};
-        text = JSON.stringify(value);
-      }
-      out.envelopes.push({ envelope: value, text });
+      value.raw ??= {};
+      value.enriched ??= {};
+      out.envelopes.push(value);
     } else {
       out.bad++;
     }
@@ -132,12 +124,7 @@ export function createStoreRole(options: StoreRoleOptions): StoreRole {
       logger.warn({ records: decoded.bad }, 'skipped records that are not JSON envelopes or alerts');
     }
     const durable: Promise<unknown>[] = [];
-    if (lake && decoded.envelopes.length > 0)
-      durable.push(
-        lake.writeEncoded
-          ? lake.writeEncoded(decoded.envelopes)
-          : lake.write(decoded.envelopes.map((e) => e.envelope)),
-      );
+    if (lake && decoded.envelopes.length > 0) durable.push(lake.write(decoded.envelopes));
     if (decoded.alerts.length > 0 && options.alertStore)
       durable.push(options.alertStore.upsert(decoded.alerts));
     return Promise.all(durable);

@@ -2,12 +2,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { parseAllDocuments } from 'yaml';
+import type { Config } from '../config/schema.ts';
 import { NotFoundError, UsageError } from '../core/errors.ts';
 import { quoteIdent, sqlString } from '../core/sql.ts';
 import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
 import { listRuleFiles } from '../detect/sigma/load.ts';
 import { ENRICHED_FIELDS, NORMALIZED_FIELDS } from '../normalize/fields.ts';
-import type { ServeDeps } from './app.ts';
+import type { AlertStore } from '../sinks/alert-store.ts';
+import type { LakeAccess } from './lake-access.ts';
 import { partitionPrune, TEXT_FIELDS, timeRange } from './lake-sql.ts';
 
 /**
@@ -16,7 +18,13 @@ import { partitionPrune, TEXT_FIELDS, timeRange } from './lake-sql.ts';
  * external sources, alerts grouped by rule or entity, and a rule's own text. Every value that
  * reaches SQL is quoted (sqlString) or a checked number.
  */
-type Deps = Pick<ServeDeps, 'alerts' | 'lake' | 'config'> & { rulePaths?: readonly string[] };
+/** What these routes need of the app's dependencies (app.ts ServeDeps). */
+interface Deps {
+  config: Config['serve'];
+  alerts: AlertStore;
+  lake: LakeAccess;
+  rulePaths?: readonly string[];
+}
 
 /** How many alerts a grouping reads at most (newest first); the answer says when it stopped. */
 export const MAX_GROUPED_ALERTS = 5000;

@@ -2,14 +2,12 @@ import { access, constants } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { type Config, lakeSchema } from '../../config/schema.ts';
 import type { ComponentContext, Sink, SinkDefinition } from '../../core/component.ts';
-import { type EncodedEnvelope, LakeWriter } from './writer.ts';
+import { LakeWriter } from './writer.ts';
 
 export type LakeSinkConfig = Config['lake'];
 
-/** The lake sink's extras over Sink: pass-through of encoded envelopes and disk-full backpressure. */
+/** The lake sink's extras over Sink: disk-full backpressure. */
 export interface LakeSink extends Sink {
-  /** write() for envelopes whose JSON text the caller already has (no re-encoding). */
-  writeEncoded(batch: EncodedEnvelope[]): Promise<void>;
   /** True while the lake waits for its disk (full): hand on nothing new. */
   blocked(): boolean;
   /** Resolves at once, or when the lake is writable again (or stopped). */
@@ -46,14 +44,14 @@ export function createLakeSink(config: LakeSinkConfig, ctx: ComponentContext): L
     maxPendingFlushes: config.max_pending_flushes,
     typedRawColumns: config.typed_raw_columns,
     blockedRetryMaxMs: config.blocked_retry_max_seconds * 1000,
-    duckdbMemoryLimit: config.duckdb_memory_limit_mb > 0 ? `${config.duckdb_memory_limit_mb}MB` : undefined,
+    duckdbMemoryLimitMb: config.duckdb_memory_limit_mb > 0 ? config.duckdb_memory_limit_mb : undefined,
+    duckdbThreads: config.duckdb_threads,
     logger: ctx.logger.child({ component: 'lake' }),
     telemetry: ctx.telemetry,
   });
   return {
     start: () => writer.start(),
     write: (batch) => writer.write(batch),
-    writeEncoded: (batch) => writer.writeEncoded(batch),
     blocked: () => writer.blocked(),
     whenWritable: () => writer.whenWritable(),
     flush: () => writer.flush(),
@@ -66,7 +64,8 @@ export function createLakeSink(config: LakeSinkConfig, ctx: ComponentContext): L
       }
       try {
         await access(dir, constants.W_OK);
-        return { ok: true, detail: `${writer.bufferedEvents()} events buffered` };
+        const mb = (writer.bufferedBytes() / BYTES_PER_MB).toFixed(1);
+        return { ok: true, detail: `${writer.bufferedEvents()} events (~${mb} MB) buffered` };
       } catch (err) {
         return { ok: false, detail: `lake dir ${dir} not writable: ${(err as Error).message}` };
       }

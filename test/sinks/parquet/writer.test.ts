@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import type { Envelope } from '../../../src/core/envelope.ts';
 import { SinkUnavailableError } from '../../../src/core/errors.ts';
 import { createTelemetry, type Telemetry } from '../../../src/metrics/telemetry.ts';
 import {
@@ -87,11 +86,16 @@ describe('lake writer flush conditions', () => {
     assert.equal(await flushCount(telemetry, 'explicit'), 1);
   });
 
-  test('flush_buffer_mb alone: a buffer flushes when its JSON size reaches the limit', async () => {
-    // Same raw line, same-length ids and times: every event's JSON has the same size.
+  test('flush_buffer_mb alone: a buffer flushes when its buffered size reaches the limit', async () => {
+    // Same raw line, same-length ids and times: every event buffers the same number of bytes.
     const raw = zeekFixtureLines('ssl')[0];
     const events = Array.from({ length: 8 }, (_, i) => zeekEnvelope(raw, i, T0 + i * 1000));
-    const oneEventBytes = JSON.stringify(events[0]).length + 1;
+    const probe = await newWriter({});
+    const probed = probe.writer.write([events[0]]);
+    const oneEventBytes = probe.writer.bufferedBytes();
+    assert.ok(oneEventBytes > JSON.stringify(events[0].raw).length, 'the raw JSON is part of the size');
+    await probe.writer.flush();
+    await probed;
     const { writer, dir, telemetry } = await newWriter({ flushBufferBytes: oneEventBytes * 4 });
     await writer.write(events);
     const files = await parquetFiles(dir);
@@ -272,8 +276,9 @@ describe('lake files', () => {
     // A plain file where the dns directory should be: every dns partition mkdir fails.
     await writeFile(join(dir, 'dns'), 'in the way');
     const done = writer.write([...manyEnvelopes('dns', 5, T0, 1000), ...manyEnvelopes('ssh', 5, T0, 1000)]);
+    const rejected = assert.rejects(done, SinkUnavailableError);
     await writer.flush();
-    await assert.rejects(done, SinkUnavailableError);
+    await rejected;
     const errors = await telemetry.sinkErrors.get();
     assert.equal(errors.values[0]?.value, 3, 'first try + two retries');
     // The other log type of the same batch was written; the writer keeps working once the cause is gone.
@@ -299,16 +304,75 @@ describe('lake files', () => {
     assert.equal(isStorageFull(undefined), false);
   });
 
-  test("writeEncoded: the caller's JSON text is the row (not re-encoded); the envelope only routes it", async () => {
+  test('a replayed batch does not duplicate ids inside one file (the first copy is kept)', async () => {
     const { writer, dir } = await newWriter({});
-    const [env] = manyEnvelopes('dns', 1, T0, 1000) as [Envelope];
-    const text = JSON.stringify({ ...env, raw: { ...env.raw, query: 'from-the-text.example' } });
-    const done = writer.writeEncoded([{ envelope: env, text }]);
+    const events = manyEnvelopes('dns', 30, T0, 1000);
+    const replay = structuredClone(events.slice(10, 20));
+    for (const e of replay) e.normalized.dns_query = 'replayed.example';
+    const done = Promise.all([writer.write(events), writer.write(replay)]);
     await writer.flush();
     await done;
-    const [row] = await allRows(dir);
-    assert.equal(JSON.parse(String(row?.raw)).query, 'from-the-text.example');
-    assert.equal(row?.id, env.id);
+    const rows = await allRows(dir);
+    assert.equal(rows.length, 30);
+    assert.equal(new Set(rows.map((r) => r.id)).size, 30);
+    assert.equal(rows.filter((r) => r.dns_query === 'replayed.example').length, 0);
+  });
+
+  test('rows of several data chunks and buffer columns that appear late all land with their values', async () => {
+    const { writer, dir } = await newWriter({});
+    // 5,000 rows (three 2,048-row chunks); a field first seen in the last chunk.
+    const events = manyEnvelopes('ssl', 5000, T0, 100);
+    events[4999].normalized.tls_version = 'TLSv13';
+    events[4999].enriched.x_late = 7;
+    const done = writer.write(events);
+    await writer.flush();
+    await done;
+    const rows = await allRows(dir);
+    assert.equal(rows.length, 5000);
+    const late = rows.find((r) => r.id === events[4999].id);
+    assert.equal(late?.tls_version, 'TLSv13');
+    assert.deepEqual(JSON.parse(String(late?.extra)), { x_late: 7 });
+    assert.equal(rows.filter((r) => r.tls_version !== null).length, 1);
+    for (const row of rows.slice(0, 50)) {
+      const env = events.find((e) => e.id === row.id);
+      assert.ok(env);
+      assert.equal(Number(row.dst_port), env.normalized.dst_port);
+      assert.equal(new Date(row.event_time as Date).getTime(), env.normalized.event_time);
+      assert.deepEqual(JSON.parse(row.raw as string), env.raw);
+    }
+  });
+
+  test('typed raw columns: a field whose values disagree across chunks is widened, no value lost', async () => {
+    const { writer, dir } = await newWriter({ typedRawColumns: true });
+    // Integers in the first chunk, fractions in the second, text in the third: BIGINT → DOUBLE → JSON text.
+    const events = manyEnvelopes('ssh', 5000, T0, 100);
+    events.forEach((e, i) => {
+      e.raw = { ...e.raw, x_val: i < 2100 ? i : i < 4200 ? i + 0.5 : `s${i}` };
+    });
+    const done = writer.write(events);
+    await writer.flush();
+    await done;
+    const rows = await allRows(dir);
+    assert.equal(rows.length, 5000);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const i of [0, 2099, 2100, 4199, 4200, 4999]) {
+      const row = byId.get(events[i].id);
+      assert.equal(typeof row?.raw_x_val, 'string', 'the widest kind, JSON text');
+      assert.deepEqual(JSON.parse(String(row?.raw_x_val)), events[i].raw.x_val);
+    }
+  });
+
+  test('the buffers together stay within their share of the DuckDB memory limit: the largest flushes first', async () => {
+    // No count, size or interval condition: only the memory bound flushes before flush().
+    const { writer, dir, telemetry } = await newWriter({ duckdbMemoryLimitMb: 64 });
+    // ~0.6 KB each: above 40 % of 64 MB.
+    const events = [...manyEnvelopes('ssl', 48_000, T0, 10), ...manyEnvelopes('dns', 2_000, T0, 10)];
+    const done = writer.write(events);
+    while (await stillPending(done, 100)) await writer.flush();
+    assert.ok((await flushCount(telemetry, 'size')) >= 1, 'flushed by the memory bound');
+    const rows = await allRows(dir);
+    assert.equal(rows.length, events.length);
+    assert.equal(new Set(rows.map((r) => r.id)).size, events.length);
   });
 
   test('a write to a stopped writer is refused instead of waiting forever', async () => {
