@@ -15,16 +15,16 @@ test('every bundled rule fires on its positive fixture and stays silent on its n
   }
 });
 
-test('the bundled pack loads without a single problem: 17 rules, 12 correlations, every reference resolved', async () => {
+test('the bundled pack loads without a single problem: 17 rules, 13 correlations, every reference resolved', async () => {
   const { loadRules } = await import('../../src/detect/sigma/load.ts');
   const { compilePlan } = await import('../../src/detect/correlate/plan.ts');
   const set = loadRules([RULES]);
   assert.deepEqual(set.problems, []);
   assert.equal(set.rules.length, 17);
-  assert.equal(set.correlations.length, 12);
+  assert.equal(set.correlations.length, 13);
   const plan = compilePlan(set.rules, set.correlations, { maxGroupsPerRule: 10, maxEventIds: 10 });
   assert.deepEqual(plan.problems, []);
-  assert.equal(plan.correlators.length, 12);
+  assert.equal(plan.correlators.length, 13);
   // Building blocks feed correlations only; detections alert.
   const byName = new Map(set.rules.map((r) => [r.name ?? r.id, r.id]));
   assert.equal(plan.alerts(byName.get('auth_failed_login') as string), false);
