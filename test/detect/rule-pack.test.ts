@@ -8,7 +8,7 @@ const RULES = new URL('../../rules/', import.meta.url).pathname;
 test('every bundled rule fires on its positive fixture and stays silent on its negative one', async () => {
   const outcomes = await runRuleFixtures(RULES, detectSchema.parse({}));
   const report = formatOutcomes(outcomes);
-  assert.equal(outcomes.length, 18, report);
+  assert.equal(outcomes.length, 19, report);
   for (const o of outcomes) {
     assert.deepEqual(o.failures, [], `${o.name}\n${report}`);
     assert.ok(o.ruleIds.length > 0, o.name);
