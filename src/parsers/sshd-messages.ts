@@ -332,7 +332,7 @@ function tailRule(msg: string, raw: Fields): SshdMessage | undefined {
 const HEAD_RULES: ReadonlyArray<{ re: RegExp; message: SshdMessage }> = [
   // packet.c: `Received disconnect from %s port %d:%u: %.400s`; older: `from %s: %u: %s`.
   {
-    re: /^Received disconnect from (\S+?)(?: port (\d{1,5}):|: )(?<code>\d+): (?<reason>.*)$/,
+    re: /^Received disconnect from (\S+?)(?: port (\d{1,5}):|: )(?<code>\d+):(?: (?<reason>.*))?$/,
     message: { event: 'disconnect', outcome: 'unknown', closes: true },
   },
   {
@@ -479,11 +479,11 @@ function pamError(msg: string, raw: Fields): SshdMessage | undefined {
 export function readSshdMessage(msg: string, raw: Fields): SshdMessage | undefined {
   const c = msg.charCodeAt(0);
   // A first-character dispatch keeps the common lines off the long tail of prefixes.
-  if (c === 112 /* p */) return pamLine(msg, raw);
+  if (c === 112 /* p */) return pamLine(msg, raw, 'sshd');
   if (c === 70 /* F */ || c === 65 /* A */ || c === 80 /* P */) {
     const r = authResult(msg, raw);
     if (r !== undefined) return r;
-    if (c === 80) return pamError(msg, raw) ?? pamLine(msg, raw);
+    if (c === 80) return pamError(msg, raw) ?? pamLine(msg, raw, 'sshd');
     return headRule(msg, raw);
   }
   return remoteIdMessage(msg, raw) ?? tailRule(msg, raw) ?? headRule(msg, raw) ?? endRule(msg, raw) ?? otherSshd(msg, raw);
@@ -507,7 +507,7 @@ function otherSshd(msg: string, raw: Fields): SshdMessage | undefined {
       return { event: 'too_many_failures', outcome: 'failure', closes: true };
     }
   }
-  return pamLine(msg, raw);
+  return pamLine(msg, raw, 'sshd');
 }
 
 // --- PAM ------------------------------------------------------------------------------------
@@ -520,11 +520,12 @@ const PAM_CHECK_PASS = /^(?:pam_unix\([^)]*\): )?check pass; user (?<user>.*)$/;
 
 /**
  * pam_unix's `authentication failure; logname=%s uid=%d euid=%d tty=%s ruser=%s rhost=%s[ user=%s]`
- * (support.c). `ruser` (some services) and `user` are client-chosen and may hold ` rhost=`:
- * the real rhost is the one directly after an empty `ruser=`, else the only ` rhost=<token>`
- * followed by the end or ` user=`. The user is everything after that ` user=`.
+ * (support.c). `user` is client-chosen, and so is `ruser` for some services (not sshd: it never
+ * sets PAM_RUSER); both may hold ` rhost=`. For sshd the real rhost is the one right after
+ * `ruser=`; otherwise it is the only ` rhost=<token>` followed by the end or ` user=` (several:
+ * `src_ambiguous`, no source). The user is everything after that ` user=`.
  */
-export function readPamPairs(raw: Fields, text: string, start: number): void {
+export function readPamPairs(raw: Fields, text: string, start: number, sshdService: boolean): void {
   const logname = text.indexOf(' logname=', start - 1);
   if (logname !== -1) {
     const end = text.indexOf(' uid=', logname);
@@ -540,8 +541,8 @@ export function readPamPairs(raw: Fields, text: string, start: number): void {
   const ruser = text.indexOf(' ruser=', start - 1);
   let rhostAt = -1;
   let ambiguous = false;
-  if (ruser !== -1 && text.startsWith(' rhost=', ruser + 6)) {
-    rhostAt = ruser + 6; // empty ruser: nothing client-chosen before rhost
+  if (sshdService && ruser !== -1 && text.startsWith(' rhost=', ruser + 7)) {
+    rhostAt = ruser + 7; // empty ruser: nothing client-chosen before rhost
   } else {
     for (let i = text.indexOf(' rhost=', ruser === -1 ? start - 1 : ruser); i !== -1; i = text.indexOf(' rhost=', i + 1)) {
       if (!rhostFits(text, i)) continue;
@@ -579,26 +580,30 @@ function rhostFits(text: string, at: number): boolean {
   return e === text.length || text.startsWith('user=', e);
 }
 
-/** PAM lines (from sshd or any other program, modern and pre-2006 `(pam_unix)` forms). */
-export function pamLine(msg: string, raw: Fields): SshdMessage | undefined {
+/**
+ * PAM lines (from sshd or any other program, modern and pre-2006 `(pam_unix)` forms); `service`
+ * is the logging program's (sshd, su, vsftpd) when the message does not name one.
+ */
+export function pamLine(msg: string, raw: Fields, service: string | undefined): SshdMessage | undefined {
   const c = msg.charCodeAt(0);
   if (c !== 112 /* p */ && c !== 97 /* a */ && c !== 40 /* ( */ && c !== 80 /* P */ && c !== 115 /* s */ && c !== 99 /* c */)
     return undefined;
   let m = PAM_UNIX_AUTH.exec(msg);
   if (m !== null) {
     raw.service = m.groups!.service;
-    readPamPairs(raw, msg, m[0].length);
+    readPamPairs(raw, msg, m[0].length, m.groups!.service === 'sshd');
     return { event: 'auth_failure', outcome: 'failure', attempt: 'pam' };
   }
+  const sshdService = service !== undefined && service.startsWith('sshd');
   m = PAM_OLD_AUTH.exec(msg);
   if (m !== null) {
-    readPamPairs(raw, msg, m[0].length);
+    readPamPairs(raw, msg, m[0].length, sshdService);
     return { event: 'auth_failure', outcome: 'failure', attempt: 'pam' };
   }
   m = PAM_MORE.exec(msg);
   if (m !== null) {
     raw.repeat_count = Number(m[1]);
-    readPamPairs(raw, msg, m[0].length);
+    readPamPairs(raw, msg, m[0].length, sshdService);
     return { event: 'auth_failures_repeated', outcome: 'failure', attempt: 'pam_total', attemptTotal: Number(m[1]) + 1 };
   }
   m = PAM_SESSION.exec(msg);

@@ -137,7 +137,7 @@ class SshdParser implements Parser {
     else {
       const c = message.charCodeAt(0);
       // PAM lines come from any program (su, login, vsftpd, …); sshd's own messages only from sshd.
-      if (c === 112 /* p */ || c === 40 /* ( */ || c === 80 /* P */ || pamOnly) result = pamLine(message, raw);
+      if (c === 112 /* p */ || c === 40 /* ( */ || c === 80 /* P */ || pamOnly) result = pamLine(message, raw, service);
       if (result !== undefined && raw.service === undefined && service !== undefined) raw.service = service;
     }
     if (result === undefined) return sshd ? 'auth' : 'syslog';
