@@ -34,19 +34,45 @@ interface Session {
 const IDLE_MS = 30 * 60_000;
 const MAX_SESSIONS = 16_384;
 
+/**
+ * Sessions by logger (host + program) then by connection (pid, or the source when there is no
+ * pid): two plain look-ups instead of building one key string per line.
+ */
 export class AttemptCounter {
-  private readonly sessions = new Map<string, Session>();
+  private readonly loggers = new Map<string, Map<number | string, Session>>();
+  private size_ = 0;
+  private lastLogger = '';
+  private lastHost = '';
+  private lastService = '';
+  private lastSessions: Map<number | string, Session> | undefined;
+
+  private sessionsOf(host: string, service: string): Map<number | string, Session> {
+    if (this.lastSessions !== undefined && host === this.lastHost && service === this.lastService)
+      return this.lastSessions;
+    const logger = `${host}\u0000${service}`;
+    let sessions = this.loggers.get(logger);
+    if (sessions === undefined) {
+      sessions = new Map();
+      this.loggers.set(logger, sessions);
+    }
+    this.lastLogger = logger;
+    this.lastHost = host;
+    this.lastService = service;
+    this.lastSessions = sessions;
+    return sessions;
+  }
 
   /** The attempts this line adds to its connection's count. */
-  count(key: string, kind: AttemptKind, total: number, timeMs: number): number {
-    let s = this.sessions.get(key);
+  count(host: string, service: string, conn: number | string, kind: AttemptKind, total: number, timeMs: number): number {
+    const sessions = this.sessionsOf(host, service);
+    let s = sessions.get(conn);
     if (s === undefined || timeMs - s.lastMs > IDLE_MS || (s.closed && kind !== 'pam_total')) {
-      if (s === undefined && this.sessions.size >= MAX_SESSIONS) {
-        const oldest = this.sessions.keys().next().value;
-        if (oldest !== undefined) this.sessions.delete(oldest);
+      if (s === undefined) {
+        if (this.size_ >= MAX_SESSIONS) this.evictOldest();
+        this.size_++;
       }
       s = { probe: 0, pam: 0, failed: 0, lastMs: timeMs, closed: false };
-      this.sessions.set(key, s);
+      sessions.set(conn, s);
     }
     s.lastMs = timeMs;
     const before = Math.max(s.probe, s.pam, s.failed);
@@ -58,12 +84,28 @@ export class AttemptCounter {
   }
 
   /** The connection ended: the next attempt under this key (a reused pid) is a new connection. */
-  close(key: string): void {
-    const s = this.sessions.get(key);
+  close(host: string, service: string, conn: number | string): void {
+    const s = this.sessionsOf(host, service).get(conn);
     if (s !== undefined) s.closed = true;
   }
 
+  /** Drops the first session of the first logger (insertion order: the oldest). */
+  private evictOldest(): void {
+    for (const [logger, sessions] of this.loggers) {
+      const first = sessions.keys().next();
+      if (!first.done) {
+        sessions.delete(first.value);
+        this.size_--;
+      }
+      if (sessions.size === 0) {
+        this.loggers.delete(logger);
+        if (this.lastLogger === logger) this.lastSessions = undefined;
+      }
+      return;
+    }
+  }
+
   get size(): number {
-    return this.sessions.size;
+    return this.size_;
   }
 }

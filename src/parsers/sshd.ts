@@ -143,19 +143,21 @@ class SshdParser implements Parser {
     if (result === undefined) return sshd ? 'auth' : 'syslog';
     raw.event = result.event;
     raw.outcome = result.outcome;
-    const key = sessionKey(raw, service);
+    if (result.attempt === undefined && result.closes !== true) return 'auth';
+    const host = raw.host as string;
+    const svc = service ?? '';
+    const conn = connectionOf(raw);
     if (result.attempt !== undefined)
-      raw.auth_attempts = this.attempts.count(key, result.attempt, result.attemptTotal ?? 0, timeMs);
-    if (result.closes === true) this.attempts.close(key);
+      raw.auth_attempts = this.attempts.count(host, svc, conn, result.attempt, result.attemptTotal ?? 0, timeMs);
+    if (result.closes === true) this.attempts.close(host, svc, conn);
     return 'auth';
   }
 }
 
-/** One connection: the host and the logging process; without a pid, the host and the source. */
-function sessionKey(raw: Fields, service: string | undefined): string {
-  const host = raw.host as string;
-  if (raw.pid !== undefined) return `${host}\u0000${service ?? ''}\u0000${raw.pid}`;
-  return `${host}\u0000${service ?? ''}\u0000${(raw.src_ip ?? raw.src_host ?? '') as string}`;
+/** One connection of a logger: its process id; without a pid, the source (an approximation). */
+function connectionOf(raw: Fields): number | string {
+  if (typeof raw.pid === 'number') return raw.pid;
+  return (raw.src_ip ?? raw.src_host ?? '') as string;
 }
 
 /** `host sshd[pid]: message` without a timestamp (journald exports). */
