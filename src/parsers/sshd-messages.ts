@@ -516,6 +516,7 @@ const PAM_UNIX_AUTH = /^pam_unix\((?<service>[^:)]+)(?::auth)?\): authentication
 const PAM_OLD_AUTH = /^(?:\(pam_unix\) )?authentication failure;/;
 const PAM_MORE = /^PAM (\d+) more authentication failures?;/;
 const PAM_SESSION = /^(?:pam_unix\((?<service>[^:)]+):session\): |\(pam_unix\) )?session (?<what>opened|closed) for user (?<user>\S+?)(?:\(uid=\d+\))?(?: by (?<by>.*))?$/;
+const PAM_MAX_RETRIES = /^PAM service\((?<service>[^)]+)\) ignoring max retries; (?<tries>\d+) > \d+$/;
 const PAM_CHECK_PASS = /^(?:pam_unix\([^)]*\): )?check pass; user (?<user>.*)$/;
 
 /**
@@ -615,6 +616,13 @@ export function pamLine(msg: string, raw: Fields, service: string | undefined): 
     return g.what === 'opened'
       ? { event: 'session_opened', outcome: 'success' }
       : { event: 'session_closed', outcome: 'unknown' };
+  }
+  m = PAM_MAX_RETRIES.exec(msg);
+  if (m !== null) {
+    // libpam at pam_end: the module asked for more retries than the service allows (a summary).
+    raw.service = m.groups!.service;
+    raw.repeat_count = Number(m.groups!.tries);
+    return { event: 'pam_max_retries', outcome: 'failure' };
   }
   m = PAM_CHECK_PASS.exec(msg);
   if (m !== null) {
