@@ -81,6 +81,22 @@ describe('normalizer', () => {
     assert.equal(createNormalizer().normalize(parsed, id, 0).normalized.community_id, '1:given');
   });
 
+  it('keeps a logged community_id on any Zeek log (a notice, a record without _path), and drops port 93145', () => {
+    const normalizer = createNormalizer();
+    const notice = parseOne(
+      'zeek-json',
+      '{"_path":"notice","ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":2,"proto":"tcp","note":"X::Y","community_id":"1:fromnotice"}',
+    );
+    assert.equal(normalizer.normalize(notice.parsed, notice.id, 0).normalized.community_id, '1:fromnotice');
+    const bad = parseOne(
+      'zeek-json',
+      '{"_path":"conn","ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":93145,"id.resp_h":"10.0.0.2","id.resp_p":80,"proto":"tcp","conn_state":"S0"}',
+    );
+    const n = normalizer.normalize(bad.parsed, bad.id, 0).normalized;
+    assert.equal(n.src_port, undefined, 'a port above 65535 is no port');
+    assert.equal(n.dst_port, 80);
+  });
+
   it('lets config mappings override and add fields, and remove one with null', () => {
     const extra = join(dir, 'override', 'zeek');
     mkdirSync(extra, { recursive: true });
