@@ -63,7 +63,14 @@ export class AttemptCounter {
   }
 
   /** The attempts this line adds to its connection's count. */
-  count(host: string, service: string, conn: number | string, kind: AttemptKind, total: number, timeMs: number): number {
+  count(
+    host: string,
+    service: string,
+    conn: number | string,
+    kind: AttemptKind,
+    total: number,
+    timeMs: number,
+  ): number {
     const sessions = this.sessionsOf(host, service);
     let s = sessions.get(conn);
     if (s === undefined || timeMs - s.lastMs > IDLE_MS || (s.closed && kind !== 'pam_total')) {

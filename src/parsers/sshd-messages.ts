@@ -104,7 +104,11 @@ function findAuthTail(msg: string, from: number, extraAllowed: boolean): Found |
   let found: Found | undefined;
   let count = 0;
   let endAnchored: Found | undefined;
-  for (let i = msg.lastIndexOf(SP_FROM_SP); i >= from; i = i === 0 ? -1 : msg.lastIndexOf(SP_FROM_SP, i - 1)) {
+  for (
+    let i = msg.lastIndexOf(SP_FROM_SP);
+    i >= from;
+    i = i === 0 ? -1 : msg.lastIndexOf(SP_FROM_SP, i - 1)
+  ) {
     const start = i + SP_FROM_SP.length;
     AUTH_TAIL_END.lastIndex = start;
     let m = AUTH_TAIL_END.exec(msg);
@@ -128,7 +132,8 @@ function findAuthTail(msg: string, from: number, extraAllowed: boolean): Found |
   }
   if (count <= 1) return found;
   // Several fit. Without an extra in OpenSSH's format, the end is the server's text.
-  if (!extraAllowed && endAnchored?.protocol !== undefined && endAnchored.port !== undefined) return endAnchored;
+  if (!extraAllowed && endAnchored?.protocol !== undefined && endAnchored.port !== undefined)
+    return endAnchored;
   return 'ambiguous';
 }
 
@@ -195,9 +200,18 @@ const FAILED_EVENT: Readonly<Record<string, string>> = {
   'gssapi-keyex': 'failed_gssapi',
 };
 /** Methods whose failure is a guessed secret: counted as login attempts. */
-const GUESS_METHODS: ReadonlySet<string> = new Set(['password', 'keyboard-interactive', 'challenge-response']);
+const GUESS_METHODS: ReadonlySet<string> = new Set([
+  'password',
+  'keyboard-interactive',
+  'challenge-response',
+]);
 /** Methods after which OpenSSH writes `: <key info>` (auth.c format_method_key). */
-const EXTRA_METHODS: ReadonlySet<string> = new Set(['publickey', 'hostbased', 'gssapi-with-mic', 'gssapi-keyex']);
+const EXTRA_METHODS: ReadonlySet<string> = new Set([
+  'publickey',
+  'hostbased',
+  'gssapi-with-mic',
+  'gssapi-keyex',
+]);
 
 const AUTH_RESULT = /^(Failed|Accepted|Postponed|Partial) (\S+) for /;
 
@@ -263,7 +277,7 @@ const STATE_USER = 'user ';
 function remoteIdMessage(msg: string, raw: Fields): SshdMessage | undefined {
   for (const prefix of REMOTE_ID_PREFIXES) {
     if (!msg.startsWith(prefix)) continue;
-    let s = prefix.length;
+    const s = prefix.length;
     let result = CONN_END;
     let userStart = -1;
     if (msg.startsWith(STATE_AUTHENTICATING, s)) {
@@ -291,16 +305,36 @@ function remoteIdMessage(msg: string, raw: Fields): SshdMessage | undefined {
 const SESSION_CLOSED_CONN: SshdMessage = { event: 'session_closed', outcome: 'unknown', closes: true };
 
 const TAIL_RULES: readonly TailRule[] = [
-  { prefix: 'Invalid user ', user: 'user', tail: 'from', message: { event: 'invalid_user', outcome: 'failure', attempt: 'probe' } },
+  {
+    prefix: 'Invalid user ',
+    user: 'user',
+    tail: 'from',
+    message: { event: 'invalid_user', outcome: 'failure', attempt: 'probe' },
+  },
   {
     prefix: 'maximum authentication attempts exceeded for ',
     user: 'for',
     tail: 'from',
     message: { event: 'max_auth_attempts', outcome: 'failure' },
   },
-  { prefix: 'Timeout before authentication for ', user: 'none', tail: 'addr', message: { event: 'preauth_timeout', outcome: 'failure', closes: true } },
-  { prefix: 'Did not receive identification string from ', user: 'none', tail: 'addr_opt_port', message: { event: 'no_identification', outcome: 'failure', closes: true } },
-  { prefix: 'ROOT LOGIN REFUSED FROM ', user: 'none', tail: 'addr_opt_port', message: { event: 'user_not_allowed', outcome: 'failure', attempt: 'probe' } },
+  {
+    prefix: 'Timeout before authentication for ',
+    user: 'none',
+    tail: 'addr',
+    message: { event: 'preauth_timeout', outcome: 'failure', closes: true },
+  },
+  {
+    prefix: 'Did not receive identification string from ',
+    user: 'none',
+    tail: 'addr_opt_port',
+    message: { event: 'no_identification', outcome: 'failure', closes: true },
+  },
+  {
+    prefix: 'ROOT LOGIN REFUSED FROM ',
+    user: 'none',
+    tail: 'addr_opt_port',
+    message: { event: 'user_not_allowed', outcome: 'failure', attempt: 'probe' },
+  },
 ];
 
 function tailRule(msg: string, raw: Fields): SshdMessage | undefined {
@@ -486,11 +520,18 @@ export function readSshdMessage(msg: string, raw: Fields): SshdMessage | undefin
     if (c === 80) return pamError(msg, raw) ?? pamLine(msg, raw, 'sshd');
     return headRule(msg, raw);
   }
-  return remoteIdMessage(msg, raw) ?? tailRule(msg, raw) ?? headRule(msg, raw) ?? endRule(msg, raw) ?? otherSshd(msg, raw);
+  return (
+    remoteIdMessage(msg, raw) ??
+    tailRule(msg, raw) ??
+    headRule(msg, raw) ??
+    endRule(msg, raw) ??
+    otherSshd(msg, raw)
+  );
 }
 
 const INPUT_USERAUTH = 'input_userauth_request: invalid user ';
-const TOO_MANY = /^Disconnecting(?: (?:authenticating|invalid) user .*)?: Too many authentication failures(?: for (?<user>.*))?$/;
+const TOO_MANY =
+  /^Disconnecting(?: (?:authenticating|invalid) user .*)?: Too many authentication failures(?: for (?<user>.*))?$/;
 
 function otherSshd(msg: string, raw: Fields): SshdMessage | undefined {
   // `input_userauth_request: invalid user <u>`: the same probe as `Invalid user`, without address.
@@ -515,7 +556,8 @@ function otherSshd(msg: string, raw: Fields): SshdMessage | undefined {
 const PAM_UNIX_AUTH = /^pam_unix\((?<service>[^:)]+)(?::auth)?\): authentication failure;/;
 const PAM_OLD_AUTH = /^(?:\(pam_unix\) )?authentication failure;/;
 const PAM_MORE = /^PAM (\d+) more authentication failures?;/;
-const PAM_SESSION = /^(?:pam_unix\((?<service>[^:)]+):session\): |\(pam_unix\) )?session (?<what>opened|closed) for user (?<user>\S+?)(?:\(uid=\d+\))?(?: by (?<by>.*))?$/;
+const PAM_SESSION =
+  /^(?:pam_unix\((?<service>[^:)]+):session\): |\(pam_unix\) )?session (?<what>opened|closed) for user (?<user>\S+?)(?:\(uid=\d+\))?(?: by (?<by>.*))?$/;
 const PAM_MAX_RETRIES = /^PAM service\((?<service>[^)]+)\) ignoring max retries; (?<tries>\d+) > \d+$/;
 const PAM_CHECK_PASS = /^(?:pam_unix\([^)]*\): )?check pass; user (?<user>.*)$/;
 
@@ -545,12 +587,17 @@ export function readPamPairs(raw: Fields, text: string, start: number, sshdServi
   if (sshdService && ruser !== -1 && text.startsWith(' rhost=', ruser + 7)) {
     rhostAt = ruser + 7; // empty ruser: nothing client-chosen before rhost
   } else {
-    for (let i = text.indexOf(' rhost=', ruser === -1 ? start - 1 : ruser); i !== -1; i = text.indexOf(' rhost=', i + 1)) {
+    for (
+      let i = text.indexOf(' rhost=', ruser === -1 ? start - 1 : ruser);
+      i !== -1;
+      i = text.indexOf(' rhost=', i + 1)
+    ) {
       if (!rhostFits(text, i)) continue;
       if (rhostAt !== -1) ambiguous = true;
       rhostAt = i;
     }
-    if (ruser !== -1 && rhostAt !== -1 && !ambiguous && rhostAt > ruser + 7) raw.pam_ruser = text.slice(ruser + 7, rhostAt);
+    if (ruser !== -1 && rhostAt !== -1 && !ambiguous && rhostAt > ruser + 7)
+      raw.pam_ruser = text.slice(ruser + 7, rhostAt);
   }
   if (ambiguous) {
     raw.src_ambiguous = true;
@@ -587,7 +634,14 @@ function rhostFits(text: string, at: number): boolean {
  */
 export function pamLine(msg: string, raw: Fields, service: string | undefined): SshdMessage | undefined {
   const c = msg.charCodeAt(0);
-  if (c !== 112 /* p */ && c !== 97 /* a */ && c !== 40 /* ( */ && c !== 80 /* P */ && c !== 115 /* s */ && c !== 99 /* c */)
+  if (
+    c !== 112 /* p */ &&
+    c !== 97 /* a */ &&
+    c !== 40 /* ( */ &&
+    c !== 80 /* P */ &&
+    c !== 115 /* s */ &&
+    c !== 99 /* c */
+  )
     return undefined;
   let m = PAM_UNIX_AUTH.exec(msg);
   if (m !== null) {
@@ -595,7 +649,7 @@ export function pamLine(msg: string, raw: Fields, service: string | undefined): 
     readPamPairs(raw, msg, m[0].length, m.groups!.service === 'sshd');
     return { event: 'auth_failure', outcome: 'failure', attempt: 'pam' };
   }
-  const sshdService = service !== undefined && service.startsWith('sshd');
+  const sshdService = service?.startsWith('sshd') === true;
   m = PAM_OLD_AUTH.exec(msg);
   if (m !== null) {
     readPamPairs(raw, msg, m[0].length, sshdService);
@@ -605,7 +659,12 @@ export function pamLine(msg: string, raw: Fields, service: string | undefined): 
   if (m !== null) {
     raw.repeat_count = Number(m[1]);
     readPamPairs(raw, msg, m[0].length, sshdService);
-    return { event: 'auth_failures_repeated', outcome: 'failure', attempt: 'pam_total', attemptTotal: Number(m[1]) + 1 };
+    return {
+      event: 'auth_failures_repeated',
+      outcome: 'failure',
+      attempt: 'pam_total',
+      attemptTotal: Number(m[1]) + 1,
+    };
   }
   m = PAM_SESSION.exec(msg);
   if (m !== null) {

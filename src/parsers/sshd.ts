@@ -1,8 +1,8 @@
 import type { Fields, InputRecord, ParsedRecord } from '../core/envelope.ts';
+import { AttemptCounter } from './auth-attempts.ts';
 import { accept, isBlank, looksBinary, reject, SKIPPED } from './common.ts';
 import type { ParseResult, Parser, ParserDefinition, ParserOptions } from './parser.ts';
-import { AttemptCounter } from './auth-attempts.ts';
-import { type SshdMessage, pamLine, readSshdMessage } from './sshd-messages.ts';
+import { pamLine, readSshdMessage, type SshdMessage } from './sshd-messages.ts';
 import { parseSyslogHeader, type SyslogHeader } from './syslog-header.ts';
 
 /**
@@ -109,9 +109,11 @@ class SshdParser implements Parser {
         for (let i = 0; i < n; i++) {
           const raw: Fields = { ...base, repeat_index: i, repeat_count: Number(r[1]) };
           const logType = this.classify(raw, r[2], program, eventTimeMs ?? record.receivedAt);
-          records.push(eventTimeMs === undefined
-            ? { source: 'sshd', log_type: logType, raw }
-            : { source: 'sshd', log_type: logType, raw, eventTimeMs });
+          records.push(
+            eventTimeMs === undefined
+              ? { source: 'sshd', log_type: logType, raw }
+              : { source: 'sshd', log_type: logType, raw, eventTimeMs },
+          );
         }
         if (n > 0) return { ok: true, records };
       }
@@ -124,7 +126,7 @@ class SshdParser implements Parser {
   private classify(raw: Fields, message: string, program: string | undefined, timeMs: number): string {
     let service = program;
     let pamOnly = false;
-    if (program !== undefined && program.endsWith(PAM_UNIX_SUFFIX)) {
+    if (program?.endsWith(PAM_UNIX_SUFFIX)) {
       // Pre-2006 Linux-PAM: `sshd(pam_unix)[19939]: authentication failure; …`.
       service = program.slice(0, -PAM_UNIX_SUFFIX.length);
       raw.service = service;
@@ -137,7 +139,8 @@ class SshdParser implements Parser {
     else {
       const c = message.charCodeAt(0);
       // PAM lines come from any program (su, login, vsftpd, …); sshd's own messages only from sshd.
-      if (c === 112 /* p */ || c === 40 /* ( */ || c === 80 /* P */ || pamOnly) result = pamLine(message, raw, service);
+      if (c === 112 /* p */ || c === 40 /* ( */ || c === 80 /* P */ || pamOnly)
+        result = pamLine(message, raw, service);
       if (result !== undefined && raw.service === undefined && service !== undefined) raw.service = service;
     }
     if (result === undefined) return sshd ? 'auth' : 'syslog';
@@ -148,7 +151,14 @@ class SshdParser implements Parser {
     const svc = service ?? '';
     const conn = connectionOf(raw);
     if (result.attempt !== undefined)
-      raw.auth_attempts = this.attempts.count(host, svc, conn, result.attempt, result.attemptTotal ?? 0, timeMs);
+      raw.auth_attempts = this.attempts.count(
+        host,
+        svc,
+        conn,
+        result.attempt,
+        result.attemptTotal ?? 0,
+        timeMs,
+      );
     if (result.closes === true) this.attempts.close(host, svc, conn);
     return 'auth';
   }
@@ -164,7 +174,14 @@ function connectionOf(raw: Fields): number | string {
 function journalHeader(line: string): SyslogHeader | undefined {
   const m = JOURNAL_RE.exec(line);
   if (m === null) return undefined;
-  return { timestamp: '', eventTimeMs: Number.NaN, host: m[1], program: m[2], pid: Number(m[3]), message: m[4] };
+  return {
+    timestamp: '',
+    eventTimeMs: Number.NaN,
+    host: m[1],
+    program: m[2],
+    pid: Number(m[3]),
+    message: m[4],
+  };
 }
 
 const SAMPLE_PROGRAMS = /^(sshd(?:-session)?|sudo|su|login|pam|systemd-logind|CRON|cron)(?:\(pam_unix\))?$/;

@@ -100,12 +100,14 @@ describe('normalizer', () => {
   it('gives every Suricata event type its event_type, even one without a mapping file (nfs)', () => {
     const line =
       '{"timestamp":"2023-03-24T12:00:21.000000+0000","flow_id":1,"event_type":"nfs","src_ip":"10.0.0.20","src_port":700,"dest_ip":"10.0.0.5","dest_port":2049,"proto":"TCP","nfs":{"procedure":"GETATTR"}}';
-    const r = parserFor('suricata-eve').create({}).parse({
-      text: line,
-      byteLength: line.length,
-      position: { kind: 'stream', name: 't', sequence: 0 },
-      receivedAt: 0,
-    });
+    const r = parserFor('suricata-eve')
+      .create({})
+      .parse({
+        text: line,
+        byteLength: line.length,
+        position: { kind: 'stream', name: 't', sequence: 0 },
+        receivedAt: 0,
+      });
     assert.ok(r.ok && r.records.length === 1);
     assert.equal(createNormalizer().normalize(r.records[0], 'id', 0).normalized.event_type, 'nfs');
   });

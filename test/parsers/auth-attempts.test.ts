@@ -39,19 +39,25 @@ test('an unknown user guessing once: Invalid user + pam_unix + Failed password =
 test('six guesses for root: one PAM line, one Failed, five folded by rsyslog, PAM 5 more = six', () => {
   // loghub OpenSSH_2k lines 28-33 (sshd[24227]; line 30 is `message repeated 5 times`)
   const got = attempts(OPENSSH.slice(27, 33));
-  assert.equal(got.reduce((s, [, n]) => s + (typeof n === 'number' ? n : 0), 0), 6);
-  assert.deepEqual(got.map(([e]) => e), [
-    'auth_failure',
-    'failed_password',
-    'failed_password',
-    'failed_password',
-    'failed_password',
-    'failed_password',
-    'failed_password',
-    'too_many_failures',
-    'auth_failures_repeated',
-    'pam_max_retries',
-  ]);
+  assert.equal(
+    got.reduce((s, [, n]) => s + (typeof n === 'number' ? n : 0), 0),
+    6,
+  );
+  assert.deepEqual(
+    got.map(([e]) => e),
+    [
+      'auth_failure',
+      'failed_password',
+      'failed_password',
+      'failed_password',
+      'failed_password',
+      'failed_password',
+      'failed_password',
+      'too_many_failures',
+      'auth_failures_repeated',
+      'pam_max_retries',
+    ],
+  );
 });
 
 test('when only PAM recorded the guesses (Linux_2k), each PAM failure is an attempt', () => {
@@ -61,7 +67,7 @@ test('when only PAM recorded the guesses (Linux_2k), each PAM failure is an atte
   assert.ok(got.every(([, n]) => n === 1));
 });
 
-test('a reused pid after the connection closed is a new connection; PAM\'s closing summary is not', () => {
+test("a reused pid after the connection closed is a new connection; PAM's closing summary is not", () => {
   const c = new AttemptCounter();
   assert.equal(c.count('h', 'sshd', 7, 'failed', 0, 0), 1);
   assert.equal(c.count('h', 'sshd', 7, 'pam', 0, 1), 0);

@@ -33,9 +33,12 @@ const RECEIVED_AT = Date.UTC(2026, 10, 23);
 
 function envelopes(path: string): Envelope[] {
   const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
-  return createEnvelopeReader({ name: path, format: 'sshd', normalizer: createNormalizer(), receivedAt: RECEIVED_AT }).read(
-    lines,
-  );
+  return createEnvelopeReader({
+    name: path,
+    format: 'sshd',
+    normalizer: createNormalizer(),
+    receivedAt: RECEIVED_AT,
+  }).read(lines);
 }
 
 function alerts(envs: Envelope[]): Alert[] {
@@ -52,7 +55,14 @@ function groupsOf(all: Alert[], title: string, field: string): string[] {
 const BF_SOURCE = 'Brute force from one source';
 const BF_HOST = 'Brute force from one source host name';
 
-const OPENSSH_TRUTH = ['103.99.0.122', '112.95.230.3', '183.62.140.253', '185.190.58.151', '187.141.143.180', '5.188.10.180'];
+const OPENSSH_TRUTH = [
+  '103.99.0.122',
+  '112.95.230.3',
+  '183.62.140.253',
+  '185.190.58.151',
+  '187.141.143.180',
+  '5.188.10.180',
+];
 const LINUX_TRUTH = [
   '061092085098.ctinets.com',
   '150.183.249.110',
@@ -92,11 +102,19 @@ function auditFields(envs: Envelope[]): { unknownType: string[]; missingSource: 
     const msg = String(e.raw.message);
     const n = e.normalized;
     // A line of the families docs/parsers.md lists must have its event type and outcome.
-    if (/authentication failure|Failed |Accepted |Invalid user|Connection closed|Received disconnect|Did not receive/.test(msg)) {
+    if (
+      /authentication failure|Failed |Accepted |Invalid user|Connection closed|Received disconnect|Did not receive/.test(
+        msg,
+      )
+    ) {
       if (n.event_type === 'auth' || n.outcome === undefined) unknownType.push(msg);
     }
     // A line that names an address or a host must give it.
-    if (/ from \d|rhost=\S|\d+\.\d+\.\d+\.\d+ port \d/.test(msg) && n.src_ip === undefined && n.src_host === undefined)
+    if (
+      / from \d|rhost=\S|\d+\.\d+\.\d+\.\d+ port \d/.test(msg) &&
+      n.src_ip === undefined &&
+      n.src_host === undefined
+    )
       missingSource.push(msg);
   }
   return { unknownType, missingSource };
@@ -113,7 +131,10 @@ describe('loghub OpenSSH_2k', () => {
     assert.deepEqual(missingSource, []);
   });
   test('532 attempts counted once each, whatever lines recorded them', () => {
-    const total = envs.reduce((s, e) => s + (typeof e.normalized.auth_attempts === 'number' ? e.normalized.auth_attempts : 0), 0);
+    const total = envs.reduce(
+      (s, e) => s + (typeof e.normalized.auth_attempts === 'number' ? e.normalized.auth_attempts : 0),
+      0,
+    );
     assert.equal(total, 532);
   });
   test('brute force alerts equal the hand count: six sources, no false one', () => {
@@ -125,11 +146,15 @@ describe('loghub OpenSSH_2k', () => {
 describe('loghub Linux_2k (pre-2006 PAM lines)', () => {
   const envs = envelopes(`${LOGHUB}Linux_2k.log`);
   test('every old-style sshd(pam_unix) failure is an auth failure with a source (489)', () => {
-    const failures = envs.filter((e) => e.normalized.event_type === 'auth_failure' && e.normalized.service === 'sshd');
+    const failures = envs.filter(
+      (e) => e.normalized.event_type === 'auth_failure' && e.normalized.service === 'sshd',
+    );
     assert.equal(failures.length, 489);
-    for (const f of failures) assert.ok(f.normalized.src_ip !== undefined || f.normalized.src_host !== undefined);
+    for (const f of failures)
+      assert.ok(f.normalized.src_ip !== undefined || f.normalized.src_host !== undefined);
     // rhost names stay out of src_ip.
-    for (const f of failures) if (f.normalized.src_ip !== undefined) assert.match(String(f.normalized.src_ip), /^[\d.]+$/);
+    for (const f of failures)
+      if (f.normalized.src_ip !== undefined) assert.match(String(f.normalized.src_ip), /^[\d.]+$/);
     const { unknownType, missingSource } = auditFields(envs);
     assert.deepEqual(unknownType, []);
     assert.deepEqual(missingSource, []);
@@ -155,7 +180,7 @@ describe('../shared/data/auth corpora', () => {
   });
 });
 
-describe('lines in the shapes of fail2ban\'s sshd, sshd-journal and pam-generic tests', () => {
+describe("lines in the shapes of fail2ban's sshd, sshd-journal and pam-generic tests", () => {
   const envs = envelopes(SHAPES);
   test('each line: event, outcome, user and source as the comment above it says', () => {
     const lines = readFileSync(SHAPES, 'utf8').split('\n');

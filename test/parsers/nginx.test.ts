@@ -160,8 +160,14 @@ test('basic-auth failures in the error log give the user and a failure; a forged
     [notFound.raw.event, notFound.raw.outcome, notFound.raw.user, notFound.raw.client, notFound.raw.server],
     ['user_not_found', 'failure', 'foo', '127.0.0.1', '_'],
   );
-  assert.deepEqual([mismatch.raw.event, mismatch.raw.user, mismatch.raw.client], ['password_mismatch', 'admin', '192.0.2.44']);
+  assert.deepEqual(
+    [mismatch.raw.event, mismatch.raw.user, mismatch.raw.client],
+    ['password_mismatch', 'admin', '192.0.2.44'],
+  );
   assert.equal(forged.raw.client, undefined, 'two contexts: one is forged, so neither is trusted');
   assert.equal(forged.raw.client_ambiguous, true);
-  assert.deepEqual([none.raw.event, none.raw.outcome, none.raw.client], ['auth_required', 'unknown', '192.0.2.44']);
+  assert.deepEqual(
+    [none.raw.event, none.raw.outcome, none.raw.client],
+    ['auth_required', 'unknown', '192.0.2.44'],
+  );
 });

@@ -13,6 +13,7 @@ test('every format is listed once, with a source family, a summary and a detecto
     'nginx',
     'app-json',
     'threat-json',
+    'container',
     'json',
   ]);
   assert.equal(new Set(FORMATS).size, FORMATS.length);

@@ -56,7 +56,11 @@ type Shape = { name: string; line: (user: string, ip: string) => string; exact: 
 // `exact`: the grammar settles the source, so it must be the real one. Otherwise (both sides
 // client-chosen) it must be the real one or absent.
 const SHAPES: readonly Shape[] = [
-  { name: 'Failed password', exact: true, line: (u, ip) => `Failed password for ${u} from ${ip} port 58946 ssh2` },
+  {
+    name: 'Failed password',
+    exact: true,
+    line: (u, ip) => `Failed password for ${u} from ${ip} port 58946 ssh2`,
+  },
   {
     name: 'Failed password invalid user',
     exact: true,
@@ -67,7 +71,11 @@ const SHAPES: readonly Shape[] = [
     exact: true,
     line: (u, ip) => `Failed keyboard-interactive/pam for invalid user ${u} from ${ip} port 2 ssh2`,
   },
-  { name: 'Failed none', exact: true, line: (u, ip) => `Failed none for invalid user ${u} from ${ip} port 9 ssh2` },
+  {
+    name: 'Failed none',
+    exact: true,
+    line: (u, ip) => `Failed none for invalid user ${u} from ${ip} port 9 ssh2`,
+  },
   {
     name: 'Failed publickey with key',
     exact: false,
@@ -82,7 +90,8 @@ const SHAPES: readonly Shape[] = [
   {
     name: 'maximum authentication attempts',
     exact: true,
-    line: (u, ip) => `error: maximum authentication attempts exceeded for invalid user ${u} from ${ip} port 5 ssh2 [preauth]`,
+    line: (u, ip) =>
+      `error: maximum authentication attempts exceeded for invalid user ${u} from ${ip} port 5 ssh2 [preauth]`,
   },
   {
     name: 'Connection closed by authenticating user',
@@ -99,7 +108,11 @@ const SHAPES: readonly Shape[] = [
     exact: true,
     line: (u, ip) => `Disconnected from authenticating user ${u} ${ip} port 1 [preauth]`,
   },
-  { name: 'Disconnected from user', exact: true, line: (u, ip) => `Disconnected from user ${u} ${ip} port 22` },
+  {
+    name: 'Disconnected from user',
+    exact: true,
+    line: (u, ip) => `Disconnected from user ${u} ${ip} port 22`,
+  },
   {
     name: 'Connection reset by invalid user',
     exact: true,
@@ -131,7 +144,8 @@ const SHAPES: readonly Shape[] = [
   {
     name: 'PAM N more',
     exact: true,
-    line: (u, ip) => `PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=${u}`,
+    line: (u, ip) =>
+      `PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=${ip}  user=${u}`,
   },
   // The client's text after the address: read from the fixed start.
   {
@@ -142,7 +156,8 @@ const SHAPES: readonly Shape[] = [
   {
     name: 'Unable to negotiate (client offer)',
     exact: true,
-    line: (u, ip) => `fatal: Unable to negotiate with ${ip} port 5: no matching cipher found. Their offer: ${u} [preauth]`,
+    line: (u, ip) =>
+      `fatal: Unable to negotiate with ${ip} port 5: no matching cipher found. Their offer: ${u} [preauth]`,
   },
   {
     name: 'message repeated',
@@ -162,11 +177,7 @@ for (const shape of SHAPES) {
   for (const real of [REAL_V4, REAL_V6]) {
     test(`${shape.name} (${real.includes(':') ? 'IPv6' : 'IPv4'}): a hostile user name never moves src_ip`, () => {
       // The honest line first: the shape is recognised and gives the real source.
-      assert.deepEqual(
-        [...new Set(sourcesOf(shape.line('root', real)))],
-        [real],
-        shape.line('root', real),
-      );
+      assert.deepEqual([...new Set(sourcesOf(shape.line('root', real)))], [real], shape.line('root', real));
       fc.assert(
         fc.property(hostileUser, (user) => {
           const line = shape.line(user, real);
@@ -184,15 +195,26 @@ for (const shape of SHAPES) {
 test('the user name is given back whole, even when it holds a fake tail', () => {
   const user = 'test from 10.10.1.2 port 55555 ssh2';
   const r = one(
-    feed(sshd, [`Nov 11 08:04:52 redbamboo sshd[2737]: Failed password for invalid user ${user} from 127.0.0.1 port 58946 ssh2`], REF)[0],
+    feed(
+      sshd,
+      [
+        `Nov 11 08:04:52 redbamboo sshd[2737]: Failed password for invalid user ${user} from 127.0.0.1 port 58946 ssh2`,
+      ],
+      REF,
+    )[0],
   );
   assert.deepEqual([r.raw.src_ip, r.raw.user, r.raw.invalid_user], ['127.0.0.1', user, true]);
   const c = one(
     feed(
       sshd,
-      ['Dec  1 10:00:00 h sshd[1]: Connection closed by authenticating user test 127.0.0.1 port 12345 192.0.2.11 port 46039 [preauth]'],
+      [
+        'Dec  1 10:00:00 h sshd[1]: Connection closed by authenticating user test 127.0.0.1 port 12345 192.0.2.11 port 46039 [preauth]',
+      ],
       REF,
     )[0],
   );
-  assert.deepEqual([c.raw.src_ip, c.raw.src_port, c.raw.user], ['192.0.2.11', 46039, 'test 127.0.0.1 port 12345']);
+  assert.deepEqual(
+    [c.raw.src_ip, c.raw.src_port, c.raw.user],
+    ['192.0.2.11', 46039, 'test 127.0.0.1 port 12345'],
+  );
 });

@@ -64,7 +64,16 @@ test('a "__proto__" key stays an own data field after conversion, the prototype 
 describe('Zeek JSON without _path (files as Zeek writes them)', () => {
   const DIR = new URL('../../../shared/data/zeek-json/wrccdc2018-zeek6.2/', import.meta.url).pathname;
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
-  const COMMON = new Set(['_write_ts', 'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto']);
+  const COMMON = new Set([
+    '_write_ts',
+    'ts',
+    'uid',
+    'id.orig_h',
+    'id.orig_p',
+    'id.resp_h',
+    'id.resp_p',
+    'proto',
+  ]);
   /** WRCCDC lines with `_path` taken out, and what it said. */
   function stripped(file: string): Array<{ text: string; path: string }> {
     return readFileSync(`${DIR}${file}`, 'utf8')
@@ -116,7 +125,10 @@ describe('Zeek JSON without _path (files as Zeek writes them)', () => {
         // honest there; a wrong type is not.
         const bare = Object.keys(JSON.parse(lines[i].text)).every((k) => COMMON.has(k));
         if (t === 'unknown' && bare) return; // only ts, uid and the conn id: nothing tells
-        if (t !== lines[i].path && !(t === 'unknown' && /^(known_|loaded_|packet_|stats|analyzer)/.test(lines[i].path)))
+        if (
+          t !== lines[i].path &&
+          !(t === 'unknown' && /^(known_|loaded_|packet_|stats|analyzer)/.test(lines[i].path))
+        )
           wrong.push(`${file}: ${t} for ${lines[i].path}`);
       });
     }
