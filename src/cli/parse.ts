@@ -235,6 +235,7 @@ export async function parseInput(
     sink.reject(rej);
   };
 
+  let lastPosition: InputPosition | undefined;
   const handle = (line: Line) => {
     stats.lines++;
     const receivedAt = now();
@@ -251,6 +252,7 @@ export async function parseInput(
       return;
     }
     const position = positionOf(line);
+    lastPosition = position;
     const record: InputRecord = { text: line.text, byteLength: line.byteLength, position, receivedAt };
     const result = parser.parse(record);
     if (!result.ok) {
@@ -291,7 +293,18 @@ export async function parseInput(
     start(detectFromSample(sample));
     for (const l of sample) handle(l);
   }
+  // Records a parser still holds at the end (kafka-log: an ERROR whose stack trace ran to the end).
+  const held = parser?.flush?.();
+  if (held?.ok === true && lastPosition !== undefined) {
+    for (let i = 0; i < held.records.length; i++) {
+      stats.accepted++;
+      sink.envelope(toEnv(held.records[i], eventId(lastPosition, FLUSH_INDEX + i), now()));
+    }
+  }
 }
+
+/** Record index of what a parser flushes at the end: after any index the last line itself used. */
+const FLUSH_INDEX = 1_000_000;
 
 function detectFromSample(sample: readonly Line[]): ParserDefinition | undefined {
   const format = detectFormat(sample.filter((l) => !l.tooLong).map((l) => l.text));

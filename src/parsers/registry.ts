@@ -4,6 +4,7 @@ import { appJson } from './app-json.ts';
 import { authJson } from './auth-json.ts';
 import { containerDefinition } from './container.ts';
 import { json } from './json.ts';
+import { kafkaLog } from './kafka-log.ts';
 import { nginx } from './nginx.ts';
 import type { ParserDefinition } from './parser.ts';
 import { sshd } from './sshd.ts';
@@ -20,6 +21,7 @@ const LINE_FORMATS: readonly ParserDefinition[] = [
   sshd,
   authJson,
   nginx,
+  kafkaLog,
   appJson,
   threatJson,
   json,

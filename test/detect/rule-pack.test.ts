@@ -8,19 +8,19 @@ const RULES = new URL('../../rules/', import.meta.url).pathname;
 test('every bundled rule fires on its positive fixture and stays silent on its negative one', async () => {
   const outcomes = await runRuleFixtures(RULES, detectSchema.parse({}));
   const report = formatOutcomes(outcomes);
-  assert.equal(outcomes.length, 19, report);
+  assert.equal(outcomes.length, 20, report);
   for (const o of outcomes) {
     assert.deepEqual(o.failures, [], `${o.name}\n${report}`);
     assert.ok(o.ruleIds.length > 0, o.name);
   }
 });
 
-test('the bundled pack loads without a single problem: 17 rules, 13 correlations, every reference resolved', async () => {
+test('the bundled pack loads without a single problem: 21 rules, 13 correlations, every reference resolved', async () => {
   const { loadRules } = await import('../../src/detect/sigma/load.ts');
   const { compilePlan } = await import('../../src/detect/correlate/plan.ts');
   const set = loadRules([RULES]);
   assert.deepEqual(set.problems, []);
-  assert.equal(set.rules.length, 17);
+  assert.equal(set.rules.length, 21);
   assert.equal(set.correlations.length, 13);
   const plan = compilePlan(set.rules, set.correlations, { maxGroupsPerRule: 10, maxEventIds: 10 });
   assert.deepEqual(plan.problems, []);

@@ -11,6 +11,7 @@ test('every format is listed once, with a source family, a summary and a detecto
     'sshd',
     'auth-json',
     'nginx',
+    'kafka-log',
     'app-json',
     'threat-json',
     'container',
