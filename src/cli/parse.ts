@@ -297,8 +297,10 @@ export async function parseInput(
   const held = parser?.flush?.();
   if (held?.ok === true && lastPosition !== undefined) {
     for (let i = 0; i < held.records.length; i++) {
+      const parsed = held.records[i];
       stats.accepted++;
-      sink.envelope(toEnv(held.records[i], eventId(lastPosition, FLUSH_INDEX + i), now()));
+      stats.byLogType.set(parsed.log_type, (stats.byLogType.get(parsed.log_type) ?? 0) + 1);
+      sink.envelope(toEnv(parsed, eventId(lastPosition, FLUSH_INDEX + i), now()));
     }
   }
 }
