@@ -520,6 +520,14 @@ export function readSshdMessage(msg: string, raw: Fields): SshdMessage | undefin
     if (c === 80) return pamError(msg, raw) ?? pamLine(msg, raw, 'sshd');
     return headRule(msg, raw);
   }
+  // The frequent families first by their first letter; anything else walks the whole chain.
+  if (c === 73 /* I */ || c === 109 /* m */) {
+    const r = tailRule(msg, raw);
+    if (r !== undefined) return r;
+  } else if (c === 82 /* R */ || c === 85 /* U */ || c === 98 /* b */ || c === 115 /* s */) {
+    const r = headRule(msg, raw);
+    if (r !== undefined) return r;
+  }
   return (
     remoteIdMessage(msg, raw) ??
     tailRule(msg, raw) ??
