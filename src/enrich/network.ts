@@ -1,4 +1,4 @@
-import { BlockList } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Fields } from '../core/envelope.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -33,9 +33,14 @@ export interface IpInfo {
 
 const CACHE_LIMIT = 65_536;
 
-/** Parse an address, unwrapping IPv4-mapped IPv6 (`::ffff:10.0.0.1` is 10.0.0.1). */
+/**
+ * Parse an address, unwrapping IPv4-mapped IPv6 (`::ffff:10.0.0.1` is 10.0.0.1). Only the strict
+ * forms count (node:net isIP, inet_pton's rules): ipaddr.isValid also takes inet_aton's legacy
+ * forms, so `192.030.0.6` would be octal 192.24.0.6 and `127.1` loopback; a log that writes
+ * those has not written an address, and classing them would make up a range.
+ */
 export function parseIp(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  if (!ipaddr.isValid(ip)) return undefined;
+  if (isIP(ip) === 0) return undefined;
   // Zone ids (fe80::1%eth0) are valid for ipaddr.js; the address part is what we classify.
   return ipaddr.process(ip);
 }

@@ -73,6 +73,10 @@ export const NORMALIZED_FIELDS = {
   src_port: f('number', 'Source port (ICMP: type)'),
   dst_ip: f('ip', 'Destination (responder) IP address'),
   dst_port: f('number', 'Destination port (ICMP: code)'),
+  src_host: f(
+    'string',
+    'Source host name as the log wrote it where it gave no address (PAM rhost, sshd with UseDNS); never resolved',
+  ),
   src_mac: f('string', 'Source MAC address'),
   dst_mac: f('string', 'Destination MAC address'),
   protocol: f('string', 'Transport protocol, lowercase: tcp, udp, icmp, ipv6-icmp, sctp'),
@@ -94,6 +98,10 @@ export const NORMALIZED_FIELDS = {
   outcome: f('string', 'Result of the action', OUTCOMES),
   action: f('string', 'What was done or decided: allowed, blocked, login, GET, SMB::FILE_OPEN, ...'),
   method: f('string', 'Authentication or request method: password, publickey, ...'),
+  auth_attempts: f(
+    'number',
+    'Login attempts this event records: 1 for a guess, 0 for a line repeating an attempt another line counted (docs/detection.md)',
+  ),
   host: f('string', 'Host the event was logged on or is about (name or IP)'),
   service: f('string', 'Service or program name'),
   process_id: f('number', 'Process id of the logging program'),

@@ -97,6 +97,11 @@ export const CONVERTERS = {
   first: (v: unknown) => (Array.isArray(v) ? v[0] : v),
   last: (v: unknown) => (Array.isArray(v) ? v[v.length - 1] : v),
   join: (v: unknown) => (Array.isArray(v) ? v.join(',') : v),
+  /** A TCP/UDP port (or ICMP type/code): an integer 0..65535, anything else is no value. */
+  port: (v: unknown) => {
+    const n = toNumber(v);
+    return n !== undefined && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+  },
   ms_from_seconds: (v: unknown) => {
     const n = toNumber(v);
     return n === undefined ? undefined : Math.round(n * 1000);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Fields, InputRecord } from '../core/envelope.ts';
 import { accept, isBlank, looksBinary, monthIndex, reject, SKIPPED } from './common.ts';
@@ -108,6 +109,10 @@ function tokens(text: string): string[] {
  * The part before `[time]`: `[vhost] [xff chain] remote_addr ident remote_user`. Address groups
  * are tokens joined while a token ends with a comma (`10.0.0.2, 10.0.0.1`) or is a quoted list.
  */
+function isAddress(text: string): boolean {
+  return isIP(text) !== 0 || text === 'unknown' || text.startsWith('unix:');
+}
+
 function parsePrefix(raw: Fields, prefix: string): boolean {
   const t = tokens(prefix);
   if (t.length < 2) return false;
@@ -132,8 +137,16 @@ function parsePrefix(raw: Fields, prefix: string): boolean {
   }
   if (current.length > 0) groups.push(current);
   if (groups.length === 0) return false;
-  if (groups.length > 1) raw.vhost = groups[0].join(',');
-  const addresses = groups.length > 1 ? groups.slice(1).flat() : groups[0];
+  // A quoted first group, or one of several addresses, is not a virtual host but an
+  // X-Forwarded-For chain logged before the client (`"10.5.102.222, 199.96.1.1" 10.2.1.185 - -`,
+  // a common log_format); a single bare token is the host (`example.com:80`, or an IP as in
+  // Filebeat's NGINX_HOST).
+  const vhost =
+    groups.length > 1 &&
+    prefix.charCodeAt(0) !== 34 /* " */ &&
+    !(groups[0].length > 1 && groups[0].every(isAddress));
+  if (vhost) raw.vhost = groups[0].join(',');
+  const addresses = vhost ? groups.slice(1).flat() : groups.flat();
   if (addresses.length === 0) return false;
   raw.remote_addr = addresses[addresses.length - 1];
   if (addresses.length > 1) raw.x_forwarded_for = addresses.slice(0, -1);
@@ -203,6 +216,59 @@ function parseProxyManager(line: string): { raw: Fields; timeMs: number } | unde
   return { raw, timeMs };
 }
 
+const CLIENT_CONTEXT = ', client: ';
+const AMBIGUOUS = -2;
+// What nginx writes after `client: `: the address (or `unix:`), then always `, server: `.
+const CLIENT_CONTEXT_RE = /, client: (\S+?), server: /y;
+
+/**
+ * Where nginx's context (`, client: <addr>, server: <name>, request: "…"`) starts: the only
+ * `, client: <address>, server: ` in the message. The message before it (a basic-auth user name)
+ * and the values after it (request line, host, referrer) are client-chosen and may imitate it.
+ */
+function contextStart(message: string): number {
+  let found = -1;
+  for (let i = message.indexOf(CLIENT_CONTEXT); i !== -1; i = message.indexOf(CLIENT_CONTEXT, i + 1)) {
+    CLIENT_CONTEXT_RE.lastIndex = i;
+    const m = CLIENT_CONTEXT_RE.exec(message);
+    if (m === null || (isIP(m[1]) === 0 && !m[1].startsWith('unix:'))) continue;
+    if (found !== -1) return AMBIGUOUS;
+    found = i;
+  }
+  if (found === -1) return message.indexOf(CLIENT_CONTEXT);
+  return found;
+}
+
+// ngx_http_auth_basic_module: `user "%V": password mismatch`, `user "%V" was not found in "%s"`,
+// `no user/password was provided for basic authentication`. The user is client-chosen (and may
+// hold quotes): the patterns are anchored at the message's fixed end.
+const BASIC_MISMATCH_RE = /^user "(.*)": password mismatch$/;
+const BASIC_NOT_FOUND_RE = /^user "(.*)" was not found in "([^"]*)"$/;
+const BASIC_NONE = 'no user/password was provided for basic authentication';
+
+function readBasicAuth(raw: Fields, message: string): void {
+  if (message.charCodeAt(0) !== 117 /* u */ && message.charCodeAt(0) !== 110 /* n */) return;
+  let m = BASIC_MISMATCH_RE.exec(message);
+  if (m !== null) {
+    raw.user = m[1];
+    raw.event = 'password_mismatch';
+    raw.outcome = 'failure';
+    return;
+  }
+  m = BASIC_NOT_FOUND_RE.exec(message);
+  if (m !== null) {
+    raw.user = m[1];
+    raw.event = 'user_not_found';
+    raw.outcome = 'failure';
+    raw.auth_file = m[2];
+    return;
+  }
+  if (message === BASIC_NONE) {
+    raw.event = 'auth_required';
+    raw.outcome = 'unknown';
+  }
+}
+
 function parseError(line: string): { raw: Fields; timeMs: number } | undefined {
   const m = ERROR_RE.exec(line);
   if (m === null) return undefined;
@@ -216,18 +282,25 @@ function parseError(line: string): { raw: Fields; timeMs: number } | undefined {
   };
   if (m[10] !== undefined) raw.connection = Number(m[10]);
   let message = m[11];
-  const ctx = message.indexOf(', client: ');
-  if (ctx !== -1) {
+  const ctx = contextStart(message);
+  if (ctx === AMBIGUOUS) {
+    // Two `client: <ip>, server:` contexts: one was written by the client (a user name, a request
+    // line). No client rather than a forged one.
+    raw.client_ambiguous = true;
+    message = message.slice(0, message.indexOf(CLIENT_CONTEXT));
+  } else if (ctx !== -1) {
     const tail = message.slice(ctx);
     message = message.slice(0, ctx);
     ERROR_CONTEXT_RE.lastIndex = 0;
     for (let c = ERROR_CONTEXT_RE.exec(tail); c !== null; c = ERROR_CONTEXT_RE.exec(tail)) {
       let v = c[2];
       if (v.charCodeAt(0) === 34) v = v.slice(1, -1);
-      if (v !== '') raw[c[1]] = v;
+      // The first occurrence is nginx's; a later `, client: ` is inside a client-chosen value.
+      if (v !== '' && raw[c[1]] === undefined) raw[c[1]] = v;
     }
     if (typeof raw.request === 'string') splitRequest(raw, raw.request);
   }
+  readBasicAuth(raw, message);
   raw.message = message;
   return { raw, timeMs };
 }

@@ -15,6 +15,11 @@ export type ParseResult =
 export interface Parser {
   readonly format: string;
   parse(record: InputRecord): ParseResult;
+  /**
+   * The end of the input: records a parser still holds (kafka-log holds an ERROR event until its
+   * stack trace has ended). Optional; formats that hold nothing have none.
+   */
+  flush?(): ParseResult;
 }
 
 export interface ParserOptions {

@@ -2,7 +2,9 @@ import { configErrorFromIssues } from '../config/loader.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { appJson } from './app-json.ts';
 import { authJson } from './auth-json.ts';
+import { containerDefinition } from './container.ts';
 import { json } from './json.ts';
+import { kafkaLog } from './kafka-log.ts';
 import { nginx } from './nginx.ts';
 import type { ParserDefinition } from './parser.ts';
 import { sshd } from './sshd.ts';
@@ -11,16 +13,24 @@ import { threatJson } from './threat-json.ts';
 import { zeekJson } from './zeek-json.ts';
 import { zeekTsv } from './zeek-tsv.ts';
 
-/** Every format, one line each. Adding a format is adding a file and a line here. */
-export const PARSERS: readonly ParserDefinition[] = [
+/** The formats a line can be in by itself (and inside a container wrapper). */
+const LINE_FORMATS: readonly ParserDefinition[] = [
   zeekTsv,
   zeekJson,
   suricataEve,
   sshd,
   authJson,
   nginx,
+  kafkaLog,
   appJson,
   threatJson,
+  json,
+];
+
+/** Every format, one line each. Adding a format is adding a file and a line here. */
+export const PARSERS: readonly ParserDefinition[] = [
+  ...LINE_FORMATS.slice(0, -1),
+  containerDefinition(LINE_FORMATS),
   json,
 ];
 

@@ -7,7 +7,8 @@ import { decodeZeekJsonEscapes, roundMicros } from './zeek-escapes.ts';
  * Zeek's JSON writer: flat dotted keys (`id.orig_h`), `ts` as epoch seconds or ISO 8601
  * (`LogAscii::json_timestamps`), plus the nested shape `{"dns": {...}}` used on Kafka topics
  * where the outer key is the log type. `_path` names the log type; `_write_ts` and `_system_name`
- * are kept in raw.
+ * are kept in raw. Files as Zeek writes them have no `_path`: then the configured log type, else
+ * the file name (`conn.log`, rotated `conn.16:00:00-17:00:00.log`), else the record's fields.
  *
  * To give the same raw record as the TSV writer for the same row (tested on WRCCDC 2018):
  * - ISO 8601 time strings become epoch seconds (numbers), as `time` columns are in TSV;
@@ -55,12 +56,171 @@ function unwrapNested(o: Fields): { logType: string; inner: Fields } | undefined
   return { logType: key, inner: inner as Fields };
 }
 
+/**
+ * Zeek's standard log streams (base and policy scripts). A file written by Zeek is named after its
+ * stream (`conn.log`, `dns.log`) and rotated as `conn.16:00:00-17:00:00.log[.gz]` or
+ * `conn.2026-03-14-16-00-00.log`: the name up to its first dot is the log type when it is one of
+ * these (a custom stream's file name proves nothing).
+ */
+const ZEEK_LOGS: ReadonlySet<string> = new Set([
+  'analyzer',
+  'broker',
+  'capture_loss',
+  'cluster',
+  'config',
+  'conn',
+  'conn_long',
+  'dce_rpc',
+  'dhcp',
+  'dnp3',
+  'dns',
+  'dpd',
+  'files',
+  'ftp',
+  'http',
+  'intel',
+  'irc',
+  'kerberos',
+  'known_certs',
+  'known_hosts',
+  'known_modbus',
+  'known_services',
+  'ldap',
+  'ldap_search',
+  'loaded_scripts',
+  'modbus',
+  'mqtt_connect',
+  'mqtt_publish',
+  'mqtt_subscribe',
+  'mysql',
+  'netcontrol',
+  'notice',
+  'notice_alarm',
+  'ntlm',
+  'ntp',
+  'ocsp',
+  'packet_filter',
+  'pe',
+  'postgresql',
+  'print',
+  'quic',
+  'radius',
+  'rdp',
+  'redis',
+  'reporter',
+  'rfb',
+  'signatures',
+  'sip',
+  'smb_files',
+  'smb_mapping',
+  'smtp',
+  'snmp',
+  'socks',
+  'software',
+  'ssh',
+  'ssl',
+  'stats',
+  'syslog',
+  'telemetry',
+  'traceroute',
+  'tunnel',
+  'websocket',
+  'weird',
+  'x509',
+]);
+
+/**
+ * Without `_path` and without a file name (stdin, Kafka), the log type from the record's own
+ * fields: the first entry whose fields are all present (checked most specific first). Field names
+ * are Zeek's (base/protocols/<p>/main.zeek `Info` records).
+ */
+const TYPE_BY_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['x509', ['certificate.subject']],
+  ['conn', ['conn_state']],
+  ['dns', ['query', 'qtype']],
+  ['dns', ['trans_id', 'rcode']],
+  ['http', ['method', 'uri']],
+  ['files', ['fuid', 'mime_type']],
+  ['ssl', ['resumed', 'established']],
+  ['ssh', ['auth_attempts']],
+  ['ssh', ['auth_success']],
+  ['notice', ['note']],
+  ['weird', ['name', 'notice', 'peer']],
+  ['dhcp', ['msg_types']],
+  ['dhcp', ['assigned_addr']],
+  ['kerberos', ['request_type']],
+  ['ntlm', ['server_nb_computer_name']],
+  ['ntlm', ['server_dns_computer_name']],
+  ['ntlm', ['domainname', 'hostname']],
+  ['rdp', ['security_protocol']],
+  ['rdp', ['cookie']],
+  ['smb_mapping', ['share_type']],
+  ['dce_rpc', ['endpoint', 'operation']],
+  ['smtp', ['helo']],
+  ['smtp', ['mailfrom']],
+  ['ftp', ['command', 'reply_code']],
+  ['snmp', ['community', 'get_requests']],
+  ['modbus', ['func', 'pdu_type']],
+  ['software', ['software_type']],
+  ['ntp', ['stratum', 'mode']],
+  ['ocsp', ['hashAlgorithm']],
+  ['pe', ['machine', 'is_exe']],
+  ['rfb', ['client_major_version']],
+  ['sip', ['call_id']],
+  ['ldap_search', ['scope', 'filter']],
+  ['dpd', ['analyzer', 'failure_reason']],
+  ['syslog', ['facility', 'severity', 'message']],
+  ['tunnel', ['tunnel_type']],
+  ['capture_loss', ['percent_lost']],
+  ['smb_files', ['action', 'name', 'size']],
+];
+
+function logTypeFromFields(raw: Fields): string | undefined {
+  for (const [type, fields] of TYPE_BY_FIELDS) {
+    let all = true;
+    for (const f of fields) {
+      if (!(f in raw)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return type;
+  }
+  return undefined;
+}
+
+/** `/var/log/zeek/conn.16:00:00-17:00:00.log.gz` → conn, when that is a Zeek stream. */
+export function logTypeFromFileName(path: string): string | undefined {
+  const slash = path.lastIndexOf('/');
+  const base = path.slice(slash + 1);
+  const dot = base.indexOf('.');
+  const name = dot === -1 ? base : base.slice(0, dot);
+  return ZEEK_LOGS.has(name) ? name : undefined;
+}
+
 class ZeekJsonParser implements Parser {
   readonly format = 'zeek-json';
-  private readonly fallbackLogType: string;
+  private readonly fallbackLogType: string | undefined;
+  // One stream is one file: its name is looked at once.
+  private lastFile: string | undefined;
+  private lastFileType: string | undefined;
 
   constructor(options: ParserOptions) {
-    this.fallbackLogType = options.logType ?? 'unknown';
+    this.fallbackLogType = options.logType;
+  }
+
+  /** The log type when the record has no `_path`: configured, else the file name, else its fields. */
+  private logTypeWithoutPath(record: InputRecord, raw: Fields): string {
+    if (this.fallbackLogType !== undefined) return this.fallbackLogType;
+    const pos = record.position;
+    if (pos.kind === 'file') {
+      if (pos.path !== this.lastFile) {
+        this.lastFile = pos.path;
+        this.lastFileType = logTypeFromFileName(pos.path);
+      }
+      if (this.lastFileType !== undefined) return this.lastFileType;
+    }
+    return logTypeFromFields(raw) ?? 'unknown';
   }
 
   parse(record: InputRecord): ParseResult {
@@ -94,7 +254,7 @@ class ZeekJsonParser implements Parser {
     if (typeof path === 'string') logType = path;
     return accept(
       'zeek',
-      logType ?? this.fallbackLogType,
+      logType ?? this.logTypeWithoutPath(record, raw),
       raw,
       ts === undefined ? undefined : Math.round(ts * 1000),
     );

@@ -1,4 +1,4 @@
-import type { Envelope, InputRecord, Reject } from '../core/envelope.ts';
+import type { Envelope, InputRecord, ParsedRecord, Reject } from '../core/envelope.ts';
 import { eventId } from '../core/ids.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { Normalizer } from '../normalize/normalize.ts';
@@ -50,7 +50,15 @@ export interface Processor {
   declare(stream: string, declaration: StreamDeclaration): void;
   /** The format a stream's records (with this hint) are parsed as, once one was recognised. */
   formatOf(stream: string, hint: string | undefined): string | undefined;
+  /**
+   * End of a stream's input: what its parser still holds (a Kafka broker ERROR waiting for the rest
+   * of its stack trace) is appended to `out`, identified after `last`, the stream's last record.
+   */
+  end(stream: string, hint: string | undefined, last: InputRecord, out: ProcessOutput): void;
 }
+
+/** Record index of what a parser hands out at the end: after any index the last line itself used. */
+const FLUSH_INDEX = 1_000_000;
 
 export function emptyOutput(): ProcessOutput {
   return { envelopes: [], rejects: [], skipped: 0 };
@@ -126,7 +134,25 @@ export function createProcessor(options: ProcessorOptions): Processor {
     return parser;
   }
 
+  function emit(
+    parsed: readonly ParsedRecord[],
+    record: InputRecord,
+    firstIndex: number,
+    out: ProcessOutput,
+  ) {
+    const ingestTime = now();
+    for (let i = 0; i < parsed.length; i++) {
+      const env = normalizer.normalize(parsed[i], eventId(record.position, firstIndex + i), ingestTime);
+      enricher?.enrich(env, normalizer.enrichmentsFor(env.source, env.log_type));
+      out.envelopes.push(env);
+    }
+  }
+
   return {
+    end(stream, hint, last, out) {
+      const held = parsers.get(`${stream}\u0000${hint ?? ''}`)?.flush?.();
+      if (held?.ok === true) emit(held.records, last, FLUSH_INDEX, out);
+    },
     formatOf(stream, hint) {
       return parsers.get(`${stream}\u0000${hint ?? ''}`)?.format;
     },
@@ -156,12 +182,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         out.skipped++;
         return;
       }
-      const ingestTime = now();
-      for (let i = 0; i < parsed.length; i++) {
-        const env = normalizer.normalize(parsed[i], eventId(record.position, i), ingestTime);
-        enricher?.enrich(env, normalizer.enrichmentsFor(env.source, env.log_type));
-        out.envelopes.push(env);
-      }
+      emit(parsed, record, 0, out);
     },
   };
 }

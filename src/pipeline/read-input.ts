@@ -88,6 +88,8 @@ export async function* processInput(
     processor.declare(spec.stream, { referenceTimeMs: spec.referenceTimeMs });
   const lines: FramedLine[] = [];
 
+  let last: InputRecord | undefined;
+
   function hand(framed: readonly FramedLine[]): ProcessOutput {
     const out = emptyOutput();
     const receivedAt = now();
@@ -95,7 +97,10 @@ export async function* processInput(
       const record = recordOf(line, spec.positionOf(line), receivedAt);
       if (spec.format !== undefined) record.formatHint = spec.format;
       processor.process(record, spec.stream, out);
+      last = record;
     }
+    // The end of the input: what the parser still holds (lines that wait for their continuation).
+    if (framed.length === 0 && last !== undefined) processor.end(spec.stream, spec.format, last, out);
     stats.add(framed.length, out);
     const format = processor.formatOf(spec.stream, spec.format);
     if (format) stats.formats.add(format);
@@ -108,6 +113,8 @@ export async function* processInput(
   }
   framer.end(lines);
   if (lines.length > 0) yield hand(lines.splice(0));
+  const held = hand([]);
+  if (held.envelopes.length > 0) yield held;
 }
 
 function recordOf(line: FramedLine, position: InputPosition, receivedAt: number): InputRecord {

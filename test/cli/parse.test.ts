@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type { Envelope } from '../../src/core/envelope.ts';
 import { eventId } from '../../src/core/ids.ts';
 import { fileIdFor } from '../../src/sources/file.ts';
 
@@ -139,4 +140,35 @@ test('a reader that goes away (parse big.log | head) ends the run quietly with e
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(code, 0);
   assert.doesNotMatch(stderr, /Unhandled|EPIPE|at /);
+});
+
+test('parse delivers what a parser holds at the end: a Kafka ERROR whose stack trace ends the file', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'socstream-kafka-'));
+  try {
+    const file = join(d, 'server.log');
+    writeFileSync(
+      file,
+      [
+        '[2023-11-16 19:29:54,929] INFO [KafkaServer id=1001] started (kafka.server.KafkaServer)',
+        '[2026-03-14 08:00:05,001] ERROR Error while writing to checkpoint file /var/lib/kafka/data/x (kafka.server.LogDirFailureChannel)',
+        'java.io.IOException: No space left on device',
+        '\tat java.base/sun.nio.ch.FileDispatcherImpl.write0(Native Method)',
+        '',
+      ].join('\n'),
+    );
+    const r = parse(['--format', 'kafka-log', '--stats', file]);
+    assert.equal(r.status, 0);
+    const envs = r.stdout as unknown as Envelope[];
+    const stats = r.stderr.find((l) => 'stats' in l)?.stats as Record<string, unknown>;
+    assert.equal(stats.accepted, 2);
+    assert.equal(envs.length, 2);
+    assert.equal(envs[1].raw.level, 'ERROR');
+    assert.equal(
+      envs[1].raw.stack_trace,
+      'java.io.IOException: No space left on device\n\tat java.base/sun.nio.ch.FileDispatcherImpl.write0(Native Method)',
+    );
+    assert.notEqual(envs[0].id, envs[1].id);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import type { Fields } from '../../src/core/envelope.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { createNetworkEnricher } from '../../src/enrich/network.ts';
@@ -70,4 +70,23 @@ describe('network enrichment', () => {
   it('rejects a home network that is not a CIDR as a config error', () => {
     assert.throws(() => createNetworkEnricher(['10.0.0.0']), ConfigError);
   });
+});
+
+test('legacy inet_aton forms are not addresses: 192.030.0.6 (octal), 127.1, 0x7f.0.0.1 get no range class', () => {
+  const net = createNetworkEnricher(['10.0.0.0/8']);
+  assert.equal(net.info('192.030.0.6'), undefined);
+  assert.equal(net.info('127.1'), undefined);
+  assert.equal(net.info('0x7f.0.0.1'), undefined);
+  assert.equal(net.info('192.30.0.6')?.ipClass, 'public');
+  assert.equal(net.info('fe80::1%eth0')?.ipClass, 'link_local');
+  assert.equal(net.info('::ffff:10.1.2.3')?.inHome, true);
+});
+
+test('an event whose src_ip is a legacy form gets no src class, not a made-up public one', () => {
+  const net = createNetworkEnricher([]);
+  const enriched: Record<string, unknown> = {};
+  net.apply({ src_ip: '192.030.0.6', dst_ip: '10.0.0.1' }, enriched);
+  assert.equal(enriched.src_ip_class, undefined);
+  assert.equal(enriched.dst_ip_class, 'private');
+  assert.equal(enriched.direction, undefined);
 });

@@ -34,6 +34,7 @@ const CASES: readonly { file: string; format: string }[] = [
   { file: 'suricata-docs.ndjson', format: 'suricata-eve' },
   { file: 'sshd-real.log', format: 'sshd' },
   { file: 'nginx-real.log', format: 'nginx' },
+  { file: 'kafka-broker.log', format: 'kafka-log' },
   { file: 'threat-seed.ndjson', format: 'threat-json' },
   { file: 'other-constructed.ndjson', format: 'app-json' },
   { file: 'other-constructed.ndjson', format: 'auth-json' },

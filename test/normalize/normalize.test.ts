@@ -81,6 +81,37 @@ describe('normalizer', () => {
     assert.equal(createNormalizer().normalize(parsed, id, 0).normalized.community_id, '1:given');
   });
 
+  it('keeps a logged community_id on any Zeek log (a notice, a record without _path), and drops port 93145', () => {
+    const normalizer = createNormalizer();
+    const notice = parseOne(
+      'zeek-json',
+      '{"_path":"notice","ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":2,"proto":"tcp","note":"X::Y","community_id":"1:fromnotice"}',
+    );
+    assert.equal(normalizer.normalize(notice.parsed, notice.id, 0).normalized.community_id, '1:fromnotice');
+    const bad = parseOne(
+      'zeek-json',
+      '{"_path":"conn","ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":93145,"id.resp_h":"10.0.0.2","id.resp_p":80,"proto":"tcp","conn_state":"S0"}',
+    );
+    const n = normalizer.normalize(bad.parsed, bad.id, 0).normalized;
+    assert.equal(n.src_port, undefined, 'a port above 65535 is no port');
+    assert.equal(n.dst_port, 80);
+  });
+
+  it('gives every Suricata event type its event_type, even one without a mapping file (nfs)', () => {
+    const line =
+      '{"timestamp":"2023-03-24T12:00:21.000000+0000","flow_id":1,"event_type":"nfs","src_ip":"10.0.0.20","src_port":700,"dest_ip":"10.0.0.5","dest_port":2049,"proto":"TCP","nfs":{"procedure":"GETATTR"}}';
+    const r = parserFor('suricata-eve')
+      .create({})
+      .parse({
+        text: line,
+        byteLength: line.length,
+        position: { kind: 'stream', name: 't', sequence: 0 },
+        receivedAt: 0,
+      });
+    assert.ok(r.ok && r.records.length === 1);
+    assert.equal(createNormalizer().normalize(r.records[0], 'id', 0).normalized.event_type, 'nfs');
+  });
+
   it('lets config mappings override and add fields, and remove one with null', () => {
     const extra = join(dir, 'override', 'zeek');
     mkdirSync(extra, { recursive: true });

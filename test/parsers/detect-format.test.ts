@@ -37,3 +37,13 @@ test('a garbage first line does not hide the format of the lines after it', () =
   const eve = '{"timestamp":"2017-01-30T16:12:26.985026+0100","event_type":"dns"}';
   assert.equal(detectFormat(['\t1b32rüe9ope\tg24bü8b4f2bdfüiobn10ü', eve, eve, eve]), 'suricata-eve');
 });
+
+test('container wrappers are recognised whatever they wrap (Docker json-file, CRI)', () => {
+  const ssh =
+    'Sep 30 12:11:33 ip-172-31-43-28 sshd[22789]: Invalid user hadoop from 103.100.210.198 port 56762';
+  assert.equal(
+    detectFormat([JSON.stringify({ log: `${ssh}\n`, stream: 'stdout', time: '2026-03-14T08:00:00Z' })]),
+    'container',
+  );
+  assert.equal(detectFormat([`2026-03-14T08:00:00.123Z stdout F ${ssh}`]), 'container');
+});

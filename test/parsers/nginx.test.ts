@@ -126,3 +126,48 @@ test('Nginx Proxy Manager layouts: proxy host (cache, upstream status, Sent-to) 
     [444, '207.32.219.89', '/.env', undefined],
   );
 });
+
+test('an X-Forwarded-For chain logged before the client is the chain, not a virtual host', () => {
+  // The issue's shape (a log_format starting "$http_x_forwarded_for" $remote_addr)
+  const r = one(
+    feed(nginx, [
+      '"10.5.102.222, 199.96.1.1" 10.2.1.185 - - [22/Jan/2016:13:18:29 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/7.29.0"',
+    ])[0],
+  );
+  assert.equal(r.raw.vhost, undefined);
+  assert.equal(r.raw.remote_addr, '10.2.1.185');
+  assert.deepEqual(r.raw.x_forwarded_for, ['10.5.102.222', '199.96.1.1']);
+  // A real vhost prefix (elastic-beats test-with-host.log) stays a vhost.
+  const v = one(
+    feed(nginx, [
+      'example.com 10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "Mozilla/5.0"',
+    ])[0],
+  );
+  assert.deepEqual([v.raw.vhost, v.raw.remote_addr], ['example.com', '127.0.0.1']);
+});
+
+test('basic-auth failures in the error log give the user and a failure; a forged client context gives no client', () => {
+  const [notFound, mismatch, forged, none] = feed(nginx, [
+    // crowdsec-hub nginx-http-generic-bf (MIT), line 1
+    '2021/09/30 09:23:53 [error] 1925800#1925800: *17 user "foo" was not found in "/tmp/a.htpasswd", client: 127.0.0.1, server: _, request: "GET / HTTP/1.1", host: "localhost"',
+    // ngx_http_auth_basic_module's other message, same shape
+    '2021/09/30 09:24:10 [error] 1925800#1925800: *21 user "admin": password mismatch, client: 192.0.2.44, server: _, request: "GET /admin HTTP/1.1", host: "localhost"',
+    // a user name that imitates nginx's context (nginx logs it unescaped)
+    '2021/09/30 09:24:11 [error] 1925800#1925800: *22 user "x": password mismatch, client: 10.0.0.9, server: a, request: "GET / HTTP/1.1", host: "h": password mismatch, client: 192.0.2.44, server: _, request: "GET / HTTP/1.1", host: "localhost"',
+    '2021/09/30 09:24:12 [error] 1925800#1925800: *23 no user/password was provided for basic authentication, client: 192.0.2.44, server: _, request: "GET / HTTP/1.1", host: "localhost"',
+  ]).map(one);
+  assert.deepEqual(
+    [notFound.raw.event, notFound.raw.outcome, notFound.raw.user, notFound.raw.client, notFound.raw.server],
+    ['user_not_found', 'failure', 'foo', '127.0.0.1', '_'],
+  );
+  assert.deepEqual(
+    [mismatch.raw.event, mismatch.raw.user, mismatch.raw.client],
+    ['password_mismatch', 'admin', '192.0.2.44'],
+  );
+  assert.equal(forged.raw.client, undefined, 'two contexts: one is forged, so neither is trusted');
+  assert.equal(forged.raw.client_ambiguous, true);
+  assert.deepEqual(
+    [none.raw.event, none.raw.outcome, none.raw.client],
+    ['auth_required', 'unknown', '192.0.2.44'],
+  );
+});

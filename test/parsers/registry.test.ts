@@ -11,8 +11,10 @@ test('every format is listed once, with a source family, a summary and a detecto
     'sshd',
     'auth-json',
     'nginx',
+    'kafka-log',
     'app-json',
     'threat-json',
+    'container',
     'json',
   ]);
   assert.equal(new Set(FORMATS).size, FORMATS.length);

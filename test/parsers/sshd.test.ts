@@ -33,6 +33,7 @@ test('failed password for an invalid user from IPv6: user, src_ip, port, method,
       src_ip: '2001:db8::5',
       src_port: 51182,
       protocol: 'ssh2',
+      auth_attempts: 1,
     },
   );
 });

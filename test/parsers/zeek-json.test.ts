@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { zeekJson } from '../../src/parsers/zeek-json.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it, test } from 'node:test';
+import type { InputRecord } from '../../src/core/envelope.ts';
+import { logTypeFromFileName, zeekJson } from '../../src/parsers/zeek-json.ts';
 import { feed, one, verdict } from './helpers.ts';
 
 test('flat Zeek JSON: _path names the log type, ISO ts becomes epoch seconds, doubles round to µs', () => {
@@ -57,4 +59,80 @@ test('a "__proto__" key stays an own data field after conversion, the prototype 
   assert.equal(Object.getPrototypeOf(r.raw), Object.prototype);
   assert.deepEqual(Object.getOwnPropertyDescriptor(r.raw, '__proto__')?.value, [1521911720.865716]);
   assert.equal(r.raw.x, '\u0001');
+});
+
+describe('Zeek JSON without _path (files as Zeek writes them)', () => {
+  const DIR = new URL('../../../shared/data/zeek-json/wrccdc2018-zeek6.2/', import.meta.url).pathname;
+  const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+  const COMMON = new Set([
+    '_write_ts',
+    'ts',
+    'uid',
+    'id.orig_h',
+    'id.orig_p',
+    'id.resp_h',
+    'id.resp_p',
+    'proto',
+  ]);
+  /** WRCCDC lines with `_path` taken out, and what it said. */
+  function stripped(file: string): Array<{ text: string; path: string }> {
+    return readFileSync(`${DIR}${file}`, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const o = JSON.parse(l);
+        const path = o._path as string;
+        delete o._path;
+        return { text: JSON.stringify(o), path };
+      });
+  }
+  function typesOf(lines: string[], position: (i: number) => InputRecord['position']): string[] {
+    const p = zeekJson.create({});
+    return lines.map((text, i) => {
+      const r = p.parse({ text, byteLength: text.length, position: position(i), receivedAt: 0 });
+      return r.ok && r.records.length === 1 ? r.records[0].log_type : 'reject';
+    });
+  }
+
+  it('takes the log type from the file name, rotated names included', () => {
+    assert.equal(logTypeFromFileName('/var/log/zeek/current/conn.log'), 'conn');
+    assert.equal(logTypeFromFileName('/nsm/zeek/logs/2026-03-14/conn.16:00:00-17:00:00.log.gz'), 'conn');
+    assert.equal(logTypeFromFileName('dns.2026-03-14-16-00-00.log'), 'dns');
+    assert.equal(logTypeFromFileName('/tmp/mylog.log'), undefined, 'a custom name proves nothing');
+    for (const file of files) {
+      const lines = stripped(file);
+      const name = `/var/log/zeek/${lines[0].path}.16:00:00-17:00:00.log`;
+      const types = typesOf(
+        lines.map((l) => l.text),
+        (i) => ({ kind: 'file', path: name, fileId: 'f', offset: i }),
+      );
+      assert.deepEqual([...new Set(types)], [lines[0].path], file);
+    }
+  });
+
+  it('without a name (stdin, Kafka) infers it from the fields: every WRCCDC type but the ones with no telling field', () => {
+    const wrong: string[] = [];
+    let total = 0;
+    for (const file of files) {
+      const lines = stripped(file);
+      const types = typesOf(
+        lines.map((l) => l.text),
+        (i) => ({ kind: 'stream', name: 'stdin', sequence: i }),
+      );
+      types.forEach((t, i) => {
+        total++;
+        // known_*, loaded_scripts, packet_filter, stats carry no field only they have: `unknown` is
+        // honest there; a wrong type is not.
+        const bare = Object.keys(JSON.parse(lines[i].text)).every((k) => COMMON.has(k));
+        if (t === 'unknown' && bare) return; // only ts, uid and the conn id: nothing tells
+        if (
+          t !== lines[i].path &&
+          !(t === 'unknown' && /^(known_|loaded_|packet_|stats|analyzer)/.test(lines[i].path))
+        )
+          wrong.push(`${file}: ${t} for ${lines[i].path}`);
+      });
+    }
+    assert.ok(total > 15_000);
+    assert.deepEqual([...new Set(wrong)], []);
+  });
 });
