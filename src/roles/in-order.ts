@@ -1,3 +1,4 @@
+import { InternalError } from '../core/errors.ts';
 /**
  * Batches in flight, finished in the order they started. The process and ingest roles publish a
  * batch without waiting for its acks and go on with the next one; each batch's `finish` step (the
@@ -17,7 +18,7 @@ export class InOrderWindow {
   private failure: { error: unknown } | null = null;
 
   constructor(limit: number, onFailure?: (error: unknown) => void) {
-    if (!(limit >= 1)) throw new RangeError(`in-flight limit must be at least 1, got ${limit}`);
+    if (!(limit >= 1)) throw new InternalError(`in-flight limit must be at least 1, got ${limit}`);
     this.limit = limit;
     this.onFailure = onFailure;
   }

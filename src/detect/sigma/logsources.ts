@@ -17,7 +17,7 @@ import {
   type mappedSchema,
 } from '../../config/logsource-schema.ts';
 import type { Envelope } from '../../core/envelope.ts';
-import { RuleInvalidError } from '../../core/errors.ts';
+import { RuleInvalidError, UsageError } from '../../core/errors.ts';
 import type { FieldScope, Getter, KeywordScan, ScalarTest } from './modifiers.ts';
 
 export type { LogsourceEntry, LogsourceKey, LogsourceTable } from '../../config/logsource-schema.ts';
@@ -270,26 +270,26 @@ const FLAG = /^([a-z]+=[^,@=]+(?:,[a-z]+=[^,@=]+)*)@([^/\s]+)(?:\/(\S+))?$/;
 /**
  * `--logsource product=myapp[,category=…][,service=…]@SOURCE[/LOG_TYPE]` and its `--field-map
  * NAME=PATH` flags as a logsource entry. A PATH without a layer (`user.name`) is a raw path.
- * Throws a message naming the flag and the fix; the caller makes it a usage error.
+ * A malformed flag is a usage error (exit 2) naming the flag and the fix.
  */
 export function logsourceFromFlags(spec: string, fieldMaps: readonly string[] = []): LogsourceEntry {
   const m = FLAG.exec(spec.trim());
   if (!m)
-    throw new Error(
+    throw new UsageError(
       `--logsource ${spec}: expected product=NAME[,category=NAME][,service=NAME]@SOURCE[/LOG_TYPE], e.g. product=myapp@json`,
     );
   const logsource: Record<string, string> = {};
   for (const pair of m[1].split(',')) {
     const [k, v] = pair.split('=');
     if (!(KEYS as readonly string[]).includes(k))
-      throw new Error(`--logsource ${spec}: '${k}' is not product, category or service`);
+      throw new UsageError(`--logsource ${spec}: '${k}' is not product, category or service`);
     logsource[k] = v;
   }
   const fields: Record<string, string> = {};
   for (const f of fieldMaps) {
     const eq = f.indexOf('=');
     if (eq <= 0 || eq === f.length - 1)
-      throw new Error(`--field-map ${f}: expected SIGMA_NAME=PATH, e.g. User=user.name`);
+      throw new UsageError(`--field-map ${f}: expected SIGMA_NAME=PATH, e.g. User=user.name`);
     const path = f.slice(eq + 1);
     fields[f.slice(0, eq)] = /^(raw|normalized|enriched)\./.test(path) ? path : `raw.${path}`;
   }

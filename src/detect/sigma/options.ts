@@ -18,11 +18,7 @@ export interface LogsourceFlags {
 export function logsourcesFromFlags(flags: LogsourceFlags): LogsourceEntry[] {
   if ((flags.fieldMap?.length ?? 0) > 0 && (flags.logsource?.length ?? 0) === 0)
     throw new UsageError('--field-map needs a --logsource to apply to (e.g. --logsource product=myapp@json)');
-  try {
-    return (flags.logsource ?? []).map((spec) => logsourceFromFlags(spec, flags.fieldMap));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return (flags.logsource ?? []).map((spec) => logsourceFromFlags(spec, flags.fieldMap));
 }
 
 export function ruleLoadOptions(detect: Config['detect'], flags: LogsourceFlags = {}): LoadOptions {
