@@ -142,7 +142,9 @@ export function createPipeline(brokers: string, partitions = 3): Pipeline {
     // proof also covers event outputs (every id there too, under the same faults).
     topics: { ...topics, class_topics: true },
     sources: [{ type: 'kafka', topics: [rawTopic], max_batch_records: 1000 }],
-    lake: { dir: pipeline.lakeDir, flush_interval_seconds: 1, flush_event_count: 20_000 },
+    // The process role commits its raw offsets at each lake flush (one pass): flushes every 2,000
+    // events keep its progress (and so "mid-stream") visible through a 20,000-event stream.
+    lake: { dir: pipeline.lakeDir, flush_interval_seconds: 1, flush_event_count: 2_000 },
     alert_store: { sqlite_path: pipeline.sqlitePath },
     dlq: { path: pipeline.dlqPath },
     // A restarted role's partitions must not hold the event-time watermark for 30 s (the default).

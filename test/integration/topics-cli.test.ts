@@ -31,7 +31,7 @@ it('`socstream topics create --config` creates the configured topics and `topics
   const [network, auth, web, other, matches, alerts, dlq] = names;
   writeFileSync(
     file,
-    `bus:\n  type: kafka\n  kafka:\n    brokers: ["127.0.0.1:9092"]\ntopics:\n  partitions: 3\n  network: ${network}\n  auth: ${auth}\n  web: ${web}\n  other: ${other}\n  matches: ${matches}\n  alerts: ${alerts}\n  dlq: ${dlq}\n`,
+    `bus:\n  type: kafka\n  kafka:\n    brokers: ["127.0.0.1:9092"]\ntopics:\n  partitions: 3\n  class_topics: true\n  network: ${network}\n  auth: ${auth}\n  web: ${web}\n  other: ${other}\n  matches: ${matches}\n  alerts: ${alerts}\n  dlq: ${dlq}\n`,
   );
   const create = spawnSync(process.execPath, [MAIN, 'topics', 'create', '--config', file], {
     encoding: 'utf8',
