@@ -70,6 +70,12 @@ export function createCompactor(options: CompactorOptions): Compactor {
     }
     const inv = await lakeInventory(options.lakeDir, Date.now(), closeAfterMs);
     lagSeconds = inv.lagSeconds;
+    if (lagSeconds * 1000 > maxLagMs) {
+      logger.warn(
+        { lag_seconds: lagSeconds, pending_hours: inv.pendingClosed },
+        'lake compaction is behind: closed hours wait to be compacted',
+      );
+    }
     if (telemetry) {
       telemetry.lakeFiles.set(inv.files);
       telemetry.lakeBytes.set(inv.bytes);

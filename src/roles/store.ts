@@ -7,7 +7,8 @@ import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
 import { type AlertStore, createAlertStore } from '../sinks/alert-store.ts';
-import { createLakeSink, type LakeSink } from '../sinks/parquet/sink.ts';
+import { createCompactor } from '../lake/compactor.ts';
+import { createLakeSink, type LakeSink, lakeDir } from '../sinks/parquet/sink.ts';
 import type { EncodedEnvelope } from '../sinks/parquet/writer.ts';
 
 /**
@@ -278,7 +279,7 @@ export function buildStoreRole(
 ): StoreRole {
   const ctx: ComponentContext = { ...deps.ctx, dataDir: config.data_dir, bus: deps.bus };
   const { network, auth, web, other, alerts } = config.topics;
-  return createStoreRole({
+  const role = createStoreRole({
     bus: deps.bus,
     group: deps.group ?? 'socstream-store',
     eventTopics: [network, auth, web, other],
@@ -288,4 +289,20 @@ export function buildStoreRole(
     ctx: deps.ctx,
     maxInFlightRecords: config.lake.max_uncommitted_events,
   });
+  // Issue 16: background compaction beside the lake writer (src/lake/compactor.ts); it starts
+  // with the role and stops before it. Carry these lines along when the store moves.
+  if (config.lake.compact_interval_seconds === 0) return role;
+  const compactor = createCompactor({
+    lakeDir: lakeDir(config.lake),
+    intervalMs: config.lake.compact_interval_seconds * 1000,
+    openHourMaxFiles: config.lake.compact_open_hour_max_files,
+    memoryLimitMb: config.lake.compact_memory_limit_mb,
+    logger: deps.ctx.logger,
+    telemetry: deps.ctx.telemetry,
+  });
+  return {
+    ...role,
+    run: () => compactor.start().then(() => role.run()),
+    stop: () => compactor.stop().then(() => role.stop()),
+  };
 }
