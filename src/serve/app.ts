@@ -174,8 +174,13 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     applyCors(req, reply, config.cors_origins);
     if (req.method === 'OPTIONS') return reply.code(204).send();
+  });
+
+  // Authentication runs in preParsing: after every onRequest hook, the rate limiter's included
+  // (fastify runs a route's own onRequest hooks after the app's), before the body is parsed.
+  app.addHook('preParsing', async (req, reply, payload) => {
     const needed = req.routeOptions.config?.role;
-    if (!needed) return;
+    if (!needed) return payload;
     // EventSource cannot send headers: the stream also takes ?token=.
     const queryToken =
       req.routeOptions.url === '/api/stream' ? (req.query as { token?: string }).token : undefined;
@@ -195,6 +200,7 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
       });
     }
     req.principal = principal;
+    return payload;
   });
 
   app.addHook('onResponse', async (req, reply) => {
