@@ -315,7 +315,14 @@ async function compactPartition(
   await fsyncPath(dir);
   for (const input of inputs) await rm(input, { force: true });
   await fsyncPath(dir);
-  if (closed) await writeRollup(connection, lakeDir, dir, run, outputs.map((o) => o.final));
+  if (closed)
+    await writeRollup(
+      connection,
+      lakeDir,
+      dir,
+      run,
+      outputs.map((o) => o.final),
+    );
   return {
     logType,
     dir,

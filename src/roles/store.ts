@@ -6,8 +6,8 @@ import type { Envelope } from '../core/envelope.ts';
 import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Alert } from '../detect/alert.ts';
-import { type AlertStore, createAlertStore } from '../sinks/alert-store.ts';
 import { createCompactor } from '../lake/compactor.ts';
+import { type AlertStore, createAlertStore } from '../sinks/alert-store.ts';
 import { createLakeSink, type LakeSink, lakeDir } from '../sinks/parquet/sink.ts';
 import type { EncodedEnvelope } from '../sinks/parquet/writer.ts';
 

@@ -15,10 +15,10 @@ import {
 } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
+import { QueryBusyError } from '../lake/query-pool.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
 import { type Principal, type Role, roleAllows, type TokenTable } from './auth.ts';
-import { QueryBusyError } from '../lake/query-pool.ts';
 import type { LakeAccess } from './lake-access.ts';
 import { encodeEventCursor, eventsByIdsSql, eventsSql } from './lake-sql.ts';
 import type { LiveFeed, LiveItem } from './live.ts';

@@ -24,7 +24,8 @@ afterEach(async () => {
 async function lakeCounts(lakeDir: string): Promise<{ rows: number; distinct: number }> {
   const lake = await LakeQuery.open({ lakeDir });
   try {
-    const [[rows, distinct]] = (await lake.query('select count(*), count(distinct id) from events')).rows as number[][];
+    const [[rows, distinct]] = (await lake.query('select count(*), count(distinct id) from events'))
+      .rows as number[][];
     return { rows, distinct };
   } finally {
     lake.close();
@@ -74,7 +75,11 @@ test('compaction under a running writer, SIGKILLed in the middle, loses and dupl
   assert.ok(killed > 0);
   // What the crashes left (temp files, stage directories, locks) is cleaned or ignored; a last
   // background-compactor run settles the lake.
-  const compactor = createCompactor({ lakeDir: dir, logger: pino({ level: 'silent' }), telemetry: createTelemetry({ defaultMetrics: false }) });
+  const compactor = createCompactor({
+    lakeDir: dir,
+    logger: pino({ level: 'silent' }),
+    telemetry: createTelemetry({ defaultMetrics: false }),
+  });
   await compactor.runOnce();
   await compactor.runOnce();
   assert.deepEqual(await lakeCounts(dir), { rows: 4000, distinct: 4000 });

@@ -35,10 +35,16 @@ test('the token is redacted from request logs in any encoding of its parameter n
   const f = await startFixture({ sse_max_streams: 1 });
   try {
     const token = TOKENS.viewer;
-    const variants = [`%74oken=${token}`, `TOKEN=${token}`, `to%6Ben=${token}`, `x=1&%54%4F%4B%45%4E=${token}`];
+    const variants = [
+      `%74oken=${token}`,
+      `TOKEN=${token}`,
+      `to%6Ben=${token}`,
+      `x=1&%54%4F%4B%45%4E=${token}`,
+    ];
     for (const v of variants) await f.app.inject({ url: `/api/alerts?${v}` });
     const text = f.logs.join('');
-    for (const v of variants) assert.ok(text.includes(v.replace(token, '[redacted]')), `${v} logged redacted`);
+    for (const v of variants)
+      assert.ok(text.includes(v.replace(token, '[redacted]')), `${v} logged redacted`);
     assert.equal(text.includes(token), false);
   } finally {
     await f.close();
@@ -48,7 +54,13 @@ test('the token is redacted from request logs in any encoding of its parameter n
 test('malformed and percent-encoded paths answer 400/404, never 500, and log no error', async () => {
   const f = await startFixture();
   try {
-    for (const url of ['/%25', '/%', '/%E0%A4%A', '/a%2F..%2F..%2Fetc%2Fpasswd', '/%2e%2e/%2e%2e/etc/passwd']) {
+    for (const url of [
+      '/%25',
+      '/%',
+      '/%E0%A4%A',
+      '/a%2F..%2F..%2Fetc%2Fpasswd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+    ]) {
       const res = await f.app.inject({ url });
       assert.ok([400, 404].includes(res.statusCode), `${url}: ${res.statusCode}`);
     }
@@ -138,9 +150,18 @@ test('admin SQL: a full pool answers 429, a queued query past its deadline never
     // One runs and is interrupted; one waits and times out in the queue; one finds the queue full.
     assert.deepEqual(codes, [400, 400, 429]);
     const messages = [a, b, c].map((r) => String(r.json().error));
-    assert.ok(messages.some((m) => /timed out after 1500 ms/.test(m)), messages.join(' | '));
-    assert.ok(messages.some((m) => /waiting for a free query slot|before it started/.test(m)), messages.join(' | '));
-    assert.ok(messages.some((m) => /pool is full/.test(m)), messages.join(' | '));
+    assert.ok(
+      messages.some((m) => /timed out after 1500 ms/.test(m)),
+      messages.join(' | '),
+    );
+    assert.ok(
+      messages.some((m) => /waiting for a free query slot|before it started/.test(m)),
+      messages.join(' | '),
+    );
+    assert.ok(
+      messages.some((m) => /pool is full/.test(m)),
+      messages.join(' | '),
+    );
     // Every answer within the time limit plus the interrupt's latency (not 30 s of a runaway query).
     assert.ok(elapsed < 8000, `answered in ${Math.round(elapsed)} ms`);
   } finally {
