@@ -267,6 +267,18 @@ export const lakeSchema = z
       z.number().int().positive().default(200_000),
       'Store role: consumed events not yet committed before it forces a flush and waits (memory bound)',
     ),
+    compact_interval_seconds: d(
+      z.number().min(0).default(60),
+      'Background compaction: pause between runs (closed hours → one deduplicated file); 0 disables',
+    ),
+    compact_open_hour_max_files: d(
+      z.number().int().min(0).default(12),
+      'Background compaction merges the open hour once it has this many files; 0 never',
+    ),
+    compact_memory_limit_mb: d(
+      z.number().int().min(16).default(192),
+      "DuckDB's memory limit for compaction (one thread; it spills to <lake>/.compact-spill)",
+    ),
   })
   .strict();
 
@@ -336,6 +348,34 @@ export const serveSchema = z
       'Lake queries are cancelled after this long',
     ),
     query_max_rows: d(z.number().int().positive().default(10_000), 'Most rows an SQL query returns'),
+    query_max_response_bytes: d(
+      z.number().int().positive().default(10_485_760),
+      'Most bytes of rows a query answer carries; the rest is cut (truncated: true)',
+    ),
+    query_memory_limit_mb: d(
+      z.number().int().min(64).default(512),
+      "DuckDB memory_limit of each of the API's two query engines (viewers', admins' SQL)",
+    ),
+    query_threads: d(
+      z.number().int().min(0).default(0),
+      "DuckDB threads of the viewers' engine (admins' SQL: half); 0 = the machine's cores, at most 4",
+    ),
+    query_concurrency: d(
+      z.number().int().positive().default(2),
+      "Viewers' lake queries (events, stats) running at once; more wait in a queue",
+    ),
+    query_queue: d(z.number().int().min(0).default(32), "Viewers' queries waiting; beyond, 429"),
+    sql_concurrency: d(z.number().int().positive().default(1), "Admins' SQL queries running at once"),
+    sql_queue: d(z.number().int().min(0).default(4), "Admins' SQL queries waiting; beyond, 429"),
+    sse_max_streams: d(z.number().int().positive().default(100), 'Open /api/stream connections, in total'),
+    sse_max_streams_per_token: d(
+      z.number().int().positive().default(5),
+      'Open /api/stream connections per token',
+    ),
+    sse_max_buffered_bytes: d(
+      z.number().int().positive().default(1_048_576),
+      'A stream whose unsent data exceeds this (a slow reader) is closed',
+    ),
   })
   .strict();
 

@@ -1,27 +1,67 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { sqlString } from '../core/sql.ts';
 import { fsyncPath } from '../sinks/parquet/writer.ts';
+import { ROLLUPS_DIR, rollupSql } from './rollup.ts';
 
 /**
- * `socstream lake compact`: per hour partition, merge the small files of the writer into one and
- * drop duplicate ids (at-least-once delivery writes a replayed batch twice; the ids are
- * deterministic, so the copies are identical events).
+ * Compaction of the lake's hour partitions (`socstream lake compact` and the background
+ * compactor): the writer leaves one small file per flush; compaction merges them and drops
+ * duplicate ids (at-least-once delivery writes a replayed batch twice; ids are deterministic, so
+ * the copies are the same event) — also duplicates that sit inside one file.
  *
- * The swap: write the merged file under a temp name, fsync, rename it into the partition, fsync
- * the directory, and only then delete the files it replaced. A crash before the rename leaves a
- * temp file (ignored by readers, swept later); a crash after it leaves the merged file next to the
- * old ones — duplicates, never loss — and the next compaction removes them. Files the writer adds
- * while a partition is compacted are not touched (only the listed inputs are deleted).
+ * - A **closed** hour (ended `closeAfterMs` ago) is compacted until it holds only the output of
+ *   one compaction run: `events_<type>_<run>-0of1_c.parquet`. Anything else in the directory (a
+ *   writer file, a late event's file, the output of an older run, of an open-hour merge, or of a
+ *   run that crashed half-way) makes it compact again, so a closed hour always ends as one
+ *   deduplicated file. Its aggregates (rollup.ts) are written with it.
+ * - The **open** hour is merged when it holds `openHourMaxFiles` files or more (files over 8 MiB
+ *   are left alone), which bounds its file count; its dedup is completed when it closes.
+ * - **Memory**: every statement reads at most 16 files (concatenations into hidden stage files
+ *   first, as often as needed) and the dedup streams (dedupSql); DuckDB runs with one thread,
+ *   `memory_limit` and a spill directory, so a big hour costs time and temp disk, not memory.
+ * - **The swap**: outputs are written as temp files, fsynced, renamed, the directory fsynced,
+ *   and only then the inputs deleted. A crash before the renames leaves temp files (readers
+ *   glob `*.parquet`; swept after `staleTempMs`); a crash after leaves outputs next to inputs:
+ *   duplicates, never loss, and the partition is compacted again. Files the writer adds
+ *   meanwhile are not inputs and are not touched. A lock file (`.compacting`, O_EXCL) keeps two
+ *   compactors (two processes sharing a lake) off the same partition.
  */
 export interface CompactOptions {
   lakeDir: string;
-  /** Only partitions with at least this many files (default 2); 1 also dedupes single files. */
-  minFiles?: number;
-  /** Temp files older than this are crash left-overs and deleted (default 10 min). */
+  /** Clock (tests); default Date.now(). */
+  nowMs?: number;
+  /** An hour is closed this long after it ended (late events); default 5 min. */
+  closeAfterMs?: number;
+  /** Treat every hour as closed: dedupe the open hour now too (`lake compact --include-open-hours`). */
+  includeOpenHours?: boolean;
+  /** The open hour is merged at this many files; default 12. 0 leaves open hours alone. */
+  openHourMaxFiles?: number;
+  /** DuckDB memory_limit in MB; default 192 (it spills to the lake's disk beyond). */
+  memoryLimitMb?: number;
+  /** DuckDB threads; default 1 (background work, never more than one core). */
+  threads?: number;
+  /** Temp files and locks older than this are crash left-overs and deleted; default 10 min. */
   staleTempMs?: number;
+  /** Stops between partitions (the compactor's stop()). */
+  signal?: AbortSignal;
+  /** Called after each partition compacted (metrics, logs). */
+  onPartition?: (result: PartitionResult) => void;
+}
+
+export interface PartitionResult {
+  logType: string;
+  dir: string;
+  closed: boolean;
+  filesBefore: number;
+  filesAfter: number;
+  rowsBefore: number;
+  rowsAfter: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  durationMs: number;
 }
 
 export interface CompactStats {
@@ -32,9 +72,38 @@ export interface CompactStats {
   rowsAfter: number;
   duplicatesDropped: number;
   staleTempsRemoved: number;
+  /** Partitions skipped because another compactor holds their lock. */
+  locked: number;
 }
 
-const DEFAULT_STALE_TEMP_MS = 10 * 60_000;
+export const COMPACT_DEFAULTS = {
+  closeAfterMs: 5 * 60_000,
+  openHourMaxFiles: 12,
+  memoryLimitMb: 192,
+  threads: 1,
+  staleTempMs: 10 * 60_000,
+} as const;
+
+const HOUR_MS = 3_600_000;
+/** Files one concatenation reads at most (each open file costs footer and buffer memory). */
+const FILES_PER_STATEMENT = 16;
+/** Files the dedup reads at most (it reads them twice). */
+const FILES_PER_DEDUP = 4;
+/** Smaller row groups than DuckDB's 122,880 rows: the Parquet writer buffers one row group. */
+const PARQUET_OPTIONS = '(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 30000)';
+const LOCK_NAME = '.compacting';
+/** Hidden per-run directory of bucket stage files (five levels below the lake: readers skip it). */
+const STAGE_PREFIX = '.stage_';
+const PARTITION_RE = /year=(\d{4})[\\/]month=(\d{2})[\\/]day=(\d{2})[\\/]hour=(\d{2})$/;
+/** `<anything>_<run>-<k>of<K>_c.parquet`: the output of compaction run `<run>`. */
+const OUTPUT_RE = /_([0-9]+_[0-9a-f]+)-(\d+)of(\d+)_c\.parquet$/;
+
+/** Start of the hour a partition directory holds, or null when the path is not a partition. */
+export function partitionStartMs(dir: string): number | null {
+  const m = PARTITION_RE.exec(dir);
+  if (!m) return null;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]));
+}
 
 /** Every hour partition directory: `<lake>/<log_type>/year=/month=/day=/hour=`. */
 export async function hourPartitions(lakeDir: string): Promise<Array<{ logType: string; dir: string }>> {
@@ -51,9 +120,254 @@ export async function hourPartitions(lakeDir: string): Promise<Array<{ logType: 
   return out.sort((a, b) => a.dir.localeCompare(b.dir));
 }
 
+export interface PartitionFile {
+  name: string;
+  bytes: number;
+}
+
+/** The run id when `files` are exactly the complete output of one compaction run, else null. */
+export function completedRun(files: readonly PartitionFile[]): string | null {
+  if (files.length === 0) return null;
+  let run: string | null = null;
+  const parts = new Set<number>();
+  for (const f of files) {
+    const m = OUTPUT_RE.exec(f.name);
+    if (!m || Number(m[3]) !== files.length) return null;
+    if (run !== null && m[1] !== run) return null;
+    run = m[1];
+    parts.add(Number(m[2]));
+  }
+  return parts.size === files.length ? run : null;
+}
+
+export interface PartitionPlan {
+  inputs: PartitionFile[];
+}
+
+/** Files of an open hour at least this big are not merged again before the hour closes. */
+const OPEN_MERGE_MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * What to do with one partition's Parquet files: nothing (null), or merge `inputs`. Closed:
+ * everything, unless it already is one run's complete output. Open: only at `openHourMaxFiles`
+ * files, and only the small ones (a big file is merged again when the hour closes).
+ */
+export function planPartition(
+  files: readonly PartitionFile[],
+  closed: boolean,
+  options: { openHourMaxFiles: number },
+): PartitionPlan | null {
+  let inputs: PartitionFile[];
+  if (closed) {
+    if (files.length === 0 || completedRun(files) !== null) return null;
+    inputs = [...files];
+  } else {
+    if (options.openHourMaxFiles <= 0 || files.length < options.openHourMaxFiles) return null;
+    inputs = files.filter((f) => f.bytes < OPEN_MERGE_MAX_FILE_BYTES);
+    if (inputs.length < 2) return null;
+  }
+  return { inputs };
+}
+
+/** True once the hour of `dir` ended at least closeAfterMs before now. */
+export function isClosed(dir: string, nowMs: number, closeAfterMs: number): boolean {
+  const start = partitionStartMs(dir);
+  return start !== null && start + HOUR_MS + closeAfterMs <= nowMs;
+}
+
+/**
+ * The merge without duplicate ids, in a form that streams: the ids seen more than once (a GROUP BY
+ * on the id alone, which spills) go to a temp table `dups`; rows whose id is not in it are copied
+ * as they are (anti join), and only the duplicated ids go through DISTINCT ON (semi join). A
+ * DISTINCT ON or ORDER BY over every row would hold the wide rows (the raw JSON) in memory:
+ * measured, DuckDB exceeded a 192 MB memory_limit on 100,000 rows that way.
+ */
+export function dedupSql(source: string, target: string): string[] {
+  return [
+    `CREATE OR REPLACE TEMP TABLE dups AS SELECT id FROM ${source} GROUP BY id HAVING count(*) > 1`,
+    `COPY (SELECT * FROM ${source} WHERE id NOT IN (SELECT id FROM dups) ` +
+      `UNION ALL SELECT DISTINCT ON (id) * FROM ${source} WHERE id IN (SELECT id FROM dups)) ` +
+      `TO ${sqlString(target)} ${PARQUET_OPTIONS}`,
+    'DROP TABLE dups',
+  ];
+}
+
+async function listPartition(dir: string): Promise<{ files: PartitionFile[]; temps: string[] }> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const files: PartitionFile[] = [];
+  const temps: string[] = [];
+  for (const name of names) {
+    if (name.endsWith('.tmp') || name.startsWith(STAGE_PREFIX)) temps.push(name);
+    else if (name.endsWith('.parquet') && !name.startsWith('.')) {
+      const info = await stat(join(dir, name)).catch(() => null);
+      if (info) files.push({ name, bytes: info.size });
+    }
+  }
+  return { files: files.sort((a, b) => a.name.localeCompare(b.name)), temps };
+}
+
+/** Takes the partition's lock, or returns null when another compactor holds a fresh one. */
+async function lockPartition(dir: string, staleBefore: number): Promise<(() => Promise<void>) | null> {
+  const path = join(dir, LOCK_NAME);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.close();
+      return () => rm(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const info = await stat(path).catch(() => null);
+      if (info && info.mtimeMs >= staleBefore) return null;
+      await rm(path, { force: true }); // a crashed compactor's lock
+    }
+  }
+  return null;
+}
+
+/** Runs one statement; its error names the step (which stage or bucket ran out of memory). */
+async function runStep(connection: DuckDBConnection, step: string, sql: string): Promise<void> {
+  try {
+    await connection.run(sql);
+  } catch (err) {
+    throw new Error(`compaction ${step}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function countRows(connection: DuckDBConnection, source: string): Promise<number> {
+  const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM ${source}`);
+  return Number(reader.getRows()[0][0]);
+}
+
+export function parquetSource(paths: readonly string[]): string {
+  return `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)`;
+}
+
+/** A DuckDB instance for compaction: capped memory, few threads, spilling into the lake's own disk. */
+export async function openCompactionDb(
+  lakeDir: string,
+  memoryLimitMb: number,
+  threads: number,
+): Promise<DuckDBInstance> {
+  const spill = join(lakeDir, '.compact-spill');
+  await rm(spill, { recursive: true, force: true });
+  await mkdir(spill, { recursive: true });
+  return DuckDBInstance.create(':memory:', {
+    memory_limit: `${memoryLimitMb}MB`,
+    threads: String(threads),
+    temp_directory: spill,
+    preserve_insertion_order: 'false',
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+}
+
+async function compactPartition(
+  connection: DuckDBConnection,
+  lakeDir: string,
+  logType: string,
+  dir: string,
+  plan: PartitionPlan,
+  closed: boolean,
+): Promise<PartitionResult> {
+  const started = performance.now();
+  const inputs = plan.inputs.map((f) => join(dir, f.name));
+  const run = `${Date.now()}_${randomBytes(5).toString('hex')}`;
+  const name = `events_${logType}_${run}-0of1_c.parquet`;
+  const outputs = [{ temp: join(dir, `.${name}.tmp`), final: join(dir, name) }];
+  const stageDir = join(dir, `${STAGE_PREFIX}${run}`);
+  let rowsBefore = 0;
+  try {
+    // DuckDB's memory grows with the files one statement reads (footers, buffers per column):
+    // concatenate them, FILES_PER_STATEMENT at a time, into hidden stage files until few remain.
+    let files = inputs;
+    for (let level = 0; files.length > FILES_PER_DEDUP; level++) {
+      await mkdir(stageDir, { recursive: true });
+      const next: string[] = [];
+      for (let i = 0; i < files.length; i += FILES_PER_STATEMENT) {
+        const group = files.slice(i, i + FILES_PER_STATEMENT);
+        if (level === 0) rowsBefore += await countRows(connection, parquetSource(group));
+        const target = join(stageDir, `${level}_${i}.parquet`);
+        await runStep(
+          connection,
+          `concat ${level}.${i / FILES_PER_STATEMENT}`,
+          `COPY (SELECT * FROM ${parquetSource(group)}) TO ${sqlString(target)} ${PARQUET_OPTIONS}`,
+        );
+        next.push(target);
+      }
+      files = next;
+    }
+    const source = parquetSource(files);
+    if (files === inputs) rowsBefore = await countRows(connection, source);
+    for (const sql of dedupSql(source, outputs[0].temp)) await runStep(connection, 'dedup', sql);
+  } catch (err) {
+    for (const o of outputs) await rm(o.temp, { force: true });
+    throw err;
+  } finally {
+    await rm(stageDir, { recursive: true, force: true });
+  }
+  const rowsAfter = await countRows(connection, parquetSource(outputs.map((o) => o.temp)));
+  let bytesAfter = 0;
+  for (const o of outputs) {
+    await fsyncPath(o.temp);
+    bytesAfter += (await stat(o.temp)).size;
+  }
+  for (const o of outputs) await rename(o.temp, o.final);
+  await fsyncPath(dir);
+  for (const input of inputs) await rm(input, { force: true });
+  await fsyncPath(dir);
+  if (closed)
+    await writeRollup(
+      connection,
+      lakeDir,
+      dir,
+      run,
+      outputs.map((o) => o.final),
+    );
+  return {
+    logType,
+    dir,
+    closed,
+    filesBefore: inputs.length,
+    filesAfter: outputs.length,
+    rowsBefore,
+    rowsAfter,
+    bytesBefore: plan.inputs.reduce((s, f) => s + f.bytes, 0),
+    bytesAfter,
+    durationMs: performance.now() - started,
+  };
+}
+
+/**
+ * The closed hour's aggregates, beside the lake: `.rollups/<log_type>/year=…/hour=HH/rollup_<run>.parquet`.
+ * The run id ties it to the partition's files: stats use it only while the partition is still
+ * exactly that run's output (a late file makes the hour fall back to a scan until recompacted).
+ */
+async function writeRollup(
+  connection: DuckDBConnection,
+  lakeDir: string,
+  dir: string,
+  run: string,
+  files: readonly string[],
+): Promise<void> {
+  const rollupDir = join(lakeDir, ROLLUPS_DIR, relative(lakeDir, dir));
+  await mkdir(rollupDir, { recursive: true });
+  const name = `rollup_${run}.parquet`;
+  const temp = join(rollupDir, `.${name}.tmp`);
+  await connection.run(
+    `COPY (${rollupSql(parquetSource(files))}) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  await fsyncPath(temp);
+  await rename(temp, join(rollupDir, name));
+  await fsyncPath(rollupDir);
+  for (const old of await readdir(rollupDir)) {
+    if (old !== name && old.startsWith('rollup_')) await rm(join(rollupDir, old), { force: true });
+  }
+}
+
 export async function compactLake(options: CompactOptions): Promise<CompactStats> {
-  const minFiles = options.minFiles ?? 2;
-  const staleBefore = Date.now() - (options.staleTempMs ?? DEFAULT_STALE_TEMP_MS);
+  const o = { ...COMPACT_DEFAULTS, ...definedOnly(options) };
+  const now = options.nowMs ?? Date.now();
+  const staleBefore = Date.now() - o.staleTempMs;
   const stats: CompactStats = {
     partitions: 0,
     filesBefore: 0,
@@ -62,52 +376,103 @@ export async function compactLake(options: CompactOptions): Promise<CompactStats
     rowsAfter: 0,
     duplicatesDropped: 0,
     staleTempsRemoved: 0,
+    locked: 0,
   };
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  let instance: DuckDBInstance | undefined;
+  let connection: DuckDBConnection | undefined;
   try {
     for (const { logType, dir } of await hourPartitions(options.lakeDir)) {
-      const names = await readdir(dir);
-      for (const name of names) {
-        if (!name.endsWith('.tmp')) continue;
+      if (options.signal?.aborted) break;
+      const closed = options.includeOpenHours === true || isClosed(dir, now, o.closeAfterMs);
+      const { files, temps } = await listPartition(dir);
+      for (const name of temps) {
         const info = await stat(join(dir, name)).catch(() => null);
         if (info && info.mtimeMs < staleBefore) {
-          await rm(join(dir, name), { force: true });
+          await rm(join(dir, name), { recursive: true, force: true });
           stats.staleTempsRemoved++;
         }
       }
-      const inputs = names.filter((n) => n.endsWith('.parquet')).map((n) => join(dir, n));
-      if (inputs.length < minFiles || inputs.length === 0) continue;
-      const list = `[${inputs.map(sqlString).join(', ')}]`;
-      const source = `read_parquet(${list}, union_by_name = true, hive_partitioning = false)`;
-      const before = await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM ${source}`);
-      const rowsBefore = Number(before.getRows()[0][0]);
-      const name = `events_${logType}_${Date.now()}_${randomBytes(5).toString('hex')}_c.parquet`;
-      const tempPath = join(dir, `.${name}.tmp`);
-      // DISTINCT ON keeps one row per id (the copies are the same event, which one is irrelevant);
-      // sorting by event_time keeps row-group statistics tight for time filters.
-      await connection.run(
-        `COPY (SELECT * FROM (SELECT DISTINCT ON (id) * FROM ${source}) ORDER BY event_time, id) ` +
-          `TO ${sqlString(tempPath)} (FORMAT parquet, COMPRESSION zstd)`,
-      );
-      const after = await connection.runAndReadAll(
-        `SELECT count(*)::BIGINT FROM read_parquet(${sqlString(tempPath)})`,
-      );
-      const rowsAfter = Number(after.getRows()[0][0]);
-      await fsyncPath(tempPath);
-      await rename(tempPath, join(dir, name));
-      await fsyncPath(dir);
-      for (const input of inputs) await rm(input, { force: true });
-      stats.partitions++;
-      stats.filesBefore += inputs.length;
-      stats.filesAfter++;
-      stats.rowsBefore += rowsBefore;
-      stats.rowsAfter += rowsAfter;
-      stats.duplicatesDropped += rowsBefore - rowsAfter;
+      const plan = planPartition(files, closed, o);
+      if (!plan) continue;
+      const unlock = await lockPartition(dir, staleBefore);
+      if (!unlock) {
+        stats.locked++;
+        continue;
+      }
+      try {
+        if (!connection) {
+          instance = await openCompactionDb(options.lakeDir, o.memoryLimitMb, o.threads);
+          connection = await instance.connect();
+        }
+        const result = await compactPartition(connection, options.lakeDir, logType, dir, plan, closed);
+        stats.partitions++;
+        stats.filesBefore += result.filesBefore;
+        stats.filesAfter += result.filesAfter;
+        stats.rowsBefore += result.rowsBefore;
+        stats.rowsAfter += result.rowsAfter;
+        stats.duplicatesDropped += result.rowsBefore - result.rowsAfter;
+        options.onPartition?.(result);
+      } finally {
+        await unlock();
+      }
     }
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    connection?.closeSync();
+    instance?.closeSync();
+    if (instance) await rm(join(options.lakeDir, '.compact-spill'), { recursive: true, force: true });
   }
   return stats;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export interface LakeInventory {
+  files: number;
+  bytes: number;
+  partitions: number;
+  /** Most files in one closed partition / in one open partition. */
+  maxFilesClosed: number;
+  maxFilesOpen: number;
+  /** Closed partitions not yet compacted. */
+  pendingClosed: number;
+  /** Seconds since the oldest pending closed partition closed (0 when none). */
+  lagSeconds: number;
+}
+
+/** Files, bytes and compaction backlog of the lake now (metrics and health). */
+export async function lakeInventory(
+  lakeDir: string,
+  nowMs = Date.now(),
+  closeAfterMs: number = COMPACT_DEFAULTS.closeAfterMs,
+): Promise<LakeInventory> {
+  const inv: LakeInventory = {
+    files: 0,
+    bytes: 0,
+    partitions: 0,
+    maxFilesClosed: 0,
+    maxFilesOpen: 0,
+    pendingClosed: 0,
+    lagSeconds: 0,
+  };
+  for (const { dir } of await hourPartitions(lakeDir)) {
+    const { files } = await listPartition(dir);
+    if (files.length === 0) continue;
+    inv.partitions++;
+    inv.files += files.length;
+    inv.bytes += files.reduce((s, f) => s + f.bytes, 0);
+    const closed = isClosed(dir, nowMs, closeAfterMs);
+    if (closed) {
+      inv.maxFilesClosed = Math.max(inv.maxFilesClosed, files.length);
+      if (completedRun(files) === null) {
+        inv.pendingClosed++;
+        const closedAt = (partitionStartMs(dir) ?? nowMs) + HOUR_MS + closeAfterMs;
+        inv.lagSeconds = Math.max(inv.lagSeconds, Math.round((nowMs - closedAt) / 1000));
+      }
+    } else {
+      inv.maxFilesOpen = Math.max(inv.maxFilesOpen, files.length);
+    }
+  }
+  return inv;
 }

@@ -43,7 +43,11 @@ export interface LakeQueryOptions {
 
 export interface QueryOptions {
   timeoutMs?: number;
+  /** Absolute deadline on performance.now()'s clock (a query pool's wait counts against it). */
+  deadline?: number;
   maxRows?: number;
+  /** Most bytes of JSON rows returned; the rest is cut (truncated: true). */
+  maxBytes?: number;
 }
 
 export interface ViewProblem {
@@ -60,7 +64,7 @@ export interface QueryResult {
   columns: QueryColumn[];
   /** Rows as arrays in column order (column names may repeat in SQL, object keys cannot). */
   rows: Json[][];
-  /** True when the result had more than maxRows rows and was cut. */
+  /** True when the result had more than maxRows rows (or maxBytes of JSON) and was cut. */
   truncated: boolean;
   elapsedMs: number;
 }
@@ -71,6 +75,8 @@ const HIVE_TYPES = "{'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': 
 const FILES_PER_TYPE = '*/*/*/*/*.parquet';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_ROWS = 10_000;
+/** After the deadline, interrupt again this often until the query has ended. */
+const INTERRUPT_REPEAT_MS = 50;
 const UNION_VIEW = 'events';
 
 function readParquetSql(glob: string, unionByName: boolean): string {
@@ -184,25 +190,43 @@ export class LakeQuery {
     return [...this.#problems];
   }
 
-  /** Runs one query; in locked mode only a single SELECT passes. */
+  /**
+   * Runs one query; in locked mode only a single SELECT passes. At the deadline the connection is
+   * interrupted, and again every 50 ms until the query has ended: one interrupt can land before
+   * DuckDB started executing (it is then lost) or between two statements, so a single one does
+   * not hold under load.
+   */
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
     const started = performance.now();
+    const deadline = Math.min(options.deadline ?? Number.POSITIVE_INFINITY, started + timeoutMs);
     const connection = await this.#instance.connect();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      connection.interrupt();
-    }, timeoutMs);
+    let repeat: NodeJS.Timeout | undefined;
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        connection.interrupt();
+        repeat = setInterval(() => connection.interrupt(), INTERRUPT_REPEAT_MS);
+      },
+      Math.max(0, deadline - started),
+    );
     try {
-      return await this.#run(connection, sql, maxRows, started);
+      const result = await this.#run(connection, sql, maxRows, options.maxBytes, started, () => timedOut);
+      if (timedOut) throw new QueryRejectedError(`query timed out after ${timeoutMs} ms`);
+      return result;
     } catch (err) {
+      if (timedOut) {
+        throw new QueryRejectedError(`query timed out after ${timeoutMs} ms`, {
+          cause: err,
+        });
+      }
       if (err instanceof QueryRejectedError) throw err;
-      if (timedOut) throw new QueryRejectedError(`query timed out after ${timeoutMs} ms`, { cause: err });
       throw new QueryRejectedError(`query failed: ${(err as Error).message}`, { cause: err });
     } finally {
       clearTimeout(timer);
+      clearInterval(repeat);
       connection.closeSync();
     }
   }
@@ -215,7 +239,9 @@ export class LakeQuery {
     connection: DuckDBConnection,
     sql: string,
     maxRows: number,
+    maxBytes: number | undefined,
     started: number,
+    timedOut: () => boolean,
   ): Promise<QueryResult> {
     const extracted = await connection.extractStatements(sql);
     if (extracted.count === 0) throw new QueryRejectedError('empty query');
@@ -235,15 +261,24 @@ export class LakeQuery {
     const columns = names.map((name, i) => ({ name, type: types[i].toString() }));
     const rows: Json[][] = [];
     let truncated = false;
+    let bytes = 0;
     for await (const chunk of result.yieldConvertedRows(jsonConverter)) {
       for (const row of chunk) {
         if (rows.length >= maxRows) {
           truncated = true;
           break;
         }
+        if (maxBytes !== undefined) {
+          // The response's size, measured as it is built: a 100 MB string_agg is cut, not sent.
+          bytes += JSON.stringify(row).length + 1;
+          if (bytes > maxBytes) {
+            truncated = true;
+            break;
+          }
+        }
         rows.push(row as Json[]);
       }
-      if (truncated) break;
+      if (truncated || timedOut()) break;
     }
     return { columns, rows, truncated, elapsedMs: performance.now() - started };
   }

@@ -1,6 +1,7 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
-import { dirname, relative, sep } from 'node:path';
-import { hourPartitions } from './compact.ts';
+import { dirname, join, relative, sep } from 'node:path';
+import { hourPartitions, partitionStartMs } from './compact.ts';
+import { ROLLUPS_DIR } from './rollup.ts';
 
 /**
  * `socstream lake retention --days N`: drops every hour partition that ended more than N days ago
@@ -22,14 +23,6 @@ export interface RetentionStats {
 }
 
 const HOUR_MS = 3_600_000;
-const PARTITION_RE = /year=(\d{4})[\\/]month=(\d{2})[\\/]day=(\d{2})[\\/]hour=(\d{2})$/;
-
-/** Start of the hour a partition directory holds, or null when the path is not a partition. */
-export function partitionStartMs(dir: string): number | null {
-  const m = PARTITION_RE.exec(dir);
-  if (!m) return null;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]));
-}
 
 export async function applyRetention(options: RetentionOptions): Promise<RetentionStats> {
   const now = options.nowMs ?? Date.now();
@@ -43,6 +36,10 @@ export async function applyRetention(options: RetentionOptions): Promise<Retenti
       await rm(dir, { recursive: true, force: true });
       stats.partitionsDropped++;
       await removeEmptyParents(options.lakeDir, dirname(dir));
+      // The hour's aggregates (rollup.ts) go with it.
+      const rollupDir = join(options.lakeDir, ROLLUPS_DIR, relative(options.lakeDir, dir));
+      await rm(rollupDir, { recursive: true, force: true });
+      await removeEmptyParents(join(options.lakeDir, ROLLUPS_DIR), dirname(rollupDir));
     } else {
       stats.partitionsKept++;
     }

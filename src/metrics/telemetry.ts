@@ -33,6 +33,13 @@ export interface Telemetry {
   sourceDropped: Counter<'source' | 'reason'>;
   sinkBlocked: Gauge<'sink'>;
   sinkBlockedSeconds: Counter<'sink'>;
+  lakeFiles: Gauge<never>;
+  lakeBytes: Gauge<never>;
+  lakePartitionFilesMax: Gauge<'hour'>;
+  lakeCompactionLag: Gauge<never>;
+  lakeCompactions: Counter<'log_type' | 'hour'>;
+  lakeCompactionRows: Counter<'log_type'>;
+  queryRejected: Counter<'pool' | 'reason'>;
 }
 
 export function createTelemetry(options: { defaultMetrics?: boolean } = {}): Telemetry {
@@ -196,6 +203,45 @@ export function createTelemetry(options: { defaultMetrics?: boolean } = {}): Tel
       name: 'socstream_sink_blocked_seconds_total',
       help: 'Time a sink spent blocked on its storage (counted when it unblocks)',
       labelNames: ['sink'],
+      registers,
+    }),
+    lakeFiles: new Gauge({
+      name: 'socstream_lake_files',
+      help: 'Parquet files in the lake (at the last compaction run)',
+      registers,
+    }),
+    lakeBytes: new Gauge({
+      name: 'socstream_lake_bytes',
+      help: 'Bytes of Parquet in the lake (at the last compaction run)',
+      registers,
+    }),
+    lakePartitionFilesMax: new Gauge({
+      name: 'socstream_lake_partition_files_max',
+      help: 'Most files in one hour partition, closed or open hours',
+      labelNames: ['hour'],
+      registers,
+    }),
+    lakeCompactionLag: new Gauge({
+      name: 'socstream_lake_compaction_lag_seconds',
+      help: 'How long the oldest closed, not yet compacted hour has waited (0: none)',
+      registers,
+    }),
+    lakeCompactions: new Counter({
+      name: 'socstream_lake_compactions_total',
+      help: 'Hour partitions compacted, by log type and closed/open hour',
+      labelNames: ['log_type', 'hour'],
+      registers,
+    }),
+    lakeCompactionRows: new Counter({
+      name: 'socstream_lake_duplicates_removed_total',
+      help: 'Duplicate event rows (same id) removed by compaction',
+      labelNames: ['log_type'],
+      registers,
+    }),
+    queryRejected: new Counter({
+      name: 'socstream_query_rejected_total',
+      help: 'Lake queries refused or stopped: busy (429), timeout, too_large',
+      labelNames: ['pool', 'reason'],
       registers,
     }),
   };

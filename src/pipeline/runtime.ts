@@ -5,12 +5,14 @@ import type { ComponentContext } from '../core/component.ts';
 import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createCorrelationState, createEventMatcher, type DetectorOptions } from '../detect/detector.ts';
+import { createCompactor } from '../lake/compactor.ts';
 import { startHealthLog } from '../metrics/health.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import { createCorrelateRole } from '../roles/correlate.ts';
 import { createIngestRole } from '../roles/ingest.ts';
 import { createServeRole, type RuleReloadResult, type ServeRoleOptions } from '../roles/serve.ts';
 import { alertOutputsFromConfig } from '../sinks/alert-outputs.ts';
+import { lakeDir } from '../sinks/parquet/sink.ts';
 import { buildEngine, buildProcessRole, buildSources, buildStoreRole, detectorOptions } from './build.ts';
 import { groupsOf, topicPlan } from './topics.ts';
 
@@ -188,6 +190,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const s = serve;
     stoppers.push({ name: 'serve', stop: () => s.stop() });
   }
+  // Background compaction (src/lake/compactor.ts) where the lake is written: beside a process role,
+  // or a store role with lake inputs. Members sharing a lake take turns per hour (a lock file).
+  const writesLake = roles.has('process') || (roles.has('store') && plan.lakeInputs.length > 0);
+  if (writesLake && config.lake.compact_interval_seconds > 0) {
+    const compactor = createCompactor({
+      lakeDir: lakeDir(config.lake),
+      intervalMs: config.lake.compact_interval_seconds * 1000,
+      openHourMaxFiles: config.lake.compact_open_hour_max_files,
+      memoryLimitMb: config.lake.compact_memory_limit_mb,
+      logger,
+      telemetry,
+    });
+    await compactor.start();
+    stoppers.push({ name: 'compactor', stop: () => compactor.stop() });
+  }
   const health = startHealthLog({ telemetry, logger });
   const capacity = config.bus.type === 'memory' ? config.bus.memory.queue_capacity : undefined;
   const lagTimer = setInterval(
@@ -229,7 +246,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       clearInterval(lagTimer);
       health.stop();
       // Upstream first: intake, then each consumer after the one feeding it.
-      const order = ['ingest', 'process', 'correlate', 'store', 'serve'];
+      const order = ['ingest', 'process', 'correlate', 'store', 'compactor', 'serve'];
       const sorted = [...stoppers].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
       const ingest = sorted[0]?.name === 'ingest' ? sorted.shift() : undefined;
       const rest = sorted;

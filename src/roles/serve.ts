@@ -93,7 +93,19 @@ export function createServeRole(options: ServeRoleOptions): ServeRole {
     async start() {
       store = createAlertStore(config.alert_store, config.data_dir);
       await store.start();
-      lake = await openLakeAccess(config.lake.dir);
+      // Issue 16: the API's query limits (pools, memory, threads) from serve.*.
+      const sv = config.serve;
+      lake = await openLakeAccess(config.lake.dir, {
+        limits: {
+          memoryLimitMb: sv.query_memory_limit_mb,
+          ...(sv.query_threads > 0 ? { threads: sv.query_threads } : {}),
+          viewerConcurrency: sv.query_concurrency,
+          viewerQueue: sv.query_queue,
+          sqlConcurrency: sv.sql_concurrency,
+          sqlQueue: sv.sql_queue,
+        },
+        onReject: (pool, reason) => options.ctx.telemetry.queryRejected.inc({ pool, reason }),
+      });
       const tokens: TokenTable = createTokenTable(
         [
           ...config.serve.tokens,

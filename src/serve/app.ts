@@ -15,12 +15,13 @@ import {
 } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
+import { QueryBusyError } from '../lake/query-pool.ts';
 import type { Telemetry } from '../metrics/telemetry.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
 import { registerAnalystRoutes } from './analyst-routes.ts';
 import { type Principal, type Role, roleAllows, type TokenTable } from './auth.ts';
 import type { LakeAccess } from './lake-access.ts';
-import { encodeEventCursor, eventsByIdsSql, eventsSql, statsSql } from './lake-sql.ts';
+import { encodeEventCursor, eventsByIdsSql, eventsSql } from './lake-sql.ts';
 import type { LiveFeed, LiveItem } from './live.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
@@ -91,9 +92,34 @@ export function parseTime(value: string | undefined, name: string): number | und
   return n;
 }
 
-/** A URL with its `token` query value replaced, for logs. */
+/** A query key as a server would read it: percent-decoded, `+` as space, lower-cased. */
+function decodedKey(key: string): string {
+  try {
+    return decodeURIComponent(key.replaceAll('+', ' ')).toLowerCase();
+  } catch {
+    return key.toLowerCase();
+  }
+}
+
+/**
+ * A URL with the value of every query parameter that names the token replaced, for logs: in any
+ * encoding (`%74oken`, `TOKEN`, `to%6Ben`), since the query-string parser decodes keys before the
+ * stream reads `token`.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash < 0 ? undefined : hash);
+  const redacted = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const key = eq < 0 ? pair : pair.slice(0, eq);
+      return decodedKey(key).trim() === 'token' ? `${key}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, q + 1)}${redacted}${hash < 0 ? '' : url.slice(hash)}`;
 }
 
 function requestForLog(req: { method: string; url: string; ip?: string }) {
@@ -101,6 +127,7 @@ function requestForLog(req: { method: string; url: string; ip?: string }) {
 }
 
 function statusOf(err: unknown): number {
+  if (err instanceof QueryBusyError) return 429;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof InvalidTransitionError) return 409;
   if (err instanceof QueryRejectedError) return 400;
@@ -135,12 +162,28 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
   });
   app.decorateRequest('principal', null);
 
+  // Before authentication and per client address (docs/api.md): wrong or missing tokens count
+  // too, so guessing tokens is as limited as using one.
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'onRequest',
+    max: config.rate_limit_per_minute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => req.ip,
+    allowList: (req) => !req.url.startsWith('/api/'),
+  });
+
   app.addHook('onRequest', async (req, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     applyCors(req, reply, config.cors_origins);
     if (req.method === 'OPTIONS') return reply.code(204).send();
+  });
+
+  // Authentication runs in preParsing: after every onRequest hook, the rate limiter's included
+  // (fastify runs a route's own onRequest hooks after the app's), before the body is parsed.
+  app.addHook('preParsing', async (req, reply, payload) => {
     const needed = req.routeOptions.config?.role;
-    if (!needed) return;
+    if (!needed) return payload;
     // EventSource cannot send headers: the stream also takes ?token=.
     const queryToken =
       req.routeOptions.url === '/api/stream' ? (req.query as { token?: string }).token : undefined;
@@ -160,15 +203,7 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
       });
     }
     req.principal = principal;
-  });
-
-  await app.register(rateLimit, {
-    global: true,
-    hook: 'preHandler',
-    max: config.rate_limit_per_minute,
-    timeWindow: 60_000,
-    keyGenerator: (req) => req.principal?.tokenHash ?? req.ip,
-    allowList: (req) => !req.url.startsWith('/api/'),
+    return payload;
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -186,6 +221,9 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
         .send({ error: `body larger than ${config.body_limit_bytes} bytes`, code: 'SOC_USAGE' });
     }
     if (e.statusCode === 429) return reply.code(429).send({ error: e.message, code: 'SOC_RATE_LIMITED' });
+    if (err instanceof QueryBusyError) {
+      return reply.code(429).header('retry-after', '1').send({ error: e.message, code: 'SOC_RATE_LIMITED' });
+    }
     if (e.validation) return reply.code(400).send({ error: e.message, code: 'SOC_USAGE' });
     const status = e.statusCode && e.statusCode < 500 ? e.statusCode : statusOf(err);
     if (status >= 500) app.log.error({ err }, 'request failed');
@@ -474,13 +512,11 @@ function registerStats(app: FastifyInstance, deps: ServeDeps): void {
       const from = parseTime(req.query.from, 'from') ?? to - 3_600_000;
       const bucketSeconds = req.query.bucket_seconds ?? Math.max(1, Math.round((to - from) / 60_000));
       const out: Record<string, unknown> = { from, to, bucket_seconds: bucketSeconds };
-      if ((await deps.lake.views()).includes('events')) {
-        for (const [name, sql] of Object.entries(statsSql({ from, to, bucketSeconds }))) {
-          out[name] = rowsToObjects(await deps.lake.query(sql, { timeoutMs: deps.config.query_timeout_ms }));
-        }
-      } else {
-        Object.assign(out, { by_type: [], top_src: [], top_dst: [], direction: [] });
-      }
+      // Rollups of compacted hours plus a scan of the few hours without one (src/lake/rollup.ts).
+      Object.assign(
+        out,
+        await deps.lake.stats({ from, to, bucketSeconds }, { timeoutMs: deps.config.query_timeout_ms }),
+      );
       const recent = await deps.alerts.list({ from, to, limit: 1000 });
       const byLevel: Record<string, number> = {};
       const byRule: Record<string, { title: string; n: number }> = {};
@@ -503,15 +539,17 @@ function sseFrame(item: LiveItem): string {
 }
 
 function registerStream(app: FastifyInstance, deps: ServeDeps): void {
+  const { config } = deps;
   // Streams never end by themselves: close them first, or app.close() waits on them forever.
   const open = new Set<ServerResponse>();
+  const perToken = new Map<string, number>();
   app.addHook('preClose', async () => {
     for (const res of open) res.end();
   });
   app.get<{ Querystring: { token?: string; last_event_id?: string } }>(
     '/api/stream',
     {
-      config: { role: 'viewer', rateLimit: false },
+      config: { role: 'viewer' },
       schema: {
         summary: 'Server-Sent Events: live alerts and a sampled event tail; resumes with Last-Event-ID',
         querystring: {
@@ -521,9 +559,45 @@ function registerStream(app: FastifyInstance, deps: ServeDeps): void {
       },
     },
     (req, reply) => {
+      const key = req.principal?.tokenHash ?? req.ip;
+      const mine = perToken.get(key) ?? 0;
+      if (open.size >= config.sse_max_streams || mine >= config.sse_max_streams_per_token) {
+        const which = open.size >= config.sse_max_streams ? 'in total' : 'for this token';
+        return reply
+          .code(429)
+          .header('retry-after', '10')
+          .send({ error: `too many open streams ${which}: close one first`, code: 'SOC_RATE_LIMITED' });
+      }
       const lastId = Number(req.headers['last-event-id'] ?? req.query.last_event_id ?? deps.live.lastSeq());
       reply.hijack();
       const res = reply.raw;
+      open.add(res);
+      perToken.set(key, mine + 1);
+      let closed = false;
+      let unsubscribe = (): void => {};
+      let heartbeat: NodeJS.Timeout | undefined;
+      const cleanup = (): void => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        unsubscribe();
+        open.delete(res);
+        const left = (perToken.get(key) ?? 1) - 1;
+        if (left > 0) perToken.set(key, left);
+        else perToken.delete(key);
+      };
+      // Backpressure: a reader that does not keep up is dropped (it reconnects with Last-Event-ID
+      // and gets what is still in the ring) instead of buffering without bound.
+      const send = (text: string): void => {
+        if (closed) return;
+        if (res.writableLength > config.sse_max_buffered_bytes) {
+          app.log.warn({ buffered: res.writableLength, remoteAddress: req.ip }, 'slow stream reader dropped');
+          cleanup();
+          res.destroy();
+          return;
+        }
+        res.write(text);
+      };
       res.writeHead(200, {
         ...SECURITY_HEADERS,
         'content-type': 'text/event-stream; charset=utf-8',
@@ -532,15 +606,11 @@ function registerStream(app: FastifyInstance, deps: ServeDeps): void {
         'x-accel-buffering': 'no',
       });
       res.write('retry: 2000\n\n');
-      for (const item of deps.live.since(Number.isFinite(lastId) ? lastId : 0)) res.write(sseFrame(item));
-      const unsubscribe = deps.live.subscribe((item) => res.write(sseFrame(item)));
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
-      open.add(res);
-      req.raw.on('close', () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        open.delete(res);
-      });
+      for (const item of deps.live.since(Number.isFinite(lastId) ? lastId : 0)) send(sseFrame(item));
+      if (closed) return;
+      unsubscribe = deps.live.subscribe((item) => send(sseFrame(item)));
+      heartbeat = setInterval(() => send(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+      req.raw.on('close', cleanup);
     },
   );
 }
@@ -567,7 +637,11 @@ function registerQuery(app: FastifyInstance, deps: ServeDeps): void {
     async (req) => {
       const maxRows = Math.min(req.body.max_rows ?? deps.config.query_max_rows, deps.config.query_max_rows);
       req.log.info({ audit: true, actor: req.principal?.name, sql: req.body.sql.slice(0, 500) }, 'sql query');
-      return deps.lake.sandbox(req.body.sql, { timeoutMs: deps.config.query_timeout_ms, maxRows });
+      return deps.lake.sandbox(req.body.sql, {
+        timeoutMs: deps.config.query_timeout_ms,
+        maxRows,
+        maxBytes: deps.config.query_max_response_bytes,
+      });
     },
   );
 }
@@ -606,7 +680,9 @@ function registerStatic(app: FastifyInstance, webDir: string | undefined): void 
         .code(404)
         .send({ error: 'the dashboard is not built: run `npm run build`', code: 'SOC_NOT_FOUND' });
     }
-    const path = decodeURIComponent((req.params as { '*': string })['*'] ?? '');
+    // The router has decoded the path once already: decoding again would turn `/%25` into `%`
+    // and throw (a 500 with a stack trace in the log).
+    const path = (req.params as { '*': string })['*'] ?? '';
     const file = normalize(join(root, path));
     if (file !== root && !file.startsWith(root + sep)) return reply.code(404).send({ error: 'not found' });
     const target = path === '' || !extname(file) ? join(root, 'index.html') : file;

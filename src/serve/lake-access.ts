@@ -1,28 +1,80 @@
+import { availableParallelism } from 'node:os';
 import type { Health } from '../core/component.ts';
 import { LakeQuery, lakeLogTypes, type QueryOptions, type QueryResult } from '../lake/query.ts';
+import { createQueryPool, type QueryPool } from '../lake/query-pool.ts';
+import { planStats, type StatsWindow, statsSqlFor } from '../lake/rollup.ts';
 
 /**
  * The API's two ways into the lake: `query` runs SQL the server built itself (values escaped),
  * `sandbox` runs an admin's SQL in DuckDB's locked-down mode. Both see new log types as the lake
  * grows: the trusted connection refreshes its views, the sandbox (locked, so it cannot create
  * views any more) is reopened.
+ *
+ * Limits: two DuckDB instances, each with its own `memory_limit` and threads, and two query pools
+ * (query-pool.ts): viewers' queries (events, stats, alert details) and admins' SQL never wait for
+ * each other's slots. Each query has a deadline that holds from the moment it is asked: waiting for
+ * a slot counts, a query whose deadline passed never starts, and a running one is interrupted
+ * until it ends. DuckDB's calls run on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE
+ * says otherwise), so the pools together stay below it by default: file I/O keeps a thread.
  */
 export interface LakeAccess {
   query(sql: string, options?: QueryOptions): Promise<QueryResult>;
   sandbox(sql: string, options?: QueryOptions): Promise<QueryResult>;
+  /** /api/stats's four statistics over the window (rollups of compacted hours + a scan of the rest). */
+  stats(window: StatsWindow, options?: QueryOptions): Promise<Record<string, Record<string, unknown>[]>>;
   /** The lake's views now (refreshed when new log types appeared). */
   views(): Promise<string[]>;
   healthcheck(): Promise<Health>;
   close(): void;
 }
 
+export interface LakeLimits {
+  /** DuckDB memory_limit of each instance (viewers', admins'), MB. */
+  memoryLimitMb: number;
+  /** DuckDB threads of the viewers' instance; the admins' gets half (at least 1). */
+  threads: number;
+  viewerConcurrency: number;
+  viewerQueue: number;
+  sqlConcurrency: number;
+  sqlQueue: number;
+}
+
+export const DEFAULT_LAKE_LIMITS: LakeLimits = {
+  memoryLimitMb: 512,
+  threads: Math.max(1, Math.min(4, availableParallelism())),
+  viewerConcurrency: 2,
+  viewerQueue: 32,
+  sqlConcurrency: 1,
+  sqlQueue: 4,
+};
+
 export async function openLakeAccess(
   lakeDir: string,
-  options: { refreshMs?: number } = {},
+  options: {
+    refreshMs?: number;
+    limits?: Partial<LakeLimits>;
+    onReject?: (pool: string, reason: 'busy' | 'timeout') => void;
+  } = {},
 ): Promise<LakeAccess> {
   const refreshMs = options.refreshMs ?? 5000;
-  let trusted = await LakeQuery.open({ lakeDir, threads: 1 });
-  let locked = await LakeQuery.open({ lakeDir, locked: true, threads: 1 });
+  const limits = { ...DEFAULT_LAKE_LIMITS, ...options.limits };
+  const memoryLimit = `${limits.memoryLimitMb}MB`;
+  const sqlThreads = Math.max(1, Math.floor(limits.threads / 2));
+  const openLocked = () => LakeQuery.open({ lakeDir, locked: true, threads: sqlThreads, memoryLimit });
+  let trusted = await LakeQuery.open({ lakeDir, threads: limits.threads, memoryLimit });
+  let locked = await openLocked();
+  const viewers: QueryPool = createQueryPool({
+    name: 'viewer',
+    maxConcurrent: limits.viewerConcurrency,
+    maxQueued: limits.viewerQueue,
+    onReject: (reason) => options.onReject?.('viewer', reason),
+  });
+  const admins: QueryPool = createQueryPool({
+    name: 'sql',
+    maxConcurrent: limits.sqlConcurrency,
+    maxQueued: limits.sqlQueue,
+    onReject: (reason) => options.onReject?.('sql', reason),
+  });
   let known = (await lakeLogTypes(lakeDir)).join(',');
   let checkedAt = 0;
   let refreshing: Promise<void> | null = null;
@@ -35,7 +87,7 @@ export async function openLakeAccess(
       if (types === known) return;
       known = types;
       await trusted.refresh();
-      const fresh = await LakeQuery.open({ lakeDir, locked: true, threads: 1 });
+      const fresh = await openLocked();
       const old = locked;
       locked = fresh;
       old.close();
@@ -45,14 +97,50 @@ export async function openLakeAccess(
     await refreshing;
   }
 
+  /** The deadline of a query asked now: waiting for a slot counts against its time limit. */
+  function withDeadline(opts: QueryOptions | undefined): QueryOptions & { deadline: number } {
+    return { ...opts, deadline: opts?.deadline ?? performance.now() + (opts?.timeoutMs ?? 10_000) };
+  }
+
+  async function query(sql: string, opts?: QueryOptions): Promise<QueryResult> {
+    const o = withDeadline(opts);
+    await refreshIfChanged();
+    return viewers.run(o.deadline, () => trusted.query(sql, o));
+  }
+
   return {
-    async query(sql, opts) {
-      await refreshIfChanged();
-      return trusted.query(sql, opts);
-    },
+    query,
     async sandbox(sql, opts) {
+      const o = withDeadline(opts);
       await refreshIfChanged();
-      return locked.query(sql, opts);
+      return admins.run(o.deadline, () => locked.query(sql, o));
+    },
+    async stats(window, opts) {
+      const o = withDeadline(opts);
+      // Compaction may delete a planned file between planning and reading: plan again once.
+      for (let attempt = 0; ; attempt++) {
+        const plan = await planStats(lakeDir, window);
+        const statements = statsSqlFor(plan, window);
+        const out: Record<string, Record<string, unknown>[]> = {
+          by_type: [],
+          top_src: [],
+          top_dst: [],
+          direction: [],
+        };
+        if (!statements) return out;
+        try {
+          for (const [name, sql] of Object.entries(statements)) {
+            const result = await query(sql, o);
+            out[name] = result.rows.map((row) =>
+              Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])),
+            );
+          }
+          return out;
+        } catch (err) {
+          const missing = /No files found|No such file|Cannot open file/i.test((err as Error).message);
+          if (!missing || attempt >= 1) throw err;
+        }
+      }
     },
     async views() {
       await refreshIfChanged();
@@ -61,7 +149,10 @@ export async function openLakeAccess(
     async healthcheck() {
       try {
         await trusted.query('SELECT 1', { timeoutMs: 2000 });
-        return { ok: true, detail: `${trusted.views().length} views` };
+        return {
+          ok: true,
+          detail: `${trusted.views().length} views; queries running ${viewers.running()}+${admins.running()}, waiting ${viewers.queued()}+${admins.queued()}`,
+        };
       } catch (err) {
         return { ok: false, detail: (err as Error).message };
       }

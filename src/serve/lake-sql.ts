@@ -1,7 +1,7 @@
 import { quoteIdent as sqlIdent, sqlString } from '../core/sql.ts';
 
 /**
- * SQL the API builds over the lake views for /api/events and /api/stats. Values never reach SQL
+ * SQL the API builds over the lake views for /api/events and alert details (/api/stats: src/lake/rollup.ts). Values never reach SQL
  * unescaped: strings are quoted, numbers checked, view names checked against the lake's views.
  */
 export interface EventFilter {
@@ -116,21 +116,4 @@ export function eventsSql(filter: EventFilter, view: string): string {
 export function eventsByIdsSql(ids: readonly string[]): string {
   const columns = [...EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))), 'raw'].join(', ');
   return `SELECT ${columns} FROM events WHERE id IN (${ids.map(sqlString).join(', ')}) ORDER BY event_time LIMIT ${ids.length}`;
-}
-
-export interface StatsWindow {
-  from: number;
-  to: number;
-  bucketSeconds: number;
-}
-
-export function statsSql(w: StatsWindow): Record<string, string> {
-  const where = timeRange(w.from, w.to).join(' AND ');
-  const bucket = `epoch_ms(time_bucket(INTERVAL '${Math.trunc(w.bucketSeconds)} seconds', event_time))`;
-  return {
-    by_type: `SELECT ${bucket} AS t, log_type, count(*) AS n FROM events WHERE ${where} GROUP BY ALL ORDER BY t`,
-    top_src: `SELECT src_ip AS ip, count(*) AS n FROM events WHERE ${where} AND src_ip IS NOT NULL GROUP BY ALL ORDER BY n DESC LIMIT 10`,
-    top_dst: `SELECT dst_ip AS ip, count(*) AS n FROM events WHERE ${where} AND dst_ip IS NOT NULL GROUP BY ALL ORDER BY n DESC LIMIT 10`,
-    direction: `SELECT coalesce(direction, 'unknown') AS direction, count(*) AS n FROM events WHERE ${where} GROUP BY ALL ORDER BY n DESC`,
-  };
 }

@@ -57,9 +57,16 @@ test('bad SQL exits 1 with the query error; a bad --format exits 2', () => {
 });
 
 test('lake compact and lake retention print what they did', () => {
+  // Each closed hour written by the writer is compacted once (deduplicated, marked compact)…
   const compact = socstream('lake', 'compact', '--lake', lake);
   assert.equal(compact.status, 0, compact.stderr);
-  assert.equal(JSON.parse(compact.stdout).partitions, 0);
+  const first = JSON.parse(compact.stdout);
+  assert.ok(first.partitions > 0);
+  assert.equal(first.duplicatesDropped, 0);
+  // …and then left alone.
+  const again = socstream('lake', 'compact', '--lake', lake);
+  assert.equal(JSON.parse(again.stdout).partitions, 0);
+  assert.equal(socstream('lake', 'compact', '--lake', lake, '--memory-mb', 'x').status, 2);
   const retention = socstream('lake', 'retention', '--days', '36500', '--lake', lake);
   assert.equal(retention.status, 0, retention.stderr);
   assert.equal(JSON.parse(retention.stdout).partitionsDropped, 0);

@@ -293,7 +293,7 @@ describe('lake + store role on Kafka', { skip: SKIP }, () => {
         `${rowsBefore - PER_TYPE * LOG_TYPES.length} duplicate rows before compaction\n`,
     );
 
-    const compact = socstream('lake', 'compact', '--lake', lakeDir, '--min-files', '1');
+    const compact = socstream('lake', 'compact', '--lake', lakeDir, '--include-open-hours');
     assert.equal(compact.status, 0, compact.stderr);
     assert.equal(JSON.parse(compact.stdout).duplicatesDropped, rowsBefore - PER_TYPE * LOG_TYPES.length);
     const after = await LakeQuery.open({ lakeDir });

@@ -3,7 +3,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyRetention, partitionStartMs } from '../../src/lake/retention.ts';
+import { partitionStartMs } from '../../src/lake/compact.ts';
+import { applyRetention } from '../../src/lake/retention.ts';
 import { manyEnvelopes } from './envelopes.ts';
 import { writeLake } from './helpers.ts';
 

@@ -316,7 +316,7 @@ describe('limits and headers', () => {
     assert.equal(res.statusCode, 413);
   });
 
-  test('429 after rate_limit_per_minute requests of one token; another token is not limited', async () => {
+  test('429 after rate_limit_per_minute requests from one client address, whatever the token; another address is not limited', async () => {
     const g = await startFixture({ rate_limit_per_minute: 3 });
     try {
       const codes: number[] = [];
@@ -326,7 +326,13 @@ describe('limits and headers', () => {
       const limited = await g.app.inject({ url: '/api/me', headers: bearer('viewer') });
       assert.equal(json<{ code: string }>(limited).code, 'SOC_RATE_LIMITED');
       assert.ok(limited.headers['retry-after']);
-      assert.equal((await g.app.inject({ url: '/api/me', headers: bearer('analyst') })).statusCode, 200);
+      // Per address, not per token: another token from the same address is limited too.
+      assert.equal((await g.app.inject({ url: '/api/me', headers: bearer('analyst') })).statusCode, 429);
+      assert.equal(
+        (await g.app.inject({ url: '/api/me', headers: bearer('analyst'), remoteAddress: '10.9.9.9' }))
+          .statusCode,
+        200,
+      );
       // Health and metrics are not API calls: never limited.
       assert.equal((await g.app.inject({ url: '/healthz' })).statusCode, 200);
     } finally {

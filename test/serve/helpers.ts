@@ -15,7 +15,7 @@ import { loadRules } from '../../src/detect/sigma/load.ts';
 import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { buildApp, type ServeDeps } from '../../src/serve/app.ts';
 import { createTokenTable, type Role } from '../../src/serve/auth.ts';
-import { openLakeAccess } from '../../src/serve/lake-access.ts';
+import { type LakeLimits, openLakeAccess } from '../../src/serve/lake-access.ts';
 import { createLiveFeed } from '../../src/serve/live.ts';
 import { SqliteAlertStore } from '../../src/sinks/alert-store-sqlite.ts';
 import { manyEnvelopes } from '../lake/envelopes.ts';
@@ -68,7 +68,13 @@ export function alertFor(events: Envelope[], overrides: Partial<Alert> = {}): Al
 
 export async function startFixture(
   serve: Record<string, unknown> = {},
-  options: { webDir?: string; now?: number; logLevel?: string; noReload?: boolean } = {},
+  options: {
+    webDir?: string;
+    now?: number;
+    logLevel?: string;
+    noReload?: boolean;
+    lakeLimits?: Partial<LakeLimits>;
+  } = {},
 ): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'socstream-serve-'));
   const now = options.now ?? Date.now();
@@ -88,7 +94,7 @@ export async function startFixture(
     }),
   ];
   await store.upsert(alerts);
-  const lake = await openLakeAccess(join(dir, 'lake'), { refreshMs: 0 });
+  const lake = await openLakeAccess(join(dir, 'lake'), { refreshMs: 0, limits: options.lakeLimits });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
