@@ -7,16 +7,29 @@ import { z } from 'zod';
  */
 const d = <T extends z.ZodType>(schema: T, description: string): T => schema.describe(description) as T;
 
+const codec = z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']);
+
 export const kafkaSchema = z
   .object({
     brokers: d(z.array(z.string()).min(1).default(['127.0.0.1:9092']), 'Bootstrap servers, host:port'),
     client_id: d(z.string().default('socstream'), 'Kafka client id'),
     compression: d(
-      z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
-      'Producer compression codec',
+      codec.default('lz4'),
+      'Producer compression codec: internal topics, and output topics topics.compression leaves unset',
     ),
     connect_timeout_ms: d(z.number().int().positive().default(10_000), 'Give up connecting after this long'),
-    retries: d(z.number().int().min(0).default(10), 'Reconnect/produce retries, with exponential backoff'),
+    retries: d(
+      z.number().int().min(0).default(20),
+      'Reconnect/produce retries, with exponential backoff (100 ms doubling to 5 s: 20 ride out about a minute, a leader election takes ~10 s)',
+    ),
+    replication_factor: d(
+      z.number().int().positive().optional(),
+      "Replicas of each topic socstream creates; omitted: the cluster's default.replication.factor (3 on a cluster)",
+    ),
+    min_insync_replicas: d(
+      z.number().int().positive().optional(),
+      "min.insync.replicas of each topic socstream creates (2 with 3 replicas); omitted: the cluster's default",
+    ),
     ssl: d(
       z
         .object({
@@ -86,6 +99,20 @@ export const topicsSchema = z
     alerts: d(z.string().default('alerts'), 'Alerts'),
     dlq: d(z.string().default('dlq'), 'Rejected records with reason and position'),
     partitions: d(z.number().int().positive().default(6), 'Partitions for topics socstream creates'),
+    compression: d(
+      z
+        .object({
+          alerts: codec.default('gzip'),
+          dlq: codec.default('gzip'),
+          network: codec.optional(),
+          auth: codec.optional(),
+          web: codec.optional(),
+          other: codec.optional(),
+        })
+        .strict()
+        .default({ alerts: 'gzip', dlq: 'gzip' }),
+      'Codec per output topic (Kafka bus); unset ones and the internal raw and matches topics use bus.kafka.compression. gzip, the default for alerts and dlq, is the codec every Kafka client reads without add-ons (docs/kafka.md)',
+    ),
   })
   .strict();
 

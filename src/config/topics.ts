@@ -18,5 +18,16 @@ export function prefixedTopics(prefix: string, partitions?: number): Config['top
     alerts: prefix + defaults.alerts,
     dlq: prefix + defaults.dlq,
     partitions: partitions ?? defaults.partitions,
+    compression: defaults.compression,
   };
+}
+
+/** The codec of each output topic that topics.compression sets, by topic name (Kafka bus). */
+export function topicCompression(
+  topics: Config['topics'],
+): Record<string, Config['bus']['kafka']['compression']> {
+  const out: Record<string, Config['bus']['kafka']['compression']> = {};
+  for (const [key, codec] of Object.entries(topics.compression))
+    if (codec !== undefined) out[topics[key as keyof typeof topics.compression]] = codec;
+  return out;
 }

@@ -80,7 +80,7 @@ function rawInputs(config: Config, sources: NamedSource[]): Array<{ topic: strin
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, roles, logger, telemetry } = options;
   const ctx: ComponentContext = { logger, telemetry, dataDir: config.data_dir };
-  const bus = createBus(config.bus);
+  const bus = createBus(config.bus, config.topics);
   ctx.bus = bus;
   const sources = buildSources(
     { ...config, sources: config.sources.filter((s) => s.type !== 'kafka') },

@@ -113,8 +113,16 @@ export function topicNames(prefix: string, partitions: number) {
   return prefixedTopics(`${prefix}.`, partitions);
 }
 
-/** A temp dir with socstream.yaml: Kafka bus, random topic names, one kafka source on the raw topic. */
-export function createPipeline(brokers: string, partitions = 3): Pipeline {
+/**
+ * A temp dir with socstream.yaml: Kafka bus, random topic names, one kafka source on the raw topic.
+ * `brokers` is a comma-separated bootstrap list; `kafka` replaces the bus.kafka keys other than
+ * brokers (the cluster tests run on the defaults, with replication factor and min ISR).
+ */
+export function createPipeline(
+  brokers: string,
+  partitions = 3,
+  kafka: Record<string, unknown> = { retries: 100, connect_timeout_ms: 5000 },
+): Pipeline {
   const dir = mkdtempSync(join(tmpdir(), 'socstream-reliability-'));
   const p = unique('rel');
   const topics = topicNames(p, partitions);
@@ -136,7 +144,7 @@ export function createPipeline(brokers: string, partitions = 3): Pipeline {
   const config = {
     data_dir: dir,
     log_level: 'warn',
-    bus: { type: 'kafka', kafka: { brokers: [brokers], retries: 100, connect_timeout_ms: 5000 } },
+    bus: { type: 'kafka', kafka: { brokers: brokers.split(','), ...kafka } },
     topics,
     sources: [{ type: 'kafka', topics: [rawTopic], max_batch_records: 1000 }],
     lake: { dir: pipeline.lakeDir, flush_interval_seconds: 1, flush_event_count: 20_000 },
@@ -248,7 +256,8 @@ export function generate(
     '--truth',
     pipeline.truthPath,
   ];
-  if (rate) args.push('--rate', String(rate), '--duration', String(Math.ceil(count / rate)));
+  // --rate paces the wall clock and sets the event-time density too (referenceAlerts' timeRate)
+  if (rate) args.push('--rate', String(rate));
   const fd = openSync(join(pipeline.dir, 'generate.log'), 'a');
   const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: childEnv() });
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -257,7 +266,7 @@ export function generate(
 
 export function kafkaBus(brokers: string): KafkaBus {
   return new KafkaBus(
-    kafkaSchema.parse({ brokers: [brokers], client_id: 'socstream-reliability', retries: 100 }),
+    kafkaSchema.parse({ brokers: brokers.split(','), client_id: 'socstream-reliability', retries: 100 }),
   );
 }
 
@@ -436,7 +445,7 @@ export function missedAttacks(truth: readonly TruthRecord[], alerts: readonly Al
  * uninterrupted run raises. Alert ids are stableId(rule, group, window start), independent of
  * event ids, so the distributed run under faults must store exactly this set.
  */
-export async function referenceAlerts(count: number): Promise<Alert[]> {
+export async function referenceAlerts(count: number, timeRate?: number): Promise<Alert[]> {
   const dir = mkdtempSync(join(tmpdir(), 'socstream-reliability-ref-'));
   try {
     const config = validateConfig(
@@ -449,6 +458,7 @@ export async function referenceAlerts(count: number): Promise<Alert[]> {
             scenario: 'mixed',
             rate: null,
             count,
+            ...(timeRate ? { time_rate: timeRate } : {}),
             seed: SEED,
             start: GENERATOR_START,
           },
