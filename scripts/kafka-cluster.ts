@@ -206,9 +206,12 @@ interface PartitionState {
   isr: number[];
 }
 
-/** Every partition of every topic, internal ones included, from one metadata request. */
+/**
+ * Every partition of every topic from one metadata request. Internal topics (__consumer_offsets)
+ * are left out: @platformatic/kafka 2.12 drops them from its metadata cache and then fails on them.
+ */
 async function partitions(client: Admin): Promise<PartitionState[]> {
-  const names = await client.listTopics({ includeInternals: true });
+  const names = await client.listTopics();
   if (names.length === 0) return [];
   const metadata = await client.metadata({ topics: names, forceUpdate: true });
   const out: PartitionState[] = [];

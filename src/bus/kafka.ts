@@ -391,14 +391,16 @@ export class KafkaBus implements Bus {
       maxBytesPerPartition: FETCH_MAX_PARTITION_BYTES,
     });
     try {
-      const stream = await consumer.consume({
-        topics: options.topics,
-        mode: 'committed',
-        fallbackMode: options.from ?? 'latest',
-        autocommit: false,
-        highWaterMark: Math.max(1024, options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS),
-      });
-      const sub = new KafkaSubscription(consumer, stream, options);
+      const open = () =>
+        consumer.consume({
+          topics: options.topics,
+          mode: 'committed',
+          fallbackMode: options.from ?? 'latest',
+          autocommit: false,
+          highWaterMark: Math.max(1024, options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS),
+        });
+      // `open` again after a leader change on a cluster (KafkaSubscription.reopenAfterLeaderChange)
+      const sub = new KafkaSubscription(consumer, await open(), options, open);
       this.subscriptions.add(sub);
       return sub;
     } catch (error) {
