@@ -35,8 +35,8 @@ import {
   javaArgs,
   log,
   portOpen,
-  readPid,
   ROOT,
+  readPid,
   STARTED_MARKER,
   TOOL_JVM,
   TOOLS,
@@ -151,11 +151,9 @@ function ensureFormatted(n: Node): void {
   if (existsSync(join(n.data, 'meta.properties'))) return;
   mkdirSync(n.data, { recursive: true });
   const args = ['format', '-g', '-t', clusterId(CLUSTER_ID_FILE), '-c', n.properties];
-  const r = spawnSync(
-    'java',
-    javaArgs(LIB, n.logs, 'kafka.tools.StorageTool', args, TOOL_JVM, TOOLS_LOG4J),
-    { encoding: 'utf8' },
-  );
+  const r = spawnSync('java', javaArgs(LIB, n.logs, 'kafka.tools.StorageTool', args, TOOL_JVM, TOOLS_LOG4J), {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) {
     process.stderr.write(`${r.stdout}${r.stderr}`);
     fail(`formatting node ${n.id}'s KRaft storage in ${n.data} failed (exit ${r.status})`);
@@ -283,7 +281,9 @@ async function waitReady(wanted: Node[], inSync: boolean, what: string): Promise
     const dead = wanted.find((n) => pidOf(n) === null);
     if (dead) {
       if (tty) process.stderr.write('\n');
-      fail(`node ${dead.id} exited during ${what}; last lines of ${dead.brokerLog}:\n${fileTail(dead.brokerLog)}`);
+      fail(
+        `node ${dead.id} exited during ${what}; last lines of ${dead.brokerLog}:\n${fileTail(dead.brokerLog)}`,
+      );
     }
     const r = await readiness(wanted, inSync);
     const elapsedMs = Date.now() - startedAt;
@@ -320,7 +320,9 @@ async function start(): Promise<void> {
       if (await portOpen(HOST, port))
         fail(`port ${port} (node ${n.id}) is taken by a process not started from ${HOME}`);
     const spawned = spawnNode(n);
-    log(`node ${n.id} starting (pid ${spawned}): client ${HOST}:${n.port}, controller ${HOST}:${n.controllerPort}, log ${n.brokerLog}`);
+    log(
+      `node ${n.id} starting (pid ${spawned}): client ${HOST}:${n.port}, controller ${HOST}:${n.controllerPort}, log ${n.brokerLog}`,
+    );
   }
   await waitReady(NODES, false, 'cluster start');
   log(`cluster ready on ${BOOTSTRAP} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
@@ -389,7 +391,9 @@ async function status(): Promise<void> {
     try {
       for (const p of await partitions(client)) {
         const led = byLeader.get(p.leader) ?? [];
-        led.push(`${p.topic}-${p.partition}${p.isr.length < p.replicas.length ? ` (isr ${p.isr.join(',')})` : ''}`);
+        led.push(
+          `${p.topic}-${p.partition}${p.isr.length < p.replicas.length ? ` (isr ${p.isr.join(',')})` : ''}`,
+        );
         byLeader.set(p.leader, led);
       }
     } catch (error) {

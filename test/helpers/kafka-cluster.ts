@@ -29,7 +29,8 @@ export class TestCluster {
       env: this.#env,
       timeout: 300_000,
     });
-    if (!allowFail) assert.equal(r.status, 0, `kafka-cluster ${args.join(' ')} (port ${this.port}): ${r.stderr}`);
+    if (!allowFail)
+      assert.equal(r.status, 0, `kafka-cluster ${args.join(' ')} (port ${this.port}): ${r.stderr}`);
     return r;
   }
 
@@ -42,7 +43,9 @@ export class TestCluster {
         err += chunk.toString();
       });
       child.once('exit', (code) =>
-        code === 0 ? resolve(err) : reject(new Error(`kafka-cluster ${args.join(' ')}: exit ${code}\n${err}`)),
+        code === 0
+          ? resolve(err)
+          : reject(new Error(`kafka-cluster ${args.join(' ')}: exit ${code}\n${err}`)),
       );
     });
   }

@@ -64,7 +64,9 @@ export function startRoles(p: Pipeline): Record<Role, RoleProcess> {
 }
 
 /** Fails fast when a role dies by itself (it must reconnect, not exit). */
-export function watchUnexpectedExits(roles: Record<Role, RoleProcess>): { failure: () => string | undefined } {
+export function watchUnexpectedExits(roles: Record<Role, RoleProcess>): {
+  failure: () => string | undefined;
+} {
   let failure: string | undefined;
   for (const r of Object.values(roles)) {
     const watch = (child = r.child) =>
@@ -118,13 +120,7 @@ export async function finish(
 }
 
 /** The proof shared by both scenarios; returns the figures it measured. */
-export async function verify(
-  bus: KafkaBus,
-  p: Pipeline,
-  events: number,
-  strictAlerts: boolean,
-  timeRate?: number,
-) {
+export async function verify(bus: KafkaBus, p: Pipeline, events: number, strictAlerts: boolean) {
   const expected = await expectedIds(bus, p.rawTopic);
   assert.equal(expected.size, events, 'the generator produced every event');
   const rejects = dlqLines(p.dlqPath);
@@ -148,7 +144,7 @@ export async function verify(
 
   const alerts = await storedAlerts(p.sqlitePath, p.dir);
   const score = missedAttacks(readTruth(p.truthPath), alerts);
-  const reference = await referenceAlerts(events, timeRate);
+  const reference = await referenceAlerts(events);
   const comparison = compareAlerts(alerts, reference);
   const detections = `${score.detected}/${score.expected} expected detections; ${alerts.length} alerts vs ${reference.length} in the uninterrupted run; ${comparison.summary}`;
   // Printed before the detection asserts, so a run that fails on them still reports its figures.

@@ -256,8 +256,9 @@ export function generate(
     '--truth',
     pipeline.truthPath,
   ];
-  // --rate paces the wall clock and sets the event-time density too (referenceAlerts' timeRate)
-  if (rate) args.push('--rate', String(rate));
+  // --rate paces the wall clock; --time-rate keeps the event time of an unpaced run (the default
+  // 100 lines per event-time second), so the content equals referenceAlerts'
+  if (rate) args.push('--rate', String(rate), '--time-rate', '100');
   const fd = openSync(join(pipeline.dir, 'generate.log'), 'a');
   const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: childEnv() });
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -445,7 +446,7 @@ export function missedAttacks(truth: readonly TruthRecord[], alerts: readonly Al
  * uninterrupted run raises. Alert ids are stableId(rule, group, window start), independent of
  * event ids, so the distributed run under faults must store exactly this set.
  */
-export async function referenceAlerts(count: number, timeRate?: number): Promise<Alert[]> {
+export async function referenceAlerts(count: number): Promise<Alert[]> {
   const dir = mkdtempSync(join(tmpdir(), 'socstream-reliability-ref-'));
   try {
     const config = validateConfig(
@@ -458,7 +459,6 @@ export async function referenceAlerts(count: number, timeRate?: number): Promise
             scenario: 'mixed',
             rate: null,
             count,
-            ...(timeRate ? { time_rate: timeRate } : {}),
             seed: SEED,
             start: GENERATOR_START,
           },

@@ -23,8 +23,8 @@ const SCRIPT = new URL('../../scripts/kafka-cluster.ts', import.meta.url).pathna
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const SKIP = kafkaSkipReason('the Kafka cluster tests');
 if (SKIP) process.stderr.write(`\n*** ${SKIP} ***\n\n`);
-const EVENTS = Number(process.env.CLUSTER_SHORT_EVENTS ?? 10_000);
-const RATE = Number(process.env.CLUSTER_SHORT_RATE ?? 500);
+const EVENTS = Number(process.env.CLUSTER_SHORT_EVENTS ?? 20_000);
+const RATE = Number(process.env.CLUSTER_SHORT_RATE ?? 1000);
 
 it('kafka-cluster rejects an unknown verb and a bad node number with exit 2 and the usage', () => {
   for (const args of [['frobnicate'], ['kill', '4'], ['restart']]) {
@@ -80,7 +80,9 @@ describe('a three-node cluster of our own', { skip: SKIP }, () => {
         topics,
       }),
     );
-    const r = spawnSync(process.execPath, [MAIN, 'topics', 'create', '--config', config], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [MAIN, 'topics', 'create', '--config', config], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const names = [topics.network, topics.alerts, topics.matches, topics.dlq];
     const admin = new Admin({ clientId: 'socstream-test', bootstrapBrokers: cluster.brokers.split(',') });
@@ -90,7 +92,11 @@ describe('a three-node cluster of our own', { skip: SKIP }, () => {
         for (const p of metadata.topics.get(name)?.partitions ?? [])
           assert.equal(p.replicas.length, 3, `${name} has 3 replicas`);
       const described = await admin.describeConfigs({
-        resources: names.map((name) => ({ resourceType: 2, resourceName: name, configurationKeys: ['min.insync.replicas'] })),
+        resources: names.map((name) => ({
+          resourceType: 2,
+          resourceName: name,
+          configurationKeys: ['min.insync.replicas'],
+        })),
       });
       for (const d of described)
         assert.equal(
@@ -105,15 +111,24 @@ describe('a three-node cluster of our own', { skip: SKIP }, () => {
 
   it('the alerts topic is gzip by default, events stay lz4: kcat reads the alerts, the segments on disk carry the codecs', async () => {
     const topics = prefixedTopics(`${unique('cluster-codec')}.`, 1);
-    const bus = createBus(busSchema.parse({ type: 'kafka', kafka: { brokers: cluster.brokers.split(',') } }), topics);
+    const bus = createBus(
+      busSchema.parse({ type: 'kafka', kafka: { brokers: cluster.brokers.split(',') } }),
+      topics,
+    );
     const ids = Array.from({ length: 50 }, (_, i) => `alert-${i}`);
     try {
       await bus.createTopics([topics.alerts, topics.network].map((name) => ({ name, partitions: 1 })));
-      const record = (id: string) => ({ key: id, value: Buffer.from(JSON.stringify({ id, rule_title: 'test' })) });
+      const record = (id: string) => ({
+        key: id,
+        value: Buffer.from(JSON.stringify({ id, rule_title: 'test' })),
+      });
       // Both topics in flight at once: one produce request carries one codec, so they split.
       await Promise.all([
         bus.publish(topics.alerts, ids.map(record)),
-        bus.publish(topics.network, ids.map((id) => record(`event-${id}`))),
+        bus.publish(
+          topics.network,
+          ids.map((id) => record(`event-${id}`)),
+        ),
       ]);
     } finally {
       await bus.close();
@@ -123,11 +138,18 @@ describe('a three-node cluster of our own', { skip: SKIP }, () => {
     const alertsLeader = leader.get(topics.alerts)?.[0] ?? 1;
     const networkLeader = leader.get(topics.network)?.[0] ?? 1;
     assert.deepEqual([...segmentCodecs(join(cluster.dataDir(alertsLeader), `${topics.alerts}-0`))], ['gzip']);
-    assert.deepEqual([...segmentCodecs(join(cluster.dataDir(networkLeader), `${topics.network}-0`))], ['lz4']);
+    assert.deepEqual(
+      [...segmentCodecs(join(cluster.dataDir(networkLeader), `${topics.network}-0`))],
+      ['lz4'],
+    );
   });
 
   it(`SIGKILL of the node leading the raw and matches partitions while ${EVENTS} events flow: nothing lost, the alerts of an uninterrupted run exactly once, no role restarted by hand`, async () => {
-    const f = await clusterFaultScenario(cluster, 'leader', { events: EVENTS, rate: RATE, timeoutMs: 300_000 });
+    const f = await clusterFaultScenario(cluster, 'leader', {
+      events: EVENTS,
+      rate: RATE,
+      timeoutMs: 300_000,
+    });
     process.stderr.write(formatClusterFigures(f));
     assert.equal(f.lost, 0);
   });

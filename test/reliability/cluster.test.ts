@@ -10,7 +10,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TestCluster } from '../helpers/kafka-cluster.ts';
 import { kafkaSkipReason } from '../helpers/reliability.ts';
-import { type ClusterFault, clusterFaultScenario, formatClusterFigures } from '../helpers/reliability-cluster.ts';
+import {
+  type ClusterFault,
+  clusterFaultScenario,
+  formatClusterFigures,
+} from '../helpers/reliability-cluster.ts';
 
 const SKIP = kafkaSkipReason('cluster fault tests, full form');
 if (SKIP) process.stderr.write(`\n*** ${SKIP} ***\n\n`);
@@ -34,7 +38,11 @@ describe('broker faults on a three-node cluster, full form', { skip: SKIP }, () 
     test(`${what}, ${EVENTS} events at ${RATE}/s: nothing lost, the alerts of an uninterrupted run exactly once, no role restarted by hand`, {
       timeout: 2 * TIMEOUT_MS,
     }, async () => {
-      const f = await clusterFaultScenario(cluster, fault, { events: EVENTS, rate: RATE, timeoutMs: TIMEOUT_MS });
+      const f = await clusterFaultScenario(cluster, fault, {
+        events: EVENTS,
+        rate: RATE,
+        timeoutMs: TIMEOUT_MS,
+      });
       process.stderr.write(formatClusterFigures(f));
       assert.equal(f.lost, 0);
     });
