@@ -167,7 +167,16 @@ export async function clusterFaultScenario(
       'the matches topic',
     );
     const faultStarted = Date.now();
+    let generatorEnded = 0;
+    void gen.done.then(() => {
+      generatorEnded = Date.now();
+    });
+    const endBefore = (await bus.endOffsets([p.rawTopic])).reduce((n, o) => n + o.offset, 0n);
     const steps = await injectFault(cluster, fault, { raw: p.rawTopic, matches: p.matchesTopic });
+    steps.unshift(
+      `fault began with ${endBefore} of ${options.events} events written` +
+        (generatorEnded ? `, the generator ended ${seconds(generatorEnded - faultStarted)} into it` : ''),
+    );
     steps.push(`fault over after ${seconds(Date.now() - faultStarted)}`);
     assert.equal(watch.failure(), undefined, watch.failure());
     assert.equal(await gen.done, 0, 'the generator rode out the fault (exit code 0)');
