@@ -19,8 +19,8 @@ export const kafkaSchema = z
     ),
     connect_timeout_ms: d(z.number().int().positive().default(10_000), 'Give up connecting after this long'),
     retries: d(
-      z.number().int().min(0).default(20),
-      'Reconnect/produce retries, with exponential backoff (100 ms doubling to 5 s: 20 ride out about a minute, a leader election takes ~10 s)',
+      z.number().int().min(0).default(60),
+      'Retries of every Kafka request (produce, fetch, commit, metadata), backoff 100 ms doubling to 5 s: 60 ride out about 4 minutes of a broker or cluster outage (a leader election takes ~10 s)',
     ),
     replication_factor: d(
       z.number().int().positive().optional(),

@@ -183,7 +183,7 @@ export async function clusterFaultScenario(
     const caughtUpStarted = Date.now();
     await finish(bus, p, roles, options.timeoutMs, watch.failure);
     assert.equal(watch.failure(), undefined, watch.failure());
-    steps.push(`every group caught up ${seconds(Date.now() - caughtUpStarted)} after the generator ended`);
+    steps.push(`every group caught up ${seconds(Date.now() - caughtUpStarted)} after the fault was over`);
     rss.stop();
     const proof = await verify(bus, p, options.events, true);
     // The alerts topic, read by a client that is not ours (librdkafka's kcat), holds the same alerts.
