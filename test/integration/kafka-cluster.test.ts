@@ -109,7 +109,7 @@ describe('a three-node cluster of our own', { skip: SKIP }, () => {
     }
   });
 
-  it('the alerts topic is gzip by default, events stay lz4: kcat reads the alerts, the segments on disk carry the codecs', async () => {
+  it('the alerts topic is gzip by default, events stay lz4: kcat and the console consumer read the alerts, the segments on disk carry the codecs', async () => {
     const topics = prefixedTopics(`${unique('cluster-codec')}.`, 1);
     const bus = createBus(
       busSchema.parse({ type: 'kafka', kafka: { brokers: cluster.brokers.split(',') } }),
@@ -134,6 +134,22 @@ describe('a three-node cluster of our own', { skip: SKIP }, () => {
       await bus.close();
     }
     assert.deepEqual([...kcatAlertIds(cluster.brokers, topics.alerts)].sort(), [...ids].sort());
+    // Kafka's own console consumer, through the script (bootstrap = the cluster)
+    const consoleConsumer = cluster.run([
+      'console-consumer',
+      '--topic',
+      topics.alerts,
+      '--from-beginning',
+      '--max-messages',
+      String(ids.length),
+      '--timeout-ms',
+      '60000',
+    ]);
+    const read = consoleConsumer.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { id: string }).id);
+    assert.deepEqual(read.sort(), [...ids].sort());
     const leader = (await cluster.leaders([topics.alerts, topics.network])) as Map<string, number[]>;
     const alertsLeader = leader.get(topics.alerts)?.[0] ?? 1;
     const networkLeader = leader.get(topics.network)?.[0] ?? 1;
