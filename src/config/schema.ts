@@ -102,12 +102,12 @@ export const topicsSchema = z
     compression: d(
       z
         .object({
-          alerts: codec.default('gzip'),
-          dlq: codec.default('gzip'),
-          network: codec.optional(),
-          auth: codec.optional(),
-          web: codec.optional(),
-          other: codec.optional(),
+          alerts: d(codec.default('gzip'), 'Codec of the alerts topic (gzip: every Kafka client reads it)'),
+          dlq: d(codec.default('gzip'), 'Codec of the dlq topic'),
+          network: d(codec.optional(), 'Codec of topics.network (unset: bus.kafka.compression)'),
+          auth: d(codec.optional(), 'Codec of topics.auth (unset: bus.kafka.compression)'),
+          web: d(codec.optional(), 'Codec of topics.web (unset: bus.kafka.compression)'),
+          other: d(codec.optional(), 'Codec of topics.other (unset: bus.kafka.compression)'),
         })
         .strict()
         .default({ alerts: 'gzip', dlq: 'gzip' }),
