@@ -16,17 +16,31 @@
  * SOCSTREAM_KAFKA_START_TIMEOUT_MS bounds the start wait.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  alive,
+  BROKER_LOG4J_TEXT,
+  clusterId,
+  ensureJars as ensureJarsIn,
+  fail,
+  fileTail,
+  HOST,
+  javaArgs,
+  log,
+  portOpen as portOpenAt,
+  ROOT,
+  readPid as readPidFile,
+  STARTED_MARKER,
+  TOOL_JVM,
+  TOOLS,
+  TOOLS_LOG4J_TEXT,
+  withBootstrap,
+} from './kafka-common.ts';
 
-const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const HOME = resolve(ROOT, process.env.SOCSTREAM_KAFKA_DIR ?? '.data/kafka');
-const POM = join(ROOT, 'kafka/pom.xml');
 const LIB = join(HOME, 'lib');
-const LIB_STAMP = join(LIB, '.pom.sha256');
 const DATA = join(HOME, 'data');
 const CONFIG = join(HOME, 'config');
 const LOGS = join(HOME, 'logs');
@@ -37,121 +51,22 @@ const CLUSTER_ID_FILE = join(HOME, 'cluster-id');
 const PID_FILE = join(HOME, 'kafka.pid');
 const BROKER_LOG = join(HOME, 'broker.log');
 
-const HOST = '127.0.0.1';
 /** SOCSTREAM_KAFKA_PORT runs a second broker beside the usual one (the controller takes port + 1). */
 const PORT = Number(process.env.SOCSTREAM_KAFKA_PORT ?? 9092);
 const CONTROLLER_PORT = PORT + 1;
 const BOOTSTRAP = `${HOST}:${PORT}`;
-/** The line KafkaRaftServer logs once the broker serves requests. */
-const STARTED_MARKER = 'Kafka Server started';
 const START_TIMEOUT_MS = Number(process.env.SOCSTREAM_KAFKA_START_TIMEOUT_MS ?? 180_000);
 const STOP_GRACE_MS = 30_000;
 /** The machine is shared: a small heap is plenty for tests and demos. */
 const BROKER_JVM = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20'];
-const TOOL_JVM = ['-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
 
-/** Kafka's command-line tools by the name users type; all take --bootstrap-server in 4.x. */
-const TOOLS: Record<string, string> = {
-  topics: 'org.apache.kafka.tools.TopicCommand',
-  'console-consumer': 'org.apache.kafka.tools.consumer.ConsoleConsumer',
-  'console-producer': 'org.apache.kafka.tools.ConsoleProducer',
-  'producer-perf': 'org.apache.kafka.tools.ProducerPerformance',
-  'consumer-perf': 'org.apache.kafka.tools.ConsumerPerformance',
-  'consumer-groups': 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
-};
-
-function log(message: string): void {
-  process.stderr.write(`kafka: ${message}\n`);
-}
-
-function fail(message: string): never {
-  log(message);
-  process.exit(1);
-}
-
-function portOpen(host = HOST, port = PORT, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host, port });
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
-}
-
-function readPid(): number | null {
-  if (!existsSync(PID_FILE)) return null;
-  const pid = Number(readFileSync(PID_FILE, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function logTail(lines = 30): string {
-  if (!existsSync(BROKER_LOG)) return '(no broker log)';
-  return readFileSync(BROKER_LOG, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
-// jars
-
-function pomDigest(): string {
-  return createHash('sha256').update(readFileSync(POM)).digest('hex');
-}
-
-/** Copies the broker's runtime jars into lib/ once per pom version; Maven caches them in ~/.m2. */
-function ensureJars(): void {
-  const digest = pomDigest();
-  if (existsSync(LIB_STAMP) && readFileSync(LIB_STAMP, 'utf8').trim() === digest) return;
-  if (spawnSync('sh', ['-c', 'command -v mvn'], { stdio: 'ignore' }).status !== 0)
-    fail('Maven (mvn) is not installed: it fetches the Kafka jars (Debian: apt-get install -y maven)');
-  log(`fetching the Kafka jars with Maven into ${LIB} (first run only) ...`);
-  rmSync(LIB, { recursive: true, force: true });
-  mkdirSync(LIB, { recursive: true });
-  const started = Date.now();
-  const mvn = spawnSync(
-    'mvn',
-    [
-      '-q',
-      '-B',
-      '-Dstyle.color=never',
-      '-f',
-      POM,
-      'dependency:copy-dependencies',
-      `-DoutputDirectory=${LIB}`,
-      '-DincludeScope=runtime',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  if (mvn.status !== 0) {
-    process.stderr.write(`${mvn.stdout}${mvn.stderr}`);
-    fail(`mvn dependency:copy-dependencies failed (exit ${mvn.status}); see the output above`);
-  }
-  writeFileSync(LIB_STAMP, `${digest}\n`);
-  log(`jars ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
+const portOpen = () => portOpenAt(HOST, PORT);
+const readPid = () => readPidFile(PID_FILE);
+const logTail = () => fileTail(BROKER_LOG);
+const ensureJars = () => ensureJarsIn(LIB);
 
 function java(mainClass: string, args: string[], jvm: string[], log4j: string): string[] {
-  return [
-    ...jvm,
-    `-Dlog4j2.configurationFile=${log4j}`,
-    `-Dkafka.logs.dir=${LOGS}`,
-    '-cp',
-    `${LIB}/*`,
-    mainClass,
-    ...args,
-  ];
+  return javaArgs(LIB, LOGS, mainClass, args, jvm, log4j);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,28 +101,6 @@ log.segment.bytes=67108864
 `;
 }
 
-const BROKER_LOG4J_TEXT = `appender.c.type=Console
-appender.c.name=STDOUT
-appender.c.layout.type=PatternLayout
-appender.c.layout.pattern=[%d] %p %m (%c)%n
-rootLogger.level=INFO
-rootLogger.appenderRef.c.ref=STDOUT
-logger.kafka.name=kafka
-logger.kafka.level=INFO
-logger.state.name=state.change.logger
-logger.state.level=WARN
-`;
-
-/** The tools print their data on stdout: their own logging goes to stderr, warnings only. */
-const TOOLS_LOG4J_TEXT = `appender.e.type=Console
-appender.e.name=STDERR
-appender.e.target=SYSTEM_ERR
-appender.e.layout.type=PatternLayout
-appender.e.layout.pattern=[%d] %p %m (%c)%n
-rootLogger.level=WARN
-rootLogger.appenderRef.e.ref=STDERR
-`;
-
 function writeConfigs(): void {
   mkdirSync(CONFIG, { recursive: true });
   mkdirSync(LOGS, { recursive: true });
@@ -216,30 +109,11 @@ function writeConfigs(): void {
   writeFileSync(TOOLS_LOG4J, TOOLS_LOG4J_TEXT);
 }
 
-/**
- * A cluster id as Kafka's Uuid.randomUuid makes it: 16 random bytes, base64url without padding,
- * never starting with '-' (Kafka rerolls those so the id is not taken for a command-line flag).
- */
-function newClusterId(): string {
-  for (;;) {
-    const id = randomBytes(16).toString('base64url');
-    if (!id.startsWith('-')) return id;
-  }
-}
-
-function clusterId(): string {
-  if (existsSync(CLUSTER_ID_FILE)) return readFileSync(CLUSTER_ID_FILE, 'utf8').trim();
-  const id = newClusterId();
-  mkdirSync(HOME, { recursive: true });
-  writeFileSync(CLUSTER_ID_FILE, `${id}\n`);
-  return id;
-}
-
 /** Formats the KRaft storage once; `-g` (ignore formatted) makes a re-run harmless. */
 function ensureFormatted(): void {
   if (existsSync(join(DATA, 'meta.properties'))) return;
   mkdirSync(DATA, { recursive: true });
-  const args = ['format', '--standalone', '-g', '-t', clusterId(), '-c', SERVER_PROPERTIES];
+  const args = ['format', '--standalone', '-g', '-t', clusterId(CLUSTER_ID_FILE), '-c', SERVER_PROPERTIES];
   const r = spawnSync('java', java('kafka.tools.StorageTool', args, TOOL_JVM, TOOLS_LOG4J), {
     encoding: 'utf8',
   });
@@ -349,26 +223,13 @@ async function status(): Promise<void> {
   process.exitCode = running || listening ? 0 : 3;
 }
 
-/**
- * Adds our broker unless the user named one. ProducerPerformance (4.1) has no --bootstrap-server:
- * it takes bootstrap.servers among its --producer-props.
- */
-function withBootstrap(tool: string, args: string[]): string[] {
-  if (args.some((a) => a === '--bootstrap-server' || a.startsWith('--bootstrap-server='))) return args;
-  if (args.some((a) => a.startsWith('bootstrap.servers='))) return args;
-  if (tool !== 'producer-perf') return ['--bootstrap-server', BOOTSTRAP, ...args];
-  const at = args.indexOf('--producer-props');
-  if (at < 0) return [...args, '--producer-props', `bootstrap.servers=${BOOTSTRAP}`];
-  return [...args.slice(0, at + 1), `bootstrap.servers=${BOOTSTRAP}`, ...args.slice(at + 1)];
-}
-
 /** Runs one of Kafka's tools with the user's arguments, defaulting the bootstrap server to ours. */
 function tool(name: string, args: string[]): void {
   const mainClass = TOOLS[name];
   if (mainClass === undefined) usage(`unknown command: ${name}`);
   ensureJars();
   writeConfigs();
-  const full = withBootstrap(name, args);
+  const full = withBootstrap(name, args, BOOTSTRAP);
   const r = spawnSync('java', java(mainClass, full, TOOL_JVM, TOOLS_LOG4J), { stdio: 'inherit' });
   process.exitCode = r.status ?? 1;
 }

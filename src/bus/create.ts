@@ -1,13 +1,17 @@
 import type { z } from 'zod';
-import type { busSchema } from '../config/schema.ts';
+import type { busSchema, Config } from '../config/schema.ts';
+import { topicCompression } from '../config/topics.ts';
 import type { Bus } from './bus.ts';
 import { KafkaBus } from './kafka.ts';
 import { MemoryBus } from './memory.ts';
 
 export type BusConfig = z.infer<typeof busSchema>;
 
-/** The bus the config asks for (`bus.type`); creating one opens no connection. */
-export function createBus(config: BusConfig): Bus {
-  if (config.type === 'kafka') return new KafkaBus(config.kafka);
+/**
+ * The bus the config asks for (`bus.type`); creating one opens no connection. `topics` gives the
+ * Kafka bus each output topic's codec (topics.compression).
+ */
+export function createBus(config: BusConfig, topics?: Config['topics']): Bus {
+  if (config.type === 'kafka') return new KafkaBus(config.kafka, topics ? topicCompression(topics) : {});
   return new MemoryBus({ queueCapacity: config.memory.queue_capacity, assignment: config.memory.assignment });
 }

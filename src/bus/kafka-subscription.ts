@@ -22,6 +22,13 @@
  *   only moves forward.
  * Nothing is lost by dropping: the partition's next owner (or this member again) reads from the
  * group's committed offset, which never passes a record that was not processed.
+ *
+ * Leader changes (issue 18). On a cluster, a fetch sent on stale metadata to a broker that lost
+ * the leadership, or that just restarted as a follower behind this member's position, answers
+ * FENCED_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER or OFFSET_OUT_OF_RANGE. The client recovers a
+ * response made only of OFFSET_OUT_OF_RANGE but destroys its stream on a mix of them (seen when a
+ * SIGKILLed leader came back). Such a failure is not the role's: the member opens a new stream
+ * (a rejoin, reading from the committed offsets; the fence above skips what was handed out).
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { InternalError, KafkaFailedError } from '../core/errors.ts';
@@ -40,6 +47,27 @@ const DEFAULT_MAX_WAIT_MS = 100;
 const CLOSE_ATTEMPTS = 5;
 /** While idle, committed offsets are sent again this often (see reassertCommits). */
 const REASSERT_IDLE_MS = 2000;
+/** Errors of a partition whose leader moved: the data is there, the member asked the wrong broker. */
+const LEADER_MOVED = new Set([
+  'OFFSET_OUT_OF_RANGE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'REPLICA_NOT_AVAILABLE',
+]);
+/** Streams reopened in a row without a record in between before the failure is the role's. */
+const MAX_REOPENS = 20;
+
+/** Whether a stream error is only partitions whose leader moved (every error it aggregates). */
+export function leaderMoved(error: unknown): boolean {
+  const inner = (error as { errors?: unknown[] }).errors;
+  const all = Array.isArray(inner) && inner.length > 0 ? inner : [error];
+  return all.every((e) => {
+    const { apiId, hasStaleMetadata } = e as { apiId?: unknown; hasStaleMetadata?: unknown };
+    return hasStaleMetadata === true || (typeof apiId === 'string' && LEADER_MOVED.has(apiId));
+  });
+}
 
 type Buf = Buffer;
 type KafkaConsumer = Consumer<Buf, Buf, Buf, Buf>;
@@ -91,7 +119,11 @@ function toRecord(message: KafkaMessage): ConsumedRecord {
 
 export class KafkaSubscription implements Subscription {
   private readonly consumer: KafkaConsumer;
-  private readonly stream: MessagesStream<Buf, Buf, Buf, Buf>;
+  private stream: MessagesStream<Buf, Buf, Buf, Buf>;
+  /** Opens a new stream on the same member after a leader change (KafkaBus.subscribe). */
+  private readonly reopen: (() => Promise<MessagesStream<Buf, Buf, Buf, Buf>>) | undefined;
+  /** Streams reopened after a leader change, in all and in a row; for tests and logs. */
+  readonly reopens = { total: 0, inARow: 0 };
   private readonly maxBatchRecords: number;
   private readonly maxWaitMs: number;
   /** The last message per partition of each batch handed out, for its leader epoch on commit. */
@@ -114,9 +146,11 @@ export class KafkaSubscription implements Subscription {
     consumer: KafkaConsumer,
     stream: MessagesStream<Buf, Buf, Buf, Buf>,
     options: SubscribeOptions,
+    reopen?: () => Promise<MessagesStream<Buf, Buf, Buf, Buf>>,
   ) {
     this.consumer = consumer;
     this.stream = stream;
+    this.reopen = reopen;
     this.group = options.group;
     this.maxBatchRecords = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
     this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
@@ -125,13 +159,33 @@ export class KafkaSubscription implements Subscription {
     consumer.on('consumer:group:join', (event: { assignments?: KafkaConsumer['assignments'] }) =>
       this.updateOwnership(event.assignments ?? consumer.assignments ?? []),
     );
+    this.listen(stream);
+  }
+
+  private listen(stream: MessagesStream<Buf, Buf, Buf, Buf>): void {
     const poke = () => this.wake?.();
     stream.on('readable', poke);
     stream.on('close', poke);
     stream.on('error', (error: Error) => {
+      if (stream !== this.stream) return;
       this.failure = error;
       poke();
     });
+  }
+
+  /** After a leader change: a new stream from the committed offsets, or false when out of tries. */
+  private async reopenAfterLeaderChange(): Promise<boolean> {
+    if (this.reopen === undefined || !leaderMoved(this.failure) || this.reopens.inARow >= MAX_REOPENS)
+      return false;
+    this.reopens.total++;
+    this.reopens.inARow++;
+    await new Promise((r) => setTimeout(r, backoffMs(this.reopens.inARow)));
+    if (this.closed) return true;
+    const stream = await this.reopen();
+    this.failure = null;
+    this.stream = stream;
+    this.listen(stream);
+    return true;
   }
 
   /** Completed (re)joins of this member and the group generation it is in, for tests and logs. */
@@ -204,13 +258,17 @@ export class KafkaSubscription implements Subscription {
     let deadline = Number.POSITIVE_INFINITY;
     for (;;) {
       if (this.closed) return { done: true, value: undefined };
-      if (this.failure) throw this.failure;
+      if (this.failure) {
+        if (await this.reopenAfterLeaderChange()) continue;
+        throw this.failure;
+      }
       // The client ends its stream only on close() or a fatal error: never end quietly.
       if (this.stream.destroyed)
         throw new KafkaFailedError(`Kafka consumer stream of group ${this.group} ended unexpectedly`);
       let message: KafkaMessage | null = this.stream.read();
       while (message !== null) {
         if (this.admit(message)) {
+          this.reopens.inARow = 0;
           messages.push(message);
           if (messages.length >= this.maxBatchRecords) break;
         }

@@ -51,6 +51,8 @@ interface OutgoingMessage {
 interface QueuedPublish extends PromiseWithResolvers<void> {
   messages: OutgoingMessage[];
   next: number;
+  /** The codec of its topic: one produce request carries one codec. */
+  compression: KafkaConfig['compression'];
 }
 
 /** Java's partitioner for keys; keyless records go round-robin (the library's own fallback). */
@@ -102,9 +104,12 @@ export class KafkaBus implements Bus {
   /** Publishes not yet acked, in publish order (see sendLoop). */
   private readonly queue: QueuedPublish[] = [];
   private sending = false;
+  /** Per-topic codecs (topics.compression); other topics use config.compression. */
+  private readonly topicCompression: ReadonlyMap<string, KafkaConfig['compression']>;
 
-  constructor(config: KafkaConfig) {
+  constructor(config: KafkaConfig, topicCompression: Record<string, KafkaConfig['compression']> = {}) {
     this.config = config;
+    this.topicCompression = new Map(Object.entries(topicCompression));
   }
 
   get bootstrap(): string {
@@ -146,8 +151,13 @@ export class KafkaBus implements Bus {
           topics: [spec.name],
           partitions: spec.partitions,
           // -1: the cluster's default.replication.factor (1 locally, 3 on a real cluster)
-          replicas: -1,
-          configs: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+          replicas: this.config.replication_factor ?? -1,
+          configs: Object.entries({
+            ...(this.config.min_insync_replicas
+              ? { 'min.insync.replicas': String(this.config.min_insync_replicas) }
+              : {}),
+            ...spec.configs,
+          }).map(([name, value]) => ({ name, value })),
         });
       } catch (error) {
         if (
@@ -239,7 +249,8 @@ export class KafkaBus implements Bus {
         bytes,
       };
     }
-    const entry: QueuedPublish = { messages, next: 0, ...Promise.withResolvers<void>() };
+    const compression = this.topicCompression.get(topic) ?? this.config.compression;
+    const entry: QueuedPublish = { messages, next: 0, compression, ...Promise.withResolvers<void>() };
     this.queue.push(entry);
     if (!this.sending) void this.sendLoop();
     return entry.promise;
@@ -262,9 +273,9 @@ export class KafkaBus implements Bus {
           this.failQueued(error);
           return;
         }
-        const { messages, completed } = this.takeRequest();
+        const { messages, completed, compression } = this.takeRequest();
         try {
-          await this.getProducer().send({ messages });
+          await this.getProducer().send({ messages, compression });
         } catch (error) {
           // Nothing queued behind a failed request may be written after it (a gap would break
           // per-key order): everything waiting fails too and its publishers retry from their
@@ -289,18 +300,22 @@ export class KafkaBus implements Bus {
   private takeRequest(): {
     messages: Array<MessageToProduce<Buf, Buf, Buf, Buf>>;
     completed: QueuedPublish[];
+    compression: KafkaConfig['compression'];
   } {
     const messages: Array<MessageToProduce<Buf, Buf, Buf, Buf>> = [];
     const completed: QueuedPublish[] = [];
     const topicBytes = new Map<string, number>();
+    const compression = this.queue[0].compression;
     let total = 0;
     while (this.queue.length > 0) {
       const entry = this.queue[0];
+      // A publish to a topic with another codec leaves in the next request.
+      if (entry.compression !== compression) return { messages, completed, compression };
       while (entry.next < entry.messages.length) {
         const { message, bytes } = entry.messages[entry.next];
         const topicTotal = (topicBytes.get(message.topic) ?? 0) + bytes;
         if (messages.length > 0 && (topicTotal > MAX_SEND_BYTES || total + bytes > MAX_REQUEST_BYTES))
-          return { messages, completed };
+          return { messages, completed, compression };
         messages.push(message);
         topicBytes.set(message.topic, topicTotal);
         total += bytes;
@@ -309,7 +324,7 @@ export class KafkaBus implements Bus {
       completed.push(entry);
       this.queue.shift();
     }
-    return { messages, completed };
+    return { messages, completed, compression };
   }
 
   private failQueued(error: unknown): void {
@@ -333,14 +348,16 @@ export class KafkaBus implements Bus {
       maxBytesPerPartition: FETCH_MAX_PARTITION_BYTES,
     });
     try {
-      const stream = await consumer.consume({
-        topics: options.topics,
-        mode: 'committed',
-        fallbackMode: options.from ?? 'latest',
-        autocommit: false,
-        highWaterMark: Math.max(1024, options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS),
-      });
-      const sub = new KafkaSubscription(consumer, stream, options);
+      const open = () =>
+        consumer.consume({
+          topics: options.topics,
+          mode: 'committed',
+          fallbackMode: options.from ?? 'latest',
+          autocommit: false,
+          highWaterMark: Math.max(1024, options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS),
+        });
+      // `open` again after a leader change on a cluster (KafkaSubscription.reopenAfterLeaderChange)
+      const sub = new KafkaSubscription(consumer, await open(), options, open);
       this.subscriptions.add(sub);
       return sub;
     } catch (error) {

@@ -56,7 +56,9 @@ export function planFromFlags(f: GenerateFlags): {
           ? Math.round(rate * duration)
           : Number.POSITIVE_INFINITY
         : 1000;
-  return { total, rate, eventsPerSecond: rate ?? timeRate ?? DEFAULT_EVENTS_PER_SECOND };
+  // --time-rate with --rate: paced at one rate, event time as dense as another (the cluster fault
+  // tests pace a stream whose content must equal an unpaced reference run's)
+  return { total, rate, eventsPerSecond: timeRate ?? rate ?? DEFAULT_EVENTS_PER_SECOND };
 }
 
 /**
@@ -164,7 +166,7 @@ export function register(program: Command): void {
     .option('--start <iso>', 'event time of the first line (default now)')
     .option(
       '--time-rate <r>',
-      `without --rate: event-time lines per second (default ${DEFAULT_EVENTS_PER_SECOND})`,
+      `event-time lines per second (default: --rate, else ${DEFAULT_EVENTS_PER_SECOND})`,
     )
     .option('--attack-every <s>', 'event-time seconds between attack starts (default per scenario)')
     .option('--zeek <json|tsv>', 'Zeek as JSON lines or TSV files (tsv needs file:DIR)', 'json')

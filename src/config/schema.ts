@@ -8,16 +8,29 @@ import { logsourceEntrySchema } from './logsource-schema.ts';
  */
 const d = <T extends z.ZodType>(schema: T, description: string): T => schema.describe(description) as T;
 
+const codec = z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']);
+
 export const kafkaSchema = z
   .object({
     brokers: d(z.array(z.string()).min(1).default(['127.0.0.1:9092']), 'Bootstrap servers, host:port'),
     client_id: d(z.string().default('socstream'), 'Kafka client id'),
     compression: d(
-      z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
-      'Producer compression codec',
+      codec.default('lz4'),
+      'Producer compression codec: internal topics, and output topics topics.compression leaves unset',
     ),
     connect_timeout_ms: d(z.number().int().positive().default(10_000), 'Give up connecting after this long'),
-    retries: d(z.number().int().min(0).default(10), 'Reconnect/produce retries, with exponential backoff'),
+    retries: d(
+      z.number().int().min(0).default(60),
+      'Retries of every Kafka request (produce, fetch, commit, metadata), backoff 100 ms doubling to 5 s: 60 ride out about 4 minutes of a broker or cluster outage (a leader election takes ~10 s)',
+    ),
+    replication_factor: d(
+      z.number().int().positive().optional(),
+      "Replicas of each topic socstream creates; omitted: the cluster's default.replication.factor (3 on a cluster)",
+    ),
+    min_insync_replicas: d(
+      z.number().int().positive().optional(),
+      "min.insync.replicas of each topic socstream creates (2 with 3 replicas); omitted: the cluster's default",
+    ),
     ssl: d(
       z
         .object({
@@ -99,6 +112,20 @@ export const topicsSchema = z
     lake_inputs: d(
       z.array(z.string()).default([]),
       'Topics of envelopes (JSON) that other producers fill: the store role writes them into the lake',
+    ),
+    compression: d(
+      z
+        .object({
+          alerts: d(codec.default('gzip'), 'Codec of the alerts topic (gzip: every Kafka client reads it)'),
+          dlq: d(codec.default('gzip'), 'Codec of the dlq topic'),
+          network: d(codec.optional(), 'Codec of topics.network (unset: bus.kafka.compression)'),
+          auth: d(codec.optional(), 'Codec of topics.auth (unset: bus.kafka.compression)'),
+          web: d(codec.optional(), 'Codec of topics.web (unset: bus.kafka.compression)'),
+          other: d(codec.optional(), 'Codec of topics.other (unset: bus.kafka.compression)'),
+        })
+        .strict()
+        .default({ alerts: 'gzip', dlq: 'gzip' }),
+      'Codec per output topic (Kafka bus); unset ones and the internal raw and matches topics use bus.kafka.compression. gzip, the default for alerts and dlq, is the codec every Kafka client reads without add-ons (docs/kafka.md)',
     ),
   })
   .strict();

@@ -20,5 +20,16 @@ export function prefixedTopics(prefix: string, partitions?: number): Config['top
     partitions: partitions ?? defaults.partitions,
     class_topics: defaults.class_topics,
     lake_inputs: defaults.lake_inputs,
+    compression: defaults.compression,
   };
+}
+
+/** The codec of each output topic that topics.compression sets, by topic name (Kafka bus). */
+export function topicCompression(
+  topics: Config['topics'],
+): Record<string, Config['bus']['kafka']['compression']> {
+  const out: Record<string, Config['bus']['kafka']['compression']> = {};
+  for (const [key, codec] of Object.entries(topics.compression))
+    if (codec !== undefined) out[topics[key as keyof typeof topics.compression]] = codec;
+  return out;
 }

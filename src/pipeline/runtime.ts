@@ -57,7 +57,7 @@ export interface Runtime {
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, roles, logger, telemetry } = options;
   const ctx: ComponentContext = { logger, telemetry, dataDir: config.data_dir };
-  const bus = createBus(config.bus);
+  const bus = createBus(config.bus, config.topics);
   ctx.bus = bus;
   const sources = buildSources(config, ctx, options.file);
   const plan = topicPlan(

@@ -20,7 +20,9 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as { services
 test('the compose file is valid YAML with Kafka, every socstream role, Prometheus, Alertmanager and Grafana', () => {
   const services = Object.keys(compose.services).sort();
   for (const s of [
-    'kafka',
+    'kafka-1',
+    'kafka-2',
+    'kafka-3',
     'kafka-exporter',
     'ingest',
     'process',
@@ -34,11 +36,26 @@ test('the compose file is valid YAML with Kafka, every socstream role, Prometheu
     assert.ok(services.includes(s), `missing service ${s}`);
 });
 
-test('Kafka runs in KRaft mode (broker + controller, no ZooKeeper) from the apache/kafka 4.x image', () => {
-  const kafka = compose.services.kafka;
-  assert.match(kafka.image!, /^apache\/kafka:4\./);
-  assert.equal(kafka.environment!.KAFKA_PROCESS_ROLES, 'broker,controller');
-  assert.ok(!Object.keys(kafka.environment!).some((k) => k.includes('ZOOKEEPER')));
+test('Kafka is three KRaft nodes (broker + controller, no ZooKeeper, one quorum, RF 3, min ISR 2) from the apache/kafka 4.x image', () => {
+  const nodes = [1, 2, 3].map((n) => compose.services[`kafka-${n}`]);
+  const voters = nodes.map((_, i) => `${i + 1}@kafka-${i + 1}:29093`).join(',');
+  const ports = new Set<string>();
+  nodes.forEach((kafka, i) => {
+    const env = kafka.environment!;
+    assert.match(kafka.image!, /^apache\/kafka:4\./);
+    assert.equal(env.KAFKA_PROCESS_ROLES, 'broker,controller');
+    assert.equal(env.KAFKA_NODE_ID, i + 1);
+    assert.equal(env.KAFKA_CONTROLLER_QUORUM_VOTERS, voters);
+    assert.equal(env.CLUSTER_ID, nodes[0].environment!.CLUSTER_ID);
+    assert.equal(env.KAFKA_DEFAULT_REPLICATION_FACTOR, 3);
+    assert.equal(env.KAFKA_MIN_INSYNC_REPLICAS, 2);
+    assert.equal(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR, 3);
+    assert.ok(!Object.keys(env).some((k) => k.includes('ZOOKEEPER')));
+    for (const p of (kafka as { ports?: string[] }).ports ?? []) ports.add(p);
+  });
+  assert.equal(ports.size, 3, 'each node has its own host port');
+  // A cluster id is 16 bytes in base64url without padding (Kafka's Uuid).
+  assert.equal(Buffer.from(String(nodes[0].environment!.CLUSTER_ID), 'base64url').length, 16);
 });
 
 test('each role service runs `socstream run --role <role>` from the Dockerfile with the mounted config', () => {
@@ -73,7 +90,9 @@ test('every file the compose file mounts exists', () => {
 test('deploy/socstream.yaml is a valid socstream config, sources included', () => {
   const config = validateConfig(parse(read('socstream.yaml')), 'deploy/socstream.yaml');
   assert.equal(config.bus.type, 'kafka');
-  assert.deepEqual(config.bus.kafka.brokers, ['kafka:19092']);
+  assert.deepEqual(config.bus.kafka.brokers, ['kafka-1:19092', 'kafka-2:19092', 'kafka-3:19092']);
+  assert.equal(config.bus.kafka.replication_factor, 3);
+  assert.equal(config.bus.kafka.min_insync_replicas, 2);
   assert.equal(config.metrics_port, 9464);
   for (const source of config.sources) {
     const def = SOURCES.get(source.type);

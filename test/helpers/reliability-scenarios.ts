@@ -34,7 +34,7 @@ import {
   waitFor,
 } from './reliability.ts';
 
-type Role = 'process' | 'correlate' | 'store';
+export type Role = 'process' | 'correlate' | 'store';
 const ROLES: Role[] = ['process', 'correlate', 'store'];
 
 export interface Figures {
@@ -55,7 +55,7 @@ function groupTopics(p: Pipeline, role: Role): string[] {
   return [p.alertsTopic];
 }
 
-function startRoles(p: Pipeline): Record<Role, RoleProcess> {
+export function startRoles(p: Pipeline): Record<Role, RoleProcess> {
   return {
     store: new RoleProcess(p, 'store'),
     correlate: new RoleProcess(p, 'correlate'),
@@ -64,7 +64,9 @@ function startRoles(p: Pipeline): Record<Role, RoleProcess> {
 }
 
 /** Fails fast when a role dies by itself (it must reconnect, not exit). */
-function watchUnexpectedExits(roles: Record<Role, RoleProcess>): { failure: () => string | undefined } {
+export function watchUnexpectedExits(roles: Record<Role, RoleProcess>): {
+  failure: () => string | undefined;
+} {
   let failure: string | undefined;
   for (const r of Object.values(roles)) {
     const watch = (child = r.child) =>
@@ -83,7 +85,7 @@ function watchUnexpectedExits(roles: Record<Role, RoleProcess>): { failure: () =
 }
 
 /** Waits until each stage has committed everything, then stops the roles upstream first (SIGTERM). */
-async function finish(
+export async function finish(
   bus: KafkaBus,
   p: Pipeline,
   roles: Record<Role, RoleProcess>,
@@ -118,7 +120,7 @@ async function finish(
 }
 
 /** The proof shared by both scenarios; returns the figures it measured. */
-async function verify(bus: KafkaBus, p: Pipeline, events: number, strictAlerts: boolean) {
+export async function verify(bus: KafkaBus, p: Pipeline, events: number, strictAlerts: boolean) {
   const expected = await expectedIds(bus, p.rawTopic);
   assert.equal(expected.size, events, 'the generator produced every event');
   const rejects = dlqLines(p.dlqPath);
@@ -156,10 +158,17 @@ async function verify(bus: KafkaBus, p: Pipeline, events: number, strictAlerts: 
     // with the same deterministic ids (except where the id depends on timing: compareAlerts).
     assert.deepEqual(comparison.problems, [], detections);
   }
-  return { rejects: rejects.length, lakeRows: lake.rows, alerts: alerts.length, detections };
+  return {
+    rejects: rejects.length,
+    lost: notInLake.length - rejects.length,
+    lakeRows: lake.rows,
+    alerts: alerts.length,
+    alertIds: new Set(alerts.map((x) => x.id)),
+    detections,
+  };
 }
 
-function sampleRss(roles: Record<Role, RoleProcess>): { stop: () => number } {
+export function sampleRss(roles: Record<Role, RoleProcess>): { stop: () => number } {
   let peak = 0;
   const timer = setInterval(() => {
     for (const r of Object.values(roles)) peak = Math.max(peak, rssBytes(r.child.pid));

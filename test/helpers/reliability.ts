@@ -114,8 +114,16 @@ export function topicNames(prefix: string, partitions: number) {
   return prefixedTopics(`${prefix}.`, partitions);
 }
 
-/** A temp dir with socstream.yaml: Kafka bus, random topic names, one kafka source on the raw topic. */
-export function createPipeline(brokers: string, partitions = 3): Pipeline {
+/**
+ * A temp dir with socstream.yaml: Kafka bus, random topic names, one kafka source on the raw topic.
+ * `brokers` is a comma-separated bootstrap list; `kafka` replaces the bus.kafka keys other than
+ * brokers (the cluster tests run on the defaults, with replication factor and min ISR).
+ */
+export function createPipeline(
+  brokers: string,
+  partitions = 3,
+  kafka: Record<string, unknown> = { retries: 100, connect_timeout_ms: 5000 },
+): Pipeline {
   const dir = mkdtempSync(join(tmpdir(), 'socstream-reliability-'));
   const p = unique('rel');
   const topics = topicNames(p, partitions);
@@ -137,7 +145,7 @@ export function createPipeline(brokers: string, partitions = 3): Pipeline {
   const config = {
     data_dir: dir,
     log_level: 'warn',
-    bus: { type: 'kafka', kafka: { brokers: [brokers], retries: 100, connect_timeout_ms: 5000 } },
+    bus: { type: 'kafka', kafka: { brokers: brokers.split(','), ...kafka } },
     // The lake is written in the process role's one pass; the class topics are on so that the
     // proof also covers event outputs (every id there too, under the same faults).
     topics: { ...topics, class_topics: true },
@@ -253,7 +261,9 @@ export function generate(
     '--truth',
     pipeline.truthPath,
   ];
-  if (rate) args.push('--rate', String(rate), '--duration', String(Math.ceil(count / rate)));
+  // --rate paces the wall clock; --time-rate keeps the event time of an unpaced run (the default
+  // 100 lines per event-time second), so the content equals referenceAlerts'
+  if (rate) args.push('--rate', String(rate), '--time-rate', '100');
   const fd = openSync(join(pipeline.dir, 'generate.log'), 'a');
   const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: childEnv() });
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -262,7 +272,7 @@ export function generate(
 
 export function kafkaBus(brokers: string): KafkaBus {
   return new KafkaBus(
-    kafkaSchema.parse({ brokers: [brokers], client_id: 'socstream-reliability', retries: 100 }),
+    kafkaSchema.parse({ brokers: brokers.split(','), client_id: 'socstream-reliability', retries: 100 }),
   );
 }
 
