@@ -193,7 +193,10 @@ export async function crashScenario(
   const rss = sampleRss(roles);
   try {
     await createRawTopic(bus, p);
-    const gen = generate(p, options.events);
+    // Paced so the stream outlasts the kills (about 6 s of input per kill): the process role
+    // commits at each lake flush (one pass) and catches up with an unpaced backlog within seconds,
+    // which would leave nothing "mid-stream" to kill into.
+    const gen = generate(p, options.events, Math.ceil(options.events / (options.kills * 6)));
     const kills: Figures['kills'] = [];
     for (let k = 0; k < options.kills; k++) {
       const role = ROLES[k % ROLES.length];
