@@ -29,7 +29,7 @@ const BROKER = '127.0.0.1:9092';
 const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const EVENTS = QUICK ? 50_000 : 200_000;
 const PARTITIONS = 6;
-const ROUNDS = 2;
+const ROUNDS = Number(process.env.SOCSTREAM_BENCH_SEED_ROUNDS ?? 2);
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const RULES = new URL('../rules', import.meta.url).pathname;
 const HOSTS = 500;
@@ -140,6 +140,8 @@ interface SocstreamRun {
   seconds: number;
   cpuSeconds: number;
   peakRssMb: number;
+  /** Records on the alerts topic once done (alerts raised once, updates coalesced). */
+  alertRecords: number;
 }
 
 /** `/proc/<pid>`: CPU seconds (user + system) and peak RSS (VmHWM) of a running child. */
@@ -209,7 +211,9 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string): Promise<
     }
     const seconds = (performance.now() - t0) / 1000;
     figures = procFigures(child.pid as number);
-    return { seconds, cpuSeconds: figures.cpu, peakRssMb: figures.hwmMb };
+    const alerts = await bus.endOffsets([config.topics.alerts]);
+    const alertRecords = alerts.reduce((n, o) => n + Number(o.offset), 0);
+    return { seconds, cpuSeconds: figures.cpu, peakRssMb: figures.hwmMb, alertRecords };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
@@ -258,6 +262,13 @@ export async function run(): Promise<BenchRow[]> {
         unit: 'µs',
         target: { op: '<=', value: 30 },
         note: 'user + system CPU of the socstream process, launch included',
+      },
+      {
+        bench: 'seed',
+        metric: 'socstream run: records on the alerts topic',
+        value: best.alertRecords,
+        unit: 'records',
+        note: `for ${EVENTS} threat events when the process group committed the last offset (alerts raised once, updates coalesced per alerts.update_interval_seconds)`,
       },
       {
         bench: 'seed',

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { SinkUnavailableError } from '../core/errors.ts';
 import { sqlString } from '../core/sql.ts';
 import { fsyncPath } from '../sinks/parquet/writer.ts';
 import { ROLLUPS_DIR, rollupSql } from './rollup.ts';
@@ -206,22 +208,40 @@ async function listPartition(dir: string): Promise<{ files: PartitionFile[]; tem
   return { files: files.sort((a, b) => a.name.localeCompare(b.name)), temps };
 }
 
-/** Takes the partition's lock, or returns null when another compactor holds a fresh one. */
+/**
+ * Takes the partition's lock, or returns null when another compactor holds it. The lock names its
+ * holder (`host pid`): a lock of a process of this host that no longer runs (SIGKILLed mid-run) is
+ * taken over at once; another host's lock only once it is older than `staleBefore`.
+ */
 async function lockPartition(dir: string, staleBefore: number): Promise<(() => Promise<void>) | null> {
   const path = join(dir, LOCK_NAME);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(path, 'wx');
+      await handle.writeFile(`${hostname()} ${process.pid}\n`);
       await handle.close();
       return () => rm(path, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const info = await stat(path).catch(() => null);
-      if (info && info.mtimeMs >= staleBefore) return null;
+      const holder = await readFile(path, 'utf8').catch(() => '');
+      if (info && info.mtimeMs >= staleBefore && holderAlive(holder)) return null;
       await rm(path, { force: true }); // a crashed compactor's lock
     }
   }
   return null;
+}
+
+/** False only when the lock's holder is a process of this host that no longer runs. */
+function holderAlive(holder: string): boolean {
+  const [host, pid] = holder.trim().split(' ');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Runs one statement; its error names the step (which stage or bucket ran out of memory). */
@@ -229,7 +249,7 @@ async function runStep(connection: DuckDBConnection, step: string, sql: string):
   try {
     await connection.run(sql);
   } catch (err) {
-    throw new Error(`compaction ${step}: ${(err as Error).message}`, { cause: err });
+    throw new SinkUnavailableError(`compaction ${step}: ${(err as Error).message}`, { cause: err });
   }
 }
 

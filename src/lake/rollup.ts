@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { UsageError } from '../core/errors.ts';
 import { sqlString } from '../core/sql.ts';
 
 /**
@@ -78,7 +79,7 @@ const MAX_PLANNED_HOURS = 24 * 366;
 export async function planStats(lakeDir: string, w: StatsWindow): Promise<StatsPlan> {
   const plan: StatsPlan = { rollups: [], events: [] };
   const hours = hoursIn(w.from, w.to);
-  if (hours.length > MAX_PLANNED_HOURS) throw new RangeError(`window longer than ${MAX_PLANNED_HOURS} hours`);
+  if (hours.length > MAX_PLANNED_HOURS) throw new UsageError(`window longer than ${MAX_PLANNED_HOURS} hours`);
   const useRollups = w.bucketSeconds % 60 === 0;
   const types = (await readdir(lakeDir, { withFileTypes: true }).catch(() => []))
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))

@@ -81,7 +81,7 @@ describe('a three-node cluster of our own', { skip: SKIP }, () => {
   });
 
   it('socstream topics create gives every topic the configured replication factor and min.insync.replicas', async () => {
-    const topics = prefixedTopics(`${unique('cluster-topics')}.`, 3);
+    const topics = { ...prefixedTopics(`${unique('cluster-topics')}.`, 3), class_topics: true };
     const config = join(dir, 'topics.yaml');
     writeFileSync(
       config,
@@ -100,7 +100,14 @@ describe('a three-node cluster of our own', { skip: SKIP }, () => {
     const names = [topics.network, topics.alerts, topics.matches, topics.dlq];
     const admin = new Admin({ clientId: 'socstream-test', bootstrapBrokers: cluster.brokers.split(',') });
     try {
-      const metadata = await admin.metadata({ topics: names, forceUpdate: true });
+      // Created topics reach every broker's metadata a moment after the controller made them.
+      let metadata: Awaited<ReturnType<typeof admin.metadata>> | undefined;
+      for (let attempt = 0; metadata === undefined; attempt++) {
+        metadata = await admin.metadata({ topics: names, forceUpdate: true }).catch((err: Error) => {
+          if (attempt >= 20 || !/Unknown topic/.test(err.message)) throw err;
+          return new Promise<undefined>((r) => setTimeout(() => r(undefined), 500));
+        });
+      }
       for (const name of names)
         for (const p of metadata.topics.get(name)?.partitions ?? [])
           assert.equal(p.replicas.length, 3, `${name} has 3 replicas`);

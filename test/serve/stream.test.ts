@@ -51,6 +51,8 @@ before(async () => {
     bus,
     ctx: { logger: createLogger({ level: 'silent' }), telemetry: createTelemetry({ defaultMetrics: false }) },
     extraTokens: [{ name: 'tester', role: 'viewer', token: TOKEN }],
+    // A process role elsewhere publishing class topics: the live tail follows them.
+    eventTopics: [config.topics.network, config.topics.auth, config.topics.web, config.topics.other],
   });
   base = (await role.start()).url;
 });
