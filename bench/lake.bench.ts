@@ -24,9 +24,9 @@ import type { Envelope, InputRecord } from '../src/core/envelope.ts';
 import { eventTimeOf } from '../src/core/envelope.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { quoteIdent, sqlString } from '../src/core/sql.ts';
+import { createTelemetry } from '../src/core/telemetry.ts';
 import { createGenerator } from '../src/generate/generator.ts';
 import { LakeQuery } from '../src/lake/query.ts';
-import { createTelemetry } from '../src/metrics/telemetry.ts';
 import { buildEngine } from '../src/pipeline/build.ts';
 import type { ProcessOutput } from '../src/pipeline/processor.ts';
 import {

@@ -19,9 +19,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { BusRecord } from '../src/bus/bus.ts';
 import { KafkaBus } from '../src/bus/kafka.ts';
 import { kafkaSchema } from '../src/config/schema.ts';
+import type { BusRecord } from '../src/core/bus.ts';
 import { threatJsonLine } from '../src/generate/threat-json.ts';
 import type { BenchRow } from './types.ts';
 

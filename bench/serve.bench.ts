@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { serveSchema } from '../src/config/schema.ts';
-import { createTelemetry } from '../src/metrics/telemetry.ts';
+import { createTelemetry } from '../src/core/telemetry.ts';
 import { buildApp } from '../src/serve/app.ts';
 import { createTokenTable } from '../src/serve/auth.ts';
 import { openLakeAccess } from '../src/serve/lake-access.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../src/core/logger.ts';
-import { createTelemetry } from '../src/metrics/telemetry.ts';
+import { createTelemetry } from '../src/core/telemetry.ts';
 import { fileSource } from '../src/sources/file.ts';
 import { type FramedLine, LineFramer } from '../src/sources/lines.ts';
 import { type SyslogMessage, SyslogTcpFramer } from '../src/sources/syslog.ts';

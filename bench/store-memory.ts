@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { BusRecord } from '../src/bus/bus.ts';
 import { KafkaBus } from '../src/bus/kafka.ts';
 import { kafkaSchema } from '../src/config/schema.ts';
 import { prefixedTopics } from '../src/config/topics.ts';
+import type { BusRecord } from '../src/core/bus.ts';
 import { LOG_TYPES, lakeEnvelopes, topicOf } from '../test/integration/lake-envelopes.ts';
 
 const CHILD_FLAG = '--store-child';
@@ -43,7 +43,7 @@ async function runChild(): Promise<void> {
   const src = (p: string) => join(settings.tree, 'src', p);
   const { configSchema } = await import(src('config/schema.ts'));
   const { KafkaBus: Bus } = await import(src('bus/kafka.ts'));
-  const { createTelemetry } = await import(src('metrics/telemetry.ts'));
+  const { createTelemetry } = await import(src('core/telemetry.ts'));
   const { buildStoreRole } = await import(src('roles/store.ts'));
   const { pino } = await import('pino');
   const dir = mkdtempSync(join(tmpdir(), 'socstream-store-memory-'));

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { DEAD_LETTERS, SINKS, SOURCES } from '../src/components.ts';
 import type { ComponentContext } from '../src/core/component.ts';
 import { createLogger } from '../src/core/logger.ts';
-import { createTelemetry } from '../src/metrics/telemetry.ts';
+import { createTelemetry } from '../src/core/telemetry.ts';
 
 const definitions = [...SOURCES.all(), ...SINKS.all(), ...DEAD_LETTERS.all()];
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { busSchema, Config } from '../config/schema.ts';
 import { topicCompression } from '../config/topics.ts';
-import type { Bus } from './bus.ts';
+import type { Bus } from '../core/bus.ts';
 import { KafkaBus } from './kafka.ts';
 import { MemoryBus } from './memory.ts';
 

@@ -1,13 +1,13 @@
 /**
  * Reads a range of one Kafka partition outside any consumer group: the Bus's `readRange`
- * (src/bus/bus.ts), used by a correlate member to replay the matches before its committed offset
+ * (src/core/bus.ts), used by a correlate member to replay the matches before its committed offset
  * and rebuild its windows. @platformatic/kafka's message stream always joins a group and follows
  * its assignment, so this uses the client's plain Fetch (`Consumer.fetch` to the partition leader)
  * with an explicit offset: no JoinGroup, no commit, the group's members are not disturbed.
  */
 import { Consumer } from '@platformatic/kafka';
+import type { ConsumedRecord } from '../core/bus.ts';
 import { KafkaFailedError, KafkaUnreachableError } from '../core/errors.ts';
-import type { ConsumedRecord } from './bus.ts';
 import { clientOptions, type KafkaConfig } from './kafka-client-options.ts';
 
 type Buf = Buffer;

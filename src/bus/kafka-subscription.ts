@@ -1,5 +1,5 @@
 /**
- * One member of a Kafka consumer group as a Subscription (src/bus/bus.ts): batches drained from
+ * One member of a Kafka consumer group as a Subscription (src/core/bus.ts): batches drained from
  * @platformatic/kafka's message stream, commits only through commit()/commitOffsets(), a clean
  * leave on close(). Created by KafkaBus.subscribe (src/bus/kafka.ts).
  *
@@ -31,8 +31,6 @@
  * (a rejoin, reading from the committed offsets; the fence above skips what was handed out).
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { InternalError, KafkaFailedError } from '../core/errors.ts';
-import { backoffMs } from './backoff.ts';
 import type {
   CommitOffsets,
   ConsumedBatch,
@@ -40,7 +38,9 @@ import type {
   SubscribeOptions,
   Subscription,
   TopicPartition,
-} from './bus.ts';
+} from '../core/bus.ts';
+import { InternalError, KafkaFailedError } from '../core/errors.ts';
+import { backoffMs } from './backoff.ts';
 
 export const DEFAULT_MAX_BATCH_RECORDS = 1000;
 const DEFAULT_MAX_WAIT_MS = 100;

@@ -10,7 +10,6 @@
  *   bootstrap address, instead of retrying forever.
  */
 import { Admin, Consumer, type MessageToProduce, ProduceAcks, Producer } from '@platformatic/kafka';
-import { BusClosedError, KafkaUnreachableError } from '../core/errors.ts';
 import type {
   Bus,
   BusRecord,
@@ -19,7 +18,8 @@ import type {
   SubscribeOptions,
   Subscription,
   TopicSpec,
-} from './bus.ts';
+} from '../core/bus.ts';
+import { BusClosedError, KafkaUnreachableError } from '../core/errors.ts';
 import { clientOptions, type KafkaConfig } from './kafka-client-options.ts';
 import { readKafkaRange } from './kafka-reader.ts';
 import { DEFAULT_MAX_BATCH_RECORDS, KafkaSubscription } from './kafka-subscription.ts';

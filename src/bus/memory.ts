@@ -13,7 +13,6 @@
  *   whatever the previous owner had not committed is delivered again (at-least-once).
  */
 
-import { BusClosedError } from '../core/errors.ts';
 import type {
   Bus,
   BusRecord,
@@ -24,7 +23,8 @@ import type {
   Subscription,
   TopicPartition,
   TopicSpec,
-} from './bus.ts';
+} from '../core/bus.ts';
+import { BusClosedError } from '../core/errors.ts';
 import { partitionForKey } from './partitioner.ts';
 
 export type AssignmentStrategy = 'range' | 'round_robin';

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Bus } from '../bus/bus.ts';
 import { createBus } from '../bus/create.ts';
 import { busSchema } from '../config/schema.ts';
+import type { Bus } from '../core/bus.ts';
 import { UsageError } from '../core/errors.ts';
 import { createGenerator, DEFAULT_EVENTS_PER_SECOND, type TruthRecord } from '../generate/generator.ts';
 import { busOutput, directoryOutput, type LineOutput, streamOutput } from '../generate/output.ts';

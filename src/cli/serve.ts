@@ -1,14 +1,14 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Bus } from '../bus/bus.ts';
 import { createBus } from '../bus/create.ts';
 import { loadConfig } from '../config/loader.ts';
 import type { Config } from '../config/schema.ts';
+import type { Bus } from '../core/bus.ts';
 import type { Health } from '../core/component.ts';
 import { UsageError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { onShutdown } from '../core/shutdown.ts';
-import { createTelemetry } from '../metrics/telemetry.ts';
+import { createTelemetry } from '../core/telemetry.ts';
 import { topicPlan } from '../pipeline/topics.ts';
 import { createServeRole, newToken } from '../roles/serve.ts';
 import { tokensFromEnv } from '../serve/auth.ts';

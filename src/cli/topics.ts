@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { TopicSpec } from '../bus/bus.ts';
 import { KafkaBus } from '../bus/kafka.ts';
 import { loadConfig } from '../config/loader.ts';
 import type { Config } from '../config/schema.ts';
+import type { TopicSpec } from '../core/bus.ts';
 import { ingestTopics } from '../pipeline/build.ts';
 import { topicPlan } from '../pipeline/topics.ts';
 import { action } from './run-action.ts';

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import type { Bus } from '../bus/bus.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Bus } from './bus.ts';
 import type { Envelope, InputRecord, Reject } from './envelope.ts';
 import type { Logger } from './logger.ts';
+import type { Telemetry } from './telemetry.ts';
 
 /** What every component gets from the runtime. `create()` must not do I/O with it. */
 export interface ComponentContext {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import { type Envelope, eventTimeOf } from '../core/envelope.ts';
 import { stableId } from '../core/ids.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import type { Alert } from './alert.ts';
 import { createAlertBuilder, type Raised, type RuleInfo, SINGLE_EVENT_GROUP_FIELDS } from './alerts.ts';
 import type { CorrelationHit, CorrelationMatch, Correlator } from './correlate/correlator.ts';

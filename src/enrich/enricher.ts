@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { ENRICHMENTS, type EnrichmentName } from '../normalize/mapping.ts';
 import { type AssetTable, loadAssetTable } from './assets.ts';
 import { createGeoEnricher, type GeoEnricher } from './geo.ts';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Bus, BusRecord } from '../bus/bus.ts';
+import type { Bus, BusRecord } from '../core/bus.ts';
 import type { GeneratedItem, GenFormat } from './types.ts';
 import { type ZeekPath, zeekTsvFooter, zeekTsvHeader } from './zeek.ts';
 

@@ -1,6 +1,6 @@
 import type { Health } from '../core/component.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { COMPACT_DEFAULTS, type CompactOptions, compactLake, lakeInventory } from './compact.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.ts';
-import type { Telemetry } from './telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 
 /**
  * The periodic health line (issue 8, like the Zeek → Parquet seed's): memory, buffer fill and

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { Telemetry } from './telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 
 /** /metrics on its own port for roles without the API (ingest, process, correlate, store). */
 export async function startMetricsServer(telemetry: Telemetry, port: number, host = '0.0.0.0') {

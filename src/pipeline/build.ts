@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs';
-import type { Bus } from '../bus/bus.ts';
 import { DEAD_LETTERS, SOURCES } from '../components.ts';
 import type { Config } from '../config/schema.ts';
+import type { Bus } from '../core/bus.ts';
 import type { ComponentContext, DeadLetter } from '../core/component.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import {
   createDetector,
   createEventMatcher,
@@ -16,7 +17,6 @@ import { loadRules, type RuleSet, summarizeWarnings } from '../detect/sigma/load
 import { createMatcher } from '../detect/sigma/matcher.ts';
 import { type LogsourceFlags, ruleLoadOptions } from '../detect/sigma/options.ts';
 import { createEnricher, type Enricher } from '../enrich/enricher.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
 import { createNormalizer } from '../normalize/normalize.ts';
 import { validateParserSettings } from '../parsers/registry.ts';
 import type { NamedSource } from '../roles/ingest.ts';

@@ -1,13 +1,13 @@
-import type { Bus } from '../bus/bus.ts';
 import { createBus } from '../bus/create.ts';
 import type { Config } from '../config/schema.ts';
+import type { Bus } from '../core/bus.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { createCorrelationState, createEventMatcher, type DetectorOptions } from '../detect/detector.ts';
 import { createCompactor } from '../lake/compactor.ts';
 import { startHealthLog } from '../metrics/health.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
 import { createCorrelateRole } from '../roles/correlate.ts';
 import { createIngestRole } from '../roles/ingest.ts';
 import { createServeRole, type RuleReloadResult, type ServeRoleOptions } from '../roles/serve.ts';

@@ -1,5 +1,5 @@
-import type { TopicSpec } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
+import type { TopicSpec } from '../core/bus.ts';
 import { createRouter } from '../normalize/route.ts';
 import type { EventRoute } from '../roles/process.ts';
 

@@ -1,4 +1,4 @@
-import type { BusRecord, ConsumedRecord } from '../bus/bus.ts';
+import type { BusRecord, ConsumedRecord } from '../core/bus.ts';
 import type { Envelope, InputPosition, InputRecord } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import { type MatchMessage, messageKey } from '../detect/matches.ts';

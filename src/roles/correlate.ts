@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Bus, ConsumedBatch, ConsumedRecord, Subscription, TopicPartition } from '../bus/bus.ts';
+import type { Bus, ConsumedBatch, ConsumedRecord, Subscription, TopicPartition } from '../core/bus.ts';
 import type { ComponentContext } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Alert } from '../detect/alert.ts';

@@ -1,4 +1,4 @@
-import type { ConsumedBatch, Subscription } from '../bus/bus.ts';
+import type { ConsumedBatch, Subscription } from '../core/bus.ts';
 import type { ComponentContext, Sink } from '../core/component.ts';
 import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';

@@ -1,4 +1,4 @@
-import type { Bus, BusRecord } from '../bus/bus.ts';
+import type { Bus, BusRecord } from '../core/bus.ts';
 import type { ComponentContext, Source } from '../core/component.ts';
 import type { InputRecord } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';

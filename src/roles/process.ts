@@ -1,4 +1,4 @@
-import type { Bus, BusRecord, ConsumedBatch, Subscription } from '../bus/bus.ts';
+import type { Bus, BusRecord, ConsumedBatch, Subscription } from '../core/bus.ts';
 import type { ComponentContext, DeadLetter } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Envelope, InputRecord, Reject } from '../core/envelope.ts';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Bus, Subscription } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
+import type { Bus, Subscription } from '../core/bus.ts';
 import type { ComponentContext, Health } from '../core/component.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';

@@ -1,4 +1,4 @@
-import type { Bus, ConsumedBatch, Subscription } from '../bus/bus.ts';
+import type { Bus, ConsumedBatch, Subscription } from '../core/bus.ts';
 import type { ComponentContext, Sink } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Envelope } from '../core/envelope.ts';

@@ -14,9 +14,9 @@ import {
   UsageError,
 } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
 import { QueryBusyError } from '../lake/query-pool.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
 import { registerAnalystRoutes } from './analyst-routes.ts';
 import { type Principal, type Role, roleAllows, type TokenTable } from './auth.ts';

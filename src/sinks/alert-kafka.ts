@@ -1,6 +1,6 @@
-import type { Bus, BusRecord } from '../bus/bus.ts';
+import type { Bus, BusRecord } from '../core/bus.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import type { Alert } from '../detect/alert.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
 import type { AlertOutput } from './alert-output.ts';
 
 /**

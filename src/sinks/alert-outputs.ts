@@ -1,8 +1,8 @@
-import type { Bus } from '../bus/bus.ts';
 import type { Config } from '../config/schema.ts';
+import type { Bus } from '../core/bus.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { coalescingOutput } from '../detect/coalesce.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
 import { createConsoleAlertOutput } from './alert-console.ts';
 import { createKafkaAlertOutput } from './alert-kafka.ts';
 import { type AlertOutput, fanOut } from './alert-output.ts';

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import type { Alert } from '../detect/alert.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
 import type { AlertOutput } from './alert-output.ts';
 
 /**

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { DeadLetter, DeadLetterDefinition, Health } from '../core/component.ts';
 import type { Reject } from '../core/envelope.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { deadLetterRecord } from './dlq-record.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Bus, BusRecord } from '../bus/bus.ts';
+import type { Bus, BusRecord } from '../core/bus.ts';
 import type { DeadLetter, DeadLetterDefinition, Health } from '../core/component.ts';
 import type { Reject } from '../core/envelope.ts';
 import { SinkUnavailableError } from '../core/errors.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { deadLetterRecord } from './dlq-record.ts';
 
 /**

@@ -5,7 +5,7 @@ import { basename, dirname, join, matchesGlob } from 'node:path';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { type AckEntry, ContiguousAcks } from './acks.ts';
 import { type FramedLine, LineFramer, toInputRecords } from './lines.ts';
 

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
 import type { InputRecord } from '../core/envelope.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { createGenerator, type Generator, type TruthRecord } from '../generate/generator.ts';
 import { TokenBucket } from '../generate/pace.ts';
 import { SCENARIO_NAMES } from '../generate/scenarios/index.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
 
 /**
  * `generator`: synthetic campus traffic with attacks (src/generate, docs/generator.md) as a

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
 import type { InputRecord } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { type FramedLine, LineFramer, toInputRecords } from './lines.ts';
 import { BatchQueue } from './queue.ts';
 

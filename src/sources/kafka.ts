@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { CommitOffsets, ConsumedRecord, Subscription } from '../bus/bus.ts';
+import type { CommitOffsets, ConsumedRecord, Subscription } from '../core/bus.ts';
 import type { ComponentContext, Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
 import type { InputPosition, InputRecord } from '../core/envelope.ts';
 import { SourceUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { ContiguousAcks } from './acks.ts';
 
 /**

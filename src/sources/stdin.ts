@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { type FramedLine, LineFramer, toInputRecords } from './lines.ts';
 
 /**

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Telemetry } from '../metrics/telemetry.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import { toInputRecords } from './lines.ts';
 import { BatchQueue } from './queue.ts';
 

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Bus, BusRecord, ConsumedBatch, Subscription } from '../../src/bus/bus.ts';
 import { partitionForKey } from '../../src/bus/partitioner.ts';
+import type { Bus, BusRecord, ConsumedBatch, Subscription } from '../../src/core/bus.ts';
 
 export interface ContractOptions {
   /** Records in the large test (the issue asks for 100,000). */

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { Bus, ConsumedRecord } from '../../src/bus/bus.ts';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { MemoryBus } from '../../src/bus/memory.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
+import type { Bus, ConsumedRecord } from '../../src/core/bus.ts';
 import { eventually, keyedRecords, uniqueName } from './contract.ts';
 
 const SKIP_KAFKA =

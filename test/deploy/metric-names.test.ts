@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 
 const read = (p: string) => readFileSync(new URL(`../../deploy/${p}`, import.meta.url), 'utf8');
 

@@ -6,8 +6,8 @@ import { after, describe, it } from 'node:test';
 import { enrichSchema } from '../../src/config/schema.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import { createEnricher } from '../../src/enrich/enricher.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'socstream-enrich-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,12 +10,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Bus, BusRecord } from '../../src/bus/bus.ts';
 import { partitionForKey } from '../../src/bus/partitioner.ts';
 import { validateConfig } from '../../src/config/loader.ts';
 import { prefixedTopics } from '../../src/config/topics.ts';
+import type { Bus, BusRecord } from '../../src/core/bus.ts';
 import type { Envelope, Reject } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import {
   type CorrelationState,
@@ -23,7 +24,6 @@ import {
   createDetector,
   createEventMatcher,
 } from '../../src/detect/detector.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
 import { createRouter } from '../../src/normalize/route.ts';
 import { buildEngine, detectorOptions } from '../../src/pipeline/build.ts';

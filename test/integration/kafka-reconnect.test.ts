@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { ConsumedRecord } from '../../src/bus/bus.ts';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
+import type { ConsumedRecord } from '../../src/core/bus.ts';
 import { eventually, keyedRecords, OrderChecker, uniqueName } from '../bus/contract.ts';
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

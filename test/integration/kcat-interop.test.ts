@@ -9,10 +9,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ConsumedRecord } from '../../src/bus/bus.ts';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { partitionForKey } from '../../src/bus/partitioner.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
+import type { ConsumedRecord } from '../../src/core/bus.ts';
 import { eventually, uniqueName } from '../bus/contract.ts';
 
 const BROKER = '127.0.0.1:9092';

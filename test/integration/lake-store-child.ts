@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { kafkaSchema, lakeSchema } from '../../src/config/schema.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import { createStoreRole } from '../../src/roles/store.ts';
 import { lakeSinkDefinition } from '../../src/sinks/parquet/sink.ts';
 

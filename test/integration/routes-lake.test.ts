@@ -19,7 +19,7 @@ import { loadConfig, validateConfig } from '../../src/config/loader.ts';
 import { kafkaSchema } from '../../src/config/schema.ts';
 import { prefixedTopics } from '../../src/config/topics.ts';
 import { createLogger } from '../../src/core/logger.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
 import { createProcessor } from '../../src/pipeline/processor.ts';
 import { readFileWhole } from '../../src/pipeline/read-input.ts';

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { pino } from 'pino';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import { hourPartitions } from '../../src/lake/compact.ts';
 import { createCompactor } from '../../src/lake/compactor.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { LakeWriter } from '../../src/sinks/parquet/writer.ts';
 import { manyEnvelopes } from './envelopes.ts';
 

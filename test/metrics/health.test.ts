@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../src/core/logger.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import { healthSnapshot, startHealthLog } from '../../src/metrics/health.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
 
 test('a health snapshot reports memory, the fullest buffer and the event rate from the registry', async () => {
   const telemetry = createTelemetry({ defaultMetrics: false });

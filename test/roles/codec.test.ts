@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ConsumedRecord } from '../../src/bus/bus.ts';
+import type { ConsumedRecord } from '../../src/core/bus.ts';
 import { inputFromRaw } from '../../src/roles/codec.ts';
 
 function record(headers: Record<string, string>): ConsumedRecord {

@@ -17,11 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import type { Bus } from '../../src/bus/bus.ts';
 import { MemoryBus } from '../../src/bus/memory.ts';
 import { detectSchema } from '../../src/config/schema.ts';
+import type { Bus } from '../../src/core/bus.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import {
   createCorrelationState,
@@ -31,7 +32,6 @@ import {
 } from '../../src/detect/detector.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
 import { createMatcher } from '../../src/detect/sigma/matcher.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { createNormalizer } from '../../src/normalize/normalize.ts';
 import { createEnvelopeReader } from '../../src/pipeline/read-input.ts';
 import { matchRecord } from '../../src/roles/codec.ts';

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import type { Bus, BusRecord } from '../../src/bus/bus.ts';
+import type { Bus, BusRecord } from '../../src/core/bus.ts';
 import type { Source, SourceBatch } from '../../src/core/component.ts';
 import { createLogger } from '../../src/core/logger.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import { createIngestRole } from '../../src/roles/ingest.ts';
 
 const LINES = readFileSync(new URL('../fixtures/parsers/sshd/auth.in.log', import.meta.url), 'utf8')

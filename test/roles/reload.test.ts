@@ -11,8 +11,8 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { validateConfig } from '../../src/config/loader.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import type { Alert } from '../../src/detect/alert.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { startRuntime } from '../../src/pipeline/runtime.ts';
 import { decodeJson } from '../../src/roles/codec.ts';
 

@@ -12,8 +12,8 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { validateConfig } from '../../src/config/loader.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { startRuntime } from '../../src/pipeline/runtime.ts';
 
 const EVENTS = 5_000;

@@ -7,7 +7,7 @@ import { fsyncSync, openSync, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { eventId } from '../../src/core/ids.ts';
 import { createLogger } from '../../src/core/logger.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import { fileSource } from '../../src/sources/file.ts';
 
 const [input, dataDir, output] = process.argv.slice(2);

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 import { createGenerator } from '../../src/generate/generator.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
 import { GeneratorSource, generatorSourceConfig } from '../../src/sources/generator.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'socstream-gen-source-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ComponentContext, SourceBatch } from '../../src/core/component.ts';
 import { createLogger } from '../../src/core/logger.ts';
-import { createTelemetry } from '../../src/metrics/telemetry.ts';
+import { createTelemetry } from '../../src/core/telemetry.ts';
 
 export const FIXTURES = new URL('../fixtures/sources/', import.meta.url);
 

@@ -13,7 +13,7 @@ import { type Envelope, eventTimeOf } from '../../core/envelope.ts';
 import { SinkUnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { quoteIdent, sqlString } from '../../core/sql.ts';
-import type { Telemetry } from '../../metrics/telemetry.ts';
+import type { Telemetry } from '../../core/telemetry.ts';
 import {
   BUCKET_COLUMN,
   type BufferColumn,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createTelemetry } from '../../../src/core/telemetry.ts';
 import type { Alert } from '../../../src/detect/alert.ts';
 import {
   type CorrelationMatch,
@@ -8,7 +9,6 @@ import {
 } from '../../../src/detect/correlate/correlator.ts';
 import { parseCorrelation } from '../../../src/detect/correlate/parse.ts';
 import { createDetector } from '../../../src/detect/detector.ts';
-import { createTelemetry } from '../../../src/metrics/telemetry.ts';
 import { detectConfig, ev, kindRule, MIN } from '../helpers.ts';
 
 const T0 = Date.UTC(2026, 0, 31, 10, 0, 0);

@@ -6,7 +6,7 @@ import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { SinkUnavailableError } from '../../../src/core/errors.ts';
-import { createTelemetry, type Telemetry } from '../../../src/metrics/telemetry.ts';
+import { createTelemetry, type Telemetry } from '../../../src/core/telemetry.ts';
 import {
   isStorageFull,
   LakeWriter,
