@@ -3,7 +3,7 @@ import { eventId } from '../core/ids.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { Normalizer } from '../normalize/normalize.ts';
 import { detectFormat } from '../parsers/detect-format.ts';
-import type { Parser, ParserDefinition, ParserOptions } from '../parsers/parser.ts';
+import type { ParseResult, Parser, ParserDefinition, ParserOptions } from '../parsers/parser.ts';
 import { FORMATS, parserFor } from '../parsers/registry.ts';
 
 /**
@@ -48,8 +48,11 @@ export interface Processor {
   process(record: InputRecord, stream: string, out: ProcessOutput): void;
   /** Fixes a stream's format and reference time before its first record. */
   declare(stream: string, declaration: StreamDeclaration): void;
-  /** The format a stream's records (with this hint) are parsed as, once one was recognised. */
-  formatOf(stream: string, hint: string | undefined): string | undefined;
+  /**
+   * The formats a stream's records (with this hint) were parsed as: the stream's own, then those
+   * told line by line where the stream mixes formats.
+   */
+  formatsOf(stream: string, hint: string | undefined): string[];
   /**
    * End of a stream's input: what its parser still holds (a Kafka broker ERROR waiting for the rest
    * of its stack trace) is appended to `out`, identified after `last`, the stream's last record.
@@ -80,6 +83,14 @@ export function createProcessor(options: ProcessorOptions): Processor {
   let lastStream: string | undefined;
   let lastHint: string | undefined;
   let lastParser: Parser | undefined;
+  /**
+   * Parsers whose format was told from the data (no hint, no declaration): their streams may mix
+   * formats (a syslog feed, stdin, `generate --scenario mixed > all.log`), so a line they reject or
+   * cannot type is detected on its own (mixedParser). Lines they parse pay nothing.
+   */
+  const detectedParsers = new WeakSet<Parser>();
+  /** Formats met on a stream beside its first one (per-line detection), for formatsOf. */
+  const lineFormats = new Map<string, Set<string>>();
   /** A stateless format's parser serves every stream its hint names (Kafka topics keyed by host). */
   let lastShared = false;
   const shared = new Map<string, Parser>();
@@ -115,7 +126,8 @@ export function createProcessor(options: ProcessorOptions): Processor {
     if (cached) return cached;
     const declaration = declared.get(stream);
     const hint = declaration?.format ?? record.formatHint;
-    const format = knownFormat(hint) ?? detectFormat([record.text]);
+    const known = knownFormat(hint);
+    const format = known ?? detectFormat([record.text]);
     if (!format) return undefined;
     const def = parserFor(format);
     const sharedAs = def.stateless && declaration === undefined ? sharedKey(format, hint) : undefined;
@@ -129,8 +141,30 @@ export function createProcessor(options: ProcessorOptions): Processor {
       parser = def.create(parserOptions);
       if (sharedAs !== undefined) shared.set(sharedAs, parser);
     }
+    if (known === undefined) detectedParsers.add(parser);
     if (parsers.size >= maxStreams) parsers.delete(parsers.keys().next().value as string);
     parsers.set(key, parser);
+    return parser;
+  }
+
+  /** The parser of the format this one line shows, when a detected stream's parser did not fit it. */
+  function mixedParser(stream: string, record: InputRecord, current: string): Parser | undefined {
+    const format = detectFormat([record.text]);
+    if (format === undefined || format === current) return undefined;
+    const key = `${stream}\u0000#${format}`;
+    let parser = parsers.get(key);
+    if (parser === undefined) {
+      const def = parserFor(format);
+      const parserOptions: ParserOptions = { settings: settingsOf(def) };
+      const referenceTimeMs = declared.get(stream)?.referenceTimeMs;
+      if (referenceTimeMs !== undefined) parserOptions.referenceTimeMs = referenceTimeMs;
+      parser = def.create(parserOptions);
+      if (parsers.size >= maxStreams) parsers.delete(parsers.keys().next().value as string);
+      parsers.set(key, parser);
+    }
+    const formats = lineFormats.get(stream);
+    if (formats) formats.add(format);
+    else lineFormats.set(stream, new Set([format]));
     return parser;
   }
 
@@ -153,8 +187,9 @@ export function createProcessor(options: ProcessorOptions): Processor {
       const held = parsers.get(`${stream}\u0000${hint ?? ''}`)?.flush?.();
       if (held?.ok === true) emit(held.records, last, FLUSH_INDEX, out);
     },
-    formatOf(stream, hint) {
-      return parsers.get(`${stream}\u0000${hint ?? ''}`)?.format;
+    formatsOf(stream, hint) {
+      const first = parsers.get(`${stream}\u0000${hint ?? ''}`)?.format;
+      return [...(first ? [first] : []), ...(lineFormats.get(stream) ?? [])];
     },
     declare(stream, declaration) {
       declared.set(stream, declaration);
@@ -172,9 +207,19 @@ export function createProcessor(options: ProcessorOptions): Processor {
         );
         return;
       }
-      const result = parser.parse(record);
+      let result = parser.parse(record);
+      let format = parser.format;
+      if (detectedParsers.has(parser) && !fits(result)) {
+        // A stream whose format was told from its data may mix formats: this line on its own.
+        const other = mixedParser(stream, record, parser.format);
+        const again = other?.parse(record);
+        if (other !== undefined && again !== undefined && fits(again)) {
+          result = again;
+          format = other.format;
+        }
+      }
       if (!result.ok) {
-        out.rejects.push(rejectOf(record, result.reason, result.detail, parser.format));
+        out.rejects.push(rejectOf(record, result.reason, result.detail, format));
         return;
       }
       const parsed = result.records;
@@ -189,6 +234,13 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
 function sharedKey(format: string, hint: string | undefined): string {
   return `${format}\u0000${hint ?? ''}`;
+}
+
+/** A parse that took the line as its own: no reject, and no record its parser could not type. */
+function fits(result: ParseResult): boolean {
+  if (!result.ok) return false;
+  for (const r of result.records) if (r.log_type === UNKNOWN) return false;
+  return true;
 }
 
 /** A format hint is `format` or `format:log_type` (e.g. `zeek-tsv:conn`, `json:firewall`). */

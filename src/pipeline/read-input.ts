@@ -102,8 +102,7 @@ export async function* processInput(
     // The end of the input: what the parser still holds (lines that wait for their continuation).
     if (framed.length === 0 && last !== undefined) processor.end(spec.stream, spec.format, last, out);
     stats.add(framed.length, out);
-    const format = processor.formatOf(spec.stream, spec.format);
-    if (format) stats.formats.add(format);
+    for (const format of processor.formatsOf(spec.stream, spec.format)) stats.formats.add(format);
     return out;
   }
 

@@ -104,8 +104,10 @@ test('the background compactor compacts closed hours, bounds the open hour, and 
   });
   await writer.start();
   const now = Date.now();
-  const open = manyEnvelopes('ssh', 60, now - 1000, 1, 'open');
-  const closed = manyEnvelopes('ssh', 60, now - 5 * HOUR, 1000, 'closed');
+  // Each set inside one hour whatever the clock says (a set across an hour boundary is two partitions).
+  const hourOf = (t: number) => Math.floor(t / HOUR) * HOUR;
+  const open = manyEnvelopes('ssh', 60, Math.max(hourOf(now), now - 1000), 1, 'open');
+  const closed = manyEnvelopes('ssh', 60, hourOf(now - 5 * HOUR) + 60_000, 1000, 'closed');
   for (let i = 0; i < 6; i++) {
     const done = writer.write([...open.slice(i * 10, i * 10 + 10), ...closed.slice(i * 10, i * 10 + 10)]);
     await writer.flush();

@@ -195,3 +195,39 @@ test('a stream whose first lines are no known format still parses once a line is
     ['unknown_format', 'unknown_format'],
   );
 });
+
+test('a stream that mixes formats (generate --scenario mixed | socstream detect) is read line by line: every line typed, none rejected', () => {
+  const gen = spawnSync(
+    process.execPath,
+    [MAIN, 'generate', '--scenario', 'mixed', '--count', '3000', '--seed', '7'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    },
+  );
+  assert.equal(gen.status, 0, gen.stderr);
+  const read = (args: string[]) =>
+    spawnSync(process.execPath, [MAIN, ...args], {
+      input: gen.stdout,
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+    });
+  const parsed = read(['parse', '--stats', '-']);
+  assert.equal(parsed.status, 0);
+  const envelopes = ndjson(parsed.stdout) as unknown as Envelope[];
+  const stats = ndjson(parsed.stderr).find((l) => 'stats' in l)?.stats as { rejected: number; lines: number };
+  assert.equal(stats.rejected, 0, 'no line of a known format is rejected');
+  assert.equal(envelopes.length, stats.lines);
+  assert.deepEqual(
+    envelopes.filter((e) => e.log_type === 'unknown').map((e) => e.raw),
+    [],
+    'every line typed by its own format',
+  );
+  assert.ok(new Set(envelopes.map((e) => e.source)).size >= 5, 'several families in one stream');
+  const detected = read(['detect', '--rules', RULES]);
+  assert.equal(detected.status, 0, detected.stderr);
+  // The summary names every format it read, and nothing was rejected.
+  const formats = /\[([^\]]*)\]/.exec(detected.stderr)?.[1].split(', ') ?? [];
+  assert.ok(formats.length >= 5, `formats in the summary: ${formats.join(', ')}`);
+  assert.match(detected.stderr, / 0 rejected;/);
+});
