@@ -10,7 +10,7 @@ import { listRuleFiles } from '../detect/sigma/load.ts';
 import { ENRICHED_FIELDS, NORMALIZED_FIELDS } from '../normalize/fields.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
 import type { LakeAccess } from './lake-access.ts';
-import { partitionPrune, TEXT_FIELDS, timeRange } from './lake-sql.ts';
+import { eventPredicates, partitionPrune, timeRange } from './lake-sql.ts';
 
 /**
  * The routes behind the dashboard's pivots (issue 17), kept apart from the core API in app.ts:
@@ -105,19 +105,10 @@ export interface HistogramFilter {
 }
 
 /**
- * Events per bucket over [from, to] with the filters of GET /api/events (the same predicates as
- * eventsSql in lake-sql.ts: exact addresses and user, case-insensitive text on TEXT_FIELDS).
+ * Events per bucket over [from, to] with the filters of GET /api/events (eventPredicates).
  */
 export function histogramSql(f: HistogramFilter, view: string): string {
-  const where = timeRange(f.from, f.to);
-  if (f.src_ip) where.push(`src_ip = ${sqlString(f.src_ip)}`);
-  if (f.dst_ip) where.push(`dst_ip = ${sqlString(f.dst_ip)}`);
-  if (f.user) where.push(`"user" = ${sqlString(f.user)}`);
-  if (f.q) {
-    const escaped = f.q.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_');
-    const pattern = sqlString(`%${escaped}%`);
-    where.push(`(${TEXT_FIELDS.map((c) => `${quoteIdent(c)} ILIKE ${pattern} ESCAPE '\\'`).join(' OR ')})`);
-  }
+  const where = [...timeRange(f.from, f.to), ...eventPredicates(f)];
   const bucket = `epoch_ms(time_bucket(INTERVAL '${Math.trunc(f.bucketSeconds)} seconds', event_time))`;
   return `SELECT ${bucket} AS t, count(*) AS n FROM ${quoteIdent(view)} WHERE ${where.join(' AND ')} GROUP BY ALL ORDER BY t`;
 }

@@ -92,12 +92,17 @@ export function timeRange(from?: number, to?: number): string[] {
   return where;
 }
 
-export function eventsSql(filter: EventFilter, view: string): string {
-  const cursor = filter.cursor ? decodeEventCursor(filter.cursor) : null;
-  const where = timeRange(filter.from, filter.to);
-  // A later page only needs hours up to the cursor's: prune the newer partitions too.
-  if (cursor && (filter.to === undefined || cursor.t < filter.to))
-    where.push(...partitionPrune(undefined, cursor.t));
+/**
+ * The field filters of GET /api/events (and of its histogram): exact addresses and user, and
+ * case-insensitive text over TEXT_FIELDS.
+ */
+export function eventPredicates(filter: {
+  src_ip?: string;
+  dst_ip?: string;
+  user?: string;
+  q?: string;
+}): string[] {
+  const where: string[] = [];
   if (filter.src_ip) where.push(`src_ip = ${sqlString(filter.src_ip)}`);
   if (filter.dst_ip) where.push(`dst_ip = ${sqlString(filter.dst_ip)}`);
   if (filter.user) where.push(`"user" = ${sqlString(filter.user)}`);
@@ -105,6 +110,16 @@ export function eventsSql(filter: EventFilter, view: string): string {
     const pattern = sqlString(`%${likeEscape(filter.q)}%`);
     where.push(`(${TEXT_FIELDS.map((f) => `${sqlIdent(f)} ILIKE ${pattern} ESCAPE '\\'`).join(' OR ')})`);
   }
+  return where;
+}
+
+export function eventsSql(filter: EventFilter, view: string): string {
+  const cursor = filter.cursor ? decodeEventCursor(filter.cursor) : null;
+  const where = timeRange(filter.from, filter.to);
+  // A later page only needs hours up to the cursor's: prune the newer partitions too.
+  if (cursor && (filter.to === undefined || cursor.t < filter.to))
+    where.push(...partitionPrune(undefined, cursor.t));
+  where.push(...eventPredicates(filter));
   if (cursor) {
     const t = `make_timestamp(${Math.trunc(cursor.t) * 1000})`;
     where.push(`(event_time < ${t} OR (event_time = ${t} AND id < ${sqlString(cursor.id)}))`);
