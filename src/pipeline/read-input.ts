@@ -20,7 +20,7 @@ import { createProcessor, emptyOutput, type ProcessOutput, type Processor } from
 /** How many leading lines format detection looks at when no format is named. */
 export const DETECT_SAMPLE_LINES = 20;
 /** The default cut for one line (config `parsers.max_line_bytes`). */
-export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
+const DEFAULT_MAX_LINE_BYTES = 1_048_576;
 
 /** Counts of one read (or several), by log type and reject reason. */
 export class ReadStats {

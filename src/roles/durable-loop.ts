@@ -43,10 +43,6 @@ export class DurableLoop {
     this.#options = options;
   }
 
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   /** Consumes until the subscription ends or stop() is asked; throws the first commit failure. */
   async consume(sub: Subscription): Promise<void> {
     this.#subscription = sub;

@@ -18,8 +18,8 @@ import { DurableLoop } from './durable-loop.ts';
  * the loop the process role uses too (durable-loop.ts).
  *
  * A record that is not a JSON envelope/alert is counted as a reject (`store_bad_record`) and
- * skipped: bad data never stops the role. An envelope is JSON-decoded once (to validate it and find
- * its log type and hour) and its text goes to the lake as it is: no re-encoding.
+ * skipped: bad data never stops the role. An envelope is JSON-decoded once (to validate it) and
+ * handed to the lake as an object, which writes its typed columns.
  */
 export interface StoreRoleOptions {
   bus: Bus;
