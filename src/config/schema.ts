@@ -23,6 +23,10 @@ export const kafkaSchema = z
       z.number().int().min(0).default(60),
       'Retries of every Kafka request (produce, fetch, commit, metadata), backoff 100 ms doubling to 5 s: 60 ride out about 4 minutes of a broker or cluster outage (a leader election takes ~10 s)',
     ),
+    delivery_timeout_ms: d(
+      z.number().int().positive().default(240_000),
+      'How long a publish may wait for the cluster to acknowledge it (leader elections, brokers down): the bus re-sends what was not acknowledged to the current leaders until then, then fails with SOC_KAFKA_DELIVERY',
+    ),
     replication_factor: d(
       z.number().int().positive().optional(),
       "Replicas of each topic socstream creates; omitted: the cluster's default.replication.factor (3 on a cluster)",

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'SOC_SHUTDOWN_TIMEOUT',
   'SOC_INVALID_TRANSITION',
   'SOC_KAFKA_FAILED',
+  'SOC_KAFKA_DELIVERY',
   'SOC_BUS_CLOSED',
   'SOC_INTERNAL',
 ] as const;
@@ -89,6 +90,13 @@ export class InvalidTransitionError extends SocError {
 export class KafkaFailedError extends SocError {
   static override readonly code = 'SOC_KAFKA_FAILED' as const;
 }
+/**
+ * A publish the Kafka cluster did not acknowledge within bus.kafka.delivery_timeout_ms (every
+ * resend refused or unanswered), or refused for good (e.g. a record over the broker's size limit).
+ */
+export class KafkaDeliveryError extends SocError {
+  static override readonly code = 'SOC_KAFKA_DELIVERY' as const;
+}
 /** A publish or subscribe on a bus that was closed (during shutdown). */
 export class BusClosedError extends SocError {
   static override readonly code = 'SOC_BUS_CLOSED' as const;
@@ -115,6 +123,7 @@ export const ERROR_CLASSES = [
   ShutdownTimeoutError,
   InvalidTransitionError,
   KafkaFailedError,
+  KafkaDeliveryError,
   BusClosedError,
   InternalError,
 ] as const;
