@@ -23,7 +23,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin } from '@platformatic/kafka';
+import { Admin, kGetApi, kGetBootstrapConnection } from '@platformatic/kafka';
 import {
   alive,
   BROKER_LOG4J_TEXT,
@@ -204,20 +204,80 @@ interface PartitionState {
   isr: number[];
 }
 
+/** Kafka's internal topics socstream's groups depend on (the group coordinators live here). */
+const INTERNAL_TOPICS = ['__consumer_offsets'];
+
 /**
- * Every partition of every topic from one metadata request. Internal topics (__consumer_offsets)
- * are left out: @platformatic/kafka 2.12 drops them from its metadata cache and then fails on them.
+ * Every partition of every topic from one metadata request, plus the internal topics
+ * (`__consumer_offsets`: a group's coordinator is the leader of its partition, so a rolling
+ * restart must wait for it too).
  */
 async function partitions(client: Admin): Promise<PartitionState[]> {
   const names = await client.listTopics();
-  if (names.length === 0) return [];
-  const metadata = await client.metadata({ topics: names, forceUpdate: true });
-  const out: PartitionState[] = [];
-  for (const [topic, t] of metadata.topics)
-    t.partitions.forEach((p, partition) => {
-      out.push({ topic, partition, leader: p.leader, replicas: p.replicas, isr: p.isr });
-    });
+  const out: PartitionState[] = await internalPartitions(client);
+  if (names.length > 0) {
+    const metadata = await client.metadata({ topics: names, forceUpdate: true });
+    for (const [topic, t] of metadata.topics)
+      t.partitions.forEach((p, partition) => {
+        out.push({ topic, partition, leader: p.leader, replicas: p.replicas, isr: p.isr });
+      });
+  }
   return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+}
+
+interface RawMetadataTopic {
+  name: string;
+  errorCode: number;
+  partitions: Array<{ partitionIndex: number; leaderId: number; replicaNodes: number[]; isrNodes: number[] }>;
+}
+type MetadataApi = (
+  connection: unknown,
+  topics: string[],
+  autocreate: boolean,
+  authorizedOperations: boolean,
+  cb: (
+    error: (Error & { response?: { topics?: RawMetadataTopic[] } }) | null,
+    response: { topics: RawMetadataTopic[] },
+  ) => void,
+) => void;
+
+/**
+ * The internal topics' partitions, by a Metadata request of the client's own API (its metadata
+ * cache drops internal topics, @platformatic/kafka 2.12). A topic not created yet (the first group
+ * creates `__consumer_offsets`) has no partitions.
+ */
+function internalPartitions(client: Admin): Promise<PartitionState[]> {
+  const raw = client as unknown as {
+    [kGetBootstrapConnection]: (cb: (error: Error | null, connection: unknown) => void) => void;
+    [kGetApi]: (name: string, cb: (error: Error | null, api: MetadataApi) => void) => void;
+  };
+  return new Promise((resolvePartitions, reject) => {
+    raw[kGetBootstrapConnection]((error, connection) => {
+      if (error) return reject(error);
+      raw[kGetApi]('Metadata', (error, api) => {
+        if (error) return reject(error);
+        api(connection, INTERNAL_TOPICS, false, false, (error, response) => {
+          // UNKNOWN_TOPIC_OR_PARTITION (3) for a topic not created yet comes as a ResponseError
+          const topics = error ? error.response?.topics : response.topics;
+          if (topics === undefined) return reject(error);
+          const out: PartitionState[] = [];
+          for (const t of topics) {
+            if (t.errorCode === 3) continue;
+            if (t.errorCode !== 0) return reject(error ?? new Error(`${t.name}: error code ${t.errorCode}`));
+            for (const p of t.partitions)
+              out.push({
+                topic: t.name,
+                partition: p.partitionIndex,
+                leader: p.leaderId,
+                replicas: p.replicaNodes,
+                isr: p.isrNodes,
+              });
+          }
+          resolvePartitions(out);
+        });
+      });
+    });
+  });
 }
 
 /**

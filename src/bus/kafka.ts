@@ -223,6 +223,8 @@ export class KafkaBus implements Bus {
   private sequences: { id: string; next: Map<PartitionKey, number> } = { id: '', next: new Map() };
   /** Keyless records' next partition (round-robin). */
   private readonly roundRobin = { next: 0 };
+  /** Requests that needed `redeliver`, the records it re-sent, its rounds (for reports). */
+  readonly redelivered = { requests: 0, records: 0, rounds: 0 };
   /** Per-topic codecs (topics.compression); other topics use config.compression. */
   private readonly topicCompression: ReadonlyMap<string, KafkaConfig['compression']>;
 
@@ -493,7 +495,10 @@ export class KafkaBus implements Bus {
     let last = cause;
     let attempt = 0;
     const topics = [...new Set(pending.map((m) => m.topic))];
+    this.redelivered.requests++;
+    this.redelivered.records += pending.length;
     while (pending.length > 0) {
+      this.redelivered.rounds++;
       if (Date.now() >= deadline) throw this.deliveryError(pending, last);
       await sleep(Math.min(backoffMs(++attempt), Math.max(0, deadline - Date.now())));
       let metadata: Awaited<ReturnType<typeof producer.metadata>>;

@@ -103,6 +103,15 @@ function progressLine(events: number, elapsedMs: number): string {
   return `generate: ${events.toLocaleString('en-US')} events, ${rate.toLocaleString('en-US')}/s`;
 }
 
+/** `; 120 records re-sent ...` when the Kafka bus had to re-send records to moved leaders. */
+function redeliveryNote(bus: Bus | undefined): string {
+  const r = (bus as { redelivered?: { requests: number; records: number; rounds: number } } | undefined)
+    ?.redelivered;
+  return r && r.requests > 0
+    ? `; ${r.records} records of ${r.requests} requests re-sent to their partitions' current leaders (${r.rounds} rounds)`
+    : '';
+}
+
 export async function generateCommand(f: GenerateFlags): Promise<number> {
   if (!(SCENARIO_NAMES as readonly string[]).includes(f.scenario))
     throw new UsageError(`unknown scenario "${f.scenario}"; use one of: ${SCENARIO_NAMES.join(', ')}`);
@@ -147,7 +156,7 @@ export async function generateCommand(f: GenerateFlags): Promise<number> {
   process.stderr.write(
     `${tty ? '\r' : ''}generate: ${stats.events.toLocaleString('en-US')} events in ${(stats.elapsedMs / 1000).toFixed(2)} s ` +
       `(${Math.round(stats.eventsPerSecond).toLocaleString('en-US')} events/s achieved${plan.rate ? `, target ${plan.rate}/s` : ''}), ` +
-      `${attacks} attack instance(s)\n`,
+      `${attacks} attack instance(s)${redeliveryNote(bus)}\n`,
   );
   return 0;
 }

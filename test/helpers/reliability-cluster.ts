@@ -12,7 +12,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GROUPS } from '../../src/pipeline/topics.ts';
 import type { TestCluster } from './kafka-cluster.ts';
@@ -152,12 +153,16 @@ export async function clusterFaultScenario(
   try {
     await createRawTopic(bus, p);
     const gen = generate(p, options.events, options.rate);
-    // Mid-stream: the process role has committed part of what the generator has written so far.
+    // Mid-stream: the generator has written a fifth of the stream and the process role has
+    // committed some of it (on a loaded machine the roles start slowly: waiting for a fifth
+    // *processed* let the generator finish before the fault, so no write met it).
+    const rawEnd = async () => (await bus.endOffsets([p.rawTopic])).reduce((n, o) => n + o.offset, 0n);
     await waitFor(
       async () =>
-        (await committed(bus, GROUPS.process, [p.rawTopic])) >= BigInt(Math.floor(options.events / 5)),
+        (await rawEnd()) >= BigInt(Math.floor(options.events / 5)) &&
+        (await committed(bus, GROUPS.process, [p.rawTopic])) > 0n,
       options.timeoutMs,
-      'a fifth of the stream processed',
+      'a fifth of the stream written and part of it processed',
       watch.failure,
     );
     // The matches topic exists once the process role published its first match.
@@ -171,7 +176,12 @@ export async function clusterFaultScenario(
     void gen.done.then(() => {
       generatorEnded = Date.now();
     });
-    const endBefore = (await bus.endOffsets([p.rawTopic])).reduce((n, o) => n + o.offset, 0n);
+    const endBefore = await rawEnd();
+    // The fault must meet the generator's writes (for "two": writes block, then resume).
+    assert.ok(
+      endBefore < BigInt(options.events),
+      `the fault lands mid-stream: ${endBefore} of ${options.events} events written when it began`,
+    );
     const steps = await injectFault(cluster, fault, { raw: p.rawTopic, matches: p.matchesTopic });
     steps.unshift(
       `fault began with ${endBefore} of ${options.events} events written` +
@@ -194,6 +204,11 @@ export async function clusterFaultScenario(
       'kcat reads the stored alerts off the alerts topic',
     );
     steps.push(`kcat read ${kcatIds.size} distinct alert ids off the alerts topic`);
+    // The generator's own report: how its writes met the fault (re-sent to moved leaders or not).
+    const generated = readFileSync(join(p.dir, 'generate.log'), 'utf8').match(
+      /generate: [\d,]+ events in .*/g,
+    );
+    if (generated) steps.push(generated[generated.length - 1]);
     rmSync(p.dir, { recursive: true, force: true });
     return {
       fault,
