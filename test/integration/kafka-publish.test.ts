@@ -115,4 +115,34 @@ describe('KafkaBus concurrent publishes', { skip: SKIP }, () => {
       Array.from({ length: 3000 }, (_, i) => i),
     );
   });
+
+  it('a record the broker refuses for good fails its publish with SOC_KAFKA_DELIVERY naming the partition; the next publish goes through once', async (t) => {
+    const bus = kafkaBusFor(t, kafkaSchema.parse({ compression: 'none' }));
+    const name = uniqueName('refused');
+    created.push(name);
+    await bus.createTopics([{ name, partitions: 2 }]);
+    const enc = new TextEncoder();
+    await bus.publish(name, [{ key: 'a', value: enc.encode('before') }]);
+    // Over the broker's message.max.bytes (1 MiB by default): MESSAGE_TOO_LARGE, not retriable.
+    const tooLarge = bus.publish(name, [{ key: 'a', value: new Uint8Array(2 * 1024 * 1024).fill(120) }]);
+    await assert.rejects(tooLarge, (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'SOC_KAFKA_DELIVERY');
+      assert.match(error.message, new RegExp(`${name}: [01]`));
+      return true;
+    });
+    // A fresh producer id for the next request: its records land once each, in order.
+    await bus.publish(name, [
+      { key: 'a', value: enc.encode('after-1') },
+      { key: 'a', value: enc.encode('after-2') },
+    ]);
+    const sub = await bus.subscribe({ group: uniqueName('g-refused'), topics: [name], from: 'earliest' });
+    const values: string[] = [];
+    for await (const batch of sub) {
+      for (const r of batch.records) values.push(new TextDecoder().decode(r.value));
+      if (values.length >= 3) break;
+    }
+    await bus.close();
+    assert.deepEqual(values, ['before', 'after-1', 'after-2']);
+    assert.equal(bus.redelivered.requests, 1, 'the refused request went through redeliver once');
+  });
 });

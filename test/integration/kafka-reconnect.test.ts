@@ -94,4 +94,34 @@ describe('KafkaBus across a broker restart', { skip: SKIP }, () => {
     await reading;
     await bus.close();
   });
+
+  it('a publish the broker cannot take within bus.kafka.delivery_timeout_ms fails with SOC_KAFKA_DELIVERY', async () => {
+    const bus = new KafkaBus(
+      kafkaSchema.parse({
+        brokers: [`127.0.0.1:${PORT}`],
+        retries: 60,
+        connect_timeout_ms: 5000,
+        delivery_timeout_ms: 4000,
+      }),
+    );
+    const topic = uniqueName('delivery-timeout');
+    await bus.createTopics([{ name: topic, partitions: 2 }]);
+    await bus.publish(topic, keyedRecords(10, 2));
+    await broker('stop');
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        bus.publish(topic, keyedRecords(10, 2, 10)),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'SOC_KAFKA_DELIVERY', error.message);
+          assert.match(error.message, /delivery_timeout_ms/);
+          return true;
+        },
+      );
+      const waited = Date.now() - started;
+      assert.ok(waited >= 3000, `waited for the cluster first (${waited} ms)`);
+    } finally {
+      await bus.close();
+    }
+  });
 });
