@@ -15,6 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KafkaBus } from '../../src/bus/kafka.ts';
+import { kafkaSchema } from '../../src/config/schema.ts';
 import { GROUPS } from '../../src/pipeline/topics.ts';
 import type { TestCluster } from './kafka-cluster.ts';
 import { committed, createPipeline, createRawTopic, generate, kafkaBus, waitFor } from './reliability.ts';
@@ -43,10 +45,37 @@ async function timeUntil(check: () => Promise<boolean>, timeoutMs: number, what:
   return Date.now() - started;
 }
 
+/**
+ * A publish of its own to a topic of its own (replication 3, min ISR 2) while two nodes are dead:
+ * it must not be acknowledged (writes block) — it fails after its short delivery timeout.
+ */
+async function probeWriteBlocked(brokers: string, topic: string): Promise<string> {
+  const probe = new KafkaBus(
+    kafkaSchema.parse({
+      brokers: brokers.split(','),
+      client_id: 'socstream-probe',
+      delivery_timeout_ms: 5000,
+    }),
+  );
+  const started = Date.now();
+  try {
+    await probe.publish(
+      topic,
+      Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, value: new TextEncoder().encode(`probe ${i}`) })),
+    );
+    assert.fail('a write was acknowledged with two of three nodes dead (min.insync.replicas=2)');
+  } catch (error) {
+    assert.equal((error as { code?: string }).code, 'SOC_KAFKA_DELIVERY', (error as Error).message);
+  } finally {
+    await probe.close().catch(() => {});
+  }
+  return `a probe write with two nodes dead was refused (SOC_KAFKA_DELIVERY after ${seconds(Date.now() - started)})`;
+}
+
 async function injectFault(
   cluster: TestCluster,
   fault: ClusterFault,
-  topics: { raw: string; matches: string },
+  topics: { raw: string; matches: string; probe: string },
 ): Promise<string[]> {
   const steps: string[] = [];
   const leadersOf = async () => cluster.leaders([topics.raw, topics.matches]);
@@ -105,12 +134,13 @@ async function injectFault(
     for (const v of victims) cluster.kill(v);
     // Each kill runs the script (seconds on a loaded machine): both are dead from here.
     const bothDeadAt = Date.now();
-    await sleep(20_000);
+    const [probe] = await Promise.all([probeWriteBlocked(cluster.brokers, topics.probe), sleep(20_000)]);
     const downMs = Date.now() - killedAt;
     const restartStarted = Date.now();
     await Promise.all(victims.map((v) => cluster.restart(v)));
     steps.push(
       `SIGKILL nodes ${victims.join(' and ')} (${victims[0]} the active controller) for ${seconds(downMs)}, both dead from ${seconds(bothDeadAt - killedAt)} after the first SIGKILL; both back in sync ${seconds(Date.now() - restartStarted)} after their restart`,
+      probe,
     );
   }
   return steps;
@@ -188,7 +218,9 @@ export async function clusterFaultScenario(
       endBefore < BigInt(options.events),
       `the fault lands mid-stream: ${endBefore} of ${options.events} events written when it began`,
     );
-    const steps = await injectFault(cluster, fault, { raw: p.rawTopic, matches: p.matchesTopic });
+    const probe = `${p.rawTopic}-probe`;
+    if (fault === 'two') await bus.createTopics([{ name: probe, partitions: 3 }]);
+    const steps = await injectFault(cluster, fault, { raw: p.rawTopic, matches: p.matchesTopic, probe });
     steps.unshift(
       `fault began with ${endBefore} of ${options.events} events written` +
         (generatorEnded ? `, the generator ended ${seconds(generatorEnded - faultStarted)} into it` : ''),
