@@ -2,7 +2,10 @@
  * The Bus on Apache Kafka through @platformatic/kafka (pinned in package.json).
  *
  * - Producer: idempotent, acks=all, lz4 by default (bus.kafka.compression), Kafka's Java key
- *   partitioner (src/bus/partitioner.ts) so keys land where Java clients put them.
+ *   partitioner (src/bus/partitioner.ts) so keys land where Java clients put them. A request the
+ *   client fails to deliver (leaders moved, brokers down) is re-sent partition by partition to the
+ *   current leaders under its first producer id and sequence numbers, until
+ *   bus.kafka.delivery_timeout_ms (`deliver`, src/bus/kafka-redelivery.ts).
  * - One Consumer per subscription = one group member; autocommit off: offsets move only through
  *   commit(), after the caller made the batch's results durable.
  * - Reconnects with exponential backoff (bus.kafka.retries). The first contact with the cluster
