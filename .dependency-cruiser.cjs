@@ -4,10 +4,13 @@
  * FLOORS (STYLE.md "Floors"): an import goes down or stays on its floor, never up.
  *   1. core/                          envelope, ids, errors, component model, registry, logger, shutdown:
  *                                     imports nothing else of src/
- *   2. config/ bus/ metrics/          settings, the message bus, telemetry
+ *   2. config/ bus/ metrics/          settings (the sections that belong to no component), the
+ *                                     message bus, telemetry
  *   3. the stages: sources/ parsers/ normalize/ enrich/ detect/ sinks/ lake/ generate/
  *   4. pipeline/ roles/ serve/        the assembly of the data path, the roles it runs, and the
- *      components.ts                  HTTP API the serve role runs (serve/ imports no role)
+ *      components.ts                  HTTP API the serve role runs (serve/ imports no role); the
+ *      config/schema.ts, loader.ts    component registry, and socstream.yaml's schema assembled from
+ *                                     it (with the loader that validates against it)
  *   5. cli/ web/                      the faces: command line, dashboard
  * Besides: no import circle anywhere; no role imports another role; parsing knows no rules
  * (parsers/ never import detect/); serve/ never imports cli/; nothing imports web/ (a browser bundle).
@@ -18,7 +21,7 @@ const FLOORS = [
   ['core'],
   ['config', 'bus', 'metrics'],
   ['sources', 'parsers', 'normalize', 'enrich', 'detect', 'sinks', 'lake', 'generate'],
-  ['pipeline', 'roles', 'serve', 'components\\.ts'],
+  ['pipeline', 'roles', 'serve', 'components\\.ts', 'config/schema\\.ts', 'config/loader\\.ts'],
   ['cli', 'web'],
 ];
 
@@ -37,6 +40,13 @@ const anyOf = (names) => `(${names.map(dir).join('|')})`;
 
 const exempt = KNOWN_VIOLATIONS_UNTIL_PIPELINE_MOVE.map((v) => `^${v.file.replaceAll('.', '\\.')}$`);
 
+/** Files named on a floor above their folder's (config/schema.ts sits above config/). */
+const lifted = (i) =>
+  FLOORS.slice(i + 1)
+    .flat()
+    .filter((name) => name.endsWith('\\.ts'))
+    .map(dir);
+
 /** One rule per floor: nothing on it imports a floor above. */
 const floorRules = FLOORS.slice(0, -1).map((floor, i) => {
   const above = FLOORS.slice(i + 1).flat();
@@ -44,7 +54,7 @@ const floorRules = FLOORS.slice(0, -1).map((floor, i) => {
     name: `floor-${i + 1}-imports-no-floor-above`,
     comment: `${floor.join(', ')} may import only floors 1..${i + 1}, never ${above.join(', ')}`,
     severity: 'error',
-    from: { path: anyOf(floor), pathNot: exempt },
+    from: { path: anyOf(floor), pathNot: [...exempt, ...lifted(i)] },
     to: { path: anyOf(above) },
   };
 });

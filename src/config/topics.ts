@@ -1,4 +1,4 @@
-import { type Config, topicsSchema } from './schema.ts';
+import { type KafkaConfig, type TopicsConfig, topicsSchema } from './sections.ts';
 
 /**
  * The `topics:` section with every default name under `prefix` (`raw.` → `<prefix>raw.`,
@@ -6,7 +6,7 @@ import { type Config, topicsSchema } from './schema.ts';
  * Kafka tests and benchmarks run. The names come from the schema's defaults; the return type makes
  * a topic added to the schema fail to compile until it is listed here.
  */
-export function prefixedTopics(prefix: string, partitions?: number): Config['topics'] {
+export function prefixedTopics(prefix: string, partitions?: number): TopicsConfig {
   const defaults = topicsSchema.parse({});
   return {
     raw_prefix: prefix + defaults.raw_prefix,
@@ -25,10 +25,8 @@ export function prefixedTopics(prefix: string, partitions?: number): Config['top
 }
 
 /** The codec of each output topic that topics.compression sets, by topic name (Kafka bus). */
-export function topicCompression(
-  topics: Config['topics'],
-): Record<string, Config['bus']['kafka']['compression']> {
-  const out: Record<string, Config['bus']['kafka']['compression']> = {};
+export function topicCompression(topics: TopicsConfig): Record<string, KafkaConfig['compression']> {
+  const out: Record<string, KafkaConfig['compression']> = {};
   for (const [key, codec] of Object.entries(topics.compression))
     if (codec !== undefined) out[topics[key as keyof typeof topics.compression]] = codec;
   return out;

@@ -6,12 +6,12 @@ import type { Bus, Subscription } from '../core/bus.ts';
 import type { ComponentContext, Health } from '../core/component.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
+import { createAlertStore } from '../pipeline/alerts.ts';
 import { createTokenTable, type TokenTable } from '../serve/auth.ts';
 import { type LakeAccess, openLakeAccess } from '../serve/lake-access.ts';
 import { createLiveFeed, type LiveFeed } from '../serve/live.ts';
 import { type RunningServer, startServer } from '../serve/server.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
-import { createAlertStore } from '../sinks/alert-store-factory.ts';
 import { decodeJson } from './codec.ts';
 
 /**

@@ -1,0 +1,83 @@
+import { ALERT_OUTPUTS, ALERT_STORES } from '../components.ts';
+import type { Config } from '../config/schema.ts';
+import type { ComponentContext } from '../core/component.ts';
+import { ConfigError } from '../core/errors.ts';
+import { ownConfig } from '../core/registry.ts';
+import { coalescingOutput } from '../detect/coalesce.ts';
+import { type AlertOutputComponent, fanOut } from '../sinks/alert-output.ts';
+import type { AlertStore, AlertStoreContext } from '../sinks/alert-store.ts';
+
+/**
+ * The alert outputs and the alert store as configured, built through their registries
+ * (src/components.ts): no list of outputs or stores here.
+ */
+
+/** What building the configured outputs needs from the runtime (a ComponentContext in parts). */
+export interface AlertOutputContext extends Partial<Omit<ComponentContext, 'dataDir' | 'console'>> {
+  dataDir: string;
+  /** Console destination (default stdout). */
+  stream?: NodeJS.WritableStream;
+}
+
+/** A context for definitions from the parts a caller has (a silent logger when none is given). */
+function componentContext(ctx: AlertOutputContext, topics: Config['topics']): ComponentContext {
+  return {
+    logger: ctx.logger as ComponentContext['logger'],
+    telemetry: ctx.telemetry as ComponentContext['telemetry'],
+    dataDir: ctx.dataDir,
+    topics,
+    ...(ctx.bus ? { bus: ctx.bus } : {}),
+    ...(ctx.stream ? { console: ctx.stream } : {}),
+  };
+}
+
+/**
+ * Every output `alerts:` asks for (each ALERT_OUTPUTS definition whose `wanted` says so), as one
+ * fan-out; updates coalesced by `alerts.update_interval_seconds` (src/detect/coalesce.ts). The
+ * alert store is wired by the storage stage, not here.
+ */
+export function alertOutputsFromConfig(
+  config: Pick<Config, 'alerts' | 'topics'>,
+  ctx: AlertOutputContext,
+): AlertOutputComponent {
+  const context = componentContext(ctx, config.topics);
+  const outputs = ALERT_OUTPUTS.all()
+    .map((def) => ({ def, own: def.config.parse(ownConfig(def.config, config.alerts)) }))
+    .filter(({ def, own }) => def.wanted(own, context))
+    .map(({ def, own }) => def.create(own, context));
+  const all = fanOut(outputs);
+  const interval = config.alerts.update_interval_seconds * 1000;
+  if (interval <= 0) return all;
+  // Issue 15: an alert is raised once; its updates are coalesced.
+  const coalesced = coalescingOutput(all, { intervalMs: interval });
+  return { ...all, name: coalesced.name, write: coalesced.write, stop: coalesced.stop };
+}
+
+export interface AlertStoreOptions {
+  /** PostgreSQL schema (tests use a random one); default `public`. */
+  schema?: string;
+}
+
+/**
+ * The store `alert_store.type` names (ALERT_STORES), with its own keys of the section; `create`
+ * does no I/O (call start()). Relative SQLite paths are under dataDir (see sqlitePath).
+ */
+export function createAlertStore(
+  config: Config['alert_store'],
+  dataDir: string,
+  options: AlertStoreOptions = {},
+  ctx: Partial<Pick<ComponentContext, 'logger' | 'telemetry'>> = {},
+): AlertStore {
+  const def = ALERT_STORES.get(config.type);
+  if (!def)
+    throw new ConfigError(
+      `alert_store.type: unknown alert store "${config.type}". Fix: use one of: ${ALERT_STORES.types().join(', ')}`,
+    );
+  const context: AlertStoreContext = {
+    logger: ctx.logger as ComponentContext['logger'],
+    telemetry: ctx.telemetry as ComponentContext['telemetry'],
+    dataDir,
+    ...(options.schema ? { postgresSchema: options.schema } : {}),
+  };
+  return def.create(def.config.parse(ownConfig(def.config, config)), context);
+}
