@@ -137,6 +137,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       { ...config, alerts: { ...config.alerts, kafka: true } },
       { dataDir: config.data_dir, logger, telemetry, bus },
     );
+    await output.start();
     const correlate = createCorrelateRole({
       bus,
       group: groups.correlate,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Bus, BusRecord } from '../core/bus.ts';
 import { d } from '../core/describe.ts';
-import { UsageError } from '../core/errors.ts';
+import { SinkUnavailableError } from '../core/errors.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { AlertOutputComponent, AlertOutputDefinition } from './alert-output.ts';
@@ -25,23 +25,31 @@ export function toAlertRecord(alert: Alert): BusRecord {
 }
 
 export function createKafkaAlertOutput(options: {
-  bus: Bus;
+  /** Absent (no bus configured): start() and write() fail with SOC_SINK_UNAVAILABLE. */
+  bus: Bus | undefined;
   topic: string;
   telemetry?: Telemetry;
 }): AlertOutputComponent {
   const { bus, topic, telemetry } = options;
   let stopped = false;
+  const requireBus = (): Bus => {
+    if (!bus) throw new SinkUnavailableError('the kafka alert output needs a bus (bus.type: kafka)');
+    return bus;
+  };
   return {
     name: 'alert_kafka',
-    async start() {},
+    async start() {
+      requireBus();
+    },
     // The bus has its own health (the runtime checks it); this output holds nothing of its own.
-    healthcheck: async () => (stopped ? { ok: false, detail: 'stopped' } : { ok: true }),
+    healthcheck: async () =>
+      stopped ? { ok: false, detail: 'stopped' } : bus ? { ok: true } : { ok: false, detail: 'no bus' },
     // write() resolves once the broker acknowledged: nothing is held here.
     async flush() {},
     async write(alerts) {
       if (alerts.length === 0) return;
       try {
-        await bus.publish(topic, alerts.map(toAlertRecord));
+        await requireBus().publish(topic, alerts.map(toAlertRecord));
       } catch (err) {
         telemetry?.sinkErrors.inc({ sink: 'alert_kafka' });
         throw err;
@@ -62,12 +70,6 @@ export const kafkaAlertOutput: AlertOutputDefinition<z.infer<typeof kafkaAlertCo
   example: { kafka: true },
   // Without a bus (the CLI's detect) there is no topic to publish to.
   wanted: (config, ctx) => config.kafka && ctx.bus !== undefined,
-  create: (_config, ctx) => {
-    if (!ctx.bus) throw new UsageError('the kafka alert output needs a bus');
-    return createKafkaAlertOutput({
-      bus: ctx.bus,
-      topic: ctx.topics?.alerts ?? 'alerts',
-      telemetry: ctx.telemetry,
-    });
-  },
+  create: (_config, ctx) =>
+    createKafkaAlertOutput({ bus: ctx.bus, topic: ctx.topics?.alerts ?? 'alerts', telemetry: ctx.telemetry }),
 };
