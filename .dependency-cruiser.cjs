@@ -4,13 +4,12 @@
  * FLOORS (STYLE.md "Floors"): an import goes down or stays on its floor, never up.
  *   1. core/                          envelope, ids, errors, component model, registry, logger, shutdown:
  *                                     imports nothing else of src/
- *   2. config/ bus/ metrics/          settings (the sections that belong to no component), the
- *                                     message bus, telemetry
+ *   2. bus/ metrics/                  the message bus (with its config sections), telemetry
  *   3. the stages: sources/ parsers/ normalize/ enrich/ detect/ sinks/ lake/ generate/
- *   4. pipeline/ roles/ serve/        the assembly of the data path, the roles it runs, and the
- *      components.ts                  HTTP API the serve role runs (serve/ imports no role); the
- *      config/schema.ts, loader.ts    component registry, and socstream.yaml's schema assembled from
- *                                     it (with the loader that validates against it)
+ *   4. pipeline/ roles/ serve/        the assembly of the data path, the roles it runs, the HTTP
+ *      components.ts config/          API the serve role runs (serve/ imports no role), the component
+ *                                     registry, and socstream.yaml's schema assembled from it (with
+ *                                     the loader that validates against it)
  *   5. cli/ web/                      the faces: command line, dashboard
  * Besides: no import circle anywhere; no role imports another role; parsing knows no rules
  * (parsers/ never import detect/); serve/ never imports cli/; nothing imports web/ (a browser bundle).
@@ -19,9 +18,9 @@
 /** Folders (or top-level files) of src/, lowest floor first. */
 const FLOORS = [
   ['core'],
-  ['config', 'bus', 'metrics'],
+  ['bus', 'metrics'],
   ['sources', 'parsers', 'normalize', 'enrich', 'detect', 'sinks', 'lake', 'generate'],
-  ['pipeline', 'roles', 'serve', 'components\\.ts', 'config/schema\\.ts', 'config/loader\\.ts'],
+  ['pipeline', 'roles', 'serve', 'components\\.ts', 'config'],
   ['cli', 'web'],
 ];
 
@@ -40,13 +39,6 @@ const anyOf = (names) => `(${names.map(dir).join('|')})`;
 
 const exempt = KNOWN_VIOLATIONS_UNTIL_PIPELINE_MOVE.map((v) => `^${v.file.replaceAll('.', '\\.')}$`);
 
-/** Files named on a floor above their folder's (config/schema.ts sits above config/). */
-const lifted = (i) =>
-  FLOORS.slice(i + 1)
-    .flat()
-    .filter((name) => name.endsWith('\\.ts'))
-    .map(dir);
-
 /** One rule per floor: nothing on it imports a floor above. */
 const floorRules = FLOORS.slice(0, -1).map((floor, i) => {
   const above = FLOORS.slice(i + 1).flat();
@@ -54,7 +46,7 @@ const floorRules = FLOORS.slice(0, -1).map((floor, i) => {
     name: `floor-${i + 1}-imports-no-floor-above`,
     comment: `${floor.join(', ')} may import only floors 1..${i + 1}, never ${above.join(', ')}`,
     severity: 'error',
-    from: { path: anyOf(floor), pathNot: [...exempt, ...lifted(i)] },
+    from: { path: anyOf(floor), pathNot: exempt },
     to: { path: anyOf(above) },
   };
 });

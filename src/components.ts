@@ -1,12 +1,14 @@
 import type {
   AnyDefinition,
+  ComponentContext,
   ComponentKind,
   DeadLetterDefinition,
   SinkDefinition,
   SourceDefinition,
   TransformDefinition,
 } from './core/component.ts';
-import { Registry } from './core/registry.ts';
+import { ConfigError } from './core/errors.ts';
+import { ownConfig, Registry } from './core/registry.ts';
 import { detectTransform } from './detect/detect-transform.ts';
 import { enrichTransform } from './enrich/enrich-transform.ts';
 import { normalizeTransform } from './normalize/normalize-transform.ts';
@@ -16,7 +18,7 @@ import { PARSERS as PARSER_DEFINITIONS } from './parsers/registry.ts';
 import { consoleAlertOutput } from './sinks/alert-console.ts';
 import { kafkaAlertOutput } from './sinks/alert-kafka.ts';
 import type { AlertOutputDefinition } from './sinks/alert-output.ts';
-import type { AlertStoreDefinition } from './sinks/alert-store.ts';
+import type { AlertStore, AlertStoreContext, AlertStoreDefinition } from './sinks/alert-store.ts';
 import { postgresAlertStore } from './sinks/alert-store-postgres.ts';
 import { sqliteAlertStore } from './sinks/alert-store-sqlite.ts';
 import { webhookAlertOutput } from './sinks/alert-webhook.ts';
@@ -83,3 +85,28 @@ export const REGISTRIES: Readonly<Record<ComponentKind, Registry<AnyDefinition>>
   alert_store: ALERT_STORES,
   dlq: DEAD_LETTERS,
 };
+
+export interface AlertStoreOptions {
+  /** PostgreSQL schema (tests use a random one); default `public`. */
+  schema?: string;
+}
+
+/**
+ * The store `alert_store.type` names (ALERT_STORES), given its own keys of the section; `create`
+ * does no I/O (call start()). A bare SQLite file name is placed in dataDir (sqlitePath).
+ */
+export function createAlertStore(
+  section: { type: string; [key: string]: unknown },
+  dataDir: string,
+  options: AlertStoreOptions = {},
+  ctx: Partial<Pick<ComponentContext, 'logger' | 'telemetry'>> = {},
+): AlertStore {
+  const def = ALERT_STORES.get(section.type);
+  if (!def)
+    throw new ConfigError(
+      `alert_store.type: unknown alert store "${section.type}". Fix: use one of: ${ALERT_STORES.types().join(', ')}`,
+    );
+  // The stores read only dataDir (and the test schema) of the context.
+  const context = { ...ctx, dataDir, ...(options.schema ? { postgresSchema: options.schema } : {}) };
+  return def.create(def.config.parse(ownConfig(def.config, section)), context as AlertStoreContext);
+}

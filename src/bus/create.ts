@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import type { busSchema, TopicsConfig } from '../config/sections.ts';
-import { topicCompression } from '../config/topics.ts';
 import type { Bus } from '../core/bus.ts';
+import type { busSchema, TopicsConfig } from './bus-schema.ts';
 import { KafkaBus } from './kafka.ts';
 import { MemoryBus } from './memory.ts';
+import { topicCompression } from './topics.ts';
 
 export type BusConfig = z.infer<typeof busSchema>;
 

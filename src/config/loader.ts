@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { configErrorFromIssues } from '../core/config-issues.ts';
 import { ConfigError } from '../core/errors.ts';
-import { configErrorFromIssues } from './issues.ts';
 import { type Config, configSchema } from './schema.ts';
 
 export const ENV_PREFIX = 'SOCSTREAM_';

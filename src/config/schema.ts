@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { busSchema, kafkaSchema, topicsSchema } from '../bus/bus-schema.ts';
 import { ALERT_OUTPUTS, ALERT_STORES, DEAD_LETTERS, SOURCES } from '../components.ts';
 import { d } from '../core/describe.ts';
 import type { Registry } from '../core/registry.ts';
@@ -15,15 +16,7 @@ import { webhookAlertConfig } from '../sinks/alert-webhook.ts';
 import { dlqFileConfig } from '../sinks/dlq-file.ts';
 import { dlqKafkaConfig } from '../sinks/dlq-kafka.ts';
 import { lakeSchema } from '../sinks/parquet/lake-schema.ts';
-import {
-  busSchema,
-  kafkaSchema,
-  parsersSchema,
-  serveSchema,
-  sourceEntrySchema,
-  tokenSchema,
-  topicsSchema,
-} from './sections.ts';
+import { parsersSchema, serveSchema, sourceEntrySchema, tokenSchema } from './sections.ts';
 
 /**
  * socstream.yaml, ASSEMBLED: the frame and the sections that belong to no component are in

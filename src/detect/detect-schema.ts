@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { logsourceEntrySchema } from '../config/logsource-schema.ts';
 import { d } from '../core/describe.ts';
+import { logsourceEntrySchema } from './sigma/logsource-schema.ts';
 
 /** `detect:` in socstream.yaml, the detect transform's config (src/detect/detect-transform.ts). */
 export const detectSchema = z

@@ -1,15 +1,13 @@
-import { ALERT_OUTPUTS, ALERT_STORES } from '../components.ts';
+import { ALERT_OUTPUTS } from '../components.ts';
 import type { Config } from '../config/schema.ts';
 import type { ComponentContext } from '../core/component.ts';
-import { ConfigError } from '../core/errors.ts';
 import { ownConfig } from '../core/registry.ts';
 import { coalescingOutput } from '../detect/coalesce.ts';
 import { type AlertOutputComponent, fanOut } from '../sinks/alert-output.ts';
-import type { AlertStore, AlertStoreContext } from '../sinks/alert-store.ts';
 
 /**
- * The alert outputs and the alert store as configured, built through their registries
- * (src/components.ts): no list of outputs or stores here.
+ * The alert outputs as configured, built through their registry (src/components.ts): no list of
+ * outputs here. The alert store is built by createAlertStore (src/components.ts), re-exported here.
  */
 
 /** What building the configured outputs needs from the runtime (a ComponentContext in parts). */
@@ -53,31 +51,5 @@ export function alertOutputsFromConfig(
   return { ...all, name: coalesced.name, write: coalesced.write, stop: coalesced.stop };
 }
 
-export interface AlertStoreOptions {
-  /** PostgreSQL schema (tests use a random one); default `public`. */
-  schema?: string;
-}
-
-/**
- * The store `alert_store.type` names (ALERT_STORES), with its own keys of the section; `create`
- * does no I/O (call start()). Relative SQLite paths are under dataDir (see sqlitePath).
- */
-export function createAlertStore(
-  config: Config['alert_store'],
-  dataDir: string,
-  options: AlertStoreOptions = {},
-  ctx: Partial<Pick<ComponentContext, 'logger' | 'telemetry'>> = {},
-): AlertStore {
-  const def = ALERT_STORES.get(config.type);
-  if (!def)
-    throw new ConfigError(
-      `alert_store.type: unknown alert store "${config.type}". Fix: use one of: ${ALERT_STORES.types().join(', ')}`,
-    );
-  const context: AlertStoreContext = {
-    logger: ctx.logger as ComponentContext['logger'],
-    telemetry: ctx.telemetry as ComponentContext['telemetry'],
-    dataDir,
-    ...(options.schema ? { postgresSchema: options.schema } : {}),
-  };
-  return def.create(def.config.parse(ownConfig(def.config, config)), context);
-}
+/** The configured alert store, built through ALERT_STORES (the function lives beside the registry). */
+export { createAlertStore } from '../components.ts';

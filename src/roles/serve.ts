@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createAlertStore } from '../components.ts';
 import type { Config } from '../config/schema.ts';
 import type { Bus, Subscription } from '../core/bus.ts';
 import type { ComponentContext, Health } from '../core/component.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
-import { createAlertStore } from '../pipeline/alerts.ts';
 import { createTokenTable, type TokenTable } from '../serve/auth.ts';
 import { type LakeAccess, openLakeAccess } from '../serve/lake-access.ts';
 import { createLiveFeed, type LiveFeed } from '../serve/live.ts';

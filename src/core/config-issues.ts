@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError } from './errors.ts';
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
