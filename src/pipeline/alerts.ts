@@ -17,7 +17,10 @@ export interface AlertOutputContext extends Partial<Omit<ComponentContext, 'data
   stream?: NodeJS.WritableStream;
 }
 
-/** A context for definitions from the parts a caller has (a silent logger when none is given). */
+/**
+ * A context for the definitions from the parts a caller has. The alert outputs treat the logger and
+ * telemetry as optional (the CLI's tests build outputs without them), hence the casts.
+ */
 function componentContext(ctx: AlertOutputContext, topics: Config['topics']): ComponentContext {
   return {
     logger: ctx.logger as ComponentContext['logger'],
