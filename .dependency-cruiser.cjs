@@ -4,10 +4,12 @@
  * FLOORS (STYLE.md "Floors"): an import goes down or stays on its floor, never up.
  *   1. core/                          envelope, ids, errors, component model, registry, logger, shutdown:
  *                                     imports nothing else of src/
- *   2. config/ bus/ metrics/          settings, the message bus, telemetry
+ *   2. bus/ metrics/                  the message bus (with its config sections), telemetry
  *   3. the stages: sources/ parsers/ normalize/ enrich/ detect/ sinks/ lake/ generate/
- *   4. pipeline/ roles/ serve/        the assembly of the data path, the roles it runs, and the
- *      components.ts                  HTTP API the serve role runs (serve/ imports no role)
+ *   4. pipeline/ roles/ serve/        the assembly of the data path, the roles it runs, the HTTP
+ *      components.ts config/          API the serve role runs (serve/ imports no role), the component
+ *                                     registry, and socstream.yaml's schema assembled from it (with
+ *                                     the loader that validates against it)
  *   5. cli/ web/                      the faces: command line, dashboard
  * Besides: no import circle anywhere; no role imports another role; parsing knows no rules
  * (parsers/ never import detect/); serve/ never imports cli/; nothing imports web/ (a browser bundle).
@@ -16,9 +18,9 @@
 /** Folders (or top-level files) of src/, lowest floor first. */
 const FLOORS = [
   ['core'],
-  ['config', 'bus', 'metrics'],
+  ['bus', 'metrics'],
   ['sources', 'parsers', 'normalize', 'enrich', 'detect', 'sinks', 'lake', 'generate'],
-  ['pipeline', 'roles', 'serve', 'components\\.ts'],
+  ['pipeline', 'roles', 'serve', 'components\\.ts', 'config'],
   ['cli', 'web'],
 ];
 

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import type { busSchema, Config } from '../config/schema.ts';
-import { topicCompression } from '../config/topics.ts';
 import type { Bus } from '../core/bus.ts';
+import type { busSchema, TopicsConfig } from './bus-schema.ts';
 import { KafkaBus } from './kafka.ts';
 import { MemoryBus } from './memory.ts';
+import { topicCompression } from './topics.ts';
 
 export type BusConfig = z.infer<typeof busSchema>;
 
@@ -11,7 +11,7 @@ export type BusConfig = z.infer<typeof busSchema>;
  * The bus the config asks for (`bus.type`); creating one opens no connection. `topics` gives the
  * Kafka bus each output topic's codec (topics.compression).
  */
-export function createBus(config: BusConfig, topics?: Config['topics']): Bus {
+export function createBus(config: BusConfig, topics?: TopicsConfig): Bus {
   if (config.type === 'kafka') return new KafkaBus(config.kafka, topics ? topicCompression(topics) : {});
   return new MemoryBus({ queueCapacity: config.memory.queue_capacity, assignment: config.memory.assignment });
 }

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { BaseOptions } from '@platformatic/kafka';
 import type { z } from 'zod';
-import type { kafkaSchema } from '../config/schema.ts';
 import { backoffMs } from './backoff.ts';
+import type { kafkaSchema } from './bus-schema.ts';
 
 export type KafkaConfig = z.infer<typeof kafkaSchema>;
 

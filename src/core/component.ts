@@ -4,6 +4,16 @@ import type { Envelope, InputRecord, Reject } from './envelope.ts';
 import type { Logger } from './logger.ts';
 import type { Telemetry } from './telemetry.ts';
 
+/** The pipeline's topics that components publish to or route by (`topics:` in socstream.yaml). */
+export interface TopicNames {
+  network: string;
+  auth: string;
+  web: string;
+  other: string;
+  alerts: string;
+  dlq: string;
+}
+
 /** What every component gets from the runtime. `create()` must not do I/O with it. */
 export interface ComponentContext {
   logger: Logger;
@@ -12,6 +22,10 @@ export interface ComponentContext {
   dataDir: string;
   /** The bus, for components that talk to topics (kafka source, alerts output). */
   bus?: Bus;
+  /** Topic names (`topics:`); components fall back to the schema's defaults when absent. */
+  topics?: Readonly<TopicNames>;
+  /** Where console outputs print (default process.stdout). */
+  console?: NodeJS.WritableStream;
 }
 
 export interface Health {
@@ -52,22 +66,70 @@ export interface DeadLetter extends Lifecycle {
   write(rejects: Reject[]): Promise<void>;
 }
 
-export type ComponentKind = 'source' | 'sink' | 'dlq';
+/**
+ * The kinds of component, in data-path order. Each kind has one registry in src/components.ts;
+ * the config schema (src/config/schema.ts) and docs/config.md are assembled from them.
+ */
+export const COMPONENT_KINDS = [
+  'source',
+  'parser',
+  'transform',
+  'sink',
+  'alert_output',
+  'alert_store',
+  'dlq',
+] as const;
+export type ComponentKind = (typeof COMPONENT_KINDS)[number];
 
-export interface ComponentDefinition<Kind extends ComponentKind, Config, Instance> {
-  /** snake_case type as written in config (`file`, `syslog_udp`, `kafka`). */
+export interface ComponentDefinition<
+  Kind extends ComponentKind,
+  Config,
+  Instance extends Lifecycle,
+  Ctx extends ComponentContext = ComponentContext,
+> {
+  /** The type as written in config (`file`, `syslog_udp`, `kafka`; parsers: the --format name). */
   type: string;
   kind: Kind;
   summary: string;
+  /** Its config, with a description on every key (docs/config.md is generated from it). */
   config: z.ZodType<Config>;
+  /**
+   * Where its keys live in socstream.yaml (`alerts`, `alert_store`, `enrich`, ...), for docs and
+   * error messages; absent: `sources[]` for a source.
+   */
+  section?: string;
   /** A minimal valid config (input form) for docs and the conformance test; `{}` when omitted. */
-  example?: Record<string, unknown>;
-  create(config: Config, ctx: ComponentContext): Instance;
+  example?: unknown;
+  /** Builds the instance; no I/O (that is start()'s). */
+  create(config: Config, ctx: Ctx): Instance;
 }
 
+/** The lifecycle of a component that holds nothing (a pure transform, a parser): every step a no-op. */
+export function idleLifecycle(): Lifecycle {
+  return {
+    start: async () => {},
+    healthcheck: async () => ({ ok: true }),
+    flush: async () => {},
+    stop: async () => {},
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds components with different configs
+export type AnyDefinition = ComponentDefinition<ComponentKind, any, Lifecycle, any>;
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds components with different configs
 export type SourceDefinition<C = any> = ComponentDefinition<'source', C, Source>;
 // biome-ignore lint/suspicious/noExplicitAny: as above
 export type SinkDefinition<C = any> = ComponentDefinition<'sink', C, Sink>;
 // biome-ignore lint/suspicious/noExplicitAny: as above
 export type DeadLetterDefinition<C = any> = ComponentDefinition<'dlq', C, DeadLetter>;
+/**
+ * A transform (normalize, enrich, route, detect): a stage between parsing and the outputs. Its
+ * instance is the stage's own object with the one lifecycle; create() may read the stage's files
+ * (mappings, rules) but opens no handle.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: as above
+export type TransformDefinition<C = any, I extends Lifecycle = Lifecycle> = ComponentDefinition<
+  'transform',
+  C,
+  I
+>;

@@ -1,4 +1,3 @@
-import type { Config } from '../config/schema.ts';
 import { type Envelope, eventTimeOf } from '../core/envelope.ts';
 import { stableId } from '../core/ids.ts';
 import type { Telemetry } from '../core/telemetry.ts';
@@ -13,6 +12,7 @@ import {
   matchFromEvent,
   matchFromHit,
 } from './correlate/plan.ts';
+import type { DetectConfig } from './detect-schema.ts';
 import {
   type CorrelationMatchMessage,
   type EventMatchMessage,
@@ -58,7 +58,7 @@ export interface RuleMatcher {
 
 export interface DetectorOptions {
   ruleSet: DetectRuleSet;
-  config: Config['detect'];
+  config: DetectConfig;
   telemetry?: Telemetry;
   matcher?: RuleMatcher;
   /** Processing clock for created_at (tests pin it). */

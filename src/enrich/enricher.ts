@@ -1,9 +1,9 @@
-import type { Config } from '../config/schema.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { ENRICHMENTS, type EnrichmentName } from '../normalize/mapping.ts';
 import { type AssetTable, loadAssetTable } from './assets.ts';
+import type { EnrichConfig } from './enrich-schema.ts';
 import { createGeoEnricher, type GeoEnricher } from './geo.ts';
 import { createIocStore, type IocStore } from './ioc.ts';
 import { createNetworkEnricher } from './network.ts';
@@ -49,7 +49,7 @@ function flagsOf(
   return flags;
 }
 
-export function createEnricher(config: Config['enrich'], ctx: EnricherContext): Enricher {
+export function createEnricher(config: EnrichConfig, ctx: EnricherContext): Enricher {
   const logger = ctx.logger.child({ component: 'enrich' });
   const network = createNetworkEnricher(config.home_networks);
   const time = createTimeEnricher(config.timezone);

@@ -1,6 +1,6 @@
-import type { Config } from '../config/schema.ts';
 import type { Envelope, Fields } from '../core/envelope.ts';
 import type { EventClass } from './fields.ts';
+import type { RouteConfig } from './route-schema.ts';
 
 /**
  * Routing normalized events to topics. Config rules (`routes`) come first, first match wins; a
@@ -47,7 +47,10 @@ function keyOf(normalized: Fields, fields: readonly string[]): string | null {
   return null;
 }
 
-export function createRouter(routes: Config['routes'], topics: Config['topics']): (env: Envelope) => Route {
+export function createRouter(
+  routes: readonly RouteConfig[],
+  topics: { network: string; auth: string; web: string; other: string },
+): (env: Envelope) => Route {
   const rules = routes.map((r) => ({
     source: r.match.source,
     logType: r.match.log_type,

@@ -1,4 +1,4 @@
-import { configErrorFromIssues } from '../config/loader.ts';
+import { configErrorFromIssues } from '../core/config-issues.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { appJson } from './app-json.ts';
 import { authJson } from './auth-json.ts';

@@ -20,9 +20,18 @@ export const zeekTsvSettings = z
       .optional()
       .describe('Zeek types for header-less logs (like #types); default string'),
     separator: z.string().default('\t').describe('Field separator for header-less logs'),
-    set_separator: z.string().default(','),
-    empty_field: z.string().default('(empty)'),
-    unset_field: z.string().default('-'),
+    set_separator: z
+      .string()
+      .default(',')
+      .describe('Set separator for header-less logs (like #set_separator)'),
+    empty_field: z
+      .string()
+      .default('(empty)')
+      .describe('Empty-field marker for header-less logs (like #empty_field)'),
+    unset_field: z
+      .string()
+      .default('-')
+      .describe('Unset-field marker for header-less logs (like #unset_field)'),
     path: z.string().optional().describe('Log type for header-less logs (like #path)'),
   })
   .strict();

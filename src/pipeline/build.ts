@@ -6,15 +6,11 @@ import type { ComponentContext, DeadLetter } from '../core/component.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { ownConfig } from '../core/registry.ts';
 import type { Telemetry } from '../core/telemetry.ts';
-import {
-  createDetector,
-  createEventMatcher,
-  type Detector,
-  type DetectorOptions,
-} from '../detect/detector.ts';
-import { loadRules, type RuleSet, summarizeWarnings } from '../detect/sigma/load.ts';
-import { createMatcher } from '../detect/sigma/matcher.ts';
+import { detectionFor, detectTransform } from '../detect/detect-transform.ts';
+import { createEventMatcher, type Detector, type DetectorOptions } from '../detect/detector.ts';
+import { loadRules, type RuleSet } from '../detect/sigma/load.ts';
 import { type LogsourceFlags, ruleLoadOptions } from '../detect/sigma/options.ts';
 import { createEnricher, type Enricher } from '../enrich/enricher.ts';
 import { createNormalizer } from '../normalize/normalize.ts';
@@ -22,8 +18,8 @@ import { validateParserSettings } from '../parsers/registry.ts';
 import type { NamedSource } from '../roles/ingest.ts';
 import { createProcessRole, type ProcessRole } from '../roles/process.ts';
 import { createStoreRole, type StoreRole } from '../roles/store.ts';
-import { createAlertStore } from '../sinks/alert-store-factory.ts';
 import { createLakeSink } from '../sinks/parquet/sink.ts';
+import { createAlertStore } from './alerts.ts';
 import { createProcessor, type Processor } from './processor.ts';
 import { groupsOf, type TopicPlan } from './topics.ts';
 import { validateSourceConfig } from './validate-source.ts';
@@ -64,14 +60,11 @@ export function buildSources(config: Config, ctx: ComponentContext, file: string
   });
 }
 
+/** The output `dlq.type` names (DEAD_LETTERS), with its own keys of the section; it publishes to topics.dlq. */
 export function buildDeadLetter(config: Config, ctx: ComponentContext): DeadLetter {
   const def = DEAD_LETTERS.get(config.dlq.type);
   if (!def) throw new ConfigError(`dlq.type: unknown dead-letter output "${config.dlq.type}"`);
-  const entry =
-    config.dlq.type === 'file'
-      ? { type: 'file', path: config.dlq.path, max_bytes: config.dlq.max_bytes }
-      : { type: 'kafka', topic: config.topics.dlq, max_bytes: config.dlq.max_bytes };
-  return def.create(def.config.parse(entry), ctx);
+  return def.create(def.config.parse(ownConfig(def.config, config.dlq)), { topics: config.topics, ...ctx });
 }
 
 export interface Engine {
@@ -106,38 +99,23 @@ export function loadRuleSet(
   return loadRules(paths, ruleLoadOptions(detect, flags));
 }
 
-/** The in-process detector over a loaded rule set (the CLI: detect, rules test, hunt). */
+/**
+ * The in-process detector over a loaded rule set (the CLI: detect, rules test, hunt): the same
+ * composition (detect transform, src/detect/detect-transform.ts) as the stream's two halves.
+ */
 export function detectorFor(ruleSet: RuleSet, detect: Config['detect']): Detector {
-  return createDetector({ ruleSet, config: detect, matcher: createMatcher(ruleSet.rules) });
+  return detectionFor(ruleSet, detect).detector();
 }
 
-/** Rules loaded once (problems logged): the options of the detector or of its two distributed halves. */
+/**
+ * Rules loaded once (problems logged) by the detect transform: the options of the detector or of
+ * its two distributed halves.
+ */
 export function detectorOptions(
   config: Config,
   ctx: { logger: Logger; telemetry: Telemetry },
 ): DetectorOptions {
-  const ruleSet = loadRules(config.detect.rules, ruleLoadOptions(config.detect));
-  reportProblems(ruleSet, ctx.logger);
-  return {
-    ruleSet,
-    config: config.detect,
-    telemetry: ctx.telemetry,
-    matcher: createMatcher(ruleSet.rules),
-  };
-}
-
-function reportProblems(ruleSet: RuleSet, root: Logger): void {
-  const logger = root.child({ component: 'detect' });
-  for (const p of [...ruleSet.problems, ...summarizeWarnings(ruleSet.warnings)])
-    logger.warn({ file: p.file, rule: p.rule_id, feature: p.feature }, p.message);
-  logger.info(
-    {
-      rules: ruleSet.rules.length,
-      correlations: ruleSet.correlations.length,
-      problems: ruleSet.problems.length,
-    },
-    'rules loaded',
-  );
+  return detectTransform.create(config.detect, { ...ctx, dataDir: config.data_dir }).options;
 }
 
 /** The store role as configured: alerts → the alert store, the plan's lake inputs → the lake. */

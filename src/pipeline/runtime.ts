@@ -11,8 +11,8 @@ import { startHealthLog } from '../metrics/health.ts';
 import { createCorrelateRole } from '../roles/correlate.ts';
 import { createIngestRole } from '../roles/ingest.ts';
 import { createServeRole, type RuleReloadResult, type ServeRoleOptions } from '../roles/serve.ts';
-import { alertOutputsFromConfig } from '../sinks/alert-outputs.ts';
 import { lakeDir } from '../sinks/parquet/sink.ts';
+import { alertOutputsFromConfig } from './alerts.ts';
 import { buildEngine, buildProcessRole, buildSources, buildStoreRole, detectorOptions } from './build.ts';
 import { groupsOf, topicPlan } from './topics.ts';
 
@@ -137,6 +137,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       { ...config, alerts: { ...config.alerts, kafka: true } },
       { dataDir: config.data_dir, logger, telemetry, bus },
     );
+    await output.start();
     const correlate = createCorrelateRole({
       bus,
       group: groups.correlate,

@@ -1,5 +1,5 @@
 import { SOURCES } from '../components.ts';
-import { configErrorFromIssues } from '../config/loader.ts';
+import { configErrorFromIssues } from '../core/config-issues.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createAlertStore } from '../components.ts';
 import type { Config } from '../config/schema.ts';
 import type { Bus, Subscription } from '../core/bus.ts';
 import type { ComponentContext, Health } from '../core/component.ts';
@@ -11,7 +12,6 @@ import { type LakeAccess, openLakeAccess } from '../serve/lake-access.ts';
 import { createLiveFeed, type LiveFeed } from '../serve/live.ts';
 import { type RunningServer, startServer } from '../serve/server.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
-import { createAlertStore } from '../sinks/alert-store-factory.ts';
 import { decodeJson } from './codec.ts';
 
 /**

@@ -1,6 +1,9 @@
 import pg from 'pg';
-import { StoreUnavailableError } from '../core/errors.ts';
+import { z } from 'zod';
+import { d } from '../core/describe.ts';
+import { ConfigError, StoreUnavailableError } from '../core/errors.ts';
 import { quoteIdent } from '../core/sql.ts';
+import type { AlertStoreDefinition } from './alert-store.ts';
 import {
   POSTGRES_DIALECT,
   SqlAlertStore,
@@ -78,6 +81,28 @@ export class PostgresAlertStore extends SqlAlertStore {
     super(new PostgresDatabase(options));
   }
 }
+
+/** Its keys of the `alert_store:` section (moved from src/config/schema.ts). */
+export const postgresAlertStoreConfig = z
+  .object({
+    postgres_url: d(z.string().optional(), 'postgres://user@host:5432/db; migrations are applied at start'),
+  })
+  .strict();
+
+export const postgresAlertStore: AlertStoreDefinition<z.infer<typeof postgresAlertStoreConfig>> = {
+  type: 'postgres',
+  kind: 'alert_store',
+  section: 'alert_store',
+  summary: 'Alert store for teams: PostgreSQL, a connection pool, migrations applied at start',
+  config: postgresAlertStoreConfig,
+  example: { postgres_url: 'postgres://postgres@127.0.0.1:5432/test' },
+  create: (config, ctx) => {
+    if (!config.postgres_url) {
+      throw new ConfigError('alert_store.postgres_url is required when alert_store.type is postgres');
+    }
+    return new PostgresAlertStore({ connectionString: config.postgres_url, schema: ctx.postgresSchema });
+  },
+};
 
 class PostgresDatabase implements SqlDatabase {
   readonly dialect = POSTGRES_DIALECT;

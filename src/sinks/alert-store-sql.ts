@@ -324,8 +324,15 @@ export class SqlAlertStore implements AlertStore {
     }
   }
 
-  close(): Promise<void> {
+  /** Every write is committed before its call resolves. */
+  async flush(): Promise<void> {}
+
+  stop(): Promise<void> {
     return this.#db.close();
+  }
+
+  close(): Promise<void> {
+    return this.stop();
   }
 
   /** The stored alert, its row locked for the rest of the transaction. */

@@ -1,7 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { z } from 'zod';
+import { d } from '../core/describe.ts';
 import { StoreUnavailableError } from '../core/errors.ts';
+import type { AlertStoreDefinition } from './alert-store.ts';
 import {
   SQLITE_DIALECT,
   SqlAlertStore,
@@ -74,6 +77,35 @@ export class SqliteAlertStore extends SqlAlertStore {
     super(new SqliteDatabase(options.path));
   }
 }
+
+/** Its keys of the `alert_store:` section (moved from src/config/schema.ts). */
+export const sqliteAlertStoreConfig = z
+  .object({
+    sqlite_path: d(
+      z.string().default('.data/socstream.db'),
+      'SQLite file (WAL mode); a bare file name is placed in data_dir',
+    ),
+  })
+  .strict();
+
+/**
+ * The default `.data/socstream.db` is relative to the working directory like data_dir itself; a
+ * bare file name (no directory part) goes into dataDir.
+ */
+export function sqlitePath(path: string, dataDir: string): string {
+  if (path === ':memory:' || isAbsolute(path) || path.includes('/')) return path;
+  return join(dataDir, path);
+}
+
+export const sqliteAlertStore: AlertStoreDefinition<z.infer<typeof sqliteAlertStoreConfig>> = {
+  type: 'sqlite',
+  kind: 'alert_store',
+  section: 'alert_store',
+  summary: 'Embedded alert store: one SQLite file in WAL mode, migrations applied at start',
+  config: sqliteAlertStoreConfig,
+  example: { sqlite_path: 'alerts.db' },
+  create: (config, ctx) => new SqliteAlertStore({ path: sqlitePath(config.sqlite_path, ctx.dataDir) }),
+};
 
 class SqliteDatabase implements SqlDatabase {
   readonly dialect = SQLITE_DIALECT;

@@ -1,4 +1,4 @@
-import type { Health } from '../core/component.ts';
+import type { ComponentContext, ComponentDefinition, Health, Lifecycle } from '../core/component.ts';
 import { InvalidTransitionError, UsageError } from '../core/errors.ts';
 import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
 
@@ -6,7 +6,7 @@ import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
  * The alert store: one interface (this file, with the rules every store follows), one SQL
  * implementation (alert-store-sql.ts) on two databases (node:sqlite embedded, PostgreSQL for
  * teams), one contract test suite (test/sinks/alert-store-contract.ts); the configured one is
- * built by alert-store-factory.ts.
+ * built through the registry (src/components.ts ALERT_STORES, src/pipeline/alerts.ts).
  *
  * - `upsert` is idempotent by alert id: a replayed or updated alert never doubles anything. The
  *   stored count and last_seen only grow (max of stored and incoming), first_seen only shrinks, the
@@ -59,7 +59,7 @@ export interface HistoryEntry {
   note: string | null;
 }
 
-export interface AlertStore {
+export interface AlertStore extends Lifecycle {
   /** Opens the database and applies migrations. */
   start(): Promise<void>;
   upsert(alerts: readonly Alert[]): Promise<void>;
@@ -70,8 +70,31 @@ export interface AlertStore {
   /** Oldest first. */
   history(id: string): Promise<HistoryEntry[]>;
   healthcheck(): Promise<Health>;
+  /** Every write is committed when its call resolves: nothing is held. */
+  flush(): Promise<void>;
+  /** Closes the connection(s). */
+  stop(): Promise<void>;
+  /** The same as stop() (older callers say close). */
   close(): Promise<void>;
 }
+
+/** What building a store may take besides the context: tests put PostgreSQL tables in their own schema. */
+export interface AlertStoreContext extends ComponentContext {
+  /** PostgreSQL schema of the tables (default public). */
+  postgresSchema?: string;
+}
+
+/**
+ * An alert store's definition. Its config is its own keys of the `alert_store:` section, which is
+ * assembled from them (src/config/schema.ts); `alert_store.type` picks the definition.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds stores with different configs
+export type AlertStoreDefinition<C = any> = ComponentDefinition<
+  'alert_store',
+  C,
+  AlertStore,
+  AlertStoreContext
+>;
 
 /**
  * The status workflow. new → acknowledged → closed | false_positive, new → closed | false_positive

@@ -1,11 +1,38 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config/schema.ts';
+import { z } from 'zod';
+import { d } from '../core/describe.ts';
+import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import type { Alert } from '../detect/alert.ts';
-import type { AlertOutput } from './alert-output.ts';
+import type { AlertOutputComponent, AlertOutputDefinition } from './alert-output.ts';
+
+/** Its key of the `alerts:` section (moved from src/config/schema.ts). */
+export const webhookAlertConfig = z
+  .object({
+    webhook: z
+      .object({
+        url: d(z.string().url(), 'Endpoint that receives each alert as a JSON POST'),
+        headers: d(
+          z.record(z.string(), z.string()).default({}),
+          'Extra request headers (e.g. authorization)',
+        ),
+        max_retries: d(
+          z.number().int().min(0).default(5),
+          'Retries on network errors, timeouts, 408, 429 and 5xx, with backoff; then the alert is dead-lettered',
+        ),
+        queue_capacity: d(
+          z.number().int().positive().default(1000),
+          'Alerts queued for delivery before writers wait',
+        ),
+        timeout_ms: d(z.number().int().positive().default(5000), 'Per-request timeout'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 /**
  * POSTs each alert as JSON to a webhook (Slack/Teams relays, SOAR intake, ...).
@@ -19,7 +46,7 @@ import type { AlertOutput } from './alert-output.ts';
  * - stop() stops taking alerts, delivers what is queued (no new backoff waits) and dead-letters the
  *   rest, so nothing is silently lost on shutdown.
  */
-export type WebhookConfig = NonNullable<Config['alerts']['webhook']>;
+export type WebhookConfig = NonNullable<z.infer<typeof webhookAlertConfig>['webhook']>;
 
 export interface WebhookOptions {
   config: WebhookConfig;
@@ -31,7 +58,7 @@ export interface WebhookOptions {
   maxDelayMs?: number;
 }
 
-export interface WebhookOutput extends AlertOutput {
+export interface WebhookOutput extends AlertOutputComponent {
   /** Resolves when the queue is empty and nothing is in flight. */
   flush(): Promise<void>;
   stats(): { delivered: number; retries: number; deadLettered: number; queued: number };
@@ -139,6 +166,14 @@ export function createWebhookAlertOutput(options: WebhookOptions): WebhookOutput
   return {
     name: 'alert_webhook',
     deadLetterPath,
+    async start() {},
+    async healthcheck() {
+      if (stopped) return { ok: false, detail: 'stopped' };
+      // A full queue means the endpoint is not keeping up; writers wait (backpressure).
+      return queue.length >= config.queue_capacity
+        ? { ok: false, detail: `queue full (${queue.length} alerts), endpoint slow or down` }
+        : { ok: true };
+    },
     async write(alerts) {
       for (const alert of alerts) {
         if (stopped) {
@@ -168,3 +203,22 @@ export function createWebhookAlertOutput(options: WebhookOptions): WebhookOutput
     },
   };
 }
+
+export const webhookAlertOutput: AlertOutputDefinition<z.infer<typeof webhookAlertConfig>> = {
+  type: 'webhook',
+  kind: 'alert_output',
+  section: 'alerts',
+  summary: 'POSTs each alert as JSON, with retries and backoff; undeliverable alerts are dead-lettered',
+  config: webhookAlertConfig,
+  example: { webhook: { url: 'http://127.0.0.1:9/alerts' } },
+  wanted: (config) => config.webhook !== undefined,
+  create: (config, ctx) => {
+    if (!config.webhook) throw new UsageError('the webhook alert output needs alerts.webhook.url');
+    return createWebhookAlertOutput({
+      config: config.webhook,
+      dataDir: ctx.dataDir,
+      logger: ctx.logger,
+      telemetry: ctx.telemetry,
+    });
+  },
+};

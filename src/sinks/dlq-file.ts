@@ -2,6 +2,7 @@ import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { DeadLetter, DeadLetterDefinition, Health } from '../core/component.ts';
+import { d } from '../core/describe.ts';
 import type { Reject } from '../core/envelope.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { deadLetterRecord } from './dlq-record.ts';
@@ -11,11 +12,9 @@ import { deadLetterRecord } from './dlq-record.ts';
  * to the OS; `flush` fsyncs, so a pipeline that flushes before acking its sources never loses a
  * dead letter to a crash.
  */
-const d = <T extends z.ZodType>(schema: T, description: string): T => schema.describe(description) as T;
-
 export const dlqFileConfig = z
   .object({
-    type: z.literal('file'),
+    type: d(z.literal('file').optional(), 'file (dlq.type picks the output)'),
     path: d(z.string().min(1).default('.data/dlq.ndjson'), 'The NDJSON file, created with its folder'),
     max_bytes: d(z.number().int().positive().default(65_536), 'Raw bytes kept per rejected record'),
   })
@@ -85,6 +84,7 @@ class FileDeadLetter implements DeadLetter {
 export const dlqFile: DeadLetterDefinition<DlqFileConfig> = {
   type: 'file',
   kind: 'dlq',
+  section: 'dlq',
   summary: 'Appends rejected records as NDJSON to a file, fsynced on flush',
   config: dlqFileConfig,
   example: { type: 'file', path: '.data/dlq.ndjson' },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Bus, BusRecord } from '../core/bus.ts';
 import type { DeadLetter, DeadLetterDefinition, Health } from '../core/component.ts';
+import { d } from '../core/describe.ts';
 import type { Reject } from '../core/envelope.ts';
 import { SinkUnavailableError } from '../core/errors.ts';
 import type { Telemetry } from '../core/telemetry.ts';
@@ -11,12 +12,9 @@ import { deadLetterRecord } from './dlq-record.ts';
  * through the bus (keyed by reason, so one reason's letters stay in order on one partition).
  * `write` resolves once the broker acked, so there is nothing left for `flush`.
  */
-const d = <T extends z.ZodType>(schema: T, description: string): T => schema.describe(description) as T;
-
 export const dlqKafkaConfig = z
   .object({
-    type: z.literal('kafka'),
-    topic: d(z.string().min(1).default('dlq'), 'Topic for dead letters (the runner passes topics.dlq)'),
+    type: d(z.literal('kafka').optional(), 'kafka (dlq.type picks the output)'),
     max_bytes: d(z.number().int().positive().default(65_536), 'Raw bytes kept per rejected record'),
   })
   .strict();
@@ -29,8 +27,10 @@ class KafkaDeadLetter implements DeadLetter {
   readonly #config: DlqKafkaConfig;
   readonly #telemetry: Telemetry;
   readonly #bus: Bus | undefined;
+  readonly #topic: string;
 
-  constructor(config: DlqKafkaConfig, telemetry: Telemetry, bus: Bus | undefined) {
+  constructor(config: DlqKafkaConfig, telemetry: Telemetry, bus: Bus | undefined, topic: string) {
+    this.#topic = topic;
     this.#config = config;
     this.#telemetry = telemetry;
     this.#bus = bus;
@@ -58,7 +58,7 @@ class KafkaDeadLetter implements DeadLetter {
       headers: { 'socstream-reason': r.reason },
       timestamp: r.receivedAt,
     }));
-    await this.#requireBus().publish(this.#config.topic, records);
+    await this.#requireBus().publish(this.#topic, records);
     this.#telemetry.dlqWrites.inc({ output: 'kafka' }, rejects.length);
   }
 
@@ -70,8 +70,9 @@ class KafkaDeadLetter implements DeadLetter {
 export const dlqKafka: DeadLetterDefinition<DlqKafkaConfig> = {
   type: 'kafka',
   kind: 'dlq',
-  summary: 'Publishes rejected records as JSON to the dlq topic through the bus',
+  section: 'dlq',
+  summary: 'Publishes rejected records as JSON to the dlq topic (topics.dlq) through the bus',
   config: dlqKafkaConfig,
   example: { type: 'kafka' },
-  create: (config, ctx) => new KafkaDeadLetter(config, ctx.telemetry, ctx.bus),
+  create: (config, ctx) => new KafkaDeadLetter(config, ctx.telemetry, ctx.bus, ctx.topics?.dlq ?? 'dlq'),
 };

@@ -122,7 +122,7 @@ test('time ranges: --since is relative to now, --from/--to absolute; bad values 
 test('socstream hunt --store: NDJSON on stdout, the alerts upserted into the alert store, progress on stderr', async () => {
   const { spawnSync } = await import('node:child_process');
   const { writeFileSync } = await import('node:fs');
-  const { createAlertStore } = await import('../../src/sinks/alert-store-factory.ts');
+  const { createAlertStore } = await import('../../src/pipeline/alerts.ts');
   const lake = join(dir, 'lake');
   const data = join(dir, 'data');
   const config = join(dir, 'hunt.yaml');

@@ -37,9 +37,9 @@ import { createCorrelationState } from '../../src/detect/detector.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
 import type { TruthRecord } from '../../src/generate/generator.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
+import { createAlertStore } from '../../src/pipeline/alerts.ts';
 import { startRuntime } from '../../src/pipeline/runtime.ts';
 import { GROUPS } from '../../src/pipeline/topics.ts';
-import { createAlertStore } from '../../src/sinks/alert-store-factory.ts';
 import { ruleIdsByName, scoreAlerts } from './score.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import pg from 'pg';
-import { createAlertStore } from '../../src/sinks/alert-store-factory.ts';
+import { createAlertStore } from '../../src/pipeline/alerts.ts';
 import { PostgresAlertStore } from '../../src/sinks/alert-store-postgres.ts';
 import { alertStoreContract, makeAlert } from '../sinks/alert-store-contract.ts';
 

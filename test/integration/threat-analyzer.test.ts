@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 import { KafkaBus } from '../../src/bus/kafka.ts';
-import { kafkaSchema } from '../../src/config/schema.ts';
+import { kafkaSchema, topicsSchema } from '../../src/config/schema.ts';
 import type { Envelope, Reject } from '../../src/core/envelope.ts';
 import { eventId } from '../../src/core/ids.ts';
 import { createDetector } from '../../src/detect/detector.ts';
@@ -90,7 +90,8 @@ test('threat events from the console producer become [ALERT] lines; a malformed 
     }),
     ctx,
   );
-  const dlq = dlqKafka.create(dlqKafka.config.parse({ type: 'kafka', topic: dlqTopic }), ctx);
+  const topics = { ...topicsSchema.parse({}), dlq: dlqTopic };
+  const dlq = dlqKafka.create(dlqKafka.config.parse({ type: 'kafka' }), { ...ctx, topics });
   const ruleSet = loadRules([`${ROOT}rules`]);
   const detector = createDetector({ ruleSet, config: detectConfig(), matcher: createMatcher(ruleSet.rules) });
   const normalizer = createNormalizer();

@@ -16,8 +16,8 @@ import type { Alert } from '../../src/detect/alert.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
 import type { TruthRecord } from '../../src/generate/generator.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
+import { createAlertStore } from '../../src/pipeline/alerts.ts';
 import { startRuntime } from '../../src/pipeline/runtime.ts';
-import { createAlertStore } from '../../src/sinks/alert-store-factory.ts';
 import { ruleIdsByName, scoreAlerts } from '../helpers/score.ts';
 
 const EVENTS = 200_000;

@@ -5,7 +5,10 @@ import { renderConfigDoc } from '../../scripts/gen-config-doc.ts';
 
 test('docs/config.md is generated from the current schema (run node scripts/gen-config-doc.ts)', () => {
   const onDisk = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8');
-  assert.equal(onDisk, renderConfigDoc());
+  assert.ok(
+    onDisk === renderConfigDoc(),
+    'docs/config.md is stale: a schema changed. Regenerate it with `node scripts/gen-config-doc.ts` and commit it',
+  );
 });
 
 test('docs/config.md documents every top-level section', () => {
@@ -25,7 +28,9 @@ test('docs/config.md documents every top-level section', () => {
 });
 
 test('docs/config.md: every key has a meaning and appears once', () => {
+  // The key table (the components' tables below it repeat per-type keys such as `name`).
   const keyRows = renderConfigDoc()
+    .split('## Components')[0]
     .split('\n')
     .filter((l) => l.startsWith('| `'));
   const keys = keyRows.map((l) => l.split(' | ')[0]);
@@ -39,4 +44,12 @@ test('docs/config.md: every key has a meaning and appears once', () => {
     [],
     'keys without a .describe() text in src/config/schema.ts',
   );
+});
+
+test('docs/config.md lists every registered component with its summary', async () => {
+  const { REGISTRIES } = await import('../../src/components.ts');
+  const doc = renderConfigDoc();
+  for (const registry of Object.values(REGISTRIES))
+    for (const def of registry.all())
+      assert.ok(doc.includes(`| \`${def.type}\` | `) && doc.includes(def.summary), def.type);
 });

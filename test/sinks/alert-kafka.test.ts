@@ -51,7 +51,7 @@ test('alerts are published to the alerts topic keyed by alert id, as JSON', asyn
 
 test('alertOutputsFromConfig builds the outputs the config asks for', async () => {
   const { configSchema } = await import('../../src/config/schema.ts');
-  const { alertOutputsFromConfig } = await import('../../src/sinks/alert-outputs.ts');
+  const { alertOutputsFromConfig } = await import('../../src/pipeline/alerts.ts');
   const { PassThrough } = await import('node:stream');
   const bus = new MemoryBus();
   const stream = new PassThrough();

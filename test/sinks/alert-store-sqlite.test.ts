@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { createAlertStore, sqlitePath } from '../../src/sinks/alert-store-factory.ts';
-import { SqliteAlertStore } from '../../src/sinks/alert-store-sqlite.ts';
+import { createAlertStore } from '../../src/pipeline/alerts.ts';
+import { SqliteAlertStore, sqlitePath } from '../../src/sinks/alert-store-sqlite.ts';
 import { alertStoreContract, makeAlert } from './alert-store-contract.ts';
 
 alertStoreContract('sqlite', async () => {

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { z } from 'zod';
+import type { Envelope } from '../../core/envelope.ts';
+import { RuleInvalidError, UsageError } from '../../core/errors.ts';
 import {
   type eventSchema,
   type FieldSpec,
@@ -15,13 +17,11 @@ import {
   type LogsourceTable,
   logsourceTableSchema,
   type mappedSchema,
-} from '../../config/logsource-schema.ts';
-import type { Envelope } from '../../core/envelope.ts';
-import { RuleInvalidError, UsageError } from '../../core/errors.ts';
+} from './logsource-schema.ts';
 import type { FieldScope, Getter, KeywordScan, ScalarTest } from './modifiers.ts';
 
-export type { LogsourceEntry, LogsourceKey, LogsourceTable } from '../../config/logsource-schema.ts';
-export { logsourceTableSchema } from '../../config/logsource-schema.ts';
+export type { LogsourceEntry, LogsourceKey, LogsourceTable } from './logsource-schema.ts';
+export { logsourceTableSchema } from './logsource-schema.ts';
 
 /** Where a name the field map does not name is read: raw as written, then canonical. */
 export const DEFAULT_FALLBACK: readonly Layer[] = ['raw', 'normalized'];

@@ -2,8 +2,9 @@
  * socstream.yaml `detect` (and the CLI's `--logsource` / `--field-map`) → the options of
  * loadRules, in one place, so `run`, `detect`, `rules check` and `rules test` load rules alike.
  */
-import type { Config } from '../../config/schema.ts';
+
 import { UsageError } from '../../core/errors.ts';
+import type { DetectConfig } from '../detect-schema.ts';
 import type { LoadOptions } from './load.ts';
 import { type LogsourceEntry, logsourceFromFlags } from './logsources.ts';
 
@@ -21,7 +22,7 @@ export function logsourcesFromFlags(flags: LogsourceFlags): LogsourceEntry[] {
   return (flags.logsource ?? []).map((spec) => logsourceFromFlags(spec, flags.fieldMap));
 }
 
-export function ruleLoadOptions(detect: Config['detect'], flags: LogsourceFlags = {}): LoadOptions {
+export function ruleLoadOptions(detect: DetectConfig, flags: LogsourceFlags = {}): LoadOptions {
   return {
     placeholders: detect.placeholders,
     regexMaxLength: detect.regex_max_length,

@@ -1,10 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { type Config, lakeSchema } from '../../config/schema.ts';
 import type { ComponentContext, Sink, SinkDefinition } from '../../core/component.ts';
+import { type LakeConfig, lakeSchema } from './lake-schema.ts';
 import { LakeWriter } from './writer.ts';
 
-export type LakeSinkConfig = Config['lake'];
+export type LakeSinkConfig = LakeConfig;
 
 /** The lake sink's extras over Sink: disk-full backpressure. */
 export interface LakeSink extends Sink {
@@ -29,6 +29,7 @@ export function lakeDir(config: LakeSinkConfig): string {
 export const lakeSinkDefinition: SinkDefinition<LakeSinkConfig> = {
   type: 'lake',
   kind: 'sink',
+  section: 'lake',
   summary: 'Parquet lake: per log type, hive-partitioned by event hour (UTC), zstd, atomic renames',
   config: lakeSchema,
   create: createLakeSink,
