@@ -7,13 +7,13 @@ import type { Envelope } from '../core/envelope.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { ownConfig } from '../core/registry.ts';
-import type { Telemetry } from '../core/telemetry.ts';
+import { createTelemetry, type Telemetry } from '../core/telemetry.ts';
 import { detectionFor, detectTransform } from '../detect/detect-transform.ts';
 import { createEventMatcher, type Detector, type DetectorOptions } from '../detect/detector.ts';
 import { loadRules, type RuleSet } from '../detect/sigma/load.ts';
 import { type LogsourceFlags, ruleLoadOptions } from '../detect/sigma/options.ts';
-import { createEnricher, type Enricher } from '../enrich/enricher.ts';
-import { createNormalizer } from '../normalize/normalize.ts';
+import { type EnrichTransform, enrichTransform } from '../enrich/enrich-transform.ts';
+import { normalizeTransform } from '../normalize/normalize-transform.ts';
 import { validateParserSettings } from '../parsers/registry.ts';
 import type { NamedSource } from '../roles/ingest.ts';
 import { createProcessRole, type ProcessRole } from '../roles/process.ts';
@@ -67,9 +67,11 @@ export function buildDeadLetter(config: Config, ctx: ComponentContext): DeadLett
   return def.create(def.config.parse(ownConfig(def.config, config.dlq)), { topics: config.topics, ...ctx });
 }
 
+/** The front half's transforms, built through their definitions (normalize, enrich): the processor and the enrich lifecycle. */
 export interface Engine {
   processor: Processor;
-  enricher: Enricher;
+  /** The enrich transform: start() loads IOC lists, assets and GeoIP; stop() releases them. */
+  enricher: EnrichTransform;
 }
 
 export function buildEngine(
@@ -77,10 +79,22 @@ export function buildEngine(
   ctx: { logger: Logger; telemetry?: Telemetry },
   file = 'socstream.yaml',
 ): Engine {
-  const normalizer = createNormalizer({ extraMappings: config.mappings });
-  const enricher = createEnricher(config.enrich, ctx);
+  const transformCtx: ComponentContext = {
+    ...ctx,
+    telemetry: ctx.telemetry ?? createTelemetry({ defaultMetrics: false }),
+    dataDir: config.data_dir,
+  };
+  const normalize = normalizeTransform.create(config.mappings, transformCtx);
+  const enrich = enrichTransform.create(config.enrich, transformCtx);
   const parserSettings = validateParserSettings(config.parsers.settings, file);
-  return { processor: createProcessor({ normalizer, enricher, parserSettings }), enricher };
+  return {
+    processor: createProcessor({
+      normalizer: normalize.normalizer,
+      enricher: enrich.enricher,
+      parserSettings,
+    }),
+    enricher: enrich,
+  };
 }
 
 /** Loads rules as the detector wants them (problems stay in the set); a missing path is a usage error. */
