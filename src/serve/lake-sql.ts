@@ -14,8 +14,19 @@ export interface EventFilter {
   /** Case-insensitive text on a few fields. */
   q?: string;
   limit: number;
-  /** Opaque: the (event_time ms, id) of the last row of the previous page. */
+  /** Opaque: the (event_time ms, id) of the last row of the previous page, made for `order`. */
   cursor?: string;
+  /** By event time (ties by id): desc (default, newest first) or asc. */
+  order?: EventOrder;
+}
+
+export const EVENT_ORDERS = ['desc', 'asc'] as const;
+export type EventOrder = (typeof EVENT_ORDERS)[number];
+
+export interface EventCursor {
+  t: number;
+  id: string;
+  order: EventOrder;
 }
 
 export const TEXT_FIELDS = [
@@ -57,31 +68,60 @@ function likeEscape(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_');
 }
 
-export function encodeEventCursor(eventTimeMs: number, id: string): string {
-  return Buffer.from(JSON.stringify([eventTimeMs, id])).toString('base64url');
+/** Newest-first cursors keep their original two-element form; oldest-first ones say so. */
+export function encodeEventCursor(eventTimeMs: number, id: string, order: EventOrder = 'desc'): string {
+  const parts = order === 'desc' ? [eventTimeMs, id] : [eventTimeMs, id, order];
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
-export function decodeEventCursor(cursor: string): { t: number; id: string } | null {
+/** The cursor's key, or null when it is not one of ours (the route answers 400 for it). */
+export function decodeEventCursor(cursor: string): EventCursor | null {
   try {
-    const [t, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    return typeof t === 'number' && Number.isFinite(t) && typeof id === 'string' ? { t, id } : null;
+    const [t, id, order = 'desc'] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
+      unknown,
+      unknown,
+      unknown,
+    ];
+    const known = EVENT_ORDERS.includes(order as EventOrder);
+    return typeof t === 'number' && Number.isFinite(t) && typeof id === 'string' && known
+      ? { t, id, order: order as EventOrder }
+      : null;
   } catch {
     return null;
   }
 }
 
-/** Partition predicates so DuckDB prunes hour directories outside [from, to]. */
+/** Why `cursor` cannot continue a listing in `order`, or null when it can. */
+export function eventCursorProblem(cursor: string, order: EventOrder): string | null {
+  const c = decodeEventCursor(cursor);
+  if (!c) return 'invalid cursor: pass next_cursor from the previous page unchanged';
+  if (c.order !== order)
+    return `cursor was made for order=${c.order}, not order=${order}: start again without a cursor`;
+  return null;
+}
+
+/** Keyset condition after the cursor's (event_time, id) in the listing's direction. */
+function afterCursor(c: EventCursor): string {
+  const t = `make_timestamp(${Math.trunc(c.t) * 1000})`;
+  const op = c.order === 'desc' ? '<' : '>';
+  return `(event_time ${op} ${t} OR (event_time = ${t} AND id ${op} ${sqlString(c.id)}))`;
+}
+
+/**
+ * Partition predicates so DuckDB prunes hour directories outside [from, to]. Written as row-value
+ * comparisons on the hive columns: DuckDB skips files on those (EXPLAIN ANALYZE: "Total Files
+ * Read"), while an arithmetic key like `year * 1000000 + … + hour >= k` filtered rows but read
+ * every file of the lake (DuckDB 1.5; test/serve/alert-events.test.ts proves the pruning).
+ */
 export function partitionPrune(from?: number, to?: number): string[] {
   const where: string[] = [];
   const key = (ms: number) => {
     const d = new Date(ms);
-    return (
-      d.getUTCFullYear() * 1_000_000 + (d.getUTCMonth() + 1) * 10_000 + d.getUTCDate() * 100 + d.getUTCHours()
-    );
+    return `(${d.getUTCFullYear()}, ${d.getUTCMonth() + 1}, ${d.getUTCDate()}, ${d.getUTCHours()})`;
   };
-  const expr = '(year * 1000000 + month * 10000 + day * 100 + hour)';
-  if (from !== undefined) where.push(`${expr} >= ${key(from)}`);
-  if (to !== undefined) where.push(`${expr} <= ${key(to)}`);
+  const columns = '(year, month, day, hour)';
+  if (from !== undefined) where.push(`${columns} >= ${key(from)}`);
+  if (to !== undefined) where.push(`${columns} <= ${key(to)}`);
   return where;
 }
 
@@ -114,21 +154,39 @@ export function eventPredicates(filter: {
 }
 
 export function eventsSql(filter: EventFilter, view: string): string {
-  const cursor = filter.cursor ? decodeEventCursor(filter.cursor) : null;
+  const order = filter.order ?? 'desc';
+  const decoded = filter.cursor ? decodeEventCursor(filter.cursor) : null;
+  const cursor = decoded?.order === order ? decoded : null;
   const where = timeRange(filter.from, filter.to);
-  // A later page only needs hours up to the cursor's: prune the newer partitions too.
-  if (cursor && (filter.to === undefined || cursor.t < filter.to))
+  // A later page only needs the hours from the cursor's on, in the listing's direction: prune the others too.
+  if (cursor && order === 'desc' && (filter.to === undefined || cursor.t < filter.to))
     where.push(...partitionPrune(undefined, cursor.t));
+  if (cursor && order === 'asc' && (filter.from === undefined || cursor.t > filter.from))
+    where.push(...partitionPrune(cursor.t, undefined));
   where.push(...eventPredicates(filter));
-  if (cursor) {
-    const t = `make_timestamp(${Math.trunc(cursor.t) * 1000})`;
-    where.push(`(event_time < ${t} OR (event_time = ${t} AND id < ${sqlString(cursor.id)}))`);
-  }
+  if (cursor) where.push(afterCursor(cursor));
   const columns = EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))).join(', ');
-  return `SELECT ${columns} FROM ${sqlIdent(view)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time DESC, id DESC LIMIT ${filter.limit + 1}`;
+  const dir = order.toUpperCase();
+  return `SELECT ${columns} FROM ${sqlIdent(view)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time ${dir}, id ${dir} LIMIT ${filter.limit + 1}`;
 }
 
-export function eventsByIdsSql(ids: readonly string[]): string {
+/**
+ * One page of an alert's events (its kept ids), oldest first, with their raw layer. Only the hour
+ * partitions of the alert's span [firstSeenMs, lastSeenMs] are read: the ids are matched there,
+ * not in the whole lake. A cursor of `encodeEventCursor(t, id, 'asc')` continues after that row.
+ */
+export function alertEventsSql(
+  ids: readonly string[],
+  span: { firstSeenMs: number; lastSeenMs: number },
+  page: { limit: number; cursor?: string },
+): string {
   const columns = [...EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))), 'raw'].join(', ');
-  return `SELECT ${columns} FROM events WHERE id IN (${ids.map(sqlString).join(', ')}) ORDER BY event_time LIMIT ${ids.length}`;
+  const decoded = page.cursor ? decodeEventCursor(page.cursor) : null;
+  const cursor = decoded?.order === 'asc' ? decoded : null;
+  const where = [
+    ...partitionPrune(Math.max(span.firstSeenMs, cursor?.t ?? span.firstSeenMs), span.lastSeenMs),
+    `id IN (${ids.map(sqlString).join(', ')})`,
+  ];
+  if (cursor) where.push(afterCursor(cursor));
+  return `SELECT ${columns} FROM events WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC LIMIT ${page.limit + 1}`;
 }
