@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.ts';
 import { SourceUnavailableError, UsageError } from '../core/errors.ts';
@@ -7,6 +6,7 @@ import { parserFor } from '../parsers/registry.ts';
 import { buildEngine } from '../pipeline/build.ts';
 import { fileInput, type InputSpec, processInput, ReadStats, stdinInput } from '../pipeline/read-input.ts';
 import { deadLetterRecord } from '../sinks/dlq-record.ts';
+import { checkInputFiles } from './inputs.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -71,26 +71,11 @@ interface CliOptions {
   stats?: boolean;
 }
 
-/** Usage errors before anything starts: an unknown format, a missing file, a directory. */
-function checkInputs(inputs: readonly string[]): void {
-  for (const input of inputs) {
-    if (input === '-') continue;
-    let isDirectory = false;
-    try {
-      isDirectory = statSync(input).isDirectory();
-    } catch (e) {
-      throw new UsageError(`cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? 'no such file'}`);
-    }
-    if (isDirectory)
-      throw new UsageError(`cannot read ${input}: a directory (give the files, e.g. ${input}/*.log)`);
-  }
-}
-
 export async function runParse(files: string[], opts: CliOptions, process_ = process): Promise<number> {
   if (opts.format !== undefined) parserFor(opts.format.split(':', 1)[0]); // unknown format → UsageError (exit 2)
   const config = loadConfig(opts.config);
   const inputs = files.length === 0 ? ['-'] : files;
-  checkInputs(inputs);
+  checkInputFiles(inputs);
   // Rejects are the stderr NDJSON; enrichment logs only warnings (an IOC list that failed to reload).
   const logger = createLogger({ level: 'warn', pretty: false });
   const engine = buildEngine(config, { logger }, opts.config ?? '(defaults)');

@@ -305,9 +305,26 @@ test('alerts group by entity with counts, and a group opens its alerts', { skip 
     `only ${entity}: ${entities.join(', ')}`,
   );
   assert.ok(entities.length >= counted, 'the group counted the alerts its link lists');
-  // Sorted by level, most severe first.
+  // Sorted by level, most severe first, by the server over the whole result (not the loaded page).
+  const sorted = page.waitForResponse((r) => /\/api\/alerts\?.*sort=level/.test(r.url()));
   await page.getByLabel('Sort by').selectOption('level');
   assert.match(page.url(), /sort=level/);
+  assert.equal((await sorted).status(), 200);
+  const byCount = page.waitForResponse((r) => /\/api\/alerts\?.*sort=count/.test(r.url()));
+  await page.getByLabel('Sort by').selectOption('count');
+  const largest = ((await (await byCount).json()) as { alerts: Array<{ count: number }> }).alerts[0].count;
+  await page
+    .locator('tr[data-alert-id] td[data-label="Count"]')
+    .first()
+    .filter({ hasText: largest.toLocaleString('en-US') })
+    .waitFor();
+  const counts = await page.locator('tr[data-alert-id] td[data-label="Count"]').allTextContents();
+  const numbers = counts.map((c) => Number(c.replaceAll(',', '')));
+  assert.deepEqual(
+    numbers,
+    [...numbers].sort((a, b) => b - a),
+    'largest count first',
+  );
 });
 
 test('event search: pages, log types from the lake, a field value filters, raw and normalized layers', {
