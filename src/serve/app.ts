@@ -29,11 +29,13 @@ import { type Principal, type Role, roleAllows, type TokenTable } from './auth.t
 import type { LakeAccess } from './lake-access.ts';
 import {
   alertEventsSql,
+  decodeEventCursor,
   EVENT_ORDERS,
   type EventOrder,
   encodeEventCursor,
   eventCursorProblem,
   eventsSql,
+  searchWindows,
 } from './lake-sql.ts';
 import type { LiveFeed, LiveItem } from './live.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
@@ -372,23 +374,35 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
         throw new UsageError(`log_type "${q.log_type}" has no data; known: ${views.join(', ')}`);
       }
       const limit = q.limit ?? 100;
-      const sql = eventsSql(
-        {
-          from: parseTime(q.from, 'from'),
-          to: parseTime(q.to, 'to'),
-          src_ip: q.src_ip,
-          dst_ip: q.dst_ip,
-          user: q.user,
-          q: q.q,
-          limit,
-          cursor: q.cursor,
-          order,
-        },
-        view,
-      );
-      const events = rowsToObjects(
-        await deps.lake.query(sql, { timeoutMs: deps.config.query_timeout_ms, maxRows: limit + 1 }),
-      );
+      const filter = {
+        from: parseTime(q.from, 'from'),
+        to: parseTime(q.to, 'to'),
+        src_ip: q.src_ip,
+        dst_ip: q.dst_ip,
+        user: q.user,
+        q: q.q,
+        cursor: q.cursor,
+        order,
+      };
+      // Window after window in the listing's order until the page (and one more row) is full:
+      // a day's first page reads the newest hour's files, not the day's (lake-sql.ts searchWindows).
+      const windows = searchWindows({
+        ...filter,
+        cursorT: q.cursor ? decodeEventCursor(q.cursor)?.t : undefined,
+        now: Date.now(),
+      });
+      const deadline = performance.now() + deps.config.query_timeout_ms;
+      const events: Record<string, unknown>[] = [];
+      for (const window of windows) {
+        const need = limit + 1 - events.length;
+        if (need <= 0) break;
+        const sql = eventsSql({ ...filter, limit: need - 1 }, view, window);
+        events.push(
+          ...rowsToObjects(
+            await deps.lake.query(sql, { deadline, timeoutMs: deps.config.query_timeout_ms, maxRows: need }),
+          ),
+        );
+      }
       const more = events.length > limit;
       if (more) events.length = limit;
       const last = events[events.length - 1];

@@ -153,7 +153,66 @@ export function eventPredicates(filter: {
   return where;
 }
 
-export function eventsSql(filter: EventFilter, view: string): string {
+/** A slice of the time line, (after, upTo]: either end open when undefined. */
+export interface TimeWindow {
+  after?: number;
+  upTo?: number;
+}
+
+/**
+ * Where a search window ends, counted from its anchor (the newest end of a newest-first search,
+ * the oldest end of an oldest-first one): the first page of a day's search usually fills from the
+ * first hour, so it reads that hour's files, not the day's.
+ */
+export const SEARCH_WINDOW_STEPS_MS = [3_600_000, 6 * 3_600_000, 24 * 3_600_000] as const;
+
+/**
+ * The windows a search reads one after the other, in its order, until the page is full: together
+ * they cover the whole time line exactly once, so the rows they return in turn are the rows one
+ * query over the whole range would return. Anchored at `to` (or the cursor's time, or now) for
+ * newest first, at `from` (or the cursor's time) for oldest first; windows beyond the range's
+ * other end are left out. An oldest-first search with neither from nor cursor is one window.
+ */
+export function searchWindows(span: {
+  from?: number;
+  to?: number;
+  order: EventOrder;
+  cursorT?: number;
+  now: number;
+}): TimeWindow[] {
+  const { from, to, order } = span;
+  if (order === 'desc') {
+    const anchor = Math.min(
+      to ?? Number.POSITIVE_INFINITY,
+      span.cursorT ?? Number.POSITIVE_INFINITY,
+      span.now,
+    );
+    const windows: TimeWindow[] = [];
+    let upper: number | undefined;
+    for (const step of SEARCH_WINDOW_STEPS_MS) {
+      const after = anchor - step;
+      if (from !== undefined && after < from) break;
+      windows.push({ after, upTo: upper });
+      upper = after;
+    }
+    windows.push({ upTo: upper });
+    return windows;
+  }
+  const anchor = Math.max(from ?? Number.NEGATIVE_INFINITY, span.cursorT ?? Number.NEGATIVE_INFINITY);
+  if (!Number.isFinite(anchor)) return [{}];
+  const windows: TimeWindow[] = [];
+  let lower: number | undefined;
+  for (const step of SEARCH_WINDOW_STEPS_MS) {
+    const upTo = anchor + step;
+    if (to !== undefined && upTo >= to) break;
+    windows.push({ after: lower, upTo });
+    lower = upTo;
+  }
+  windows.push({ after: lower });
+  return windows;
+}
+
+export function eventsSql(filter: EventFilter, view: string, window: TimeWindow = {}): string {
   const order = filter.order ?? 'desc';
   const decoded = filter.cursor ? decodeEventCursor(filter.cursor) : null;
   const cursor = decoded?.order === order ? decoded : null;
@@ -163,6 +222,16 @@ export function eventsSql(filter: EventFilter, view: string): string {
     where.push(...partitionPrune(undefined, cursor.t));
   if (cursor && order === 'asc' && (filter.from === undefined || cursor.t > filter.from))
     where.push(...partitionPrune(cursor.t, undefined));
+  if (window.after !== undefined)
+    where.push(
+      ...partitionPrune(window.after, undefined),
+      `event_time > make_timestamp(${Math.trunc(window.after) * 1000})`,
+    );
+  if (window.upTo !== undefined)
+    where.push(
+      ...partitionPrune(undefined, window.upTo),
+      `event_time <= make_timestamp(${Math.trunc(window.upTo) * 1000})`,
+    );
   where.push(...eventPredicates(filter));
   if (cursor) where.push(afterCursor(cursor));
   const columns = EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))).join(', ');

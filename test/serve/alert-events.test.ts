@@ -31,10 +31,10 @@ function parquetFiles(dir: string): string[] {
 
 before(async () => {
   f = await startFixture();
-  // 260 SSL events one per second, inside one hour that is 3 hours old; 20 more 6 hours old.
+  // 260 SSL events one per second, inside one hour that is 3 hours old; 20 more 9 hours old.
   const hourStart = Math.floor((Date.now() - 3 * HOUR) / HOUR) * HOUR;
   const burst = manyEnvelopes('ssl', 260, hourStart + 60_000, 1000, 'burst');
-  const older = manyEnvelopes('ssl', 20, hourStart - 3 * HOUR + 60_000, 1000, 'older');
+  const older = manyEnvelopes('ssl', 20, hourStart - 6 * HOUR + 60_000, 1000, 'older');
   const lakeDir = join(f.dir, 'lake');
   const before = new Set(parquetFiles(lakeDir));
   await writeLake(lakeDir, [older]);
@@ -67,6 +67,32 @@ test('an event search over a range reads only its hours too (the older hour is n
   });
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(json<{ events: unknown[] }>(res).events.length, 260);
+});
+
+test('a newest-first search over 10 hours stops at the window that fills the page (the older hour is never opened)', async () => {
+  const from = Date.now() - 10 * HOUR;
+  const res = await f.app.inject({ url: `/api/events?limit=100&from=${from}`, headers: bearer('viewer') });
+  assert.equal(res.statusCode, 200, res.body);
+  const page = json<{ events: Array<{ id: string; event_time: number }>; next_cursor: string }>(res);
+  // The fixture's 50 recent events (last hour), then the newest 50 of the burst (3 hours ago).
+  assert.equal(page.events.length, 100);
+  const times = page.events.map((e) => e.event_time);
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => b - a),
+  );
+  assert.equal(page.events.filter((e) => e.event_time >= burstSpan.from).length, 100);
+  assert.equal(page.events.filter((e) => e.event_time <= burstSpan.to).length, 50);
+  // The next pages continue where it stopped; the third reaches the unreadable hour.
+  const second = await f.app.inject({
+    url: `/api/events?limit=100&from=${from}&cursor=${page.next_cursor}`,
+    headers: bearer('viewer'),
+  });
+  assert.equal(second.statusCode, 200, second.body);
+  const ids = new Set(
+    [...page.events, ...json<{ events: Array<{ id: string }> }>(second).events].map((e) => e.id),
+  );
+  assert.equal(ids.size, 200);
 });
 
 test('alert detail lists the first 100 events, then the pages cover every kept id once, oldest first', async () => {

@@ -7,6 +7,7 @@ import {
   eventCursorProblem,
   eventsSql,
   partitionPrune,
+  searchWindows,
 } from '../../src/serve/lake-sql.ts';
 
 test('text search escapes LIKE wildcards, so % and _ match themselves', () => {
@@ -75,4 +76,47 @@ test("an alert's events: only the hours of its span, every id quoted, oldest fir
     'the hours before the cursor are not read again',
   );
   assert.match(next, /id > 'a'/);
+});
+
+test('search windows: newest first from the range end back, 1 h, 5 h, 18 h, then the rest, each time once', () => {
+  const H = 3_600_000;
+  const to = Date.parse('2026-03-04T12:00:00Z');
+  assert.deepEqual(searchWindows({ to, order: 'desc', now: to + 5 * H }), [
+    { after: to - H, upTo: undefined },
+    { after: to - 6 * H, upTo: to - H },
+    { after: to - 24 * H, upTo: to - 6 * H },
+    { upTo: to - 24 * H },
+  ]);
+  // A 2-hour range: the newest hour, then the rest of the range (the range's from bounds it).
+  assert.deepEqual(searchWindows({ from: to - 2 * H, to, order: 'desc', now: to }), [
+    { after: to - H, upTo: undefined },
+    { upTo: to - H },
+  ]);
+  // A 15-minute range is one window; a cursor anchors the windows at its time.
+  assert.deepEqual(searchWindows({ from: to - H / 4, to, order: 'desc', now: to }), [{ upTo: undefined }]);
+  assert.deepEqual(searchWindows({ cursorT: to - 3 * H, order: 'desc', now: to })[0], {
+    after: to - 4 * H,
+    upTo: undefined,
+  });
+});
+
+test('search windows: oldest first from the range start on; without a start it is one window', () => {
+  const H = 3_600_000;
+  const from = Date.parse('2026-03-04T00:00:00Z');
+  assert.deepEqual(searchWindows({ from, to: from + 3 * H, order: 'asc', now: from + 9 * H }), [
+    { after: undefined, upTo: from + H },
+    { after: from + H },
+  ]);
+  assert.deepEqual(searchWindows({ order: 'asc', now: from }), [{}]);
+});
+
+test('a window adds exact time bounds and the partition pruning of its hours', () => {
+  const sql = eventsSql({ limit: 5 }, 'events', {
+    after: Date.parse('2026-03-04T05:30:00Z'),
+    upTo: Date.parse('2026-03-04T07:10:00Z'),
+  });
+  assert.match(sql, /\(year, month, day, hour\) >= \(2026, 3, 4, 5\)/);
+  assert.match(sql, /event_time > make_timestamp\(1772602200000000\)/);
+  assert.match(sql, /\(year, month, day, hour\) <= \(2026, 3, 4, 7\)/);
+  assert.match(sql, /event_time <= make_timestamp\(1772608200000000\)/);
 });
