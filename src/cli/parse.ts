@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.ts';
-import { SourceUnavailableError, UsageError } from '../core/errors.ts';
+import { SourceUnavailableError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { parserFor } from '../parsers/registry.ts';
 import { buildEngine } from '../pipeline/build.ts';
