@@ -109,7 +109,7 @@ async function buildDay(
   const alerts: Alert[] = [];
   const serial = { n: 0 };
   let events = 0;
-  // A write resolves once its events are durable (at a flush): keep writing, wait at the end.
+  // A write resolves once its events are durable (at a flush): write a block, then flush it.
   const pending: Promise<void>[] = [];
   for (let block = 0; block < HOURS / 3; block++) {
     for (let from = 0; from < perBlock; from += 1000) {
@@ -121,9 +121,10 @@ async function buildDay(
       events += slice.length;
       alerts.push(...alertsOf(slice, serial));
     }
+    // One flush per three hours written (the writer would flush by size and time in a run).
+    await writer.flush();
+    await Promise.all(pending.splice(0));
   }
-  await writer.flush();
-  await Promise.all(pending);
   await writer.stop();
   // As the background compactor leaves a closed hour: one file, duplicates removed, rollups beside.
   await compactLake({ lakeDir, closeAfterMs: 0 });

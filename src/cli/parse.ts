@@ -100,7 +100,8 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
           maxLineBytes: config.parsers.max_line_bytes,
         });
         for await (const o of outputs) {
-          for (const env of o.envelopes) out.line(env);
+          // --stats answers what a file gives: the counts, not every event (issue 17).
+          if (!opts.stats) for (const env of o.envelopes) out.line(env);
           for (const r of o.rejects) err.line(deadLetterRecord(r, REJECT_TEXT_BYTES));
           // Output backpressure, once per chunk of input.
           if (out.size > 65_536) await out.flush();
@@ -117,7 +118,7 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
       await out.flush();
       await err.flush();
     }
-    if (opts.stats) err.line({ stats: stats.toJSON() });
+    if (opts.stats) out.line({ stats: stats.toJSON() });
     await out.flush();
     await err.flush();
   } catch (e) {
@@ -134,7 +135,10 @@ export function register(program: Command): void {
     .description('Parse log files (or stdin) into envelopes: NDJSON on stdout, rejects as JSON on stderr')
     .option('-f, --format <format>', 'input format (default: detected per file from its first lines)')
     .option('-c, --config <file>', 'socstream.yaml: parsers.settings and parsers.max_line_bytes')
-    .option('--stats', 'print counts per log type and reject reason on stderr (one JSON line)')
+    .option(
+      '--stats',
+      'print only the counts per log type and reject reason (one JSON line on stdout) instead of the events',
+    )
     .argument('[files...]', 'files to parse; - or nothing reads stdin')
     .action(action(async (files: string[], opts: CliOptions) => runParse(files, opts)));
 }
