@@ -43,7 +43,16 @@ export function AlertDetailPage({ id, role }: { id: string; role: Role | null })
         <a href="#/alerts">← All alerts</a>
       </p>
       <Loaded what="the alert" {...detail}>
-        {(d) => <Detail detail={d} role={role} reload={detail.reload} updatedAt={detail.updatedAt} />}
+        {(d) => (
+          // One instance per alert: its loaded pages of related events belong to that alert.
+          <Detail
+            key={d.alert.id}
+            detail={d}
+            role={role}
+            reload={detail.reload}
+            updatedAt={detail.updatedAt}
+          />
+        )}
       </Loaded>
     </section>
   );
