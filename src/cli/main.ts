@@ -35,7 +35,7 @@ export async function buildProgram(command?: string, options: { listOnly?: boole
   return program;
 }
 
-/** `socstream`, `--help`, `--version`: answered from the command summaries alone. */
+/** `socstream`, `--help`, `--version`, `help`: answered from the command summaries alone. */
 const LIST_ONLY_ARGS: ReadonlySet<string | undefined> = new Set([
   undefined,
   '--help',
@@ -48,7 +48,8 @@ export async function main(argv: string[]): Promise<void> {
   // `run` holds SIGTERM/SIGINT before every command module loads (over a second): a supervisor's
   // stop during start-up then ends in the graceful shutdown, not in an exit by signal.
   if (argv[2] === 'run') holdStopSignals();
-  const program = await buildProgram(argv[2], { listOnly: LIST_ONLY_ARGS.has(argv[2]) });
+  const listOnly = LIST_ONLY_ARGS.has(argv[2]) || (argv[2] === 'help' && argv.length === 3);
+  const program = await buildProgram(argv[2], { listOnly });
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -38,6 +38,9 @@ test('the top-level help from the summaries alone reads exactly as the help of t
   const r = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /query \[options\] <sql>\s+SQL over the Parquet lake/);
+  const bare = spawnSync(process.execPath, [MAIN, 'help'], { encoding: 'utf8' });
+  assert.equal(bare.status, 0, bare.stderr);
+  assert.equal(bare.stdout, r.stdout);
   const v = spawnSync(process.execPath, [MAIN, '--version'], { encoding: 'utf8' });
   assert.equal(v.status, 0, v.stderr);
   assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
