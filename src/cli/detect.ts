@@ -11,6 +11,7 @@ import { collectFlag, type LogsourceFlags } from '../detect/sigma/options.ts';
 import { buildEngine, detectorFor, loadRuleSet } from '../pipeline/build.ts';
 import type { Processor } from '../pipeline/processor.ts';
 import { fileInput, processInput, ReadStats, stdinInput } from '../pipeline/read-input.ts';
+import { checkInputFiles } from './inputs.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -35,6 +36,7 @@ export async function runDetect(
   flags: DetectFlags,
   write: (alert: Alert) => void,
 ): Promise<string> {
+  checkInputFiles(files);
   const loaded = loadConfig(flags.config);
   if (flags.timeField !== undefined && flags.format !== 'json')
     throw new UsageError('--time-field applies to --format json (other formats know their time field)');

@@ -11,6 +11,7 @@ import { createAlertStore } from '../pipeline/alerts.ts';
 import { detectorFor, loadRuleSet } from '../pipeline/build.ts';
 import { buildLakeSchema, type Column } from '../sinks/parquet/schema.ts';
 import { lakeDir } from '../sinks/parquet/sink.ts';
+import { checkLakeDir } from './inputs.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -145,11 +146,12 @@ export async function runHunt(
 ): Promise<HuntReport> {
   const config = loadConfig(flags.config);
   const [from, to] = huntRange(flags, nowMs);
+  const dir = flags.lake ?? lakeDir(config.lake);
+  checkLakeDir(dir, flags.lake ? '--lake' : 'lake.dir');
   const ruleSet = loadRuleSet(flags.rules, config.detect, flags);
   for (const w of summarizeWarnings(ruleSet.warnings)) progress(`hunt: warning: ${w.message}`);
   const detector = detectorFor(ruleSet, config.detect);
   const coalescer = createAlertCoalescer({ intervalMs: config.alerts.update_interval_seconds * 1000 });
-  const dir = flags.lake ?? lakeDir(config.lake);
   const lake = await LakeQuery.open({ lakeDir: dir });
   try {
     if (!lake.views().includes('events'))

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { COMPACT_DEFAULTS, compactLake } from '../lake/compact.ts';
 import { applyRetention } from '../lake/retention.ts';
+import { checkLakeDir } from './inputs.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -47,6 +48,7 @@ export function register(program: Command): void {
           openHourMaxFiles: string;
           memoryMb: string;
         }) => {
+          checkLakeDir(flags.lake);
           const memoryLimitMb = nonNegative(flags.memoryMb, '--memory-mb');
           if (memoryLimitMb < 16) throw new UsageError('--memory-mb must be at least 16');
           const stats = await compactLake({
@@ -68,6 +70,7 @@ export function register(program: Command): void {
     .requiredOption('--lake <dir>', 'Lake root directory')
     .action(
       action(async (flags: { lake: string; days: string }) => {
+        checkLakeDir(flags.lake);
         const days = Number(flags.days);
         if (!Number.isFinite(days) || days < 0) throw new UsageError('--days must be a number >= 0');
         const stats = await applyRetention({ lakeDir: flags.lake, days });

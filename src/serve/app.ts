@@ -17,11 +17,26 @@ import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
 import { QueryBusyError } from '../lake/query-pool.ts';
-import type { AlertStore } from '../sinks/alert-store.ts';
+import {
+  ALERT_SORT_KEYS,
+  type AlertSortKey,
+  type AlertStore,
+  SORT_ORDERS,
+  type SortOrder,
+} from '../sinks/alert-store.ts';
 import { registerAnalystRoutes } from './analyst-routes.ts';
 import { type Principal, type Role, roleAllows, type TokenTable } from './auth.ts';
 import type { LakeAccess } from './lake-access.ts';
-import { encodeEventCursor, eventsByIdsSql, eventsSql } from './lake-sql.ts';
+import {
+  alertEventsSql,
+  decodeEventCursor,
+  EVENT_ORDERS,
+  type EventOrder,
+  encodeEventCursor,
+  eventCursorProblem,
+  eventsSql,
+  searchWindows,
+} from './lake-sql.ts';
 import type { LiveFeed, LiveItem } from './live.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
@@ -293,6 +308,7 @@ interface EventsQuery {
   q?: string;
   limit?: number;
   cursor?: string;
+  order?: EventOrder;
 }
 
 function rowsToObjects(result: {
@@ -308,7 +324,7 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
     {
       config: { role: 'viewer' },
       schema: {
-        summary: 'Events from the lake, newest first, with cursor pagination',
+        summary: 'Events from the lake by event time (newest first unless order=asc), with cursor pagination',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -325,7 +341,16 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
               description: 'text in dns_query, url, user_agent, signature, message, http_host, user',
             },
             limit: { type: 'integer', minimum: 1, maximum: MAX_EVENT_LIMIT, default: 100 },
-            cursor: { type: 'string', maxLength: 512 },
+            cursor: {
+              type: 'string',
+              maxLength: 512,
+              description: 'next_cursor of the previous page, same order',
+            },
+            order: {
+              type: 'string',
+              enum: [...EVENT_ORDERS],
+              description: 'by event time: desc (default, newest first) or asc',
+            },
           },
         },
         response: {
@@ -339,6 +364,9 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
     },
     async (req) => {
       const q = req.query;
+      const order = q.order ?? 'desc';
+      const problem = q.cursor ? eventCursorProblem(q.cursor, order) : null;
+      if (problem) throw new UsageError(problem);
       const view = q.log_type ?? 'events';
       const views = await deps.lake.views();
       if (!views.includes(view)) {
@@ -346,31 +374,80 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
         throw new UsageError(`log_type "${q.log_type}" has no data; known: ${views.join(', ')}`);
       }
       const limit = q.limit ?? 100;
-      const sql = eventsSql(
-        {
-          from: parseTime(q.from, 'from'),
-          to: parseTime(q.to, 'to'),
-          src_ip: q.src_ip,
-          dst_ip: q.dst_ip,
-          user: q.user,
-          q: q.q,
-          limit,
-          cursor: q.cursor,
-        },
-        view,
-      );
-      const events = rowsToObjects(
-        await deps.lake.query(sql, { timeoutMs: deps.config.query_timeout_ms, maxRows: limit + 1 }),
-      );
+      const filter = {
+        from: parseTime(q.from, 'from'),
+        to: parseTime(q.to, 'to'),
+        src_ip: q.src_ip,
+        dst_ip: q.dst_ip,
+        user: q.user,
+        q: q.q,
+        cursor: q.cursor,
+        order,
+      };
+      // Window after window in the listing's order until the page (and one more row) is full:
+      // a day's first page reads the newest hour's files, not the day's (lake-sql.ts searchWindows).
+      const windows = searchWindows({
+        ...filter,
+        cursorT: q.cursor ? decodeEventCursor(q.cursor)?.t : undefined,
+        now: Date.now(),
+      });
+      const deadline = performance.now() + deps.config.query_timeout_ms;
+      const events: Record<string, unknown>[] = [];
+      for (const window of windows) {
+        const need = limit + 1 - events.length;
+        if (need <= 0) break;
+        const sql = eventsSql({ ...filter, limit: need - 1 }, view, window);
+        events.push(
+          ...rowsToObjects(
+            await deps.lake.query(sql, { deadline, timeoutMs: deps.config.query_timeout_ms, maxRows: need }),
+          ),
+        );
+      }
       const more = events.length > limit;
       if (more) events.length = limit;
       const last = events[events.length - 1];
       return {
         events,
-        next_cursor: more && last ? encodeEventCursor(Number(last.event_time), String(last.id)) : null,
+        next_cursor: more && last ? encodeEventCursor(Number(last.event_time), String(last.id), order) : null,
       };
     },
   );
+}
+
+/** Related events per page of the alert detail (the first page comes with GET /api/alerts/:id). */
+const ALERT_EVENTS_PAGE = 100;
+
+/**
+ * One page of the alert's kept events found in the lake, oldest first; only the hour partitions of
+ * the alert's [first_seen, last_seen] are read.
+ */
+async function alertEventsPage(
+  deps: ServeDeps,
+  alert: Alert,
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ events: Record<string, unknown>[]; next_cursor: string | null }> {
+  if (cursor) {
+    const problem = eventCursorProblem(cursor, 'asc');
+    if (problem) throw new UsageError(problem);
+  }
+  if (alert.event_ids.length === 0 || !(await deps.lake.views()).includes('events'))
+    return { events: [], next_cursor: null };
+  const sql = alertEventsSql(
+    alert.event_ids,
+    { firstSeenMs: alert.first_seen, lastSeenMs: alert.last_seen },
+    { limit, cursor },
+  );
+  const events = rowsToObjects(
+    await deps.lake.query(sql, { timeoutMs: deps.config.query_timeout_ms, maxRows: limit + 1 }),
+  );
+  const more = events.length > limit;
+  if (more) events.length = limit;
+  const last = events[events.length - 1];
+  return {
+    events,
+    next_cursor: more && last ? encodeEventCursor(Number(last.event_time), String(last.id), 'asc') : null,
+  };
 }
 
 interface AlertsQuery {
@@ -382,6 +459,8 @@ interface AlertsQuery {
   to?: string;
   limit?: number;
   cursor?: string;
+  sort?: AlertSortKey;
+  order?: SortOrder;
 }
 
 function registerAlerts(app: FastifyInstance, deps: ServeDeps): void {
@@ -390,7 +469,8 @@ function registerAlerts(app: FastifyInstance, deps: ServeDeps): void {
     {
       config: { role: 'viewer' },
       schema: {
-        summary: 'Alerts, newest last_seen first, filtered and paginated',
+        summary:
+          'Alerts, filtered, sorted over the whole result (default newest last_seen first) and paginated',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -402,7 +482,17 @@ function registerAlerts(app: FastifyInstance, deps: ServeDeps): void {
             from: { type: 'string' },
             to: { type: 'string' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-            cursor: { type: 'string', maxLength: 512 },
+            cursor: {
+              type: 'string',
+              maxLength: 512,
+              description: 'next_cursor of the previous page, same sort',
+            },
+            sort: {
+              type: 'string',
+              enum: [...ALERT_SORT_KEYS],
+              description: 'last_seen (default), first_seen, level (by severity) or count',
+            },
+            order: { type: 'string', enum: [...SORT_ORDERS], description: 'desc (default) or asc' },
           },
         },
       },
@@ -429,6 +519,8 @@ function registerAlerts(app: FastifyInstance, deps: ServeDeps): void {
         to: parseTime(q.to, 'to'),
         limit: q.limit,
         cursor: q.cursor ?? null,
+        sort: q.sort,
+        order: q.order,
       });
     },
   );
@@ -438,7 +530,8 @@ function registerAlerts(app: FastifyInstance, deps: ServeDeps): void {
     {
       config: { role: 'viewer' },
       schema: {
-        summary: 'One alert with its history and related events from the lake',
+        summary:
+          'One alert with its history and the first page of its events from the lake (events_next_cursor: GET /api/alerts/:id/events)',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
       },
     },
@@ -446,14 +539,33 @@ function registerAlerts(app: FastifyInstance, deps: ServeDeps): void {
       const alert = await deps.alerts.get(req.params.id);
       if (!alert) throw new NotFoundError(`no alert ${req.params.id}`);
       const history = await deps.alerts.history(alert.id);
-      const ids = alert.event_ids.slice(0, 200);
-      let events: Record<string, unknown>[] = [];
-      if (ids.length && (await deps.lake.views()).includes('events')) {
-        events = rowsToObjects(
-          await deps.lake.query(eventsByIdsSql(ids), { timeoutMs: deps.config.query_timeout_ms }),
-        );
-      }
-      return { alert, history, events };
+      const first = await alertEventsPage(deps, alert, ALERT_EVENTS_PAGE, undefined);
+      return { alert, history, events: first.events, events_next_cursor: first.next_cursor };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { limit?: number; cursor?: string } }>(
+    '/api/alerts/:id/events',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        summary:
+          "The alert's events from the lake, oldest first, paged by cursor; reads only the hours of the alert's span",
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: MAX_EVENT_LIMIT, default: ALERT_EVENTS_PAGE },
+            cursor: { type: 'string', maxLength: 512 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const alert = await deps.alerts.get(req.params.id);
+      if (!alert) throw new NotFoundError(`no alert ${req.params.id}`);
+      return alertEventsPage(deps, alert, req.query.limit ?? ALERT_EVENTS_PAGE, req.query.cursor);
     },
   );
 

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Health } from '../core/component.ts';
 import { LakeQuery, lakeLogTypes, type QueryOptions, type QueryResult } from '../lake/query.ts';
 import { createQueryPool, type QueryPool } from '../lake/query-pool.ts';
-import { planStats, type StatsWindow, statsSqlFor } from '../lake/rollup.ts';
+import { planStats, type StatsWindow, splitStats, statsOneSql } from '../lake/rollup.ts';
 
 /**
  * The API's two ways into the lake: `query` runs SQL the server built itself (values escaped),
@@ -120,22 +120,12 @@ export async function openLakeAccess(
       // Compaction may delete a planned file between planning and reading: plan again once.
       for (let attempt = 0; ; attempt++) {
         const plan = await planStats(lakeDir, window);
-        const statements = statsSqlFor(plan, window);
-        const out: Record<string, Record<string, unknown>[]> = {
-          by_type: [],
-          top_src: [],
-          top_dst: [],
-          direction: [],
-        };
-        if (!statements) return out;
+        // One statement for the four statistics: the rollups are read once, not four times.
+        const sql = statsOneSql(plan, window);
+        if (!sql) return { by_type: [], top_src: [], top_dst: [], direction: [] };
         try {
-          for (const [name, sql] of Object.entries(statements)) {
-            const result = await query(sql, o);
-            out[name] = result.rows.map((row) =>
-              Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])),
-            );
-          }
-          return out;
+          // Rows: buckets × log types plus 30 (the four statistics' own caps are in the SQL).
+          return splitStats((await query(sql, { ...o, maxRows: o.maxRows ?? 1_000_000 })).rows);
         } catch (err) {
           const missing = /No files found|No such file|Cannot open file/i.test((err as Error).message);
           if (!missing || attempt >= 1) throw err;

@@ -14,8 +14,19 @@ export interface EventFilter {
   /** Case-insensitive text on a few fields. */
   q?: string;
   limit: number;
-  /** Opaque: the (event_time ms, id) of the last row of the previous page. */
+  /** Opaque: the (event_time ms, id) of the last row of the previous page, made for `order`. */
   cursor?: string;
+  /** By event time (ties by id): desc (default, newest first) or asc. */
+  order?: EventOrder;
+}
+
+export const EVENT_ORDERS = ['desc', 'asc'] as const;
+export type EventOrder = (typeof EVENT_ORDERS)[number];
+
+export interface EventCursor {
+  t: number;
+  id: string;
+  order: EventOrder;
 }
 
 export const TEXT_FIELDS = [
@@ -57,31 +68,60 @@ function likeEscape(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_');
 }
 
-export function encodeEventCursor(eventTimeMs: number, id: string): string {
-  return Buffer.from(JSON.stringify([eventTimeMs, id])).toString('base64url');
+/** Newest-first cursors keep their original two-element form; oldest-first ones say so. */
+export function encodeEventCursor(eventTimeMs: number, id: string, order: EventOrder = 'desc'): string {
+  const parts = order === 'desc' ? [eventTimeMs, id] : [eventTimeMs, id, order];
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
-export function decodeEventCursor(cursor: string): { t: number; id: string } | null {
+/** The cursor's key, or null when it is not one of ours (the route answers 400 for it). */
+export function decodeEventCursor(cursor: string): EventCursor | null {
   try {
-    const [t, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    return typeof t === 'number' && Number.isFinite(t) && typeof id === 'string' ? { t, id } : null;
+    const [t, id, order = 'desc'] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
+      unknown,
+      unknown,
+      unknown,
+    ];
+    const known = EVENT_ORDERS.includes(order as EventOrder);
+    return typeof t === 'number' && Number.isFinite(t) && typeof id === 'string' && known
+      ? { t, id, order: order as EventOrder }
+      : null;
   } catch {
     return null;
   }
 }
 
-/** Partition predicates so DuckDB prunes hour directories outside [from, to]. */
+/** Why `cursor` cannot continue a listing in `order`, or null when it can. */
+export function eventCursorProblem(cursor: string, order: EventOrder): string | null {
+  const c = decodeEventCursor(cursor);
+  if (!c) return 'invalid cursor: pass next_cursor from the previous page unchanged';
+  if (c.order !== order)
+    return `cursor was made for order=${c.order}, not order=${order}: start again without a cursor`;
+  return null;
+}
+
+/** Keyset condition after the cursor's (event_time, id) in the listing's direction. */
+function afterCursor(c: EventCursor): string {
+  const t = `make_timestamp(${Math.trunc(c.t) * 1000})`;
+  const op = c.order === 'desc' ? '<' : '>';
+  return `(event_time ${op} ${t} OR (event_time = ${t} AND id ${op} ${sqlString(c.id)}))`;
+}
+
+/**
+ * Partition predicates so DuckDB prunes hour directories outside [from, to]. Written as row-value
+ * comparisons on the hive columns: DuckDB skips files on those (EXPLAIN ANALYZE: "Total Files
+ * Read"), while an arithmetic key like `year * 1000000 + … + hour >= k` filtered rows but read
+ * every file of the lake (DuckDB 1.5; test/serve/alert-events.test.ts proves the pruning).
+ */
 export function partitionPrune(from?: number, to?: number): string[] {
   const where: string[] = [];
   const key = (ms: number) => {
     const d = new Date(ms);
-    return (
-      d.getUTCFullYear() * 1_000_000 + (d.getUTCMonth() + 1) * 10_000 + d.getUTCDate() * 100 + d.getUTCHours()
-    );
+    return `(${d.getUTCFullYear()}, ${d.getUTCMonth() + 1}, ${d.getUTCDate()}, ${d.getUTCHours()})`;
   };
-  const expr = '(year * 1000000 + month * 10000 + day * 100 + hour)';
-  if (from !== undefined) where.push(`${expr} >= ${key(from)}`);
-  if (to !== undefined) where.push(`${expr} <= ${key(to)}`);
+  const columns = '(year, month, day, hour)';
+  if (from !== undefined) where.push(`${columns} >= ${key(from)}`);
+  if (to !== undefined) where.push(`${columns} <= ${key(to)}`);
   return where;
 }
 
@@ -113,22 +153,109 @@ export function eventPredicates(filter: {
   return where;
 }
 
-export function eventsSql(filter: EventFilter, view: string): string {
-  const cursor = filter.cursor ? decodeEventCursor(filter.cursor) : null;
-  const where = timeRange(filter.from, filter.to);
-  // A later page only needs hours up to the cursor's: prune the newer partitions too.
-  if (cursor && (filter.to === undefined || cursor.t < filter.to))
-    where.push(...partitionPrune(undefined, cursor.t));
-  where.push(...eventPredicates(filter));
-  if (cursor) {
-    const t = `make_timestamp(${Math.trunc(cursor.t) * 1000})`;
-    where.push(`(event_time < ${t} OR (event_time = ${t} AND id < ${sqlString(cursor.id)}))`);
-  }
-  const columns = EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))).join(', ');
-  return `SELECT ${columns} FROM ${sqlIdent(view)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time DESC, id DESC LIMIT ${filter.limit + 1}`;
+/** A slice of the time line, (after, upTo]: either end open when undefined. */
+export interface TimeWindow {
+  after?: number;
+  upTo?: number;
 }
 
-export function eventsByIdsSql(ids: readonly string[]): string {
+/**
+ * Where a search window ends, counted from its anchor (the newest end of a newest-first search,
+ * the oldest end of an oldest-first one): the first page of a day's search usually fills from the
+ * first hour, so it reads that hour's files, not the day's.
+ */
+export const SEARCH_WINDOW_STEPS_MS = [3_600_000, 6 * 3_600_000, 24 * 3_600_000] as const;
+
+/**
+ * The windows a search reads one after the other, in its order, until the page is full: together
+ * they cover the whole time line exactly once, so the rows they return in turn are the rows one
+ * query over the whole range would return. Anchored at `to` (or the cursor's time, or now) for
+ * newest first, at `from` (or the cursor's time) for oldest first; windows beyond the range's
+ * other end are left out. An oldest-first search with neither from nor cursor is one window.
+ */
+export function searchWindows(span: {
+  from?: number;
+  to?: number;
+  order: EventOrder;
+  cursorT?: number;
+  now: number;
+}): TimeWindow[] {
+  const { from, to, order } = span;
+  if (order === 'desc') {
+    const anchor = Math.min(
+      to ?? Number.POSITIVE_INFINITY,
+      span.cursorT ?? Number.POSITIVE_INFINITY,
+      span.now,
+    );
+    const windows: TimeWindow[] = [];
+    let upper: number | undefined;
+    for (const step of SEARCH_WINDOW_STEPS_MS) {
+      const after = anchor - step;
+      if (from !== undefined && after < from) break;
+      windows.push({ after, upTo: upper });
+      upper = after;
+    }
+    windows.push({ upTo: upper });
+    return windows;
+  }
+  const anchor = Math.max(from ?? Number.NEGATIVE_INFINITY, span.cursorT ?? Number.NEGATIVE_INFINITY);
+  if (!Number.isFinite(anchor)) return [{}];
+  const windows: TimeWindow[] = [];
+  let lower: number | undefined;
+  for (const step of SEARCH_WINDOW_STEPS_MS) {
+    const upTo = anchor + step;
+    if (to !== undefined && upTo >= to) break;
+    windows.push({ after: lower, upTo });
+    lower = upTo;
+  }
+  windows.push({ after: lower });
+  return windows;
+}
+
+export function eventsSql(filter: EventFilter, view: string, window: TimeWindow = {}): string {
+  const order = filter.order ?? 'desc';
+  const decoded = filter.cursor ? decodeEventCursor(filter.cursor) : null;
+  const cursor = decoded?.order === order ? decoded : null;
+  const where = timeRange(filter.from, filter.to);
+  // A later page only needs the hours from the cursor's on, in the listing's direction: prune the others too.
+  if (cursor && order === 'desc' && (filter.to === undefined || cursor.t < filter.to))
+    where.push(...partitionPrune(undefined, cursor.t));
+  if (cursor && order === 'asc' && (filter.from === undefined || cursor.t > filter.from))
+    where.push(...partitionPrune(cursor.t, undefined));
+  if (window.after !== undefined)
+    where.push(
+      ...partitionPrune(window.after, undefined),
+      `event_time > make_timestamp(${Math.trunc(window.after) * 1000})`,
+    );
+  if (window.upTo !== undefined)
+    where.push(
+      ...partitionPrune(undefined, window.upTo),
+      `event_time <= make_timestamp(${Math.trunc(window.upTo) * 1000})`,
+    );
+  where.push(...eventPredicates(filter));
+  if (cursor) where.push(afterCursor(cursor));
+  const columns = EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))).join(', ');
+  const dir = order.toUpperCase();
+  return `SELECT ${columns} FROM ${sqlIdent(view)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time ${dir}, id ${dir} LIMIT ${filter.limit + 1}`;
+}
+
+/**
+ * One page of an alert's events (its kept ids), oldest first, with their raw layer. Only the hour
+ * partitions of the alert's span [firstSeenMs, lastSeenMs] are read: the ids are matched there,
+ * not in the whole lake. A cursor of `encodeEventCursor(t, id, 'asc')` continues after that row.
+ */
+export function alertEventsSql(
+  ids: readonly string[],
+  span: { firstSeenMs: number; lastSeenMs: number },
+  page: { limit: number; cursor?: string },
+): string {
   const columns = [...EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))), 'raw'].join(', ');
-  return `SELECT ${columns} FROM events WHERE id IN (${ids.map(sqlString).join(', ')}) ORDER BY event_time LIMIT ${ids.length}`;
+  const decoded = page.cursor ? decodeEventCursor(page.cursor) : null;
+  const cursor = decoded?.order === 'asc' ? decoded : null;
+  const where = [
+    ...partitionPrune(Math.max(span.firstSeenMs, cursor?.t ?? span.firstSeenMs), span.lastSeenMs),
+    `id IN (${ids.map(sqlString).join(', ')})`,
+  ];
+  if (cursor) where.push(afterCursor(cursor));
+  return `SELECT ${columns} FROM events WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC LIMIT ${page.limit + 1}`;
 }

@@ -1,9 +1,10 @@
 import type { Health } from '../core/component.ts';
 import { NotFoundError } from '../core/errors.ts';
-import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
+import { type Alert, type AlertStatus, LEVELS, type Level } from '../detect/alert.ts';
 import {
   type AlertFilter,
   type AlertPage,
+  type AlertSortKey,
   type AlertStore,
   type AlertUpdate,
   asList,
@@ -123,14 +124,32 @@ export function sqlIn(dialect: SqlDialect) {
   };
 }
 
+/** The SQL expression each sort key orders by: level by its rank in LEVELS, not alphabetically. */
+export const SORT_EXPRESSIONS: Readonly<Record<AlertSortKey, string>> = {
+  last_seen: 'last_seen',
+  first_seen: 'first_seen',
+  count: 'count',
+  level: `(CASE level ${LEVELS.map((l, i) => `WHEN '${l}' THEN ${i}`).join(' ')} ELSE -1 END)`,
+};
+
+/** The value of `alert` under `sort`, as SORT_EXPRESSIONS computes it (the cursor carries it). */
+export function sortValue(alert: Alert, sort: AlertSortKey): number {
+  if (sort === 'level') return LEVELS.indexOf(alert.level);
+  return alert[sort];
+}
+
 /**
- * The page query for `filter`: alerts whose [first_seen, last_seen] overlaps [from, to], newest
- * last_seen first, keyset-paged after the cursor's (last_seen, id); one row more than the page
- * tells whether another page follows. Row-value comparison is standard SQL (SQLite >= 3.15).
+ * The page query for `filter`: alerts whose [first_seen, last_seen] overlaps [from, to], ordered
+ * over the whole result by the sort key then id (both in the sort's direction), keyset-paged after
+ * the cursor's (value, id); one row more than the page tells whether another page follows.
+ * Row-value comparison is standard SQL (SQLite >= 3.15).
  */
 export function listStatement(dialect: SqlDialect, filter: AlertFilter, limit: number): SqlStatement {
   const b = new SqlBuilder(dialect);
   const where: string[] = [];
+  const sort = filter.sort ?? 'last_seen';
+  const order = filter.order ?? 'desc';
+  const key = SORT_EXPRESSIONS[sort];
   const statuses = asList(filter.status);
   if (statuses?.length) where.push(b.oneOf('status', statuses));
   const levels = asList(filter.level);
@@ -140,10 +159,11 @@ export function listStatement(dialect: SqlDialect, filter: AlertFilter, limit: n
   if (filter.from !== undefined) where.push(`last_seen >= ${b.bind(filter.from)}`);
   if (filter.to !== undefined) where.push(`first_seen <= ${b.bind(filter.to)}`);
   if (filter.cursor) {
-    const c = decodeCursor(filter.cursor);
-    where.push(`(last_seen, id) < (${b.bind(c.lastSeen)}, ${b.bind(c.id)})`);
+    const c = decodeCursor(filter.cursor, sort, order);
+    where.push(`(${key}, id) ${order === 'desc' ? '<' : '>'} (${b.bind(c.value)}, ${b.bind(c.id)})`);
   }
-  const text = `SELECT * FROM alerts${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY last_seen DESC, id DESC LIMIT ${b.bind(limit + 1)}`;
+  const dir = order.toUpperCase();
+  const text = `SELECT * FROM alerts${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${key} ${dir}, id ${dir} LIMIT ${b.bind(limit + 1)}`;
   return { text, values: b.values };
 }
 
@@ -275,7 +295,14 @@ export class SqlAlertStore implements AlertStore {
     const alerts = rows.slice(0, limit).map((r) => alertFromRow(this.#db.dialect, r));
     const last = alerts[alerts.length - 1];
     const nextCursor =
-      rows.length > limit && last ? encodeCursor({ lastSeen: last.last_seen, id: last.id }) : null;
+      rows.length > limit && last
+        ? encodeCursor({
+            sort: filter.sort ?? 'last_seen',
+            order: filter.order ?? 'desc',
+            value: sortValue(last, filter.sort ?? 'last_seen'),
+            id: last.id,
+          })
+        : null;
     return { alerts, next_cursor: nextCursor };
   }
 

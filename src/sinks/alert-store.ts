@@ -13,7 +13,9 @@ import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
  *   event ids follow the alert with the larger count. Status, assignee and notes belong to the
  *   analysts: an upsert never touches them.
  * - `list` filters by status, level, rule, entity and time range (alerts whose [first_seen,
- *   last_seen] overlaps [from, to]) and pages by an opaque cursor, newest last_seen first.
+ *   last_seen] overlaps [from, to]), sorts the whole result by one key (ALERT_SORT_KEYS; newest
+ *   last_seen first by default; ties by id) and pages by an opaque keyset cursor made for that
+ *   sort (a cursor of another sort is refused).
  * - `update` changes status / assignee / adds a note, as `actor`; every change is one row of an
  *   append-only history (who, what, from, to, when).
  */
@@ -30,7 +32,17 @@ export interface AlertFilter {
   limit?: number;
   /** From the previous page's `next_cursor`. */
   cursor?: string | null;
+  /** What the whole result is ordered by (default last_seen); ties by id in the same direction. */
+  sort?: AlertSortKey;
+  /** Default desc: newest, most severe, largest first. */
+  order?: SortOrder;
 }
+
+/** The keys `list` sorts by; level sorts by severity (informational < … < critical), not by name. */
+export const ALERT_SORT_KEYS = ['last_seen', 'first_seen', 'level', 'count'] as const;
+export type AlertSortKey = (typeof ALERT_SORT_KEYS)[number];
+export const SORT_ORDERS = ['desc', 'asc'] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];
 
 export interface AlertPage {
   alerts: Alert[];
@@ -127,22 +139,54 @@ export function pageSize(limit: number | undefined): number {
   return limit;
 }
 
-/** Keyset cursor: the sort key (last_seen, id) of the last alert on the page. */
+/**
+ * Keyset cursor: the sort, its direction and the sort value and id of the last alert on the page.
+ * The default sort (last_seen, desc) keeps its original two-element form, so cursors handed out
+ * before sorting existed still work.
+ */
 export interface CursorKey {
-  lastSeen: number;
+  sort: AlertSortKey;
+  order: SortOrder;
+  value: number;
   id: string;
 }
 
 export function encodeCursor(key: CursorKey): string {
-  return Buffer.from(JSON.stringify([key.lastSeen, key.id])).toString('base64url');
+  const isDefault = key.sort === 'last_seen' && key.order === 'desc';
+  const parts = isDefault ? [key.value, key.id] : [key.value, key.id, key.sort, key.order];
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): CursorKey {
+function isSortKey(v: unknown): v is AlertSortKey {
+  return ALERT_SORT_KEYS.includes(v as AlertSortKey);
+}
+
+function isOrder(v: unknown): v is SortOrder {
+  return SORT_ORDERS.includes(v as SortOrder);
+}
+
+/** The cursor's key; refused when it is malformed or was made for another sort than `sort`/`order`. */
+export function decodeCursor(
+  cursor: string,
+  sort: AlertSortKey = 'last_seen',
+  order: SortOrder = 'desc',
+): CursorKey {
+  let parts: unknown[] = [];
   try {
-    const [lastSeen, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof lastSeen === 'number' && typeof id === 'string') return { lastSeen, id };
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
   } catch {
     // falls through to the usage error
+  }
+  if (Array.isArray(parts) && typeof parts[0] === 'number' && typeof parts[1] === 'string') {
+    const made = parts.length === 2 ? ['last_seen', 'desc'] : [parts[2], parts[3]];
+    if (isSortKey(made[0]) && isOrder(made[1])) {
+      if (made[0] !== sort || made[1] !== order) {
+        throw new UsageError(
+          `cursor was made for sort=${made[0]} order=${made[1]}, not sort=${sort} order=${order}: start again without a cursor`,
+        );
+      }
+      return { sort, order, value: parts[0], id: parts[1] };
+    }
   }
   throw new UsageError('invalid cursor: pass next_cursor from the previous page unchanged');
 }

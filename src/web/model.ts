@@ -92,7 +92,11 @@ export const SORTS: ReadonlyArray<{ key: AlertSort; text: string }> = [
 
 const LEVEL_RANK: Record<string, number> = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
-/** The loaded alerts in the chosen order (ties: newest last_seen first, then id, so it is stable). */
+/**
+ * The loaded alerts in the chosen order (ties: newest last_seen first, then id, so it is stable).
+ * The server already sorted the whole result by the same key (GET /api/alerts?sort=); this keeps
+ * the loaded pages in order when live alerts are merged in.
+ */
 export function sortAlerts(list: readonly Alert[], sort: AlertSort): Alert[] {
   const key: Record<AlertSort, (a: Alert) => number> = {
     last_seen: (a) => a.last_seen,

@@ -53,6 +53,20 @@ test('detect with a missing rules folder is a usage error (exit 2)', () => {
   assert.match(r.stderr, /no such file or folder/);
 });
 
+test('detect and parse answer a missing log file the same way: SOC_USAGE naming it, exit 2, no stack', () => {
+  for (const args of [
+    ['detect', '--rules', RULES, '/nonexistent/auth.log'],
+    ['parse', '/nonexistent/auth.log'],
+  ]) {
+    const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      'socstream: SOC_USAGE: cannot read /nonexistent/auth.log: no such file or directory\n',
+    );
+  }
+});
+
 test('detect without --rules is a usage error (exit 2), not a run with no rules', () => {
   const r = spawnSync(process.execPath, [MAIN, 'detect', '/dev/null'], { encoding: 'utf8' });
   assert.equal(r.status, 2);

@@ -36,7 +36,7 @@ function parse(args: string[], input?: string) {
 
 test('a file: format detected, envelopes on stdout with file-position ids, rejects on stderr, exit 0', () => {
   const file = `${FIXTURES}suricata-eve/eve.in.log`;
-  const r = parse(['--stats', file]);
+  const r = parse([file]);
   assert.equal(r.status, 0);
   assert.equal(r.stdout.length, 7);
   const st = statSync(file);
@@ -56,7 +56,11 @@ test('a file: format detected, envelopes on stdout with file-position ids, rejec
     ['invalid_json', 'invalid_json'],
   );
   assert.equal((rejects[0].position as { kind: string }).kind, 'file');
-  const stats = r.stderr.find((l) => 'stats' in l)?.stats as Record<string, unknown>;
+  // --stats answers with the counts alone: one line on stdout, no events.
+  const counted = parse(['--stats', file]);
+  assert.equal(counted.status, 0);
+  assert.equal(counted.stdout.length, 1);
+  const stats = counted.stdout[0].stats as Record<string, unknown>;
   assert.deepEqual(stats.by_reason, { invalid_json: 2 });
   assert.equal(stats.accepted, 7);
 });
@@ -77,7 +81,7 @@ test('a line longer than parsers.max_line_bytes is rejected as line_too_long, th
   writeFileSync(file, `${ok}\n{"host": "${'x'.repeat(200_000)}"}\n${ok}\n`);
   const config = join(dir, 'socstream.yaml');
   writeFileSync(config, 'parsers:\n  max_line_bytes: 1000\n');
-  const r = parse(['--config', config, '--format', 'threat-json', '--stats', file]);
+  const r = parse(['--config', config, '--format', 'threat-json', file]);
   assert.equal(r.status, 0);
   assert.equal(r.stdout.length, 2);
   const rej = r.stderr.find((l) => l.reason === 'line_too_long');
@@ -156,11 +160,9 @@ test('parse delivers what a parser holds at the end: a Kafka ERROR whose stack t
         '',
       ].join('\n'),
     );
-    const r = parse(['--format', 'kafka-log', '--stats', file]);
+    const r = parse(['--format', 'kafka-log', file]);
     assert.equal(r.status, 0);
     const envs = r.stdout as unknown as Envelope[];
-    const stats = r.stderr.find((l) => 'stats' in l)?.stats as Record<string, unknown>;
-    assert.equal(stats.accepted, 2);
     assert.equal(envs.length, 2);
     assert.equal(envs[1].raw.level, 'ERROR');
     assert.equal(

@@ -48,10 +48,17 @@ test('query --format csv quotes per RFC 4180; table is the default', () => {
   assert.equal(csvField('say "hi"'), '"say ""hi"""');
 });
 
-test('bad SQL exits 1 with the query error; a bad --format exits 2', () => {
-  const bad = socstream('query', 'select * from no_such_view', '--lake', lake);
+test('bad SQL exits 1 with the query error; a view the lake lacks and a bad --format exit 2', () => {
+  const bad = socstream('query', 'select * from events where', '--lake', lake);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /SOC_QUERY_REJECTED/);
+  // Not DuckDB's "Did you mean pg_attrdef?": the views the lake has.
+  const view = socstream('query', 'select * from auth', '--lake', lake);
+  assert.equal(view.status, 2);
+  assert.equal(
+    view.stderr,
+    `socstream: SOC_USAGE: no view "auth": the lake ${lake} has the views dns, ssh, events\n`,
+  );
   const usage = socstream('query', 'select 1', '--lake', lake, '--format', 'xml');
   assert.equal(usage.status, 2);
 });
@@ -72,4 +79,21 @@ test('lake compact and lake retention print what they did', () => {
   assert.equal(JSON.parse(retention.stdout).partitionsDropped, 0);
   const missing = socstream('lake', 'retention', '--lake', lake);
   assert.equal(missing.status, 2);
+});
+
+test('every lake command answers a missing lake the same way: SOC_USAGE naming it, exit 2, no stack', () => {
+  const gone = join(lake, 'no-such-lake');
+  const runs = [
+    socstream('query', 'select 1 from auth', '--lake', gone),
+    socstream('hunt', '--rules', 'rules', '--lake', gone),
+    socstream('lake', 'compact', '--lake', gone),
+    socstream('lake', 'retention', '--days', '3', '--lake', gone),
+  ];
+  for (const r of runs) {
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      `socstream: SOC_USAGE: --lake ${gone}: the lake is missing (no such file or directory); give the lake root that \`socstream run\` writes (lake.dir in the config)\n`,
+    );
+  }
 });

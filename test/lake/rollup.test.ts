@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { compactLake } from '../../src/lake/compact.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
-import { planStats, statsSqlFor } from '../../src/lake/rollup.ts';
+import { planStats, splitStats, statsOneSql, statsSqlFor } from '../../src/lake/rollup.ts';
 import { manyEnvelopes } from './envelopes.ts';
 import { writeLake } from './helpers.ts';
 
@@ -24,6 +24,14 @@ async function stats(lakeDir: string, from: number, to: number, bucketSeconds: n
   try {
     const out: Record<string, unknown[]> = {};
     for (const [k, q] of Object.entries(sql)) out[k] = (await lake.query(q)).rows;
+    // The one-statement form (what /api/stats runs) gives the same rows as the four statements.
+    const one = splitStats((await lake.query(statsOneSql(plan, { from, to, bucketSeconds }) ?? '')).rows);
+    for (const [k, rows] of Object.entries(out))
+      assert.deepEqual(
+        one[k as keyof typeof one].map((r) => Object.values(r)),
+        rows,
+        k,
+      );
     return { plan, out };
   } finally {
     lake.close();

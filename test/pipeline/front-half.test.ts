@@ -212,10 +212,15 @@ test('a stream that mixes formats (generate --scenario mixed | socstream detect)
       encoding: 'utf8',
       maxBuffer: 256 << 20,
     });
-  const parsed = read(['parse', '--stats', '-']);
+  const parsed = read(['parse', '-']);
   assert.equal(parsed.status, 0);
   const envelopes = ndjson(parsed.stdout) as unknown as Envelope[];
-  const stats = ndjson(parsed.stderr).find((l) => 'stats' in l)?.stats as { rejected: number; lines: number };
+  // --stats prints the counts alone, on stdout.
+  const counted = read(['parse', '--stats', '-']);
+  const stats = ndjson(counted.stdout).find((l) => 'stats' in l)?.stats as {
+    rejected: number;
+    lines: number;
+  };
   assert.equal(stats.rejected, 0, 'no line of a known format is rejected');
   assert.equal(envelopes.length, stats.lines);
   assert.deepEqual(

@@ -35,6 +35,7 @@ before(async () => {
     { method: 'GET', url: '/api/events', role: 'viewer' },
     { method: 'GET', url: '/api/alerts', role: 'viewer' },
     { method: 'GET', url: `/api/alerts/${id}`, role: 'viewer' },
+    { method: 'GET', url: `/api/alerts/${id}/events`, role: 'viewer' },
     { method: 'GET', url: '/api/stats', role: 'viewer' },
     { method: 'GET', url: '/api/stream', role: 'viewer' },
     // A note is always allowed by the workflow, so every permitted call succeeds.

@@ -446,3 +446,63 @@ test('POST /api/rules/reload: an admin reloads the rules and gets their counts; 
     await none.close();
   }
 });
+
+describe('server-side sorting', () => {
+  test('GET /api/alerts sorts the whole result by a validated key and refuses a cursor of another sort', async () => {
+    const byCount = json<{ alerts: Array<{ id: string; count: number }>; next_cursor: string | null }>(
+      await f.app.inject({ url: '/api/alerts?sort=count&order=asc&limit=1', headers: bearer('viewer') }),
+    );
+    const smallest = [...f.alerts].sort((a, b) => a.count - b.count)[0];
+    assert.equal(byCount.alerts[0].id, smallest.id);
+    assert.ok(byCount.next_cursor);
+    const next = json<{ alerts: Array<{ count: number }> }>(
+      await f.app.inject({
+        url: `/api/alerts?sort=count&order=asc&limit=1&cursor=${byCount.next_cursor}`,
+        headers: bearer('viewer'),
+      }),
+    );
+    assert.ok(next.alerts[0].count >= byCount.alerts[0].count);
+    const mixed = await f.app.inject({
+      url: `/api/alerts?sort=level&limit=1&cursor=${byCount.next_cursor}`,
+      headers: bearer('viewer'),
+    });
+    assert.equal(mixed.statusCode, 400);
+    assert.match(json<{ error: string }>(mixed).error, /made for sort=count order=asc/);
+    for (const bad of ['sort=severity', 'order=up', 'sort=rule_title']) {
+      const res = await f.app.inject({ url: `/api/alerts?${bad}`, headers: bearer('viewer') });
+      assert.equal(res.statusCode, 400, bad);
+      assert.equal(json<{ code: string }>(res).code, 'SOC_USAGE');
+    }
+  });
+
+  test('GET /api/events?order=asc lists oldest first over the whole range; pages do not overlap', async () => {
+    const asc = json<{ events: Array<{ id: string; event_time: number }>; next_cursor: string }>(
+      await f.app.inject({ url: '/api/events?order=asc&limit=30', headers: bearer('viewer') }),
+    );
+    const oldest = Math.min(...[...f.dns, ...f.ssh].map((e) => Number(e.normalized.event_time)));
+    assert.equal(asc.events[0].event_time, oldest);
+    const rest = json<{ events: Array<{ id: string; event_time: number }>; next_cursor: null }>(
+      await f.app.inject({
+        url: `/api/events?order=asc&limit=30&cursor=${asc.next_cursor}`,
+        headers: bearer('viewer'),
+      }),
+    );
+    const all = [...asc.events, ...rest.events];
+    assert.equal(all.length, 50);
+    assert.equal(new Set(all.map((e) => e.id)).size, 50);
+    const times = all.map((e) => e.event_time);
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+    );
+    assert.equal(rest.next_cursor, null);
+    const mixed = await f.app.inject({
+      url: `/api/events?limit=30&cursor=${asc.next_cursor}`,
+      headers: bearer('viewer'),
+    });
+    assert.equal(mixed.statusCode, 400);
+    assert.match(json<{ error: string }>(mixed).error, /made for order=asc/);
+    const forged = await f.app.inject({ url: '/api/events?cursor=garbage', headers: bearer('viewer') });
+    assert.equal(forged.statusCode, 400);
+  });
+});

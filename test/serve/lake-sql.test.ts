@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  alertEventsSql,
   decodeEventCursor,
   encodeEventCursor,
-  eventsByIdsSql,
+  eventCursorProblem,
   eventsSql,
   partitionPrune,
+  searchWindows,
 } from '../../src/serve/lake-sql.ts';
 
 test('text search escapes LIKE wildcards, so % and _ match themselves', () => {
@@ -16,7 +18,7 @@ test('text search escapes LIKE wildcards, so % and _ match themselves', () => {
 
 test('a cursor round-trips, and a forged one is ignored instead of reaching SQL', () => {
   const c = encodeEventCursor(1_700_000_000_000, "id'1");
-  assert.deepEqual(decodeEventCursor(c), { t: 1_700_000_000_000, id: "id'1" });
+  assert.deepEqual(decodeEventCursor(c), { t: 1_700_000_000_000, id: "id'1", order: 'desc' });
   assert.match(eventsSql({ limit: 5, cursor: c }, 'events'), /id < 'id''1'/);
   for (const bad of [
     'not-base64!',
@@ -29,24 +31,92 @@ test('a cursor round-trips, and a forged one is ignored instead of reaching SQL'
     { limit: 5, cursor: encodeEventCursor(Date.parse('2026-03-04T05:30:00Z'), 'x') },
     'events',
   );
-  assert.match(
-    later,
-    /\(year \* 1000000 \+ month \* 10000 \+ day \* 100 \+ hour\) <= 2026030405/,
-    'newer hours pruned',
-  );
+  assert.match(later, /\(year, month, day, hour\) <= \(2026, 3, 4, 5\)/, 'newer hours pruned');
 });
 
 test('time bounds prune hour partitions (UTC) on both ends', () => {
   const from = Date.parse('2026-03-04T05:59:00Z');
   const to = Date.parse('2026-03-04T07:00:00Z');
   assert.deepEqual(partitionPrune(from, to), [
-    '(year * 1000000 + month * 10000 + day * 100 + hour) >= 2026030405',
-    '(year * 1000000 + month * 10000 + day * 100 + hour) <= 2026030407',
+    '(year, month, day, hour) >= (2026, 3, 4, 5)',
+    '(year, month, day, hour) <= (2026, 3, 4, 7)',
   ]);
 });
 
-test('events by id quote every id and cap the rows to the ids asked', () => {
-  const sql = eventsByIdsSql(['a', "b'"]);
-  assert.match(sql, /WHERE id IN \('a', 'b'''\)/);
-  assert.match(sql, /LIMIT 2$/);
+test('oldest first: ascending order, a cursor continues after its row and prunes the older hours', () => {
+  const c = encodeEventCursor(Date.parse('2026-03-04T05:30:00Z'), 'x', 'asc');
+  assert.deepEqual(decodeEventCursor(c), { t: Date.parse('2026-03-04T05:30:00Z'), id: 'x', order: 'asc' });
+  const sql = eventsSql({ limit: 5, cursor: c, order: 'asc' }, 'events');
+  assert.match(sql, /ORDER BY event_time ASC, id ASC LIMIT 6$/);
+  assert.match(sql, /id > 'x'/);
+  assert.match(sql, /\(year, month, day, hour\) >= \(2026, 3, 4, 5\)/);
+  // A cursor made for the other order is refused by the route, and never applied by the SQL.
+  assert.match(eventCursorProblem(c, 'desc') ?? '', /made for order=asc/);
+  assert.equal(eventCursorProblem(c, 'asc'), null);
+  assert.match(eventCursorProblem('garbage', 'desc') ?? '', /invalid cursor/);
+  assert.doesNotMatch(eventsSql({ limit: 5, cursor: c }, 'events'), /WHERE/);
+});
+
+test("an alert's events: only the hours of its span, every id quoted, oldest first, paged by cursor", () => {
+  const span = {
+    firstSeenMs: Date.parse('2026-03-04T05:59:00Z'),
+    lastSeenMs: Date.parse('2026-03-04T07:10:00Z'),
+  };
+  const sql = alertEventsSql(['a', "b'"], span, { limit: 100 });
+  assert.match(sql, /id IN \('a', 'b'''\)/);
+  assert.match(sql, />= \(2026, 3, 4, 5\) AND .*<= \(2026, 3, 4, 7\)/);
+  assert.match(sql, /ORDER BY event_time ASC, id ASC LIMIT 101$/);
+  const next = alertEventsSql(['a'], span, {
+    limit: 100,
+    cursor: encodeEventCursor(Date.parse('2026-03-04T06:30:00Z'), 'a', 'asc'),
+  });
+  assert.match(
+    next,
+    />= \(2026, 3, 4, 6\) AND .*<= \(2026, 3, 4, 7\)/,
+    'the hours before the cursor are not read again',
+  );
+  assert.match(next, /id > 'a'/);
+});
+
+test('search windows: newest first from the range end back, 1 h, 5 h, 18 h, then the rest, each time once', () => {
+  const H = 3_600_000;
+  const to = Date.parse('2026-03-04T12:00:00Z');
+  assert.deepEqual(searchWindows({ to, order: 'desc', now: to + 5 * H }), [
+    { after: to - H, upTo: undefined },
+    { after: to - 6 * H, upTo: to - H },
+    { after: to - 24 * H, upTo: to - 6 * H },
+    { upTo: to - 24 * H },
+  ]);
+  // A 2-hour range: the newest hour, then the rest of the range (the range's from bounds it).
+  assert.deepEqual(searchWindows({ from: to - 2 * H, to, order: 'desc', now: to }), [
+    { after: to - H, upTo: undefined },
+    { upTo: to - H },
+  ]);
+  // A 15-minute range is one window; a cursor anchors the windows at its time.
+  assert.deepEqual(searchWindows({ from: to - H / 4, to, order: 'desc', now: to }), [{ upTo: undefined }]);
+  assert.deepEqual(searchWindows({ cursorT: to - 3 * H, order: 'desc', now: to })[0], {
+    after: to - 4 * H,
+    upTo: undefined,
+  });
+});
+
+test('search windows: oldest first from the range start on; without a start it is one window', () => {
+  const H = 3_600_000;
+  const from = Date.parse('2026-03-04T00:00:00Z');
+  assert.deepEqual(searchWindows({ from, to: from + 3 * H, order: 'asc', now: from + 9 * H }), [
+    { after: undefined, upTo: from + H },
+    { after: from + H },
+  ]);
+  assert.deepEqual(searchWindows({ order: 'asc', now: from }), [{}]);
+});
+
+test('a window adds exact time bounds and the partition pruning of its hours', () => {
+  const sql = eventsSql({ limit: 5 }, 'events', {
+    after: Date.parse('2026-03-04T05:30:00Z'),
+    upTo: Date.parse('2026-03-04T07:10:00Z'),
+  });
+  assert.match(sql, /\(year, month, day, hour\) >= \(2026, 3, 4, 5\)/);
+  assert.match(sql, /event_time > make_timestamp\(1772602200000000\)/);
+  assert.match(sql, /\(year, month, day, hour\) <= \(2026, 3, 4, 7\)/);
+  assert.match(sql, /event_time <= make_timestamp\(1772608200000000\)/);
 });

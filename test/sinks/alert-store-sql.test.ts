@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { UsageError } from '../../src/core/errors.ts';
 import { encodeCursor } from '../../src/sinks/alert-store.ts';
 import { listStatement, POSTGRES_DIALECT, SQLITE_DIALECT, sqlIn } from '../../src/sinks/alert-store-sql.ts';
 
@@ -10,7 +11,7 @@ const filter = {
   entity: '10.0.0.1',
   from: 1000,
   to: 2000,
-  cursor: encodeCursor({ lastSeen: 1500, id: 'a1' }),
+  cursor: encodeCursor({ sort: 'last_seen', order: 'desc', value: 1500, id: 'a1' }),
 };
 
 test('one list query, two dialects: SQLite binds each value to an anonymous ? in text order', () => {
@@ -53,4 +54,25 @@ test('the statement template turns every interpolated value into a bound placeho
   const s = sqlIn(POSTGRES_DIALECT)`UPDATE alerts SET assignee = ${hostile} WHERE id = ${'a'}`;
   assert.equal(s.text, 'UPDATE alerts SET assignee = $1 WHERE id = $2');
   assert.deepEqual(s.values, [hostile, 'a']);
+});
+
+test('a sort by level orders by severity rank, ascending pages go after the cursor with >', () => {
+  const cursor = encodeCursor({ sort: 'level', order: 'asc', value: 2, id: 'a1' });
+  const s = listStatement(SQLITE_DIALECT, { sort: 'level', order: 'asc', cursor }, 10);
+  const rank =
+    "(CASE level WHEN 'informational' THEN 0 WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE -1 END)";
+  assert.equal(
+    s.text,
+    `SELECT * FROM alerts WHERE (${rank}, id) > (?, ?) ORDER BY ${rank} ASC, id ASC LIMIT ?`,
+  );
+  assert.deepEqual(s.values, [2, 'a1', 11]);
+});
+
+test('a cursor is only good for the sort it was made for', () => {
+  const cursor = encodeCursor({ sort: 'count', order: 'desc', value: 7, id: 'a1' });
+  assert.throws(() => listStatement(SQLITE_DIALECT, { cursor }, 10), /made for sort=count order=desc/);
+  assert.throws(() => listStatement(SQLITE_DIALECT, { cursor, sort: 'count', order: 'asc' }, 10), UsageError);
+  // The default sort's cursor keeps the two-element form of the cursors handed out before sorting.
+  const old = Buffer.from(JSON.stringify([1500, 'a1'])).toString('base64url');
+  assert.equal(encodeCursor({ sort: 'last_seen', order: 'desc', value: 1500, id: 'a1' }), old);
 });

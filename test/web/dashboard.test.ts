@@ -305,9 +305,40 @@ test('alerts group by entity with counts, and a group opens its alerts', { skip 
     `only ${entity}: ${entities.join(', ')}`,
   );
   assert.ok(entities.length >= counted, 'the group counted the alerts its link lists');
-  // Sorted by level, most severe first.
+  // Sorted by level, most severe first, by the server over the whole result (not the loaded page).
+  const sorted = page.waitForResponse((r) => /\/api\/alerts\?.*sort=level/.test(r.url()));
   await page.getByLabel('Sort by').selectOption('level');
   assert.match(page.url(), /sort=level/);
+  assert.equal((await sorted).status(), 200);
+  const byCount = page.waitForResponse((r) => /\/api\/alerts\?.*sort=count/.test(r.url()));
+  await page.getByLabel('Sort by').selectOption('count');
+  assert.match(page.url(), /sort=count/);
+  // The server answers the whole result in that order…
+  const answered = ((await (await byCount).json()) as { alerts: Array<{ count: number }> }).alerts.map(
+    (a) => a.count,
+  );
+  assert.deepEqual(
+    answered,
+    [...answered].sort((a, b) => b - a),
+  );
+  // …and the page shows it so; live updates may raise counts while we look, the rows stay in order. may raise counts while we look: the rows stay in order whatever they show.
+  const countsInOrder = async () => {
+    const counts = (await page.locator('tr[data-alert-id] td[data-label="Count"]').allTextContents()).map(
+      (c) => Number(c.replaceAll(',', '')),
+    );
+    return counts.length > 0 && counts.every((c, i) => i === 0 || counts[i - 1] >= c) ? counts : null;
+  };
+  let numbers: number[] | null = null;
+  for (let i = 0; i < 50 && numbers === null; i++) {
+    numbers = await countsInOrder();
+    if (numbers === null) await page.waitForTimeout(200);
+  }
+  assert.ok(numbers, 'largest count first');
+  assert.deepEqual(
+    numbers,
+    [...numbers].sort((a, b) => b - a),
+    'largest count first',
+  );
 });
 
 test('event search: pages, log types from the lake, a field value filters, raw and normalized layers', {
@@ -332,14 +363,22 @@ test('event search: pages, log types from the lake, a field value filters, raw a
   // A value in the field list filters by it (Discover's one click).
   const value = page.locator('.fields details', { hasText: 'src_ip' }).locator('button').first();
   const ip = ((await value.textContent()) ?? '').trim();
+  const filtered = page.waitForResponse(
+    (r) => r.url().includes('/api/events/histogram') && r.url().includes(`src_ip=${ip}`),
+    { timeout: 30_000 },
+  );
   await value.click();
   await waitForColumn(3, ip);
   assert.match(page.url(), new RegExp(`src_ip=${ip.replaceAll('.', '\\.')}`));
-  // The histogram counts what the search matches over the range.
+  // The histogram counts what the search matches over the range (once its answer for this
+  // filter is in: until then the previous query's bars stay on screen, marked stale).
   const histogram = page.getByTestId('histogram');
-  await histogram.waitFor({ timeout: 30_000 });
+  const answer = (await (await filtered).json()) as { buckets: Array<{ n: number }> };
+  const expected = answer.buckets.reduce((sum, b) => sum + b.n, 0);
   await page.waitForFunction(
-    () => Number(document.querySelector('[data-testid=histogram]')?.getAttribute('data-total')) > 0,
+    (n) => Number(document.querySelector('[data-testid=histogram]')?.getAttribute('data-total')) === n,
+    expected,
+    { timeout: 30_000 },
   );
   const total = Number(await histogram.getAttribute('data-total'));
   const more = await page.getByRole('button', { name: 'More events' }).count();

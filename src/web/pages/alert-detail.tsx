@@ -12,7 +12,9 @@ import { EventTable } from './events.tsx';
 interface AlertDetail {
   alert: Alert;
   history: HistoryEntry[];
+  /** The first page of the alert's events (oldest first); the rest by events_next_cursor. */
   events: EventRow[];
+  events_next_cursor: string | null;
 }
 
 interface Rule {
@@ -41,7 +43,16 @@ export function AlertDetailPage({ id, role }: { id: string; role: Role | null })
         <a href="#/alerts">← All alerts</a>
       </p>
       <Loaded what="the alert" {...detail}>
-        {(d) => <Detail detail={d} role={role} reload={detail.reload} updatedAt={detail.updatedAt} />}
+        {(d) => (
+          // One instance per alert: its loaded pages of related events belong to that alert.
+          <Detail
+            key={d.alert.id}
+            detail={d}
+            role={role}
+            reload={detail.reload}
+            updatedAt={detail.updatedAt}
+          />
+        )}
       </Loaded>
     </section>
   );
@@ -58,7 +69,8 @@ function Detail({
   reload: () => void;
   updatedAt: number | null;
 }) {
-  const { events } = detail;
+  const [events, setEvents] = useState(detail.events);
+  const [eventsCursor, setEventsCursor] = useState(detail.events_next_cursor);
   const [alert, setAlert] = useState(detail.alert);
   const [pending, setPending] = useState<HistoryEntry[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -72,6 +84,25 @@ function Detail({
     setAlert(detail.alert);
     setPending([]);
   }, [updatedAt]);
+
+  /** The next page of related events from the server (all of the alert's kept ids, paged). */
+  async function moreEvents(): Promise<boolean> {
+    if (!eventsCursor) return false;
+    setBusy(true);
+    try {
+      const next = await api<{ events: EventRow[]; next_cursor: string | null }>(
+        `/api/alerts/${encodeURIComponent(alert.id)}/events?cursor=${encodeURIComponent(eventsCursor)}`,
+      );
+      setEvents((prev) => [...prev, ...next.events]);
+      setEventsCursor(next.next_cursor);
+      return next.events.length > 0;
+    } catch (err) {
+      setError((err as Error).message);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
 
   async function patch(change: { status?: string; assignee?: string | null; note?: string }) {
     setBusy(true);
@@ -180,9 +211,10 @@ function Detail({
         <dd data-testid="count">
           {formatNumber(alert.count)} {alert.count === 1 ? 'match' : 'matches'} folded into this alert
           <div class="sub" data-testid="count-detail">
-            {alert.event_ids.length} id{alert.event_ids.length === 1 ? '' : 's'} kept with it, {events.length}{' '}
-            of them found as events in the lake (listed below)
-            {alert.event_ids.length > events.length &&
+            {alert.event_ids.length} id{alert.event_ids.length === 1 ? '' : 's'} kept with it, {events.length}
+            {eventsCursor ? '+' : ''} of them found as events in the lake (listed below)
+            {!eventsCursor &&
+              alert.event_ids.length > events.length &&
               ` — the other ${alert.event_ids.length - events.length} are not in the lake: not flushed yet, past retention, or the ids of a member rule's matches (chained correlations); "Events of ${alert.entity ?? 'the entity'} around this alert" shows all its events`}
             {alert.count > alert.event_ids.length &&
               ` — only the first ${alert.event_ids.length} ids are kept`}
@@ -263,19 +295,24 @@ function Detail({
       <div class="panel">
         <h2>Related events</h2>
         <EventTable events={shown} empty="The alert's events are not in the lake (yet, or any more)." />
-        {pages > 1 && (
+        {(pages > 1 || eventsCursor) && (
           <div class="toolbar">
             <button type="button" class="secondary" disabled={page === 0} onClick={() => setPage(page - 1)}>
               Previous
             </button>
             <span class="hint">
-              Page {page + 1} of {pages} ({events.length} events)
+              Page {page + 1} of {pages}
+              {eventsCursor ? '+' : ''} ({events.length}
+              {eventsCursor ? ' loaded, more in the lake' : ' events'})
             </span>
             <button
               type="button"
               class="secondary"
-              disabled={page + 1 >= pages}
-              onClick={() => setPage(page + 1)}
+              disabled={busy || (page + 1 >= pages && !eventsCursor)}
+              onClick={() => {
+                if (page + 1 < pages) setPage(page + 1);
+                else void moreEvents().then((got) => got && setPage(page + 1));
+              }}
             >
               Next
             </button>

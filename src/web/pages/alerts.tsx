@@ -236,8 +236,10 @@ function AlertList({
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const triage = canTriage(role);
-  // A relative range has no end: new alerts arrive over the live stream.
-  const query = { ...filters, ...span };
+  // A relative range has no end: new alerts arrive over the live stream. The server sorts the whole
+  // result (the first page of a sort by level holds the most severe alerts of the range); the
+  // client keeps the loaded rows in that order as live alerts come in.
+  const query = { ...filters, ...span, sort };
   const queryKey = JSON.stringify(query);
 
   const load = useCallback(
