@@ -222,6 +222,7 @@ class Member implements Subscription {
   private readonly bus: MemoryBus;
   private readonly group: Group;
   private readonly maxBatchRecords: number;
+  private readonly onStall: (() => void) | undefined;
   /** Owned partitions with this member's fetch position. */
   private owned = new Map<Partition, bigint>();
   private cursor = 0;
@@ -235,6 +236,7 @@ class Member implements Subscription {
     this.group = group;
     this.topics = [...options.topics];
     this.maxBatchRecords = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+    this.onStall = options.onStall;
   }
 
   /** Called by the group on every rebalance. Kept partitions keep their position. */
@@ -270,6 +272,12 @@ class Member implements Subscription {
     return out;
   }
 
+  /** Whether a publisher waits for this group to commit in a partition this member owns. */
+  private holdsPublishers(): boolean {
+    for (const p of this.owned.keys()) if (p.spaceWaiters.length > 0) return true;
+    return false;
+  }
+
   private waitForData(): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
@@ -287,6 +295,7 @@ class Member implements Subscription {
       if (this.closed) return { done: true, value: undefined };
       const records = this.poll();
       if (records.length > 0) return { done: false, value: { records } };
+      if (this.onStall !== undefined && this.holdsPublishers()) this.onStall();
       await this.waitForData();
     }
   }

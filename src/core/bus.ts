@@ -36,6 +36,13 @@ export interface SubscribeOptions {
   maxBatchRecords?: number;
   /** How long to wait to fill a batch before handing over what there is. */
   maxWaitMs?: number;
+  /**
+   * Called when this member has read everything it owns while a publisher waits for room in one of
+   * its partitions. Only a bus whose backlog is bounded by the group's commits calls it (the memory
+   * bus; Kafka's log is not): a consumer that commits only after a flush must flush now, or the
+   * publisher waits for the next timed flush and the pipeline runs at one batch per interval.
+   */
+  onStall?: () => void;
 }
 
 export interface ConsumedBatch {
