@@ -453,8 +453,10 @@ async function latency(config: Config, configPath: string) {
   const m = await member.done;
   const buckets = await latencyBuckets(telemetry);
   const stamped = await alertDelays(config);
+  const breakdown = await latencyBreakdown(config);
   return {
     stamped,
+    breakdown,
     ingestSeconds,
     p50: histogramQuantile(buckets, 0.5),
     p99: histogramQuantile(buckets, 0.99),
@@ -470,25 +472,46 @@ async function latency(config: Config, configPath: string) {
  * its last contributing event). The paced generator stamps line i with start + i / rate and emits it
  * at about that wall time, so event time ≈ the moment the line was produced to the raw topic.
  */
-async function alertDelays(config: Config): Promise<{ p50: number; p99: number; n: number }> {
+async function alertDelays(config: Config): Promise<Delays> {
+  const alerts = await topicDelays(config, config.topics.alerts, (v, ts) => {
+    const alert = v as { last_seen?: number };
+    return typeof alert.last_seen === 'number' ? ts - alert.last_seen : null;
+  });
+  return alerts;
+}
+
+interface Delays {
+  p50: number;
+  p99: number;
+  n: number;
+}
+
+/** p50/p99 of `delay(value, Kafka timestamp)` over every record of a topic (null: not counted). */
+async function topicDelays(
+  config: Config,
+  topic: string,
+  delay: (value: unknown, timestamp: number) => number | null,
+): Promise<Delays> {
   const bus = createBus(config.bus);
   try {
-    const topic = config.topics.alerts;
     const end = (await bus.endOffsets([topic])).reduce((n, o) => n + Number(o.offset), 0);
     const delays: number[] = [];
+    let seen = 0;
     if (end > 0) {
       const sub = await bus.subscribe({
-        group: `bench-alerts-${randomUUID()}`,
+        group: `bench-delays-${randomUUID()}`,
         topics: [topic],
         from: 'earliest',
       });
       const deadline = Date.now() + 30_000;
+      const decoder = new TextDecoder();
       for await (const batch of sub) {
         for (const r of batch.records) {
-          const alert = JSON.parse(new TextDecoder().decode(r.value)) as { last_seen?: number };
-          if (typeof alert.last_seen === 'number') delays.push(r.timestamp - alert.last_seen);
+          const d = delay(JSON.parse(decoder.decode(r.value)), r.timestamp);
+          if (d !== null) delays.push(d);
         }
-        if (delays.length >= end || Date.now() > deadline) break;
+        seen += batch.records.length;
+        if (seen >= end || Date.now() > deadline) break;
       }
       await sub.close();
     }
@@ -499,6 +522,25 @@ async function alertDelays(config: Config): Promise<{ p50: number; p99: number; 
   } finally {
     await bus.close();
   }
+}
+
+/**
+ * Where the detection latency goes, from the topics after the run: ingest → match published (the
+ * raw hop, the process member's batch, its matches publish: matches-topic timestamp − the message's
+ * ingest_time), and decision → alert published (alerts-topic timestamp − created_at, new alerts
+ * only). Detection latency (ingest → decision) minus the first is the matches hop + the correlate
+ * role's batch.
+ */
+async function latencyBreakdown(config: Config): Promise<{ toMatch: Delays; toPublish: Delays }> {
+  const toMatch = await topicDelays(config, config.topics.matches, (v, ts) => {
+    const m = v as { ingest_time?: number };
+    return typeof m.ingest_time === 'number' ? ts - m.ingest_time : null;
+  });
+  const toPublish = await topicDelays(config, config.topics.alerts, (v, ts) => {
+    const a = v as { created_at?: number; update?: boolean };
+    return typeof a.created_at === 'number' && a.update !== true ? ts - a.created_at : null;
+  });
+  return { toMatch, toPublish };
 }
 
 /** The kafkajs baseline's records/s from this run's environment or the last results.json. */
@@ -677,6 +719,23 @@ async function latencyRows(dir: string): Promise<BenchRow[]> {
         value: l.p99 * 1000,
         unit: 'ms',
         note: lnote,
+      },
+    );
+    const { toMatch, toPublish } = l.breakdown;
+    rows.push(
+      {
+        bench: 'e2e',
+        metric: 'latency breakdown: ingest → match published, p50 / p99',
+        value: toMatch.p50,
+        unit: 'ms',
+        note: `p99 ${toMatch.p99} ms over ${toMatch.n} match messages (matches-topic timestamp − ingest_time: ingest publish, raw hop, process batch, matches publish)`,
+      },
+      {
+        bench: 'e2e',
+        metric: 'latency breakdown: decision → alert published, p50 / p99',
+        value: toPublish.p50,
+        unit: 'ms',
+        note: `p99 ${toPublish.p99} ms over ${toPublish.n} new alerts (alerts-topic timestamp − created_at); detection latency − ingest → match = matches hop + correlate batch`,
       },
     );
     largestMemberRssMb = Math.max(largestMemberRssMb, l.memberRssMb);

@@ -64,6 +64,10 @@ const STOP_TURN_WAIT_MS = 2000;
 /** Records read per step while walking back from the committed offset. */
 const REBUILD_STEP = 2000n;
 const DEFAULT_MAX_REBUILD_RECORDS = 200_000;
+/** Batches correlated and not yet committed, at most (their alerts being written, their commits). */
+const MAX_UNCOMMITTED_BATCHES = 16;
+/** How long the matches consumer waits to fill a batch once it has a record. */
+const MATCH_BATCH_WAIT_MS = 5;
 
 function decodeMessages(records: readonly ConsumedRecord[]): MatchMessage[] {
   const out: MatchMessage[] = [];
@@ -272,10 +276,38 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       if (list) list.push(message);
       else byPartition.set(record.partition, [message]);
     }
+    let written: Promise<void> = writing;
     for (const [partition, messages] of byPartition) {
-      await emit(state.correlateMatches(messages, String(partition)));
+      written = emit(state.correlateMatches(messages, String(partition)));
     }
-    await sub.commit(batch);
+    commitAfter(sub, batch, written);
+  }
+
+  /**
+   * A batch is committed once its alerts are written and every earlier batch is committed, but
+   * the next batch is correlated at once: waiting for the alert write and the commit round trips
+   * before reading on added both to the detection latency of every match behind them. At most
+   * MAX_UNCOMMITTED_BATCHES wait; the first failure stops the role (nothing after it is committed,
+   * so what was not written is consumed again).
+   */
+  let commits: Promise<void> = Promise.resolve();
+  let uncommitted = 0;
+  let failure: Error | null = null;
+  function commitAfter(sub: Subscription, batch: ConsumedBatch, written: Promise<void>): void {
+    written.catch(() => {}); // observed through the chain below
+    uncommitted++;
+    commits = commits
+      .then(() => written)
+      .then(() => sub.commit(batch))
+      .then(() => {
+        uncommitted--;
+      });
+    commits.catch((err: Error) => {
+      if (failure) return;
+      failure = err;
+      // Ends the iteration: the role fails, what is uncommitted is consumed again.
+      void sub.close().catch(() => {});
+    });
   }
 
   return {
@@ -289,6 +321,9 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
           group: options.group,
           topics: [options.topic],
           from: options.from ?? 'earliest',
+          // Matches are few and each waits for its decision: hand over what has arrived instead
+          // of waiting up to the bus's default (100 ms on Kafka) to fill a batch.
+          maxWaitMs: MATCH_BATCH_WAIT_MS,
         });
         subscribed.resolve();
       } catch (err) {
@@ -312,12 +347,16 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       }, options.idleAdvanceMs ?? 5000);
       try {
         for await (const batch of sub) {
+          if (failure) break;
           await inTurn(() => correlateBatch(sub, batch));
+          if (uncommitted >= MAX_UNCOMMITTED_BATCHES) await commits.catch(() => {});
           if (stopping) break;
         }
+        await commits.catch(() => {});
       } finally {
         clearInterval(idle);
       }
+      if (failure) throw failure;
     },
     setState(next) {
       assignChannels(next, true);
@@ -328,7 +367,8 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       await subscription?.close();
       // A rebuild or tick in progress finishes first, unless it waits on an unreachable broker.
       await Promise.race([turn, sleep(STOP_TURN_WAIT_MS, undefined, { ref: false })]);
-      await writing;
+      // A failed write was reported by run(); stopping still stops the output.
+      await writing.catch(() => {});
       await options.output.stop();
     },
   };
