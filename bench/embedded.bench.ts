@@ -95,10 +95,14 @@ async function runOnce(dir: string, input: string): Promise<EmbeddedRun> {
   const profile = process.env.SOCSTREAM_BENCH_CPU_PROFILE;
   const nodeFlags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, MAIN, 'run', '--config', configPath, '--role', 'ingest,process,correlate,store'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOCSTREAM_'))),
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, MAIN, 'run', '--config', configPath, '--role', 'ingest,process,correlate,store'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOCSTREAM_'))),
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr = (stderr + d).slice(-4000);

@@ -137,17 +137,28 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
 
   /**
    * Alerts go out in order, one write at a time, whether from a batch or the idle timer; chain hits
-   * for parents owned elsewhere are re-published first.
+   * for parents owned elsewhere are re-published first. What is decided while a write is in flight
+   * waits for it and then leaves in ONE write: batches are decided as they arrive, and one write
+   * per batch would queue a produce round trip per batch behind each other.
    */
+  let next: { alerts: Alert[]; forward: MatchMessage[]; written: Promise<void> } | null = null;
   function emit({ alerts, forward }: CorrelationOutput): Promise<void> {
     if (alerts.length === 0 && forward.length === 0) return writing;
-    writing = writing.then(async () => {
-      if (forward.length > 0) await options.bus.publish(options.topic, forward.map(matchRecord));
-      if (alerts.length === 0) return;
-      await options.output.write(alerts);
-      options.onAlerts?.(alerts);
-    });
-    return writing;
+    if (next === null) {
+      const group = { alerts: [] as Alert[], forward: [] as MatchMessage[], written: writing };
+      group.written = writing = writing.then(async () => {
+        if (next === group) next = null; // what is decided from now on goes in the next write
+        if (group.forward.length > 0)
+          await options.bus.publish(options.topic, group.forward.map(matchRecord));
+        if (group.alerts.length === 0) return;
+        await options.output.write(group.alerts);
+        options.onAlerts?.(group.alerts);
+      });
+      next = group;
+    }
+    for (const a of alerts) next.alerts.push(a);
+    for (const m of forward) next.forward.push(m);
+    return next.written;
   }
 
   const subscribed = deferred();
