@@ -45,6 +45,38 @@ export interface MemoryBusOptions {
 
 const DEFAULT_MAX_BATCH_RECORDS = 1000;
 
+/**
+ * A record published with its object (`decoded`): consumers get the object as it was published,
+ * and `value` (and the headers) only if they read them, encoded then by the publisher's record.
+ */
+class HandedOn implements ConsumedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly timestamp: number;
+  readonly key: string | null;
+  readonly decoded: unknown;
+  readonly #record: BusRecord;
+
+  constructor(topic: string, partition: number, offset: bigint, timestamp: number, record: BusRecord) {
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+    this.timestamp = timestamp;
+    this.key = record.key;
+    this.decoded = record.decoded;
+    this.#record = record;
+  }
+
+  get value(): Uint8Array {
+    return this.#record.value;
+  }
+
+  get headers(): Record<string, string> | undefined {
+    return this.#record.headers;
+  }
+}
+
 class Partition {
   readonly topic: string;
   readonly index: number;
@@ -70,15 +102,20 @@ class Partition {
   }
 
   append(record: BusRecord, now: number): void {
-    this.records.push({
-      topic: this.topic,
-      partition: this.index,
-      offset: this.nextOffset,
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      timestamp: record.timestamp ?? now,
-    });
+    const timestamp = record.timestamp ?? now;
+    this.records.push(
+      record.decoded === undefined
+        ? {
+            topic: this.topic,
+            partition: this.index,
+            offset: this.nextOffset,
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+            timestamp,
+          }
+        : new HandedOn(this.topic, this.index, this.nextOffset, timestamp, record),
+    );
     this.nextOffset++;
   }
 

@@ -10,6 +10,13 @@ export interface BusRecord {
   headers?: Record<string, string>;
   /** Epoch ms; the bus stamps the publish time when absent. */
   timestamp?: number;
+  /**
+   * The object `value` encodes, when the publisher has it (roles/codec.ts). The in-process bus hands
+   * it to consumers with the record and never reads `value` itself, so an object that crosses it is
+   * neither encoded nor decoded (codec.ts encodes `value` only when something reads it); a bus that
+   * serializes reads `value` and drops this. Consumers treat it as read-only: it is shared.
+   */
+  decoded?: unknown;
 }
 
 export interface ConsumedRecord extends BusRecord {

@@ -297,28 +297,63 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
   /**
    * A batch is committed once its alerts are written and every earlier batch is committed, but
    * the next batch is correlated at once: waiting for the alert write and the commit round trips
-   * before reading on added both to the detection latency of every match behind them. At most
-   * MAX_UNCOMMITTED_BATCHES wait; the first failure stops the role (nothing after it is committed,
-   * so what was not written is consumed again).
+   * before reading on added both to the detection latency of every match behind them. Batches whose
+   * writes completed while a commit was in flight are committed together (per partition, the last
+   * of them): one commit per round trip, not one per batch. At most MAX_UNCOMMITTED_BATCHES wait;
+   * the first failure stops the role (nothing after it is committed, so it is consumed again).
    */
-  let commits: Promise<void> = Promise.resolve();
-  let uncommitted = 0;
+  const waiting: Array<{ batch: ConsumedBatch; written: boolean }> = [];
+  let committing: Promise<void> | null = null;
   let failure: Error | null = null;
+  function fail(sub: Subscription, err: Error): void {
+    if (failure) return;
+    failure = err;
+    // Ends the iteration: the role fails, what is uncommitted is consumed again.
+    void sub.close().catch(() => {});
+  }
   function commitAfter(sub: Subscription, batch: ConsumedBatch, written: Promise<void>): void {
-    written.catch(() => {}); // observed through the chain below
-    uncommitted++;
-    commits = commits
-      .then(() => written)
-      .then(() => sub.commit(batch))
-      .then(() => {
-        uncommitted--;
-      });
-    commits.catch((err: Error) => {
-      if (failure) return;
-      failure = err;
-      // Ends the iteration: the role fails, what is uncommitted is consumed again.
-      void sub.close().catch(() => {});
+    const entry = { batch, written: false };
+    waiting.push(entry);
+    written.then(
+      () => {
+        entry.written = true;
+        kick(sub);
+      },
+      (err: Error) => fail(sub, err),
+    );
+  }
+  /** Starts committing the written prefix unless a commit loop runs (it picks the new ones up). */
+  function kick(sub: Subscription): void {
+    if (committing !== null || failure || waiting.length === 0 || !waiting[0].written) return;
+    committing = commitWritten(sub).finally(() => {
+      committing = null;
+      kick(sub); // written while the last commit was being sent
     });
+  }
+  /** Commits the written prefix of `waiting`, in order, until none is left. */
+  async function commitWritten(sub: Subscription): Promise<void> {
+    try {
+      while (!failure && waiting.length > 0 && waiting[0].written) {
+        let n = 0;
+        while (n < waiting.length && waiting[n].written) n++;
+        const done = waiting.slice(0, n);
+        const lastOf = new Map<string, ConsumedBatch>();
+        for (const { batch } of done)
+          for (const r of batch.records) lastOf.set(`${r.topic}\u0000${r.partition}`, batch);
+        for (const { batch } of done) {
+          // Each partition's offset from the last batch that holds it; earlier ones add nothing.
+          if ([...lastOf.values()].includes(batch)) await sub.commit(batch);
+        }
+        waiting.splice(0, n);
+      }
+    } catch (err) {
+      fail(sub, err as Error);
+    }
+  }
+  /** Resolves once the commits in flight or due are done (or the role failed). */
+  async function commitsSettled(sub: Subscription): Promise<void> {
+    kick(sub);
+    while (committing !== null) await committing;
   }
 
   return {
@@ -360,10 +395,11 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
         for await (const batch of sub) {
           if (failure) break;
           await inTurn(() => correlateBatch(sub, batch));
-          if (uncommitted >= MAX_UNCOMMITTED_BATCHES) await commits.catch(() => {});
+          while (waiting.length >= MAX_UNCOMMITTED_BATCHES && !failure && !stopping)
+            await (committing ?? sleep(1, undefined, { ref: false }));
           if (stopping) break;
         }
-        await commits.catch(() => {});
+        await commitsSettled(sub);
       } finally {
         clearInterval(idle);
       }

@@ -140,7 +140,7 @@ async function start() {
   return { bus, writes, run, role, publishOne };
 }
 
-test('the correlate role decides the next batch before the previous one is written and committed, writes what was decided meanwhile at once, and commits in order after the writes', async () => {
+test('the correlate role decides the next batch before the previous one is written and committed, writes what was decided meanwhile at once, and commits in order after the writes (together when written together)', async () => {
   const { bus, writes, run, role, publishOne } = await start();
   // Three batches of one match each: each is decided while the write before it still waits.
   for (const i of [0, 1, 2]) await publishOne(i);
@@ -156,8 +156,12 @@ test('the correlate role decides the next batch before the previous one is writt
   await settle();
   assert.deepEqual(bus.commits, [1n], 'no commit past the first batch before the second write');
   writes[1].done();
-  await until('three commits', () => bus.commits.length === 3);
-  assert.deepEqual(bus.commits, [1n, 2n, 3n], 'one commit per batch, in consumption order');
+  await until('everything committed', () => bus.commits.at(-1) === 3n);
+  // Batches written together may be committed together (the last of them per partition).
+  assert.ok(
+    bus.commits.every((c, i) => i === 0 || c > bus.commits[i - 1]),
+    `commits only move forward, in consumption order: ${bus.commits}`,
+  );
   assert.equal(writes.length, 2);
   await role.stop();
   await run;
