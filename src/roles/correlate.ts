@@ -336,14 +336,19 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       while (!failure && waiting.length > 0 && waiting[0].written) {
         let n = 0;
         while (n < waiting.length && waiting[n].written) n++;
-        const done = waiting.slice(0, n);
+        // Each partition's offset from the last batch that holds it; earlier ones add nothing.
         const lastOf = new Map<string, ConsumedBatch>();
-        for (const { batch } of done)
-          for (const r of batch.records) lastOf.set(`${r.topic}\u0000${r.partition}`, batch);
-        for (const { batch } of done) {
-          // Each partition's offset from the last batch that holds it; earlier ones add nothing.
-          if ([...lastOf.values()].includes(batch)) await sub.commit(batch);
+        for (let i = 0; i < n; i++) {
+          const { batch } = waiting[i];
+          let previous: ConsumedRecord | undefined;
+          for (const r of batch.records) {
+            if (previous?.partition === r.partition && previous.topic === r.topic) continue;
+            lastOf.set(`${r.topic}\u0000${r.partition}`, batch);
+            previous = r;
+          }
         }
+        const toCommit = new Set(lastOf.values());
+        for (let i = 0; i < n; i++) if (toCommit.has(waiting[i].batch)) await sub.commit(waiting[i].batch);
         waiting.splice(0, n);
       }
     } catch (err) {
