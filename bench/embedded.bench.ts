@@ -183,7 +183,7 @@ export async function run(): Promise<BenchRow[]> {
         value: Math.round(r.fromLaunch),
         unit: 'events/s',
         target: { op: '>=', value: 100_000 },
-        note: `${r.seconds.toFixed(1)} s from launch to every event in renamed Parquet files; ${r.alerts} alerts; ${note}`,
+        note: `${r.seconds.toFixed(1)} s from launch to every event in renamed Parquet files; ${r.alerts} alerts raised or updated (socstream_alerts_total); ${note}`,
       },
       {
         bench: 'embedded',
