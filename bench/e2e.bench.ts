@@ -453,8 +453,10 @@ async function latency(config: Config, configPath: string) {
   const m = await member.done;
   const buckets = await latencyBuckets(telemetry);
   const stamped = await alertDelays(config);
+  const breakdown = await latencyBreakdown(config);
   return {
     stamped,
+    breakdown,
     ingestSeconds,
     p50: histogramQuantile(buckets, 0.5),
     p99: histogramQuantile(buckets, 0.99),
@@ -470,25 +472,46 @@ async function latency(config: Config, configPath: string) {
  * its last contributing event). The paced generator stamps line i with start + i / rate and emits it
  * at about that wall time, so event time ≈ the moment the line was produced to the raw topic.
  */
-async function alertDelays(config: Config): Promise<{ p50: number; p99: number; n: number }> {
+async function alertDelays(config: Config): Promise<Delays> {
+  const alerts = await topicDelays(config, config.topics.alerts, (v, ts) => {
+    const alert = v as { last_seen?: number };
+    return typeof alert.last_seen === 'number' ? ts - alert.last_seen : null;
+  });
+  return alerts;
+}
+
+interface Delays {
+  p50: number;
+  p99: number;
+  n: number;
+}
+
+/** p50/p99 of `delay(value, Kafka timestamp)` over every record of a topic (null: not counted). */
+async function topicDelays(
+  config: Config,
+  topic: string,
+  delay: (value: unknown, timestamp: number) => number | null,
+): Promise<Delays> {
   const bus = createBus(config.bus);
   try {
-    const topic = config.topics.alerts;
     const end = (await bus.endOffsets([topic])).reduce((n, o) => n + Number(o.offset), 0);
     const delays: number[] = [];
+    let seen = 0;
     if (end > 0) {
       const sub = await bus.subscribe({
-        group: `bench-alerts-${randomUUID()}`,
+        group: `bench-delays-${randomUUID()}`,
         topics: [topic],
         from: 'earliest',
       });
       const deadline = Date.now() + 30_000;
+      const decoder = new TextDecoder();
       for await (const batch of sub) {
         for (const r of batch.records) {
-          const alert = JSON.parse(new TextDecoder().decode(r.value)) as { last_seen?: number };
-          if (typeof alert.last_seen === 'number') delays.push(r.timestamp - alert.last_seen);
+          const d = delay(JSON.parse(decoder.decode(r.value)), r.timestamp);
+          if (d !== null) delays.push(d);
         }
-        if (delays.length >= end || Date.now() > deadline) break;
+        seen += batch.records.length;
+        if (seen >= end || Date.now() > deadline) break;
       }
       await sub.close();
     }
@@ -499,6 +522,85 @@ async function alertDelays(config: Config): Promise<{ p50: number; p99: number; 
   } finally {
     await bus.close();
   }
+}
+
+/** Every record of a topic, decoded, with its Kafka timestamp. */
+async function readTopic(
+  config: Config,
+  topic: string,
+): Promise<Array<{ value: unknown; timestamp: number }>> {
+  const bus = createBus(config.bus);
+  const out: Array<{ value: unknown; timestamp: number }> = [];
+  try {
+    const end = (await bus.endOffsets([topic])).reduce((n, o) => n + Number(o.offset), 0);
+    if (end === 0) return out;
+    const sub = await bus.subscribe({
+      group: `bench-read-${randomUUID()}`,
+      topics: [topic],
+      from: 'earliest',
+    });
+    const deadline = Date.now() + 30_000;
+    const decoder = new TextDecoder();
+    for await (const batch of sub) {
+      for (const r of batch.records)
+        out.push({ value: JSON.parse(decoder.decode(r.value)), timestamp: r.timestamp });
+      if (out.length >= end || Date.now() > deadline) break;
+    }
+    await sub.close();
+    return out;
+  } finally {
+    await bus.close();
+  }
+}
+
+/**
+ * Where the detection latency goes, per new alert, from the topics after the run. The alert's last
+ * contributing event (of its event_ids, the one ingested last) is found on the matches topic:
+ * - ingest → match published: the match record's timestamp − its ingest_time (the ingest publish,
+ *   the raw hop, the process member's batch and its matches publish);
+ * - match published → decided: the alert's created_at − that timestamp (the matches hop, the
+ *   correlate role's batch and any wait for a watermark);
+ * - decided → alert published: the alerts record's timestamp − created_at (the alert outputs).
+ */
+async function latencyBreakdown(
+  config: Config,
+): Promise<{ toMatch: Delays; toDecision: Delays; toPublish: Delays }> {
+  const matches = new Map<string, { published: number; ingest: number }>();
+  for (const { value, timestamp } of await readTopic(config, config.topics.matches)) {
+    const m = value as {
+      type?: string;
+      event_id?: string;
+      match?: { event_id?: string };
+      ingest_time?: number;
+    };
+    const id = m.type === 'event' ? m.event_id : m.match?.event_id;
+    if (typeof id === 'string' && typeof m.ingest_time === 'number')
+      matches.set(id, { published: timestamp, ingest: m.ingest_time });
+  }
+  const toMatch: number[] = [];
+  const toDecision: number[] = [];
+  const toPublish: number[] = [];
+  for (const { value, timestamp } of await readTopic(config, config.topics.alerts)) {
+    const a = value as { created_at?: number; update?: boolean; event_ids?: string[] };
+    if (a.update === true || typeof a.created_at !== 'number') continue;
+    let last: { published: number; ingest: number } | undefined;
+    for (const id of a.event_ids ?? []) {
+      const m = matches.get(id);
+      if (m && (last === undefined || m.ingest > last.ingest)) last = m;
+    }
+    toPublish.push(timestamp - a.created_at);
+    if (last === undefined) continue;
+    toMatch.push(last.published - last.ingest);
+    toDecision.push(a.created_at - last.published);
+  }
+  return { toMatch: quantiles(toMatch), toDecision: quantiles(toDecision), toPublish: quantiles(toPublish) };
+}
+
+function quantiles(values: number[]): Delays {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : Number.NaN;
+  return { p50: at(0.5), p99: at(0.99), n: sorted.length };
 }
 
 /** The kafkajs baseline's records/s from this run's environment or the last results.json. */
@@ -678,6 +780,23 @@ async function latencyRows(dir: string): Promise<BenchRow[]> {
         unit: 'ms',
         note: lnote,
       },
+    );
+    const stage = (name: string, d: Delays, what: string): BenchRow => ({
+      bench: 'e2e',
+      metric: `latency breakdown: ${name}, p50 (p99 in the note)`,
+      value: d.p50,
+      unit: 'ms',
+      note: `p99 ${d.p99} ms over ${d.n} new alerts; ${what}`,
+    });
+    const { toMatch, toDecision, toPublish } = l.breakdown;
+    rows.push(
+      stage(
+        'ingest → match published',
+        toMatch,
+        "matches-topic timestamp − ingest_time of the alert's last event",
+      ),
+      stage('match published → decided', toDecision, 'created_at − matches-topic timestamp'),
+      stage('decided → alert published', toPublish, 'alerts-topic timestamp − created_at'),
     );
     largestMemberRssMb = Math.max(largestMemberRssMb, l.memberRssMb);
   }

@@ -45,6 +45,38 @@ export interface MemoryBusOptions {
 
 const DEFAULT_MAX_BATCH_RECORDS = 1000;
 
+/**
+ * A record published with its object (`decoded`): consumers get the object as it was published,
+ * and `value` (and the headers) only if they read them, encoded then by the publisher's record.
+ */
+class HandedOn implements ConsumedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly timestamp: number;
+  readonly key: string | null;
+  readonly decoded: unknown;
+  readonly #record: BusRecord;
+
+  constructor(topic: string, partition: number, offset: bigint, timestamp: number, record: BusRecord) {
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+    this.timestamp = timestamp;
+    this.key = record.key;
+    this.decoded = record.decoded;
+    this.#record = record;
+  }
+
+  get value(): Uint8Array {
+    return this.#record.value;
+  }
+
+  get headers(): Record<string, string> | undefined {
+    return this.#record.headers;
+  }
+}
+
 class Partition {
   readonly topic: string;
   readonly index: number;
@@ -70,15 +102,20 @@ class Partition {
   }
 
   append(record: BusRecord, now: number): void {
-    this.records.push({
-      topic: this.topic,
-      partition: this.index,
-      offset: this.nextOffset,
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      timestamp: record.timestamp ?? now,
-    });
+    const timestamp = record.timestamp ?? now;
+    this.records.push(
+      record.decoded === undefined
+        ? {
+            topic: this.topic,
+            partition: this.index,
+            offset: this.nextOffset,
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+            timestamp,
+          }
+        : new HandedOn(this.topic, this.index, this.nextOffset, timestamp, record),
+    );
     this.nextOffset++;
   }
 
@@ -222,6 +259,7 @@ class Member implements Subscription {
   private readonly bus: MemoryBus;
   private readonly group: Group;
   private readonly maxBatchRecords: number;
+  private readonly onStall: (() => void) | undefined;
   /** Owned partitions with this member's fetch position. */
   private owned = new Map<Partition, bigint>();
   private cursor = 0;
@@ -235,6 +273,7 @@ class Member implements Subscription {
     this.group = group;
     this.topics = [...options.topics];
     this.maxBatchRecords = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+    this.onStall = options.onStall;
   }
 
   /** Called by the group on every rebalance. Kept partitions keep their position. */
@@ -270,6 +309,12 @@ class Member implements Subscription {
     return out;
   }
 
+  /** Whether a publisher waits for this group to commit in a partition this member owns. */
+  private holdsPublishers(): boolean {
+    for (const p of this.owned.keys()) if (p.spaceWaiters.length > 0) return true;
+    return false;
+  }
+
   private waitForData(): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
@@ -287,6 +332,7 @@ class Member implements Subscription {
       if (this.closed) return { done: true, value: undefined };
       const records = this.poll();
       if (records.length > 0) return { done: false, value: { records } };
+      if (this.onStall !== undefined && this.holdsPublishers()) this.onStall();
       await this.waitForData();
     }
   }

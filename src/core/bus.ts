@@ -10,6 +10,13 @@ export interface BusRecord {
   headers?: Record<string, string>;
   /** Epoch ms; the bus stamps the publish time when absent. */
   timestamp?: number;
+  /**
+   * The object `value` encodes, when the publisher has it (roles/codec.ts). The in-process bus hands
+   * it to consumers with the record and never reads `value` itself, so an object that crosses it is
+   * neither encoded nor decoded (codec.ts encodes `value` only when something reads it); a bus that
+   * serializes reads `value` and drops this. Consumers treat it as read-only: it is shared.
+   */
+  decoded?: unknown;
 }
 
 export interface ConsumedRecord extends BusRecord {
@@ -36,6 +43,13 @@ export interface SubscribeOptions {
   maxBatchRecords?: number;
   /** How long to wait to fill a batch before handing over what there is. */
   maxWaitMs?: number;
+  /**
+   * Called when this member has read everything it owns while a publisher waits for room in one of
+   * its partitions. Only a bus whose backlog is bounded by the group's commits calls it (the memory
+   * bus; Kafka's log is not): a consumer that commits only after a flush must flush now, or the
+   * publisher waits for the next timed flush and the pipeline runs at one batch per interval.
+   */
+  onStall?: () => void;
 }
 
 export interface ConsumedBatch {

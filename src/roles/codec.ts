@@ -20,8 +20,30 @@ export function encodeJson(value: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
-export function decodeJson<T>(record: { value: Uint8Array }): T {
+/** The record's object: as published when it crossed the in-process bus, else its JSON value decoded. */
+export function decodeJson<T>(record: { value: Uint8Array; decoded?: unknown }): T {
+  if (record.decoded !== undefined) return record.decoded as T;
   return JSON.parse(decoder.decode(record.value)) as T;
+}
+
+/**
+ * A record that carries its object and encodes it as JSON only when `value` is read: a bus that
+ * serializes (Kafka) reads it at once; the in-process bus hands the object on and never does.
+ */
+class JsonRecord implements BusRecord {
+  readonly key: string | null;
+  readonly decoded: unknown;
+  #value: Uint8Array | undefined;
+
+  constructor(key: string | null, decoded: unknown) {
+    this.key = key;
+    this.decoded = decoded;
+  }
+
+  get value(): Uint8Array {
+    this.#value ??= encodeJson(this.decoded);
+    return this.#value;
+  }
 }
 
 export function envelopeRecord(env: Envelope, key: string | null): BusRecord {
@@ -29,7 +51,7 @@ export function envelopeRecord(env: Envelope, key: string | null): BusRecord {
 }
 
 export function matchRecord(m: MatchMessage): BusRecord {
-  return { key: messageKey(m), value: encodeJson(m) };
+  return new JsonRecord(messageKey(m), m);
 }
 
 /** Each partition's last record of a batch: all a commit needs (the rest can be let go). */
@@ -49,6 +71,12 @@ export function alertRecord(alert: Alert): BusRecord {
  * by anything else (kcat, Logstash, Fluent Bit) are identified by topic/partition/offset.
  */
 export function inputFromRaw(record: ConsumedRecord, formatHint: string | undefined): InputRecord {
+  const handed = record.decoded as InputRecord | undefined;
+  if (handed !== undefined) {
+    // The ingest role's record, handed on by the in-process bus: nothing to decode.
+    if (handed.formatHint !== undefined || formatHint === undefined) return handed;
+    return { ...handed, formatHint };
+  }
   const h = record.headers ?? {};
   let position: InputPosition = {
     kind: 'kafka',

@@ -64,6 +64,10 @@ const STOP_TURN_WAIT_MS = 2000;
 /** Records read per step while walking back from the committed offset. */
 const REBUILD_STEP = 2000n;
 const DEFAULT_MAX_REBUILD_RECORDS = 200_000;
+/** Batches correlated and not yet committed, at most (their alerts being written, their commits). */
+const MAX_UNCOMMITTED_BATCHES = 16;
+/** How long the matches consumer waits to fill a batch once it has a record. */
+const MATCH_BATCH_WAIT_MS = 5;
 
 function decodeMessages(records: readonly ConsumedRecord[]): MatchMessage[] {
   const out: MatchMessage[] = [];
@@ -133,17 +137,28 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
 
   /**
    * Alerts go out in order, one write at a time, whether from a batch or the idle timer; chain hits
-   * for parents owned elsewhere are re-published first.
+   * for parents owned elsewhere are re-published first. What is decided while a write is in flight
+   * waits for it and then leaves in ONE write: batches are decided as they arrive, and one write
+   * per batch would queue a produce round trip per batch behind each other.
    */
+  let next: { alerts: Alert[]; forward: MatchMessage[]; written: Promise<void> } | null = null;
   function emit({ alerts, forward }: CorrelationOutput): Promise<void> {
     if (alerts.length === 0 && forward.length === 0) return writing;
-    writing = writing.then(async () => {
-      if (forward.length > 0) await options.bus.publish(options.topic, forward.map(matchRecord));
-      if (alerts.length === 0) return;
-      await options.output.write(alerts);
-      options.onAlerts?.(alerts);
-    });
-    return writing;
+    if (next === null) {
+      const group = { alerts: [] as Alert[], forward: [] as MatchMessage[], written: writing };
+      group.written = writing = writing.then(async () => {
+        if (next === group) next = null; // what is decided from now on goes in the next write
+        if (group.forward.length > 0)
+          await options.bus.publish(options.topic, group.forward.map(matchRecord));
+        if (group.alerts.length === 0) return;
+        await options.output.write(group.alerts);
+        options.onAlerts?.(group.alerts);
+      });
+      next = group;
+    }
+    for (const a of alerts) next.alerts.push(a);
+    for (const m of forward) next.forward.push(m);
+    return next.written;
   }
 
   const subscribed = deferred();
@@ -272,10 +287,78 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       if (list) list.push(message);
       else byPartition.set(record.partition, [message]);
     }
+    let written: Promise<void> = writing;
     for (const [partition, messages] of byPartition) {
-      await emit(state.correlateMatches(messages, String(partition)));
+      written = emit(state.correlateMatches(messages, String(partition)));
     }
-    await sub.commit(batch);
+    commitAfter(sub, batch, written);
+  }
+
+  /**
+   * A batch is committed once its alerts are written and every earlier batch is committed, but
+   * the next batch is correlated at once: waiting for the alert write and the commit round trips
+   * before reading on added both to the detection latency of every match behind them. Batches whose
+   * writes completed while a commit was in flight are committed together (per partition, the last
+   * of them): one commit per round trip, not one per batch. At most MAX_UNCOMMITTED_BATCHES wait;
+   * the first failure stops the role (nothing after it is committed, so it is consumed again).
+   */
+  const waiting: Array<{ batch: ConsumedBatch; written: boolean }> = [];
+  let committing: Promise<void> | null = null;
+  let failure: Error | null = null;
+  function fail(sub: Subscription, err: Error): void {
+    if (failure) return;
+    failure = err;
+    // Ends the iteration: the role fails, what is uncommitted is consumed again.
+    void sub.close().catch(() => {});
+  }
+  function commitAfter(sub: Subscription, batch: ConsumedBatch, written: Promise<void>): void {
+    const entry = { batch, written: false };
+    waiting.push(entry);
+    written.then(
+      () => {
+        entry.written = true;
+        kick(sub);
+      },
+      (err: Error) => fail(sub, err),
+    );
+  }
+  /** Starts committing the written prefix unless a commit loop runs (it picks the new ones up). */
+  function kick(sub: Subscription): void {
+    if (committing !== null || failure || waiting.length === 0 || !waiting[0].written) return;
+    committing = commitWritten(sub).finally(() => {
+      committing = null;
+      kick(sub); // written while the last commit was being sent
+    });
+  }
+  /** Commits the written prefix of `waiting`, in order, until none is left. */
+  async function commitWritten(sub: Subscription): Promise<void> {
+    try {
+      while (!failure && waiting.length > 0 && waiting[0].written) {
+        let n = 0;
+        while (n < waiting.length && waiting[n].written) n++;
+        // Each partition's offset from the last batch that holds it; earlier ones add nothing.
+        const lastOf = new Map<string, ConsumedBatch>();
+        for (let i = 0; i < n; i++) {
+          const { batch } = waiting[i];
+          let previous: ConsumedRecord | undefined;
+          for (const r of batch.records) {
+            if (previous?.partition === r.partition && previous.topic === r.topic) continue;
+            lastOf.set(`${r.topic}\u0000${r.partition}`, batch);
+            previous = r;
+          }
+        }
+        const toCommit = new Set(lastOf.values());
+        for (let i = 0; i < n; i++) if (toCommit.has(waiting[i].batch)) await sub.commit(waiting[i].batch);
+        waiting.splice(0, n);
+      }
+    } catch (err) {
+      fail(sub, err as Error);
+    }
+  }
+  /** Resolves once the commits in flight or due are done (or the role failed). */
+  async function commitsSettled(sub: Subscription): Promise<void> {
+    kick(sub);
+    while (committing !== null) await committing;
   }
 
   return {
@@ -289,6 +372,9 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
           group: options.group,
           topics: [options.topic],
           from: options.from ?? 'earliest',
+          // Matches are few and each waits for its decision: hand over what has arrived instead
+          // of waiting up to the bus's default (100 ms on Kafka) to fill a batch.
+          maxWaitMs: MATCH_BATCH_WAIT_MS,
         });
         subscribed.resolve();
       } catch (err) {
@@ -312,12 +398,17 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       }, options.idleAdvanceMs ?? 5000);
       try {
         for await (const batch of sub) {
+          if (failure) break;
           await inTurn(() => correlateBatch(sub, batch));
+          while (waiting.length >= MAX_UNCOMMITTED_BATCHES && !failure && !stopping)
+            await (committing ?? sleep(1, undefined, { ref: false }));
           if (stopping) break;
         }
+        await commitsSettled(sub);
       } finally {
         clearInterval(idle);
       }
+      if (failure) throw failure;
     },
     setState(next) {
       assignChannels(next, true);
@@ -328,7 +419,8 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
       await subscription?.close();
       // A rebuild or tick in progress finishes first, unless it waits on an unreachable broker.
       await Promise.race([turn, sleep(STOP_TURN_WAIT_MS, undefined, { ref: false })]);
-      await writing;
+      // A failed write was reported by run(); stopping still stops the output.
+      await writing.catch(() => {});
       await options.output.stop();
     },
   };

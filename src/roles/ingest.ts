@@ -33,16 +33,49 @@ export function streamKey(record: InputRecord): string {
 }
 
 export function toRawRecord(record: InputRecord): BusRecord {
-  const value = Buffer.from(record.text, 'utf8');
-  const headers: Record<string, string> = {
-    [HEADER_POSITION]: JSON.stringify(record.position),
-    [HEADER_RECEIVED]: String(record.receivedAt),
-  };
-  // Readers default the byte length to the value's: the header travels only when they differ (a
-  // line the source cut as too long, bytes that were not valid UTF-8).
-  if (record.byteLength !== value.byteLength) headers[HEADER_BYTES] = String(record.byteLength);
-  if (record.formatHint) headers[HEADER_FORMAT] = record.formatHint;
-  return { key: streamKey(record), value, headers, timestamp: record.receivedAt };
+  return new RawRecord(record);
+}
+
+/**
+ * An input record on its way to a raw topic. Its value (the text) and headers (position, format,
+ * receive time) are built when a bus reads them — Kafka at once; the in-process bus never does, it
+ * hands the input record itself (`decoded`) to the process role.
+ */
+class RawRecord implements BusRecord {
+  readonly key: string;
+  readonly timestamp: number;
+  readonly decoded: InputRecord;
+  #value: Uint8Array | undefined;
+  #headers: Record<string, string> | undefined;
+
+  constructor(record: InputRecord) {
+    this.key = streamKey(record);
+    this.timestamp = record.receivedAt;
+    this.decoded = record;
+  }
+
+  get value(): Uint8Array {
+    this.#value ??= Buffer.from(this.decoded.text, 'utf8');
+    return this.#value;
+  }
+
+  get headers(): Record<string, string> {
+    this.#headers ??= this.#buildHeaders();
+    return this.#headers;
+  }
+
+  #buildHeaders(): Record<string, string> {
+    const record = this.decoded;
+    const headers: Record<string, string> = {
+      [HEADER_POSITION]: JSON.stringify(record.position),
+      [HEADER_RECEIVED]: String(record.receivedAt),
+    };
+    // Readers default the byte length to the value's: the header travels only when they differ (a
+    // line the source cut as too long, bytes that were not valid UTF-8).
+    if (record.byteLength !== this.value.byteLength) headers[HEADER_BYTES] = String(record.byteLength);
+    if (record.formatHint) headers[HEADER_FORMAT] = record.formatHint;
+    return headers;
+  }
 }
 
 export interface IngestRole {

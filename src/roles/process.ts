@@ -201,6 +201,8 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
           group: options.group,
           topics: options.topics.map((t) => t.topic),
           from: options.from ?? 'earliest',
+          // The memory bus's backlog is bounded by our commits, which wait for a lake flush.
+          onStall: () => void loop.flush().catch(() => {}),
         });
         subscribed.resolve();
       } catch (err) {

@@ -33,6 +33,45 @@ describe('MemoryBus specifics', () => {
     await bus.close();
   });
 
+  it('tells a member that has read all it owns while a publisher waits on its commits (onStall), and only then', async () => {
+    const bus = new MemoryBus({ queueCapacity: 10 });
+    const topic = uniqueName('stall');
+    await bus.createTopics([{ name: topic, partitions: 1 }]);
+    let stalls = 0;
+    const held: Array<{ records: { offset: bigint }[] }> = [];
+    const sub = await bus.subscribe({
+      group: 'g',
+      topics: [topic],
+      from: 'earliest',
+      maxBatchRecords: 4,
+      // A consumer that commits only on a flush: what it holds is committed when it is told.
+      onStall: () => {
+        stalls++;
+        const batches = held.splice(0);
+        for (const b of batches) void sub.commit(b as never);
+      },
+    });
+    let received = 0;
+    const p = pump(sub, async (batch) => {
+      received += batch.records.length;
+      held.push(batch);
+    });
+    await bus.publish(topic, keyedRecords(5, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(received, 5);
+    assert.equal(stalls, 0, 'no publisher waits: the consumer is not told to flush');
+    // 30 more records through a queue of 10: the publisher waits each time the backlog is full.
+    const publishing = bus.publish(topic, keyedRecords(30, 5));
+    const deadline = Date.now() + 5000;
+    while (received < 35 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(received, 35, 'every record arrived without a timed flush');
+    await publishing;
+    assert.ok(stalls >= 2, `told to flush each time the publisher waited (${stalls})`);
+    await sub.close();
+    await p.done;
+    await bus.close();
+  });
+
   it('keeps only the newest queue_capacity records of a topic no group subscribed to, without blocking', async () => {
     const bus = new MemoryBus({ queueCapacity: 10 });
     const topic = uniqueName('ring');
