@@ -23,8 +23,14 @@ export interface Parser {
 }
 
 export interface ParserOptions {
-  /** Log type when the format cannot tell (json, headerless zeek-tsv with configured fields). */
+  /** Configured log type, for lines whose format cannot tell (json, headerless zeek-tsv, zeek-json). */
   logType?: string;
+  /**
+   * The log type the input's name suggests (`conn.log` → conn; core/format-hint.ts): a hint, not a
+   * fact. Only a format whose writers name files after the log type may take it, and only for a
+   * line of its own shape (Zeek JSON without `_path`); every other format ignores it.
+   */
+  nameLogType?: string;
   /** Per-format settings from config (nginx log_format, json time field, zeek fields...). */
   settings?: Record<string, unknown>;
   /** Reference time for formats without a year (RFC 3164); defaults to now. */
@@ -43,6 +49,12 @@ export interface ParserDefinition {
   /** The envelope `source` family this format produces (zeek, suricata, sshd, ...), for rejects. */
   source?: string;
   summary: string;
+  /**
+   * True for a format that takes any line of its syntax and cannot tell its type (generic `json`):
+   * in a stream whose format was detected, a line that a more specific format claims is that
+   * format's, not the catch-all's (an EVE line after an unknown JSON first line).
+   */
+  catchAll?: boolean;
   /**
    * Schema of this format's `settings` (ParserOptions.settings), strict so a typo is a config error.
    * Absent when the format takes no settings.

@@ -1,4 +1,5 @@
 import type { Envelope, InputRecord, ParsedRecord, Reject } from '../core/envelope.ts';
+import { parseFormatHint } from '../core/format-hint.ts';
 import { eventId } from '../core/ids.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { Normalizer } from '../normalize/normalize.ts';
@@ -89,6 +90,8 @@ export function createProcessor(options: ProcessorOptions): Processor {
    * cannot type is detected on its own (mixedParser). Lines they parse pay nothing.
    */
   const detectedParsers = new WeakSet<Parser>();
+  /** Detected parsers of a catch-all format (generic json): every line is offered to the others first. */
+  const catchAllParsers = new WeakSet<Parser>();
   /** Formats met on a stream beside its first one (per-line detection), for formatsOf. */
   const lineFormats = new Map<string, Set<string>>();
   /** A stateless format's parser serves every stream its hint names (Kafka topics keyed by host). */
@@ -126,7 +129,8 @@ export function createProcessor(options: ProcessorOptions): Processor {
     if (cached) return cached;
     const declaration = declared.get(stream);
     const hint = declaration?.format ?? record.formatHint;
-    const known = knownFormat(hint);
+    const parts = parseFormatHint(hint);
+    const known = knownFormat(parts.format);
     const format = known ?? detectFormat([record.text]);
     if (!format) return undefined;
     const def = parserFor(format);
@@ -134,14 +138,17 @@ export function createProcessor(options: ProcessorOptions): Processor {
     let parser = sharedAs === undefined ? undefined : shared.get(sharedAs);
     if (parser === undefined) {
       const parserOptions: ParserOptions = { settings: settingsOf(def) };
-      const logTypeHint = logTypeFromHint(hint);
-      if (logTypeHint) parserOptions.logType = logTypeHint;
+      if (parts.logType !== undefined) parserOptions.logType = parts.logType;
+      if (parts.nameLogType !== undefined) parserOptions.nameLogType = parts.nameLogType;
       if (declaration?.referenceTimeMs !== undefined)
         parserOptions.referenceTimeMs = declaration.referenceTimeMs;
       parser = def.create(parserOptions);
       if (sharedAs !== undefined) shared.set(sharedAs, parser);
     }
-    if (known === undefined) detectedParsers.add(parser);
+    if (known === undefined) {
+      detectedParsers.add(parser);
+      if (def.catchAll === true) catchAllParsers.add(parser);
+    }
     if (parsers.size >= maxStreams) parsers.delete(parsers.keys().next().value as string);
     parsers.set(key, parser);
     return parser;
@@ -156,8 +163,12 @@ export function createProcessor(options: ProcessorOptions): Processor {
     if (parser === undefined) {
       const def = parserFor(format);
       const parserOptions: ParserOptions = { settings: settingsOf(def) };
-      const referenceTimeMs = declared.get(stream)?.referenceTimeMs;
+      const declaration = declared.get(stream);
+      const referenceTimeMs = declaration?.referenceTimeMs;
       if (referenceTimeMs !== undefined) parserOptions.referenceTimeMs = referenceTimeMs;
+      // The input's name stays a hint for the line's own format (a Zeek JSON line in `conn.log`).
+      const nameLogType = parseFormatHint(declaration?.format ?? record.formatHint).nameLogType;
+      if (nameLogType !== undefined) parserOptions.nameLogType = nameLogType;
       parser = def.create(parserOptions);
       if (parsers.size >= maxStreams) parsers.delete(parsers.keys().next().value as string);
       parsers.set(key, parser);
@@ -209,7 +220,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
       }
       let result = parser.parse(record);
       let format = parser.format;
-      if (detectedParsers.has(parser) && !fits(result)) {
+      if (detectedParsers.has(parser) && (!fits(result) || catchAllParsers.has(parser))) {
         // A stream whose format was told from its data may mix formats: this line on its own.
         const other = mixedParser(stream, record, parser.format);
         const again = other?.parse(record);
@@ -243,16 +254,9 @@ function fits(result: ParseResult): boolean {
   return true;
 }
 
-/** A format hint is `format` or `format:log_type` (e.g. `zeek-tsv:conn`, `json:firewall`). */
-function knownFormat(hint: string | undefined): string | undefined {
-  if (!hint) return undefined;
-  const format = hint.split(':', 1)[0];
-  return KNOWN_FORMATS.has(format) ? format : undefined;
-}
-
-function logTypeFromHint(hint: string | undefined): string | undefined {
-  const i = hint?.indexOf(':') ?? -1;
-  return hint && i > 0 ? hint.slice(i + 1) : undefined;
+/** The hint's format when it is one (core/format-hint.ts: `zeek-tsv:conn`, `json@firewall`, `auto@dns`). */
+function knownFormat(format: string | undefined): string | undefined {
+  return format !== undefined && KNOWN_FORMATS.has(format) ? format : undefined;
 }
 
 /** A reject names its format and the source family that format produces (`zeek-tsv` → `zeek`). */
