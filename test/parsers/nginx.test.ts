@@ -171,3 +171,62 @@ test('basic-auth failures in the error log give the user and a failure; a forged
     ['auth_required', 'unknown', '192.0.2.44'],
   );
 });
+
+test('a Basic-auth user name that imitates the context gives no user either, only what every reading agrees on', () => {
+  const [mismatch, notFound] = feed(nginx, [
+    // the real user is `x": password mismatch, client: 10.0.0.9, …, host: "h` (nginx logs it unescaped)
+    '2021/09/30 09:24:11 [error] 1925800#1925800: *22 user "x": password mismatch, client: 10.0.0.9, server: a, request: "GET / HTTP/1.1", host: "h": password mismatch, client: 192.0.2.44, server: _, request: "GET / HTTP/1.1", host: "localhost"',
+    '2021/09/30 09:24:11 [error] 1925800#1925800: *22 user "x" was not found in "/tmp/a.htpasswd", client: 10.0.0.9, server: a, request: "GET / HTTP/1.1", host: "h": password mismatch, client: 192.0.2.44, server: _, request: "GET / HTTP/1.1", host: "localhost"',
+  ]).map(one);
+  assert.deepEqual(
+    [mismatch.raw.user, mismatch.raw.event, mismatch.raw.outcome, mismatch.raw.client],
+    [undefined, 'password_mismatch', 'failure', undefined],
+  );
+  assert.deepEqual(
+    [notFound.raw.user, notFound.raw.event, notFound.raw.outcome, notFound.raw.client],
+    [undefined, undefined, 'failure', undefined],
+  );
+});
+
+test('a Basic-auth user name with spaces cannot move remote_addr: the client is read before it, or not at all', () => {
+  // crowdsec-hub nginx-http-generic-bf (MIT): `127.0.0.1 - test [06/Mar/2022:16:14:13 +0000] "POST /client …`,
+  // with the user name a client could send instead of `test` ($remote_user: only `"`, `\` and controls escaped).
+  const TAIL =
+    '[06/Mar/2022:16:14:13 +0000] "POST /client HTTP/1.1" 401 141 "http://127.0.0.1/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64)" "-"';
+  const users = [
+    'test',
+    '1.2.3.4',
+    'a b c',
+    'x - y',
+    '1.2.3.4 -',
+    '1.2.3.4 - -',
+    '- 1.2.3.4',
+    '1.2.3.4, 5.6.7.8 - -',
+  ];
+  const results = feed(
+    nginx,
+    users.map((u) => `127.0.0.1 - ${u} ${TAIL}`),
+  ).map(one);
+  results.forEach((r, i) => {
+    assert.equal(r.raw.status, 401, users[i]);
+    if (r.raw.src_ambiguous === true) {
+      // `127.0.0.1 - 1.2.3.4 - - [` could be client 1.2.3.4 behind an X-Forwarded-For `127.0.0.1 -`.
+      assert.deepEqual([r.raw.remote_addr, r.raw.remote_user], [undefined, undefined], users[i]);
+    } else {
+      assert.deepEqual([r.raw.remote_addr, r.raw.remote_user], ['127.0.0.1', users[i]], users[i]);
+    }
+  });
+  assert.deepEqual(
+    results.map((r) => r.raw.src_ambiguous === true),
+    [false, false, false, false, true, true, false, true],
+  );
+  // The real shapes keep their reading: vhost, quoted and unquoted chains, unix:, localhost, one dash.
+  const real = feed(nginx, [
+    `example.com 10.0.0.2, 10.0.0.1, 127.0.0.1 - - ${TAIL}`,
+    `1.128.3.4 2a02:cf40:10ff:f00f:0000:0000:0:8000, 10.225.192.17 10.2.2.121 - - ${TAIL}`,
+    `example.com:80 unix: - - ${TAIL}`,
+    `example.com localhost, localhost - - ${TAIL}`,
+    `192.168.1.1 - ${TAIL}`,
+  ]).map((r) => one(r).raw.remote_addr);
+  assert.deepEqual(real, ['127.0.0.1', '10.2.2.121', 'unix:', 'localhost', '192.168.1.1']);
+});
