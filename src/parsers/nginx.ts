@@ -24,7 +24,7 @@ export const nginxSettings = z
     log_format: z
       .string()
       .optional()
-      .describe('A custom access layout as an nginx log_format string; replaces combined/common'),
+      .describe('A custom access layout as an nginx log_format string; tried before combined/common'),
   })
   .strict();
 
@@ -388,8 +388,12 @@ class NginxParser implements Parser {
         line = header.message;
       }
     }
+    // A custom layout first; a line it does not match may still be in a stock one (one file can
+    // hold both, as crowdsec's catch-npm test log does).
     const access =
-      this.custom !== undefined ? this.parseCustom(line) : (parseAccess(line) ?? parseProxyManager(line));
+      (this.custom === undefined ? undefined : this.parseCustom(line)) ??
+      parseAccess(line) ??
+      parseProxyManager(line);
     if (access !== undefined) {
       if (syslogHost !== undefined) access.raw.syslog_host = syslogHost;
       return accept('nginx', 'access', access.raw, access.timeMs);

@@ -62,12 +62,14 @@ test('error log: level, pid, connection, message and the client/server/request/h
   });
 });
 
-test('a custom log_format from settings replaces combined; non-matching lines are rejected', () => {
+test('a custom log_format from settings is tried first, then the stock layouts; other lines are rejected', () => {
   const results = feed(
     nginx,
     [
       '[10/Feb/2024:21:23:40 +0100] wings.example.com 192.168.1.101 0.002 "GET / HTTP/1.1" 401 77 935 - Uptime-Kuma/1.23.11',
       'nonsense',
+      // crowdsec-hub nginx_http-catch-npm (MIT): the same file holds Nginx Proxy Manager lines
+      '[10/Feb/2024:21:25:00 +0100] 200 - GET https booking.example.org "/dashboard" [Client 192.168.1.103] [Length 2048] [Gzip 1.2] [Sent-to 192.168.1.50] "Mozilla/5.0" "-"',
     ],
     {
       settings: {
@@ -93,6 +95,7 @@ test('a custom log_format from settings replaces combined; non-matching lines ar
   });
   assert.equal(r.eventTimeMs, Date.UTC(2024, 1, 10, 20, 23, 40));
   assert.equal(verdict(results[1]), 'unrecognized_line');
+  assert.equal(one(results[2]).raw.remote_addr, '192.168.1.103');
 });
 
 test('time_local with offsets', () => {
