@@ -108,7 +108,7 @@ test('nginx log_format from --config is used', () => {
   );
   const r = parse(['--config', config, '--format', 'nginx', `${FIXTURES}nginx/log-format.in.log`]);
   assert.equal(r.status, 0);
-  assert.equal(r.stdout.length, 4);
+  assert.equal(r.stdout.length, 6, "the custom layout's 4 lines and the 2 Nginx Proxy Manager lines");
   assert.equal((r.stdout[0].raw as Record<string, unknown>).host, 'mx.example.org');
 });
 
