@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { InputRecord, ParsedRecord } from '../core/envelope.ts';
+import type { Fields, InputRecord, ParsedRecord } from '../core/envelope.ts';
 
 /** A parser's verdict on one input record. Bad data is a reject with a reason, never a throw. */
 export type ParseResult =
@@ -55,6 +55,12 @@ export interface ParserDefinition {
    * format's, not the catch-all's (an EVE line after an unknown JSON first line).
    */
   catchAll?: boolean;
+  /**
+   * JSON formats: whether one parsed object carries this format's marker keys (what `detect`
+   * scores). Lets a catch-all parser's stream see, without re-reading the text, that a line is
+   * another format's.
+   */
+  claims?(object: Fields): boolean;
   /**
    * Schema of this format's `settings` (ParserOptions.settings), strict so a typo is a config error.
    * Absent when the format takes no settings.

@@ -307,6 +307,7 @@ export const zeekJson: ParserDefinition = {
   detect(sampleLines) {
     return 0.95 * jsonScore(sampleLines, looksZeek);
   },
+  claims: looksZeek,
   create(options = {}) {
     return new ZeekJsonParser(options);
   },

@@ -5,7 +5,7 @@ import type { Enricher } from '../enrich/enricher.ts';
 import type { Normalizer } from '../normalize/normalize.ts';
 import { detectFormat } from '../parsers/detect-format.ts';
 import type { ParseResult, Parser, ParserDefinition, ParserOptions } from '../parsers/parser.ts';
-import { FORMATS, parserFor } from '../parsers/registry.ts';
+import { claimedByAFormat, FORMATS, parserFor } from '../parsers/registry.ts';
 
 /**
  * Parse → normalize → enrich for one input record: the one front half of socstream. The process
@@ -90,7 +90,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
    * cannot type is detected on its own (mixedParser). Lines they parse pay nothing.
    */
   const detectedParsers = new WeakSet<Parser>();
-  /** Detected parsers of a catch-all format (generic json): every line is offered to the others first. */
+  /** Detected parsers of a catch-all format (generic json): a line another format claims goes to it. */
   const catchAllParsers = new WeakSet<Parser>();
   /** Formats met on a stream beside its first one (per-line detection), for formatsOf. */
   const lineFormats = new Map<string, Set<string>>();
@@ -220,7 +220,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
       }
       let result = parser.parse(record);
       let format = parser.format;
-      if (detectedParsers.has(parser) && (!fits(result) || catchAllParsers.has(parser))) {
+      if (
+        detectedParsers.has(parser) &&
+        (!fits(result) || (catchAllParsers.has(parser) && claimedElsewhere(result)))
+      ) {
         // A stream whose format was told from its data may mix formats: this line on its own.
         const other = mixedParser(stream, record, parser.format);
         const again = other?.parse(record);
@@ -245,6 +248,11 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
 function sharedKey(format: string, hint: string | undefined): string {
   return `${format}\u0000${hint ?? ''}`;
+}
+
+/** A catch-all's record whose object another format claims (an EVE line in a generic JSON stream). */
+function claimedElsewhere(result: ParseResult): boolean {
+  return result.ok && result.records.length === 1 && claimedByAFormat(result.records[0].raw);
 }
 
 /** A parse that took the line as its own: no reject, and no record its parser could not type. */
