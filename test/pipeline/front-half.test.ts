@@ -337,11 +337,24 @@ test('a file named like a Zeek log holding Zeek JSON, EVE and sshd lines: each l
   }
   const lake = await LakeQuery.open({ lakeDir: config.lake.dir });
   try {
-    const rows = await lake.query('select id, source, log_type from events', { maxRows: 10_000 });
+    const rows = await lake.query('select id, source, log_type, src_ip, "user", raw from events', {
+      maxRows: 10_000,
+    });
+    const row = (r: readonly unknown[]) =>
+      JSON.stringify([r[0], r[1], r[2], r[3] ?? null, r[4] ?? null, JSON.parse(String(r[5]))]);
+    const env = (e: Envelope) =>
+      JSON.stringify([
+        e.id,
+        e.source,
+        e.log_type,
+        e.normalized.src_ip ?? null,
+        e.normalized.user ?? null,
+        e.raw,
+      ]);
     assert.deepEqual(
-      rows.rows.map((r) => `${r[0]} ${r[1]} ${r[2]}`).sort(),
-      envelopes.map((e) => `${e.id} ${e.source} ${e.log_type}`).sort(),
-      'run: the same ids, families and log types as parse',
+      rows.rows.map(row).sort(),
+      envelopes.map(env).sort(),
+      'run: the same ids, families, log types, sources, users and raw records as parse',
     );
   } finally {
     lake.close();
