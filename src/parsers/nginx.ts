@@ -431,12 +431,25 @@ class NginxParser implements Parser {
   }
 }
 
+/** Custom layouts compiled once for detection (a config holds one or a few). */
+const LAYOUTS = new Map<string, CompiledLogFormat>();
+
+function compiledLayout(format: string): CompiledLogFormat {
+  let compiled = LAYOUTS.get(format);
+  if (compiled === undefined) {
+    compiled = compileLogFormat(format);
+    LAYOUTS.set(format, compiled);
+  }
+  return compiled;
+}
+
 export const nginx: ParserDefinition = {
   format: 'nginx',
   source: 'nginx',
   summary: 'nginx access (combined/common, vhost + X-Forwarded-For, or a custom log_format) and error logs',
   settings: nginxSettings,
-  detect(sampleLines) {
+  detect(sampleLines, settings) {
+    const custom = typeof settings?.log_format === 'string' ? compiledLayout(settings.log_format) : undefined;
     let tried = 0;
     let hits = 0;
     const now = Date.now();
@@ -445,7 +458,8 @@ export const nginx: ParserDefinition = {
       if (++tried > 20) break;
       let text = line;
       if (text.charCodeAt(0) === 60 /* < */) text = parseSyslogHeader(text, now)?.message ?? text;
-      if (ACCESS_RE.test(text) || ERROR_RE.test(text) || NPM_RE.test(text)) hits++;
+      if (custom?.regex.test(text) || ACCESS_RE.test(text) || ERROR_RE.test(text) || NPM_RE.test(text))
+        hits++;
     }
     return tried === 0 ? 0 : (0.9 * hits) / Math.min(tried, 20);
   },

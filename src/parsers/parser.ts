@@ -66,7 +66,10 @@ export interface ParserDefinition {
    * Absent when the format takes no settings.
    */
   settings?: z.ZodType;
-  /** Confidence 0..1 that these first lines are in this format (format detection). */
-  detect(sampleLines: readonly string[]): number;
+  /**
+   * Confidence 0..1 that these first lines are in this format (format detection), given the
+   * format's configured settings when the caller has them (a custom nginx `log_format`).
+   */
+  detect(sampleLines: readonly string[], settings?: Record<string, unknown>): number;
   create(options?: ParserOptions): Parser;
 }

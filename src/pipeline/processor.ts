@@ -131,7 +131,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const hint = declaration?.format ?? record.formatHint;
     const parts = parseFormatHint(hint);
     const known = knownFormat(parts.format);
-    const format = known ?? detectFormat([record.text]);
+    const format = known ?? detectFormat([record.text], settingsOf);
     if (!format) return undefined;
     const def = parserFor(format);
     const sharedAs = def.stateless && declaration === undefined ? sharedKey(format, hint) : undefined;
@@ -156,7 +156,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   /** The parser of the format this one line shows, when a detected stream's parser did not fit it. */
   function mixedParser(stream: string, record: InputRecord, current: string): Parser | undefined {
-    const format = detectFormat([record.text]);
+    const format = detectFormat([record.text], settingsOf);
     if (format === undefined || format === current) return undefined;
     const key = `${stream}\u0000#${format}`;
     let parser = parsers.get(key);
