@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Fields } from '../core/envelope.ts';
 import { MappingInvalidError } from '../core/errors.ts';
 import { type FieldSpec, isNormalizedField, NORMALIZED_FIELDS, type NormalizedField } from './fields.ts';
@@ -120,6 +121,15 @@ export const CONVERTERS = {
   /** "::ffff:1.2.3.4" → "1.2.3.4": IPv4-mapped IPv6 as sshd and nginx log it. */
   unmap_ipv4: (v: unknown) =>
     typeof v === 'string' && v.startsWith('::ffff:') && v.includes('.') ? v.slice(7) : v,
+  /**
+   * An address or nothing (node:net isIP, IPv4-mapped IPv6 unmapped): where a log's address column
+   * may hold `unix:`, `localhost` or a host name (nginx `$remote_addr`), none of which is an IP.
+   */
+  ip: (v: unknown) => {
+    if (typeof v !== 'string') return undefined;
+    const s = v.startsWith('::ffff:') && v.includes('.') ? v.slice(7) : v;
+    return isIP(s) === 0 ? undefined : s;
+  },
 } as const satisfies Record<string, Converter>;
 export type ConverterName = keyof typeof CONVERTERS;
 

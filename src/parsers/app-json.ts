@@ -58,6 +58,7 @@ export const appJson: ParserDefinition = {
   detect(sampleLines) {
     return 0.9 * jsonScore(sampleLines, looksApp);
   },
+  claims: looksApp,
   create() {
     return new AppJsonParser();
   },

@@ -48,6 +48,7 @@ export const authJson: ParserDefinition = {
   detect(sampleLines) {
     return 0.8 * jsonScore(sampleLines, looksAuth);
   },
+  claims: looksAuth,
   create() {
     return new AuthJsonParser();
   },

@@ -162,6 +162,8 @@ export function containerDefinition(inner: readonly ParserDefinition[]): ParserD
       }
       return tried === 0 ? 0 : (0.97 * hits) / Math.min(tried, 20);
     },
+    // Docker's json-file wrapper (CRI lines are not JSON).
+    claims: (o) => typeof o.log === 'string' && typeof o.stream === 'string',
     create(options = {}) {
       return new ContainerParser(inner, options);
     },

@@ -29,7 +29,8 @@ class JsonParser implements Parser {
     const settings = jsonSettings.parse(options.settings ?? {});
     this.timeKeys = settings.time_field === undefined ? DEFAULT_TIME_KEYS : [settings.time_field];
     this.timeRequired = settings.time_field !== undefined;
-    this.logType = settings.log_type ?? options.logType ?? 'json';
+    // A name (`firewall.json`) is a hint this catch-all takes: no line of its own says its type.
+    this.logType = settings.log_type ?? options.logType ?? options.nameLogType ?? 'json';
     this.source = settings.source ?? 'json';
   }
 
@@ -48,6 +49,7 @@ export const json: ParserDefinition = {
   format: 'json',
   stateless: true,
   source: 'json',
+  catchAll: true,
   summary: 'Any NDJSON, with a configured time field and log type',
   settings: jsonSettings,
   detect(sampleLines) {

@@ -24,7 +24,7 @@ export const nginxSettings = z
     log_format: z
       .string()
       .optional()
-      .describe('A custom access layout as an nginx log_format string; replaces combined/common'),
+      .describe('A custom access layout as an nginx log_format string; tried before combined/common'),
   })
   .strict();
 
@@ -106,25 +106,61 @@ function tokens(text: string): string[] {
 }
 
 /**
- * The part before `[time]`: `[vhost] [xff chain] remote_addr ident remote_user`. Address groups
+ * The part before `[time]`: `[vhost] [xff chain] remote_addr - remote_user`. Address groups
  * are tokens joined while a token ends with a comma (`10.0.0.2, 10.0.0.1`) or is a quoted list.
  */
 function isAddress(text: string): boolean {
   return isIP(text) !== 0 || text === 'unknown' || text.startsWith('unix:');
 }
 
+/** What `$remote_addr` can be: an address, a `unix:` socket, or `localhost` (seen in Filebeat's tests). */
+function isRemoteAddr(token: string): boolean {
+  return isIP(token) !== 0 || token.startsWith('unix:') || token === 'localhost';
+}
+
+/**
+ * Where the client's `$remote_user` starts: after the ` - ` (nginx's literal ident column) that
+ * follows `$remote_addr`. nginx writes the Basic-auth name the client sent as it came, spaces
+ * included (only `"`, `\` and control bytes are escaped), and an unquoted `$http_x_forwarded_for`
+ * logged before the address is the client's text too: `10.0.0.1 - 1.2.3.4 - - [...]` is client
+ * 10.0.0.1 with the user `1.2.3.4 - -`. So every unquoted ` - ` after an address token is a place
+ * the address may end; exactly one such place gives the address, several give none (AMBIGUOUS_PREFIX,
+ * as sshd's two-sided messages do), none means this is not an access line. nginx escapes `"` in
+ * every variable, so a quote in the prefix is always the format's own (a quoted XFF list).
+ */
+const AMBIGUOUS_PREFIX = -2;
+
+function addressEnd(prefix: string): number {
+  let found = -1;
+  let quoted = false;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = prefix.charCodeAt(i);
+    if (c === 34 /* " */) quoted = !quoted;
+    if (quoted || c !== 32 || prefix.charCodeAt(i + 1) !== 45 /* - */) continue;
+    // ` - user` or, at the very end, ` -` (one dash, seen in the wild: no user column).
+    if (i + 2 < prefix.length && prefix.charCodeAt(i + 2) !== 32) continue;
+    const tokenStart = prefix.lastIndexOf(' ', i - 1) + 1;
+    if (!isRemoteAddr(prefix.slice(tokenStart, i))) continue;
+    if (found !== -1) return AMBIGUOUS_PREFIX;
+    found = i;
+  }
+  return found;
+}
+
 function parsePrefix(raw: Fields, prefix: string): boolean {
-  const t = tokens(prefix);
-  if (t.length < 2) return false;
-  // `addr - user` is standard; `addr -` (one dash, seen in the wild) has no ident column.
-  const userColumns = t.length === 2 ? 1 : 2;
-  const user = t[t.length - 1];
-  if (user !== '-') raw.remote_user = user;
-  if (userColumns === 2 && t[t.length - 2] !== '-') raw.ident = t[t.length - 2];
+  const end = addressEnd(prefix);
+  if (end === -1) return false;
+  if (end === AMBIGUOUS_PREFIX) {
+    // The client's text could have made either reading: the line's other fields stand, no source.
+    raw.src_ambiguous = true;
+    return true;
+  }
+  const user = prefix.slice(end + 3);
+  if (user !== '' && user !== '-') raw.remote_user = user;
+  const t = tokens(prefix.slice(0, end));
   const groups: string[][] = [];
   let current: string[] = [];
-  for (let i = 0; i < t.length - userColumns; i++) {
-    const token = t[i];
+  for (const token of t) {
     const parts = token.split(',');
     for (const p of parts) {
       const s = p.trim();
@@ -300,9 +336,32 @@ function parseError(line: string): { raw: Fields; timeMs: number } | undefined {
     }
     if (typeof raw.request === 'string') splitRequest(raw, raw.request);
   }
-  readBasicAuth(raw, message);
+  if (raw.client_ambiguous === true) readAmbiguousBasicAuth(raw, m[11]);
+  else readBasicAuth(raw, message);
   raw.message = message;
   return { raw, timeMs };
+}
+
+const BASIC_AUTH_KEYS = ['event', 'outcome', 'user', 'auth_file'] as const;
+
+/**
+ * With two `, client: <ip>, server: ` contexts the message (and a basic-auth user name in it) may end
+ * at either: `user "admin": password mismatch, client: 10.9.9.9, server: x, …` may be the user name
+ * of another line. Only what every reading gives is kept (the outcome, usually; not the user).
+ */
+function readAmbiguousBasicAuth(raw: Fields, message: string): void {
+  const readings: Fields[] = [];
+  for (let i = message.indexOf(CLIENT_CONTEXT); i !== -1; i = message.indexOf(CLIENT_CONTEXT, i + 1)) {
+    CLIENT_CONTEXT_RE.lastIndex = i;
+    if (CLIENT_CONTEXT_RE.exec(message) === null) continue;
+    const reading: Fields = {};
+    readBasicAuth(reading, message.slice(0, i));
+    readings.push(reading);
+  }
+  for (const key of BASIC_AUTH_KEYS) {
+    const v = readings[0]?.[key];
+    if (v !== undefined && readings.every((r) => r[key] === v)) raw[key] = v;
+  }
 }
 
 class NginxParser implements Parser {
@@ -329,8 +388,12 @@ class NginxParser implements Parser {
         line = header.message;
       }
     }
+    // A custom layout first; a line it does not match may still be in a stock one (one file can
+    // hold both, as crowdsec's catch-npm test log does).
     const access =
-      this.custom !== undefined ? this.parseCustom(line) : (parseAccess(line) ?? parseProxyManager(line));
+      (this.custom === undefined ? undefined : this.parseCustom(line)) ??
+      parseAccess(line) ??
+      parseProxyManager(line);
     if (access !== undefined) {
       if (syslogHost !== undefined) access.raw.syslog_host = syslogHost;
       return accept('nginx', 'access', access.raw, access.timeMs);
@@ -368,12 +431,25 @@ class NginxParser implements Parser {
   }
 }
 
+/** Custom layouts compiled once for detection (a config holds one or a few). */
+const LAYOUTS = new Map<string, CompiledLogFormat>();
+
+function compiledLayout(format: string): CompiledLogFormat {
+  let compiled = LAYOUTS.get(format);
+  if (compiled === undefined) {
+    compiled = compileLogFormat(format);
+    LAYOUTS.set(format, compiled);
+  }
+  return compiled;
+}
+
 export const nginx: ParserDefinition = {
   format: 'nginx',
   source: 'nginx',
   summary: 'nginx access (combined/common, vhost + X-Forwarded-For, or a custom log_format) and error logs',
   settings: nginxSettings,
-  detect(sampleLines) {
+  detect(sampleLines, settings) {
+    const custom = typeof settings?.log_format === 'string' ? compiledLayout(settings.log_format) : undefined;
     let tried = 0;
     let hits = 0;
     const now = Date.now();
@@ -382,7 +458,8 @@ export const nginx: ParserDefinition = {
       if (++tried > 20) break;
       let text = line;
       if (text.charCodeAt(0) === 60 /* < */) text = parseSyslogHeader(text, now)?.message ?? text;
-      if (ACCESS_RE.test(text) || ERROR_RE.test(text) || NPM_RE.test(text)) hits++;
+      if (custom?.regex.test(text) || ACCESS_RE.test(text) || ERROR_RE.test(text) || NPM_RE.test(text))
+        hits++;
     }
     return tried === 0 ? 0 : (0.9 * hits) / Math.min(tried, 20);
   },

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { InputRecord, ParsedRecord } from '../core/envelope.ts';
+import type { Fields, InputRecord, ParsedRecord } from '../core/envelope.ts';
 
 /** A parser's verdict on one input record. Bad data is a reject with a reason, never a throw. */
 export type ParseResult =
@@ -23,8 +23,14 @@ export interface Parser {
 }
 
 export interface ParserOptions {
-  /** Log type when the format cannot tell (json, headerless zeek-tsv with configured fields). */
+  /** Configured log type, for lines whose format cannot tell (json, headerless zeek-tsv, zeek-json). */
   logType?: string;
+  /**
+   * The log type the input's name suggests (`conn.log` → conn; core/format-hint.ts): a hint, not a
+   * fact. Only a format whose writers name files after the log type may take it, and only for a
+   * line of its own shape (Zeek JSON without `_path`); every other format ignores it.
+   */
+  nameLogType?: string;
   /** Per-format settings from config (nginx log_format, json time field, zeek fields...). */
   settings?: Record<string, unknown>;
   /** Reference time for formats without a year (RFC 3164); defaults to now. */
@@ -44,11 +50,26 @@ export interface ParserDefinition {
   source?: string;
   summary: string;
   /**
+   * True for a format that takes any line of its syntax and cannot tell its type (generic `json`):
+   * in a stream whose format was detected, a line that a more specific format claims is that
+   * format's, not the catch-all's (an EVE line after an unknown JSON first line).
+   */
+  catchAll?: boolean;
+  /**
+   * JSON formats: whether one parsed object carries this format's marker keys (what `detect`
+   * scores). Lets a catch-all parser's stream see, without re-reading the text, that a line is
+   * another format's.
+   */
+  claims?(object: Fields): boolean;
+  /**
    * Schema of this format's `settings` (ParserOptions.settings), strict so a typo is a config error.
    * Absent when the format takes no settings.
    */
   settings?: z.ZodType;
-  /** Confidence 0..1 that these first lines are in this format (format detection). */
-  detect(sampleLines: readonly string[]): number;
+  /**
+   * Confidence 0..1 that these first lines are in this format (format detection), given the
+   * format's configured settings when the caller has them (a custom nginx `log_format`).
+   */
+  detect(sampleLines: readonly string[], settings?: Record<string, unknown>): number;
   create(options?: ParserOptions): Parser;
 }

@@ -1,4 +1,5 @@
 import { configErrorFromIssues } from '../core/config-issues.ts';
+import type { Fields } from '../core/envelope.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { appJson } from './app-json.ts';
 import { authJson } from './auth-json.ts';
@@ -37,6 +38,15 @@ export const PARSERS: readonly ParserDefinition[] = [
 const BY_FORMAT = new Map(PARSERS.map((p) => [p.format, p]));
 
 export const FORMATS: readonly string[] = PARSERS.map((p) => p.format);
+
+/** The formats that can tell their own JSON objects (ParserDefinition.claims). */
+const CLAIMING = PARSERS.filter((p) => p.claims !== undefined);
+
+/** Whether a JSON object a catch-all format parsed carries another format's marker keys. */
+export function claimedByAFormat(object: Fields): boolean {
+  for (const def of CLAIMING) if (def.claims!(object)) return true;
+  return false;
+}
 
 /** The definition for a --format name; a UsageError listing the formats when unknown. */
 export function parserFor(format: string): ParserDefinition {

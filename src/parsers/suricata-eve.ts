@@ -1,4 +1,4 @@
-import type { InputRecord } from '../core/envelope.ts';
+import type { Fields, InputRecord } from '../core/envelope.ts';
 import { accept, isoToEpochMs, jsonScore, parseJsonObject, reject } from './common.ts';
 import type { ParseResult, Parser, ParserDefinition } from './parser.ts';
 
@@ -26,14 +26,19 @@ class SuricataEveParser implements Parser {
   }
 }
 
+function looksEve(o: Fields): boolean {
+  return typeof o.event_type === 'string' && 'timestamp' in o;
+}
+
 export const suricataEve: ParserDefinition = {
   format: 'suricata-eve',
   stateless: true,
   source: 'suricata',
   summary: 'Suricata EVE JSON (every event_type; log type = event_type)',
   detect(sampleLines) {
-    return 0.95 * jsonScore(sampleLines, (o) => typeof o.event_type === 'string' && 'timestamp' in o);
+    return 0.95 * jsonScore(sampleLines, looksEve);
   },
+  claims: looksEve,
   create() {
     return new SuricataEveParser();
   },

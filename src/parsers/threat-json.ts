@@ -44,6 +44,7 @@ export const threatJson: ParserDefinition = {
   detect(sampleLines) {
     return 0.9 * jsonScore(sampleLines, looksThreat);
   },
+  claims: looksThreat,
   create() {
     return new ThreatJsonParser();
   },

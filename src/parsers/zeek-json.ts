@@ -175,6 +175,23 @@ const TYPE_BY_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['smb_files', ['action', 'name', 'size']],
 ];
 
+/** Zeek's one standard stream whose records have no `ts` (the scripts loaded at start-up). */
+const LOGS_WITHOUT_TS: ReadonlySet<string> = new Set(['loaded_scripts']);
+
+/**
+ * Whether a record without `_path` is shaped as Zeek's JSON writer writes one, so that a name or
+ * its fields may type it: flat (records are flattened to dotted keys, containers are arrays; never
+ * a nested object) with a numeric `ts` (every standard stream's first column but loaded_scripts').
+ * An EVE line (nested objects, `timestamp`) or an app's JSON is not, whatever file it sits in.
+ */
+function zeekShaped(raw: Fields, logType: string | undefined): boolean {
+  for (const k in raw) {
+    const v = raw[k];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return false;
+  }
+  return typeof raw.ts === 'number' || (logType !== undefined && LOGS_WITHOUT_TS.has(logType));
+}
+
 function logTypeFromFields(raw: Fields): string | undefined {
   for (const [type, fields] of TYPE_BY_FIELDS) {
     let all = true;
@@ -200,27 +217,41 @@ export function logTypeFromFileName(path: string): string | undefined {
 
 class ZeekJsonParser implements Parser {
   readonly format = 'zeek-json';
-  private readonly fallbackLogType: string | undefined;
+  private readonly configuredLogType: string | undefined;
+  /** The input's name as a hint (ParserOptions.nameLogType), when it names a Zeek stream. */
+  private readonly nameLogType: string | undefined;
   // One stream is one file: its name is looked at once.
   private lastFile: string | undefined;
   private lastFileType: string | undefined;
 
   constructor(options: ParserOptions) {
-    this.fallbackLogType = options.logType;
+    this.configuredLogType = options.logType;
+    const name = options.nameLogType;
+    this.nameLogType = name !== undefined && ZEEK_LOGS.has(name) ? name : undefined;
   }
 
-  /** The log type when the record has no `_path`: configured, else the file name, else its fields. */
-  private logTypeWithoutPath(record: InputRecord, raw: Fields): string {
-    if (this.fallbackLogType !== undefined) return this.fallbackLogType;
+  /** The Zeek stream the record's input is named after: the hint, else its file's name. */
+  private namedLogType(record: InputRecord): string | undefined {
+    if (this.nameLogType !== undefined) return this.nameLogType;
     const pos = record.position;
-    if (pos.kind === 'file') {
-      if (pos.path !== this.lastFile) {
-        this.lastFile = pos.path;
-        this.lastFileType = logTypeFromFileName(pos.path);
-      }
-      if (this.lastFileType !== undefined) return this.lastFileType;
+    if (pos.kind !== 'file') return undefined;
+    if (pos.path !== this.lastFile) {
+      this.lastFile = pos.path;
+      this.lastFileType = logTypeFromFileName(pos.path);
     }
-    return logTypeFromFields(raw) ?? 'unknown';
+    return this.lastFileType;
+  }
+
+  /**
+   * The log type when the record has no `_path`: configured (the user's word), else — only for a
+   * record shaped as Zeek writes them — the input's name, else its fields; else `unknown`, which a
+   * stream that mixes formats takes as "not mine" (the line is detected on its own).
+   */
+  private logTypeWithoutPath(record: InputRecord, raw: Fields): string {
+    if (this.configuredLogType !== undefined) return this.configuredLogType;
+    const named = this.namedLogType(record);
+    if (!zeekShaped(raw, named)) return 'unknown';
+    return named ?? logTypeFromFields(raw) ?? 'unknown';
   }
 
   parse(record: InputRecord): ParseResult {
@@ -276,6 +307,7 @@ export const zeekJson: ParserDefinition = {
   detect(sampleLines) {
     return 0.95 * jsonScore(sampleLines, looksZeek);
   },
+  claims: looksZeek,
   create(options = {}) {
     return new ZeekJsonParser(options);
   },

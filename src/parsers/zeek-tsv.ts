@@ -136,7 +136,8 @@ class ZeekTsvParser implements Parser {
 
   constructor(options: ParserOptions) {
     const settings = zeekTsvSettings.parse(options.settings ?? {});
-    this.fallbackLogType = settings.path ?? options.logType ?? 'unknown';
+    // Only rows of the configured columns use it (`#path` names every other row's type).
+    this.fallbackLogType = settings.path ?? options.logType ?? options.nameLogType ?? 'unknown';
     if (settings.fields) {
       const layout = this.emptyLayout();
       layout.separator = settings.separator;

@@ -1,10 +1,11 @@
 import type { Envelope, InputRecord, ParsedRecord, Reject } from '../core/envelope.ts';
+import { parseFormatHint } from '../core/format-hint.ts';
 import { eventId } from '../core/ids.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { Normalizer } from '../normalize/normalize.ts';
 import { detectFormat } from '../parsers/detect-format.ts';
 import type { ParseResult, Parser, ParserDefinition, ParserOptions } from '../parsers/parser.ts';
-import { FORMATS, parserFor } from '../parsers/registry.ts';
+import { claimedByAFormat, FORMATS, parserFor } from '../parsers/registry.ts';
 
 /**
  * Parse → normalize → enrich for one input record: the one front half of socstream. The process
@@ -89,6 +90,8 @@ export function createProcessor(options: ProcessorOptions): Processor {
    * cannot type is detected on its own (mixedParser). Lines they parse pay nothing.
    */
   const detectedParsers = new WeakSet<Parser>();
+  /** Detected parsers of a catch-all format (generic json): a line another format claims goes to it. */
+  const catchAllParsers = new WeakSet<Parser>();
   /** Formats met on a stream beside its first one (per-line detection), for formatsOf. */
   const lineFormats = new Map<string, Set<string>>();
   /** A stateless format's parser serves every stream its hint names (Kafka topics keyed by host). */
@@ -126,22 +129,26 @@ export function createProcessor(options: ProcessorOptions): Processor {
     if (cached) return cached;
     const declaration = declared.get(stream);
     const hint = declaration?.format ?? record.formatHint;
-    const known = knownFormat(hint);
-    const format = known ?? detectFormat([record.text]);
+    const parts = parseFormatHint(hint);
+    const known = knownFormat(parts.format);
+    const format = known ?? detectFormat([record.text], settingsOf);
     if (!format) return undefined;
     const def = parserFor(format);
     const sharedAs = def.stateless && declaration === undefined ? sharedKey(format, hint) : undefined;
     let parser = sharedAs === undefined ? undefined : shared.get(sharedAs);
     if (parser === undefined) {
       const parserOptions: ParserOptions = { settings: settingsOf(def) };
-      const logTypeHint = logTypeFromHint(hint);
-      if (logTypeHint) parserOptions.logType = logTypeHint;
+      if (parts.logType !== undefined) parserOptions.logType = parts.logType;
+      if (parts.nameLogType !== undefined) parserOptions.nameLogType = parts.nameLogType;
       if (declaration?.referenceTimeMs !== undefined)
         parserOptions.referenceTimeMs = declaration.referenceTimeMs;
       parser = def.create(parserOptions);
       if (sharedAs !== undefined) shared.set(sharedAs, parser);
     }
-    if (known === undefined) detectedParsers.add(parser);
+    if (known === undefined) {
+      detectedParsers.add(parser);
+      if (def.catchAll === true) catchAllParsers.add(parser);
+    }
     if (parsers.size >= maxStreams) parsers.delete(parsers.keys().next().value as string);
     parsers.set(key, parser);
     return parser;
@@ -149,15 +156,19 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   /** The parser of the format this one line shows, when a detected stream's parser did not fit it. */
   function mixedParser(stream: string, record: InputRecord, current: string): Parser | undefined {
-    const format = detectFormat([record.text]);
+    const format = detectFormat([record.text], settingsOf);
     if (format === undefined || format === current) return undefined;
     const key = `${stream}\u0000#${format}`;
     let parser = parsers.get(key);
     if (parser === undefined) {
       const def = parserFor(format);
       const parserOptions: ParserOptions = { settings: settingsOf(def) };
-      const referenceTimeMs = declared.get(stream)?.referenceTimeMs;
+      const declaration = declared.get(stream);
+      const referenceTimeMs = declaration?.referenceTimeMs;
       if (referenceTimeMs !== undefined) parserOptions.referenceTimeMs = referenceTimeMs;
+      // The input's name stays a hint for the line's own format (a Zeek JSON line in `conn.log`).
+      const nameLogType = parseFormatHint(declaration?.format ?? record.formatHint).nameLogType;
+      if (nameLogType !== undefined) parserOptions.nameLogType = nameLogType;
       parser = def.create(parserOptions);
       if (parsers.size >= maxStreams) parsers.delete(parsers.keys().next().value as string);
       parsers.set(key, parser);
@@ -209,7 +220,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
       }
       let result = parser.parse(record);
       let format = parser.format;
-      if (detectedParsers.has(parser) && !fits(result)) {
+      if (
+        detectedParsers.has(parser) &&
+        (!fits(result) || (catchAllParsers.has(parser) && claimedElsewhere(result)))
+      ) {
         // A stream whose format was told from its data may mix formats: this line on its own.
         const other = mixedParser(stream, record, parser.format);
         const again = other?.parse(record);
@@ -236,6 +250,11 @@ function sharedKey(format: string, hint: string | undefined): string {
   return `${format}\u0000${hint ?? ''}`;
 }
 
+/** A catch-all's record whose object another format claims (an EVE line in a generic JSON stream). */
+function claimedElsewhere(result: ParseResult): boolean {
+  return result.ok && result.records.length === 1 && claimedByAFormat(result.records[0].raw);
+}
+
 /** A parse that took the line as its own: no reject, and no record its parser could not type. */
 function fits(result: ParseResult): boolean {
   if (!result.ok) return false;
@@ -243,16 +262,9 @@ function fits(result: ParseResult): boolean {
   return true;
 }
 
-/** A format hint is `format` or `format:log_type` (e.g. `zeek-tsv:conn`, `json:firewall`). */
-function knownFormat(hint: string | undefined): string | undefined {
-  if (!hint) return undefined;
-  const format = hint.split(':', 1)[0];
-  return KNOWN_FORMATS.has(format) ? format : undefined;
-}
-
-function logTypeFromHint(hint: string | undefined): string | undefined {
-  const i = hint?.indexOf(':') ?? -1;
-  return hint && i > 0 ? hint.slice(i + 1) : undefined;
+/** The hint's format when it is one (core/format-hint.ts: `zeek-tsv:conn`, `json@firewall`, `auto@dns`). */
+function knownFormat(format: string | undefined): string | undefined {
+  return format !== undefined && KNOWN_FORMATS.has(format) ? format : undefined;
 }
 
 /** A reject names its format and the source family that format produces (`zeek-tsv` → `zeek`). */

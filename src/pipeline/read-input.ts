@@ -2,13 +2,17 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Envelope, InputPosition, InputRecord, Reject } from '../core/envelope.ts';
-import { UsageError } from '../core/errors.ts';
 import type { Enricher } from '../enrich/enricher.ts';
 import type { Normalizer } from '../normalize/normalize.ts';
-import { detectFormat } from '../parsers/detect-format.ts';
 import { fileIdFor, formatHintFor } from '../sources/file.ts';
 import { type FramedLine, LineFramer } from '../sources/lines.ts';
-import { createProcessor, emptyOutput, type ProcessOutput, type Processor } from './processor.ts';
+import {
+  createProcessor,
+  emptyOutput,
+  type ProcessOutput,
+  type Processor,
+  type StreamDeclaration,
+} from './processor.ts';
 
 /**
  * Reading a whole input — a file or stdin — through the one line framer (sources/lines.ts) and the
@@ -17,8 +21,6 @@ import { createProcessor, emptyOutput, type ProcessOutput, type Processor } from
  * offset), so a file parsed here gets the ids `socstream run` gives it.
  */
 
-/** How many leading lines format detection looks at when no format is named. */
-export const DETECT_SAMPLE_LINES = 20;
 /** The default cut for one line (config `parsers.max_line_bytes`). */
 const DEFAULT_MAX_LINE_BYTES = 1_048_576;
 
@@ -179,15 +181,15 @@ export interface ReaderCounts {
 /** Lines held in memory → envelopes, through the processor. Ids follow the line's byte offset. */
 export interface EnvelopeReader {
   readonly counts: ReaderCounts;
-  /** The format in use (detected from the first lines when not given). */
-  format(): string | undefined;
   read(lines: readonly string[]): Envelope[];
 }
 
 /**
  * An in-memory reader over the processor, for lines already split (rule fixtures, tests, benches).
  * Positions name the input by `name` alone (no file identity): the same lines always get the
- * same ids. The format is detected from the first lines read when not given.
+ * same ids. Without a format it follows the rule of every reader (processor.ts): the format of
+ * the first recognisable line, a line of another format detected on its own, unknown lines
+ * rejected `unknown_format`.
  */
 export function createEnvelopeReader(options: {
   name: string;
@@ -202,19 +204,13 @@ export function createEnvelopeReader(options: {
   const receivedAt = options.receivedAt ?? Date.now();
   const processor = createProcessor({ ...options, now: () => receivedAt });
   const stream = `lines:${options.name}`;
-  let format = options.format;
-  let declared = false;
+  const declaration: StreamDeclaration = { referenceTimeMs: receivedAt };
+  if (options.format !== undefined) declaration.format = options.format;
+  processor.declare(stream, declaration);
   let byteOffset = 0;
   return {
     counts,
-    format: () => format,
     read(lines) {
-      if (!declared) {
-        format ??= detectFormat(lines.slice(0, DETECT_SAMPLE_LINES));
-        if (!format) throw new UsageError(`cannot tell the format of ${options.name}; pass --format`);
-        processor.declare(stream, { format, referenceTimeMs: receivedAt });
-        declared = true;
-      }
       const out = emptyOutput();
       for (const text of lines) {
         counts.lines++;

@@ -4,6 +4,7 @@ import { type FileHandle, glob, mkdir, open, readdir, readFile, rename, stat } f
 import { basename, dirname, join, matchesGlob } from 'node:path';
 import { z } from 'zod';
 import type { Health, Source, SourceBatch, SourceDefinition } from '../core/component.ts';
+import { nameHint } from '../core/format-hint.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { type AckEntry, ContiguousAcks } from './acks.ts';
@@ -141,17 +142,14 @@ export function logTypeHintFromPath(path: string): string | undefined {
 }
 
 /**
- * The format hint for a file, in the processor's `format:log_type` form: the configured format
- * (`auto` when none: detected from the first line), with the file name as log type. Parsers that
- * know the log type themselves (Zeek TSV `#path`, sshd, EVE `event_type`) ignore it; it names the
- * log type where the line cannot: Zeek JSON written without `_path`, generic `json`. A configured
- * format that already carries a log type (`json:firewall`) is kept as it is.
+ * The format hint for a file (core/format-hint.ts): the configured format (`auto` when none:
+ * detected from the data) with the file name's log type as a hint, `auto@dns`, `json@firewall`. A
+ * name is only a hint: Zeek JSON without `_path`, headerless Zeek TSV and generic JSON take it for
+ * lines of their own shape; a file `all.log` may hold any format. A configured format that carries
+ * a log type (`json:firewall`) is kept as it is: that log type is the user's word.
  */
 export function formatHintFor(format: string | undefined, path: string): string | undefined {
-  if (format?.includes(':')) return format;
-  const logType = logTypeHintFromPath(path);
-  if (!logType) return format;
-  return `${format ?? 'auto'}:${logType}`;
+  return nameHint(format, logTypeHintFromPath(path));
 }
 
 /**

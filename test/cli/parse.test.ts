@@ -112,8 +112,15 @@ test('nginx log_format from --config is used', () => {
   );
   const r = parse(['--config', config, '--format', 'nginx', `${FIXTURES}nginx/log-format.in.log`]);
   assert.equal(r.status, 0);
-  assert.equal(r.stdout.length, 4);
+  assert.equal(r.stdout.length, 6, "the custom layout's 4 lines and the 2 Nginx Proxy Manager lines");
   assert.equal((r.stdout[0].raw as Record<string, unknown>).host, 'mx.example.org');
+  // Without --format: detection knows the configured layout too.
+  const detected = parse(['--config', config, `${FIXTURES}nginx/log-format.in.log`]);
+  assert.equal(detected.status, 0);
+  assert.deepEqual(
+    detected.stdout.map((e) => e.raw),
+    r.stdout.map((e) => e.raw),
+  );
 });
 
 test('bad usage exits 2: unknown format, missing file, a directory, a misspelt parser setting', () => {

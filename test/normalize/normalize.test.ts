@@ -97,6 +97,20 @@ describe('normalizer', () => {
     assert.equal(n.dst_port, 80);
   });
 
+  it('an nginx client that is no IP (unix:, localhost) is no src_ip; an IPv4-mapped one is unmapped', () => {
+    const normalizer = createNormalizer();
+    // elastic-beats filebeat nginx test lines (Apache-2.0), see ../shared/data/SOURCES.md
+    const tail = '[26/Feb/2019:15:39:42 +0100] "hello" 400 173 "-" "-"';
+    const srcOf = (line: string, offset: number) => {
+      const r = parseOne('nginx', line, offset);
+      return normalizer.normalize(r.parsed, r.id, 0).normalized.src_ip;
+    };
+    assert.equal(srcOf(`example.com:80 unix: - - ${tail}`, 0), undefined);
+    assert.equal(srcOf(`example.com localhost, localhost - - ${tail}`, 1), undefined);
+    assert.equal(srcOf(`::ffff:81.2.69.143 - - ${tail}`, 2), '81.2.69.143');
+    assert.equal(srcOf(`2a02:cf40:10ff:f00f::8000 - - ${tail}`, 3), '2a02:cf40:10ff:f00f::8000');
+  });
+
   it('gives every Suricata event type its event_type, even one without a mapping file (nfs)', () => {
     const line =
       '{"timestamp":"2023-03-24T12:00:21.000000+0000","flow_id":1,"event_type":"nfs","src_ip":"10.0.0.20","src_port":700,"dest_ip":"10.0.0.5","dest_port":2049,"proto":"TCP","nfs":{"procedure":"GETATTR"}}';

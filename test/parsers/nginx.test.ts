@@ -62,12 +62,14 @@ test('error log: level, pid, connection, message and the client/server/request/h
   });
 });
 
-test('a custom log_format from settings replaces combined; non-matching lines are rejected', () => {
+test('a custom log_format from settings is tried first, then the stock layouts; other lines are rejected', () => {
   const results = feed(
     nginx,
     [
       '[10/Feb/2024:21:23:40 +0100] wings.example.com 192.168.1.101 0.002 "GET / HTTP/1.1" 401 77 935 - Uptime-Kuma/1.23.11',
       'nonsense',
+      // crowdsec-hub nginx_http-catch-npm (MIT): the same file holds Nginx Proxy Manager lines
+      '[10/Feb/2024:21:25:00 +0100] 200 - GET https booking.example.org "/dashboard" [Client 192.168.1.103] [Length 2048] [Gzip 1.2] [Sent-to 192.168.1.50] "Mozilla/5.0" "-"',
     ],
     {
       settings: {
@@ -93,6 +95,7 @@ test('a custom log_format from settings replaces combined; non-matching lines ar
   });
   assert.equal(r.eventTimeMs, Date.UTC(2024, 1, 10, 20, 23, 40));
   assert.equal(verdict(results[1]), 'unrecognized_line');
+  assert.equal(one(results[2]).raw.remote_addr, '192.168.1.103');
 });
 
 test('time_local with offsets', () => {
@@ -170,4 +173,63 @@ test('basic-auth failures in the error log give the user and a failure; a forged
     [none.raw.event, none.raw.outcome, none.raw.client],
     ['auth_required', 'unknown', '192.0.2.44'],
   );
+});
+
+test('a Basic-auth user name that imitates the context gives no user either, only what every reading agrees on', () => {
+  const [mismatch, notFound] = feed(nginx, [
+    // the real user is `x": password mismatch, client: 10.0.0.9, …, host: "h` (nginx logs it unescaped)
+    '2021/09/30 09:24:11 [error] 1925800#1925800: *22 user "x": password mismatch, client: 10.0.0.9, server: a, request: "GET / HTTP/1.1", host: "h": password mismatch, client: 192.0.2.44, server: _, request: "GET / HTTP/1.1", host: "localhost"',
+    '2021/09/30 09:24:11 [error] 1925800#1925800: *22 user "x" was not found in "/tmp/a.htpasswd", client: 10.0.0.9, server: a, request: "GET / HTTP/1.1", host: "h": password mismatch, client: 192.0.2.44, server: _, request: "GET / HTTP/1.1", host: "localhost"',
+  ]).map(one);
+  assert.deepEqual(
+    [mismatch.raw.user, mismatch.raw.event, mismatch.raw.outcome, mismatch.raw.client],
+    [undefined, 'password_mismatch', 'failure', undefined],
+  );
+  assert.deepEqual(
+    [notFound.raw.user, notFound.raw.event, notFound.raw.outcome, notFound.raw.client],
+    [undefined, undefined, 'failure', undefined],
+  );
+});
+
+test('a Basic-auth user name with spaces cannot move remote_addr: the client is read before it, or not at all', () => {
+  // crowdsec-hub nginx-http-generic-bf (MIT): `127.0.0.1 - test [06/Mar/2022:16:14:13 +0000] "POST /client …`,
+  // with the user name a client could send instead of `test` ($remote_user: only `"`, `\` and controls escaped).
+  const TAIL =
+    '[06/Mar/2022:16:14:13 +0000] "POST /client HTTP/1.1" 401 141 "http://127.0.0.1/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64)" "-"';
+  const users = [
+    'test',
+    '1.2.3.4',
+    'a b c',
+    'x - y',
+    '1.2.3.4 -',
+    '1.2.3.4 - -',
+    '- 1.2.3.4',
+    '1.2.3.4, 5.6.7.8 - -',
+  ];
+  const results = feed(
+    nginx,
+    users.map((u) => `127.0.0.1 - ${u} ${TAIL}`),
+  ).map(one);
+  results.forEach((r, i) => {
+    assert.equal(r.raw.status, 401, users[i]);
+    if (r.raw.src_ambiguous === true) {
+      // `127.0.0.1 - 1.2.3.4 - - [` could be client 1.2.3.4 behind an X-Forwarded-For `127.0.0.1 -`.
+      assert.deepEqual([r.raw.remote_addr, r.raw.remote_user], [undefined, undefined], users[i]);
+    } else {
+      assert.deepEqual([r.raw.remote_addr, r.raw.remote_user], ['127.0.0.1', users[i]], users[i]);
+    }
+  });
+  assert.deepEqual(
+    results.map((r) => r.raw.src_ambiguous === true),
+    [false, false, false, false, true, true, false, true],
+  );
+  // The real shapes keep their reading: vhost, quoted and unquoted chains, unix:, localhost, one dash.
+  const real = feed(nginx, [
+    `example.com 10.0.0.2, 10.0.0.1, 127.0.0.1 - - ${TAIL}`,
+    `1.128.3.4 2a02:cf40:10ff:f00f:0000:0000:0:8000, 10.225.192.17 10.2.2.121 - - ${TAIL}`,
+    `example.com:80 unix: - - ${TAIL}`,
+    `example.com localhost, localhost - - ${TAIL}`,
+    `192.168.1.1 - ${TAIL}`,
+  ]).map((r) => one(r).raw.remote_addr);
+  assert.deepEqual(real, ['127.0.0.1', '10.2.2.121', 'unix:', 'localhost', '192.168.1.1']);
 });

@@ -110,6 +110,41 @@ describe('Zeek JSON without _path (files as Zeek writes them)', () => {
     }
   });
 
+  it("a name is a hint for Zeek-shaped lines only: EVE and app JSON in a Zeek-named file stay unknown, a configured type is the user's word", () => {
+    const DATA = new URL('../../../shared/data/', import.meta.url).pathname;
+    const eve = readFileSync(`${DATA}suricata/surevego/eve.json`, 'utf8').split('\n').filter(Boolean);
+    const zeek = stripped('dns.json').slice(0, 20);
+    const loaded = stripped('loaded_scripts.json').slice(0, 3);
+    const named = zeekJson.create({ nameLogType: 'dns' });
+    const typeOf = (parser: ReturnType<typeof zeekJson.create>, text: string, path = '/logs/all.log') => {
+      const r = parser.parse({
+        text,
+        byteLength: text.length,
+        position: { kind: 'file', path, fileId: 'f', offset: 0 },
+        receivedAt: 0,
+      });
+      return r.ok && r.records.length === 1 ? r.records[0].log_type : 'reject';
+    };
+    assert.deepEqual([...new Set(zeek.map((l) => typeOf(named, l.text)))], ['dns']);
+    assert.deepEqual(
+      [...new Set(eve.map((l) => typeOf(named, l)))],
+      ['unknown'],
+      'EVE lines: not Zeek records',
+    );
+    // By the file's own name too (the position), and loaded_scripts, the one stream without ts.
+    const plain = zeekJson.create({});
+    assert.deepEqual([...new Set(eve.map((l) => typeOf(plain, l, '/var/log/zeek/dns.log')))], ['unknown']);
+    assert.deepEqual(
+      [...new Set(loaded.map((l) => typeOf(plain, l.text, '/var/log/zeek/loaded_scripts.log')))],
+      ['loaded_scripts'],
+    );
+    // A name that is no Zeek stream proves nothing; the record's fields still type it.
+    const custom = zeekJson.create({ nameLogType: 'all' });
+    assert.deepEqual([...new Set(zeek.map((l) => typeOf(custom, l.text)))], ['dns']);
+    // A configured log type (`--format zeek-json:conn`) is taken for every line.
+    assert.equal(typeOf(zeekJson.create({ logType: 'conn' }), eve[0]), 'conn');
+  });
+
   it('without a name (stdin, Kafka) infers it from the fields: every WRCCDC type but the ones with no telling field', () => {
     const wrong: string[] = [];
     let total = 0;

@@ -20,6 +20,7 @@ import type { Envelope } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { createTelemetry } from '../../src/core/telemetry.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
+import { LakeQuery } from '../../src/lake/query.ts';
 import { buildEngine } from '../../src/pipeline/build.ts';
 import { readFileWhole } from '../../src/pipeline/read-input.ts';
 import { startRuntime } from '../../src/pipeline/runtime.ts';
@@ -235,4 +236,132 @@ test('a stream that mixes formats (generate --scenario mixed | socstream detect)
   const formats = /\[([^\]]*)\]/.exec(detected.stderr)?.[1].split(', ') ?? [];
   assert.ok(formats.length >= 5, `formats in the summary: ${formats.join(', ')}`);
   assert.match(detected.stderr, / 0 rejected;/);
+});
+
+/**
+ * Real lines of three formats in one file named like a Zeek log: Zeek JSON as Zeek writes files (no
+ * `_path`; WRCCDC dns.json with `_path` taken out), Suricata EVE (surevego) and sshd (crowdsec-hub
+ * ssh-slow-bf), interleaved. The name is a hint only Zeek JSON lines take; what each line should be.
+ */
+function namedMixedFile(
+  name: string,
+  firstFormat: 'zeek' | 'eve' | 'sshd',
+): {
+  path: string;
+  expected: string[];
+} {
+  const zeek = readFileSync(join(DATA, 'zeek-json/wrccdc2018-zeek6.2/dns.json'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, 12)
+    .map((line) => {
+      const { _path, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return { text: JSON.stringify(rest), kind: `zeek ${_path}` };
+    });
+  const eve = readFileSync(join(DATA, 'suricata/surevego/eve.json'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .filter((_, i) => i % 20 === 0)
+    .slice(0, 12)
+    .map((text) => ({ text, kind: `suricata ${(JSON.parse(text) as { event_type: string }).event_type}` }));
+  const sshd = readFileSync(join(DATA, 'auth/crowdsec-hub/ssh-slow-bf__ssh-slow-bf.log'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, 12)
+    .map((text) => ({ text, kind: 'sshd auth' }));
+  const order = { zeek: [zeek, eve, sshd], eve: [eve, sshd, zeek], sshd: [sshd, zeek, eve] }[firstFormat];
+  const lines: Array<{ text: string; kind: string }> = [];
+  for (let i = 0; i < 12; i++) for (const family of order) lines.push(family[i]);
+  const path = join(dir, name);
+  writeFileSync(path, `${lines.map((l) => l.text).join('\n')}\n`);
+  return { path, expected: lines.map((l) => l.kind) };
+}
+
+test('a file named like a Zeek log holding Zeek JSON, EVE and sshd lines: each line gets its own format and log type in parse, detect and run', {
+  timeout: 300_000,
+}, async () => {
+  const inputs = [
+    namedMixedFile('dns.log', 'zeek'),
+    namedMixedFile('dns.16:00:00-17:00:00.log', 'eve'),
+    namedMixedFile('all.log', 'sshd'),
+  ];
+  const paths = inputs.map((i) => i.path);
+
+  const parsed = spawnSync(process.execPath, [MAIN, 'parse', ...paths], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  assert.equal(parsed.status, 0, parsed.stderr.slice(-2000));
+  assert.deepEqual(ndjson(parsed.stderr), [], 'no line rejected');
+  const envelopes = ndjson(parsed.stdout) as unknown as Envelope[];
+  assert.deepEqual(
+    envelopes.map((e) => `${e.source} ${e.log_type}`),
+    inputs.flatMap((i) => i.expected),
+    'every line: its own format and log type (the name only types Zeek lines)',
+  );
+
+  const detected = spawnSync(process.execPath, [MAIN, 'detect', '--rules', RULES, ...paths], {
+    encoding: 'utf8',
+  });
+  assert.equal(detected.status, 0, detected.stderr);
+  assert.match(detected.stderr, new RegExp(` ${envelopes.length} events, 0 rejected;`));
+  const formats = /\[([^\]]*)\]/.exec(detected.stderr)?.[1].split(', ').sort();
+  assert.deepEqual(formats, ['sshd', 'suricata-eve', 'zeek-json']);
+
+  const quiet = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
+  const config = validateConfig(
+    {
+      data_dir: join(dir, 'named'),
+      log_level: 'warn',
+      sources: [{ type: 'file', name: 'files', paths, start_at: 'beginning' }],
+      detect: { rules: [RULES] },
+      lake: { dir: join(dir, 'named', 'lake'), flush_interval_seconds: 1 },
+      alert_store: { type: 'sqlite', sqlite_path: join(dir, 'named', 'alerts.db') },
+      dlq: { type: 'file', path: join(dir, 'named', 'dlq.ndjson') },
+    },
+    'front-half.test',
+  );
+  const runtime = await startRuntime({
+    config,
+    file: 'front-half.test',
+    roles: new Set(['ingest', 'process', 'correlate', 'store']),
+    logger: quiet,
+    telemetry: createTelemetry({ defaultMetrics: false }),
+  });
+  let stopped = false;
+  try {
+    await waitFor(
+      async () => (await lakeIds(config.lake.dir)).ids.size >= envelopes.length,
+      120_000,
+      'every event in the lake',
+    );
+    await runtime.stop();
+    stopped = true;
+  } finally {
+    if (!stopped) await runtime.stop();
+  }
+  const lake = await LakeQuery.open({ lakeDir: config.lake.dir });
+  try {
+    const rows = await lake.query('select id, source, log_type, src_ip, "user", raw from events', {
+      maxRows: 10_000,
+    });
+    const row = (r: readonly unknown[]) =>
+      JSON.stringify([r[0], r[1], r[2], r[3] ?? null, r[4] ?? null, JSON.parse(String(r[5]))]);
+    const env = (e: Envelope) =>
+      JSON.stringify([
+        e.id,
+        e.source,
+        e.log_type,
+        e.normalized.src_ip ?? null,
+        e.normalized.user ?? null,
+        e.raw,
+      ]);
+    assert.deepEqual(
+      rows.rows.map(row).sort(),
+      envelopes.map(env).sort(),
+      'run: the same ids, families, log types, sources, users and raw records as parse',
+    );
+  } finally {
+    lake.close();
+  }
 });

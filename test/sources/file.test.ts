@@ -66,14 +66,14 @@ test('reads a file from the beginning with file positions, name hints and determ
     fileId: fileIdFor(st),
     offset: Buffer.byteLength(`${dns[0]}\n`),
   });
-  assert.equal(records[0].formatHint, 'auto:dns');
+  assert.equal(records[0].formatHint, 'auto@dns');
   assert.match(fileIdFor(st), /^\d+:\d+@[0-9a-z]+$/);
   assert.equal(eventId(records[1].position), eventId({ ...records[1].position, path: '/elsewhere' }));
 });
 
-test('the format hint is format:log_type, the log type from the file name', () => {
-  assert.equal(formatHintFor(undefined, '/var/log/zeek/current/dns.log'), 'auto:dns');
-  assert.equal(formatHintFor('json', '/var/log/fw/firewall.json'), 'json:firewall');
+test("the format hint is format@name: the file name's log type is a hint, a configured log type wins", () => {
+  assert.equal(formatHintFor(undefined, '/var/log/zeek/current/dns.log'), 'auto@dns');
+  assert.equal(formatHintFor('json', '/var/log/fw/firewall.json'), 'json@firewall');
   assert.equal(formatHintFor('json:fw', '/var/log/fw/firewall.json'), 'json:fw');
 });
 
@@ -99,7 +99,7 @@ test('start_at end skips what is there and follows appends; a configured format 
     got.value.records.map((r) => r.text),
     [sshd[3], sshd[4]],
   );
-  assert.equal(got.value.records[0].formatHint, 'sshd:auth');
+  assert.equal(got.value.records[0].formatHint, 'sshd@auth');
 });
 
 test('the checkpoint advances only on ack, to the end of the longest acked prefix', async (t) => {
