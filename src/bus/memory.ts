@@ -88,6 +88,8 @@ class Partition {
   /** Publishers waiting for space, and members waiting for data. */
   spaceWaiters: Array<() => void> = [];
   dataWaiters = new Set<() => void>();
+  /** Publishers waiting until every group committed past `offset` (MemoryBus.consumed), oldest first. */
+  consumedWaiters: Array<{ offset: bigint; settle: (error?: Error) => void }> = [];
   /** Committed records kept for readRange (the newest `historyLimit`), oldest first. */
   history: ConsumedRecord[] = [];
   historyLimit = 0;
@@ -135,6 +137,19 @@ class Partition {
       this.spaceWaiters = [];
       for (const wake of waiters) wake();
     }
+    this.settleConsumed();
+  }
+
+  /** Resolves the waiters whose records every group has committed past (they are trimmed). */
+  settleConsumed(error?: Error): void {
+    let done = 0;
+    while (
+      done < this.consumedWaiters.length &&
+      (error || this.consumedWaiters[done].offset < this.startOffset)
+    )
+      done++;
+    if (done === 0) return;
+    for (const w of this.consumedWaiters.splice(0, done)) w.settle(error);
   }
 
   /** Records from `offset` (or the oldest retained, if that is later), at most `max`. */
@@ -385,6 +400,8 @@ export class MemoryBus implements Bus {
   private readonly groups = new Map<string, Group>();
   private readonly retainCommittedRecords: number;
   private closed = false;
+  /** Per publish call (its records array): the last offset written to each partition, for consumed(). */
+  private readonly lastOffsets = new WeakMap<readonly BusRecord[], Map<Partition, bigint>>();
 
   constructor(options: MemoryBusOptions = {}) {
     this.retainCommittedRecords = options.retainCommittedRecords ?? 0;
@@ -425,6 +442,8 @@ export class MemoryBus implements Bus {
     const topic = this.topic(topicName);
     const count = topic.partitions.length;
     const touched = new Set<Partition>();
+    const last = new Map<Partition, bigint>();
+    this.lastOffsets.set(records, last);
     const now = Date.now();
     for (const record of records) {
       const index = record.key === null ? topic.roundRobin++ % count : partitionForKey(record.key, count);
@@ -443,8 +462,33 @@ export class MemoryBus implements Bus {
       }
       p.append(record, now);
       touched.add(p);
+      last.set(p, p.nextOffset - 1n);
     }
     for (const p of touched) p.wakeReaders();
+  }
+
+  /**
+   * Resolves once every group subscribed to the topic has committed past the records of an
+   * earlier `publish(topic, records)` (the same array). Nothing on this bus outlives the process:
+   * a source acks a batch only when its consumers made it durable (the process role, after its
+   * lake flush), so a crash re-reads it. Rejects with BusClosedError when the bus closes first.
+   */
+  consumed(topicName: string, records: readonly BusRecord[]): Promise<void> {
+    const last = this.lastOffsets.get(records);
+    this.lastOffsets.delete(records);
+    const topic = this.topics.get(topicName);
+    if (last === undefined || topic === undefined || topic.groups.size === 0) return Promise.resolve();
+    const waits: Array<Promise<void>> = [];
+    for (const [p, offset] of last) {
+      if (offset < p.startOffset) continue;
+      if (this.closed) return Promise.reject(new BusClosedError('memory bus is closed'));
+      waits.push(
+        new Promise((resolve, reject) =>
+          p.consumedWaiters.push({ offset, settle: (error) => (error ? reject(error) : resolve()) }),
+        ),
+      );
+    }
+    return Promise.all(waits).then(() => {});
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -548,6 +592,7 @@ export class MemoryBus implements Bus {
         const waiters = p.spaceWaiters;
         p.spaceWaiters = [];
         for (const wake of waiters) wake();
+        p.settleConsumed(new BusClosedError('memory bus is closed'));
       }
   }
 }

@@ -80,6 +80,12 @@ export interface Bus {
   listTopics(): Promise<TopicSpec[]>;
   /** Resolves once every record is durably accepted (Kafka: acked by the broker). */
   publish(topic: string, records: BusRecord[]): Promise<void>;
+  /**
+   * Only where accepting is not durable (the in-process bus): resolves once every group subscribed
+   * to `topic` has committed past the records of an earlier `publish(topic, records)` (the same
+   * array). A source acks a batch only then. Kafka has none: the broker's ack is the durability.
+   */
+  consumed?(topic: string, records: readonly BusRecord[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Committed offsets of a group, for lag metrics and rebuilds. */
   committedOffsets(group: string, topics: string[]): Promise<CommitOffsets>;

@@ -1,6 +1,7 @@
 import type { Bus, BusRecord } from '../core/bus.ts';
 import type { ComponentContext, Source } from '../core/component.ts';
 import type { InputRecord } from '../core/envelope.ts';
+import { BusClosedError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { HEADER_BYTES, HEADER_FORMAT, HEADER_POSITION, HEADER_RECEIVED } from './codec.ts';
 import { InOrderWindow } from './in-order.ts';
@@ -79,13 +80,34 @@ class RawRecord implements BusRecord {
 }
 
 export interface IngestRole {
-  /** Runs until every source ends or stop() is called. */
+  /** Runs until every source ends (its batches accepted by the bus) or stop() is called. */
   run(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Waits (at most `timeoutMs`) for the acks still owed, then has each source write its checkpoint:
+   * on the in-process bus a batch is acked only once its consumers committed it, so the runtime
+   * calls this after draining.
+   */
+  settle(timeoutMs: number): Promise<void>;
 }
 
-/** Source batches published but not yet acked, at most, per source. */
+/** Source batches published but not yet accepted by the bus, at most, per source. */
 export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 8;
+
+/**
+ * When a published batch is durable: at once on Kafka (the broker's ack), on the in-process bus
+ * once every consumer of the topic committed past it (bus.consumed).
+ */
+function durableAfter(
+  bus: Bus,
+  topic: string,
+  records: readonly BusRecord[],
+  accepted: Promise<void>,
+): Promise<void> {
+  const consumed = bus.consumed?.bind(bus);
+  if (consumed === undefined || records.length === 0) return accepted;
+  return accepted.then(() => consumed(topic, records));
+}
 
 export function createIngestRole(options: {
   bus: Bus;
@@ -95,23 +117,38 @@ export function createIngestRole(options: {
 }): IngestRole {
   const logger: Logger = options.ctx.logger.child({ component: 'ingest' });
   let stopping = false;
+  /** Per source, the end of its chain of acks (in order; a failed batch stops the chain, nothing after it is acked). */
+  const ackChains = new Map<string, Promise<void>>();
+
+  /** An ack chain that never rejects: a batch not acked is re-read at the next start (same ids). */
+  function quiet(acks: Promise<void>, source: string): Promise<void> {
+    return acks.catch((err: unknown) => {
+      if (!(err instanceof BusClosedError)) logger.error({ err, source }, 'batch not acked');
+    });
+  }
 
   async function pump(named: NamedSource): Promise<void> {
-    // Several source batches in flight: a batch is published and the next one read at once; acks
-    // follow in order, each once its batch was accepted by the bus (the bus keeps publish order,
-    // so a stream's lines stay in order on its partition).
+    // Several source batches in flight: a batch is published and the next one read at once. Acks
+    // follow in order, each once its batch is durable (durableAfter); the bus keeps publish order,
+    // so a stream's lines stay in order on its partition.
     const window = new InOrderWindow(options.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT_BATCHES);
+    let acks: Promise<void> = Promise.resolve();
     for await (const batch of named.source.batches()) {
       const count = batch.records.length;
-      const published =
-        count > 0 ? options.bus.publish(named.topic, batch.records.map(toRawRecord)) : Promise.resolve();
-      await window.add(published, async () => {
+      const records = batch.records.map(toRawRecord);
+      const accepted = count > 0 ? options.bus.publish(named.topic, records) : Promise.resolve();
+      const durable = durableAfter(options.bus, named.topic, records, accepted);
+      durable.catch(() => {});
+      await window.add(accepted, () => {
         if (count > 0) options.ctx.telemetry.busPublished.inc({ topic: named.topic }, count);
-        await batch.ack();
       });
+      acks = acks.then(() => durable).then(() => batch.ack());
+      ackChains.set(named.name, quiet(acks, named.name));
       if (stopping) break;
     }
     await window.flush();
+    // Kafka acks follow the broker at once: the source is done when they are.
+    if (options.bus.consumed === undefined) await ackChains.get(named.name);
     logger.info({ source: named.name }, 'source ended');
   }
 
@@ -123,6 +160,15 @@ export function createIngestRole(options: {
     async stop() {
       stopping = true;
       await Promise.all(options.sources.map((s) => s.source.stop()));
+    },
+    async settle(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([Promise.all(ackChains.values()), timeout]);
+      clearTimeout(timer);
+      await Promise.all(options.sources.map((s) => s.source.flush().catch(() => {})));
     },
   };
 }

@@ -550,7 +550,9 @@ class FileSource implements Source {
 
   /** A closed, rotated file whose batches are all acked leaves the checkpoint. */
   #forgetIfDone(f: TrackedFile): void {
-    if (f.handle || f.acks.size > 0) return;
+    // After stop() every handle is closed, but the files are not gone: late acks (the in-process
+    // bus acks once consumers committed) only move their checkpoints.
+    if (f.handle || f.acks.size > 0 || this.#stopped) return;
     if (this.#files.get(f.key) === f) this.#files.delete(f.key);
     delete this.#checkpoint.files[f.key];
     void this.#saveCheckpoint();

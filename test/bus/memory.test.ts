@@ -33,6 +33,39 @@ describe('MemoryBus specifics', () => {
     await bus.close();
   });
 
+  it('consumed() resolves once every subscribed group committed past a publish, at once without a group, and rejects when the bus closes', async () => {
+    const bus = new MemoryBus();
+    const topic = uniqueName('consumed');
+    await bus.createTopics([{ name: topic, partitions: 1 }]);
+    const a = await bus.subscribe({ group: 'a', topics: [topic], from: 'earliest' });
+    const b = await bus.subscribe({ group: 'b', topics: [topic], from: 'earliest' });
+    const records = keyedRecords(6, 2);
+    await bus.publish(topic, records);
+    let consumed = false;
+    const waiting = bus.consumed(topic, records).then(() => {
+      consumed = true;
+    });
+    const all = { topic, partition: 0, offset: 6n };
+    await a.commitOffsets([{ ...all, offset: 3n }]);
+    await b.commitOffsets([all]);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(consumed, false, 'group a has committed only half');
+    await a.commitOffsets([all]);
+    await waiting;
+    assert.equal(consumed, true);
+
+    const lonely = uniqueName('nobody');
+    const alone = keyedRecords(3, 1);
+    await bus.publish(lonely, alone);
+    await bus.consumed(lonely, alone);
+
+    const pending = keyedRecords(2, 1);
+    await bus.publish(topic, pending);
+    const closing = bus.consumed(topic, pending);
+    await bus.close();
+    await assert.rejects(closing, { name: 'BusClosedError' });
+  });
+
   it('tells a member that has read all it owns while a publisher waits on its commits (onStall), and only then', async () => {
     const bus = new MemoryBus({ queueCapacity: 10 });
     const topic = uniqueName('stall');
