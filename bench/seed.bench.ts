@@ -30,7 +30,8 @@ const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const EVENTS = QUICK ? 50_000 : 200_000;
 const PARTITIONS = 6;
 const ROUNDS = Number(process.env.SOCSTREAM_BENCH_SEED_ROUNDS ?? 2);
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+/** The deployment's launcher (bin/socstream.js: sources or the build, MALLOC_ARENA_MAX). */
+const MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
 /**
  * SOCSTREAM_BENCH_SEED_BASE=<checkout>: also run that checkout's `socstream run` (e.g. a worktree
  * of main) in every round, alternating with this one on the same topic: a paired A/B of the whole
@@ -247,7 +248,7 @@ export async function run(): Promise<BenchRow[]> {
     const seed: number[] = [];
     const ours: SocstreamRun[] = [];
     const base: SocstreamRun[] = [];
-    const baseMain = BASE_CHECKOUT ? join(BASE_CHECKOUT, 'src/cli/main.ts') : undefined;
+    const baseMain = BASE_CHECKOUT ? join(BASE_CHECKOUT, 'bin/socstream.js') : undefined;
     for (let round = 0; round < ROUNDS; round++) {
       if (py) seed.push(runSeed(py, script, topic));
       // The pair's order alternates from round to round: neither side always runs first.
