@@ -203,6 +203,7 @@ export class KafkaSubscription implements Subscription {
 
   private updateOwnership(assignments: NonNullable<KafkaConsumer['assignments']>): void {
     this.joins++;
+    this.lastOwner = null;
     const now = new Map<string, TopicPartition>();
     for (const a of assignments)
       for (const p of a.partitions) now.set(partitionKey(a.topic, p), { topic: a.topic, partition: p });
@@ -220,9 +221,21 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
+  /** The last ownership looked up: records come in runs of one partition (no key string per record). */
+  private lastOwner: { topic: string; partition: number; owner: Ownership | undefined } | null = null;
+
+  private ownerOf(message: KafkaMessage): Ownership | undefined {
+    const last = this.lastOwner;
+    if (last !== null && last.partition === message.partition && last.topic === message.topic)
+      return last.owner;
+    const owner = this.owned.get(partitionKey(message.topic, message.partition));
+    this.lastOwner = { topic: message.topic, partition: message.partition, owner };
+    return owner;
+  }
+
   /** Whether a record read from the stream may be handed out (see the class comment). */
   private admit(message: KafkaMessage): boolean {
-    const owner = this.owned.get(partitionKey(message.topic, message.partition));
+    const owner = this.ownerOf(message);
     if (owner === undefined) {
       this.skipped.notOwned++;
       return false;
