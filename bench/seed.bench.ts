@@ -30,7 +30,14 @@ const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const EVENTS = QUICK ? 50_000 : 200_000;
 const PARTITIONS = 6;
 const ROUNDS = Number(process.env.SOCSTREAM_BENCH_SEED_ROUNDS ?? 2);
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+/** The deployment's launcher (bin/socstream.js: sources or the build, MALLOC_ARENA_MAX). */
+const MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
+/**
+ * SOCSTREAM_BENCH_SEED_BASE=<checkout>: also run that checkout's `socstream run` (e.g. a worktree
+ * of main) in every round, alternating with this one on the same topic: a paired A/B of the whole
+ * job, reported as a ratio.
+ */
+const BASE_CHECKOUT = process.env.SOCSTREAM_BENCH_SEED_BASE;
 const RULES = new URL('../rules', import.meta.url).pathname;
 const HOSTS = 500;
 const THREATS = [
@@ -153,7 +160,7 @@ function procFigures(pid: number): { cpu: number; hwmMb: number } {
   return { cpu: ticks / 100, hwmMb: hwm ? Number(hwm[1]) / 1024 : Number.NaN };
 }
 
-async function runSocstream(bus: KafkaBus, topic: string, dir: string): Promise<SocstreamRun> {
+async function runSocstream(bus: KafkaBus, topic: string, dir: string, main = MAIN): Promise<SocstreamRun> {
   const prefix = `bench-seed-${randomUUID().slice(0, 8)}`;
   const config = {
     data_dir: dir,
@@ -184,7 +191,7 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string): Promise<
   // SOCSTREAM_BENCH_CPU_PROFILE=DIR: a V8 CPU profile of each socstream run (scripts/cpuprofile-top.ts).
   const profile = process.env.SOCSTREAM_BENCH_CPU_PROFILE;
   const nodeFlags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  const args = [...nodeFlags, MAIN, 'run', '--config', configPath, '--role', 'process,correlate,store'];
+  const args = [...nodeFlags, main, 'run', '--config', configPath, '--role', 'process,correlate,store'];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     // SOCSTREAM_* variables are config overrides (the loader applies them): not ours to pass on.
@@ -240,9 +247,14 @@ export async function run(): Promise<BenchRow[]> {
     writeFileSync(script, SEED_ANALYZER);
     const seed: number[] = [];
     const ours: SocstreamRun[] = [];
+    const base: SocstreamRun[] = [];
+    const baseMain = BASE_CHECKOUT ? join(BASE_CHECKOUT, 'bin/socstream.js') : undefined;
     for (let round = 0; round < ROUNDS; round++) {
       if (py) seed.push(runSeed(py, script, topic));
+      // The pair's order alternates from round to round: neither side always runs first.
+      if (baseMain && round % 2 === 0) base.push(await runSocstream(bus, topic, dir, baseMain));
       ours.push(await runSocstream(bus, topic, dir));
+      if (baseMain && round % 2 === 1) base.push(await runSocstream(bus, topic, dir, baseMain));
     }
     const best = ours.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     const ourRate = EVENTS / best.seconds;
@@ -279,6 +291,23 @@ export async function run(): Promise<BenchRow[]> {
         note: 'VmHWM of the one-process Kafka deployment (process+correlate+store)',
       },
     ];
+    if (base.length > 0) {
+      const figures = (runs: SocstreamRun[]) =>
+        runs
+          .map(
+            (o) =>
+              `${o.seconds.toFixed(1)} s/${((o.cpuSeconds * 1e6) / EVENTS).toFixed(1)} µs/${o.peakRssMb.toFixed(0)} MB`,
+          )
+          .join(', ');
+      const baseBest = base.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+      rows.push({
+        bench: 'seed',
+        metric: 'socstream run / the base checkout, same rounds',
+        value: baseBest.seconds / best.seconds,
+        unit: '×',
+        note: `${BASE_CHECKOUT}: runs ${figures(base)}; this checkout: ${figures(ours)} (time/CPU per event/peak RSS)`,
+      });
+    }
     if (py) {
       const seedBest = Math.min(...seed);
       rows.push(

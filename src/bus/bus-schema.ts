@@ -17,6 +17,14 @@ export const kafkaSchema = z
       'Producer compression codec: internal topics, and output topics topics.compression leaves unset',
     ),
     connect_timeout_ms: d(z.number().int().positive().default(10_000), 'Give up connecting after this long'),
+    fetch_max_bytes: d(
+      z.number().int().positive().default(1_048_576),
+      'Consumers: largest fetch response (the broker still returns one whole record batch when bigger); records wait in memory until processed, so smaller fetches mean less memory and GC (docs/benchmarks.md)',
+    ),
+    fetch_max_partition_bytes: d(
+      z.number().int().positive().default(131_072),
+      'Consumers: largest share of one partition in a fetch response',
+    ),
     retries: d(
       z.number().int().min(0).default(60),
       'Retries of every Kafka request (produce, fetch, commit, metadata), backoff 100 ms doubling to 5 s: 60 ride out about 4 minutes of a broker or cluster outage (a leader election takes ~10 s)',

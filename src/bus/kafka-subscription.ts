@@ -86,8 +86,16 @@ interface Ownership {
   committed: bigint;
 }
 
+/**
+ * What a commit needs of a batch's last record per partition: its position and leader epoch, not
+ * the message (whose key and value are slices of the fetch response: an uncommitted batch that
+ * held its messages kept whole 8 MiB responses alive while the lake buffered).
+ */
 interface HandedOut {
-  message: KafkaMessage;
+  topic: string;
+  partition: number;
+  offset: bigint;
+  leaderEpoch: number;
   period: number;
 }
 
@@ -195,6 +203,7 @@ export class KafkaSubscription implements Subscription {
 
   private updateOwnership(assignments: NonNullable<KafkaConsumer['assignments']>): void {
     this.joins++;
+    this.lastOwner = null;
     const now = new Map<string, TopicPartition>();
     for (const a of assignments)
       for (const p of a.partitions) now.set(partitionKey(a.topic, p), { topic: a.topic, partition: p });
@@ -212,9 +221,21 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
+  /** The last ownership looked up: records come in runs of one partition (no key string per record). */
+  private lastOwner: { topic: string; partition: number; owner: Ownership | undefined } | null = null;
+
+  private ownerOf(message: KafkaMessage): Ownership | undefined {
+    const last = this.lastOwner;
+    if (last !== null && last.partition === message.partition && last.topic === message.topic)
+      return last.owner;
+    const owner = this.owned.get(partitionKey(message.topic, message.partition));
+    this.lastOwner = { topic: message.topic, partition: message.partition, owner };
+    return owner;
+  }
+
   /** Whether a record read from the stream may be handed out (see the class comment). */
   private admit(message: KafkaMessage): boolean {
-    const owner = this.owned.get(partitionKey(message.topic, message.partition));
+    const owner = this.ownerOf(message);
     if (owner === undefined) {
       this.skipped.notOwned++;
       return false;
@@ -281,12 +302,29 @@ export class KafkaSubscription implements Subscription {
       await this.sleep(messages.length > 0 ? Math.max(1, deadline - Date.now()) : 1000);
     }
     const batch: ConsumedBatch = { records: messages.map(toRecord) };
-    const last = new Map<string, KafkaMessage>();
-    for (const m of messages) last.set(partitionKey(m.topic, m.partition), m);
-    const handedOut: HandedOut[] = [];
-    for (const [key, message] of last) handedOut.push({ message, period: this.owned.get(key)?.period ?? -1 });
-    this.lastOfBatch.set(batch, handedOut);
+    this.lastOfBatch.set(batch, this.lastPositions(messages));
     return { done: false, value: batch };
+  }
+
+  /** Each partition's last message of a batch, as positions (a key string per run, not per message). */
+  private lastPositions(messages: readonly KafkaMessage[]): HandedOut[] {
+    const handedOut: HandedOut[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      const next = messages[i + 1];
+      if (next !== undefined && next.partition === m.partition && next.topic === m.topic) continue;
+      const position = {
+        topic: m.topic,
+        partition: m.partition,
+        offset: m.offset,
+        leaderEpoch: m.leaderEpoch,
+        period: this.owned.get(partitionKey(m.topic, m.partition))?.period ?? -1,
+      };
+      const at = handedOut.findIndex((h) => h.partition === m.partition && h.topic === m.topic);
+      if (at < 0) handedOut.push(position);
+      else handedOut[at] = position;
+    }
+    return handedOut;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ConsumedBatch> {
@@ -304,7 +342,8 @@ export class KafkaSubscription implements Subscription {
     if (last === undefined)
       throw new InternalError('commit(batch): the batch did not come from this subscription');
     const offsets = [];
-    for (const { message: m, period } of last) {
+    for (const m of last) {
+      const { period } = m;
       const owner = this.owned.get(partitionKey(m.topic, m.partition));
       if (owner === undefined || owner.period !== period) {
         this.skipped.commitsNotOwned++;

@@ -62,9 +62,6 @@ const SESSION_TIMEOUT_MS = 10_000;
 const REBALANCE_TIMEOUT_MS = 15_000;
 /** Payload per produce request: under the broker's default message.max.bytes (1 MiB) per batch. */
 const MAX_SEND_BYTES = 768 * 1024;
-/** Fetch response limits (the broker still returns one whole batch when it is bigger). */
-const FETCH_MAX_BYTES = 8 * 1024 * 1024;
-const FETCH_MAX_PARTITION_BYTES = 1024 * 1024;
 /** One produce request across topics: the broker's socket.request.max.bytes is 100 MiB. */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 /** Record framing, roughly, so many tiny records do not add up past the limit. */
@@ -611,10 +608,13 @@ export class KafkaBus implements Bus {
       rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       maxWaitTime: Math.min(options.maxWaitMs ?? 500, 500),
-      // The client's defaults (50 MB per fetch AND per partition) let one fetch of a busy partition
-      // hold tens of MB, decompressed on top; Java's consumer takes 1 MiB per partition.
-      maxBytes: FETCH_MAX_BYTES,
-      maxBytesPerPartition: FETCH_MAX_PARTITION_BYTES,
+      // Fetch response limits (bus.kafka.fetch_max_bytes, 1 MiB by default; the broker still
+      // returns one whole batch when it is bigger). The client's defaults (50 MB per fetch AND per
+      // partition) let one fetch hold tens of MB; 8 MiB held ~15,000 parsed records in the stream
+      // at a time, which survived young-generation GCs: 1 MiB gave −12..20 % CPU and 440 → 285 MB
+      // RSS for a bare consumer (docs/benchmarks.md).
+      maxBytes: this.config.fetch_max_bytes,
+      maxBytesPerPartition: this.config.fetch_max_partition_bytes,
     });
     try {
       const open = () =>

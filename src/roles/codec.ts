@@ -1,3 +1,4 @@
+import { partitionForKey } from '../bus/partitioner.ts';
 import type { BusRecord, ConsumedRecord } from '../core/bus.ts';
 import type { Envelope, InputPosition, InputRecord } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
@@ -54,11 +55,83 @@ export function matchRecord(m: MatchMessage): BusRecord {
   return new JsonRecord(messageKey(m), m);
 }
 
+/** Match messages packed into one matches record at most (~300 bytes each as JSON: ~75 KB). */
+export const MAX_PACKED_MATCHES = 256;
+
+/**
+ * Match messages as matches records, packed: the messages bound for one partition of the matches
+ * topic (the partition their key picks, Kafka's partitioner) travel as one record, a JSON array in
+ * their original order, keyed by the first one's key (so the record lands on that same partition).
+ * The correlate side unpacks it (decodeMatches): each partition receives exactly the messages it
+ * received one record each before, in the same order, for a fraction of the client's per-record
+ * cost (encode, batch, CRC, fetch decode: ~11 µs per record here). A single message stays a plain
+ * object. Without the partition count (`partitions` undefined) every message is its own record.
+ */
+export function matchRecords(matches: readonly MatchMessage[], partitions: number | undefined): BusRecord[] {
+  if (partitions === undefined || partitions < 1) return matches.map(matchRecord);
+  const out: BusRecord[] = [];
+  const open = new Map<number, { key: string; list: MatchMessage[] }>();
+  for (const m of matches) {
+    const key = messageKey(m);
+    const partition = cachedPartition(key, partitions);
+    const group = open.get(partition);
+    if (group === undefined) open.set(partition, { key, list: [m] });
+    else if (group.list.push(m) >= MAX_PACKED_MATCHES) {
+      out.push(packedRecord(group.key, group.list));
+      open.delete(partition);
+    }
+  }
+  for (const { key, list } of open.values()) out.push(packedRecord(key, list));
+  return out;
+}
+
+/**
+ * Keys repeat (a rule and a host): their partitions are remembered, up to PARTITION_CACHE_KEYS keys
+ * (then forgotten at once), rather than UTF-8 encoding and hashing every key again (~2 µs a match).
+ */
+const PARTITION_CACHE_KEYS = 50_000;
+const partitionCache = { partitions: 0, byKey: new Map<string, number>() };
+
+function cachedPartition(key: string, partitions: number): number {
+  if (partitionCache.partitions !== partitions || partitionCache.byKey.size >= PARTITION_CACHE_KEYS) {
+    partitionCache.partitions = partitions;
+    partitionCache.byKey.clear();
+  }
+  let partition = partitionCache.byKey.get(key);
+  if (partition === undefined) {
+    partition = partitionForKey(key, partitions);
+    partitionCache.byKey.set(key, partition);
+  }
+  return partition;
+}
+
+function packedRecord(key: string, list: MatchMessage[]): BusRecord {
+  return { key, value: encodeJson(list.length === 1 ? list[0] : list) };
+}
+
+/**
+ * The match messages of one matches record: one object, or a packed array (matchRecords). Throws
+ * on text that is not JSON; the caller checks each message's shape (isMatchMessage).
+ */
+export function decodeMatches(record: { value: Uint8Array }): unknown[] {
+  const value = decodeJson<unknown>(record);
+  return Array.isArray(value) ? value : [value];
+}
+
 /** Each partition's last record of a batch: all a commit needs (the rest can be let go). */
 export function lastPerPartition<R extends { topic: string; partition: number }>(records: readonly R[]): R[] {
-  const last = new Map<string, R>();
-  for (const r of records) last.set(`${r.topic}\u0000${r.partition}`, r);
-  return [...last.values()];
+  // A batch holds a few partitions, each in long runs: a linear search at each run's end, no key
+  // string per record. In order of each partition's first record.
+  const last: R[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    const next = records[i + 1];
+    if (next !== undefined && next.partition === r.partition && next.topic === r.topic) continue;
+    const at = last.findIndex((l) => l.partition === r.partition && l.topic === r.topic);
+    if (at < 0) last.push(r);
+    else last[at] = r;
+  }
+  return last;
 }
 
 export function alertRecord(alert: Alert): BusRecord {

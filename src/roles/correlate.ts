@@ -6,7 +6,7 @@ import type { Alert } from '../detect/alert.ts';
 import type { CorrelationOutput, CorrelationState } from '../detect/detector.ts';
 import { isMatchMessage, type MatchMessage } from '../detect/matches.ts';
 import type { AlertOutput } from '../sinks/alert-output.ts';
-import { decodeJson, matchRecord } from './codec.ts';
+import { decodeMatches, matchRecord } from './codec.ts';
 
 /**
  * The correlate role: the matches topic (match messages re-keyed by rule + group key by the process
@@ -72,13 +72,13 @@ const MATCH_BATCH_WAIT_MS = 5;
 function decodeMessages(records: readonly ConsumedRecord[]): MatchMessage[] {
   const out: MatchMessage[] = [];
   for (const record of records) {
-    let message: unknown;
+    let messages: unknown[];
     try {
-      message = decodeJson<unknown>(record);
+      messages = decodeMatches(record);
     } catch {
       continue;
     }
-    if (isMatchMessage(message)) out.push(message);
+    for (const message of messages) if (isMatchMessage(message)) out.push(message);
   }
   return out;
 }
@@ -273,19 +273,21 @@ export function createCorrelateRole(options: CorrelateRoleOptions): CorrelateRol
     await rebuildNewPartitions(sub, batch.records);
     const byPartition = new Map<number, MatchMessage[]>();
     for (const record of batch.records) {
-      let message: unknown;
+      let messages: unknown[];
       try {
-        message = decodeJson<unknown>(record);
+        messages = decodeMatches(record);
       } catch {
-        message = undefined;
+        messages = [undefined];
       }
-      if (!isMatchMessage(message)) {
-        options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
-        continue;
+      for (const message of messages) {
+        if (!isMatchMessage(message)) {
+          options.ctx.telemetry.rejects.inc({ source: 'bus', reason: 'correlate_bad_record' });
+          continue;
+        }
+        const list = byPartition.get(record.partition);
+        if (list) list.push(message);
+        else byPartition.set(record.partition, [message]);
       }
-      const list = byPartition.get(record.partition);
-      if (list) list.push(message);
-      else byPartition.set(record.partition, [message]);
     }
     let written: Promise<void> = writing;
     for (const [partition, messages] of byPartition) {

@@ -1,4 +1,4 @@
-import type { ConsumedBatch, Subscription } from '../core/bus.ts';
+import type { ConsumedBatch, ConsumedRecord, Subscription } from '../core/bus.ts';
 import type { ComponentContext, Sink } from '../core/component.ts';
 import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -117,9 +117,10 @@ export class DurableLoop {
   #commitAfter(done: Promise<unknown>, batch: ConsumedBatch, sub: Subscription): void {
     done.catch(() => {}); // observed through the chain below
     const records = batch.records.length;
-    // The commit needs only each partition's last record: let the others (and their bytes) go
-    // while the batch waits for the lake.
-    batch.records = lastPerPartition(batch.records);
+    // The commit needs only each partition's last position: let the records and their bytes go
+    // while the batch waits for the lake (a Kafka record's value is a slice of its whole fetch
+    // response: keeping one kept the response).
+    batch.records = lastPerPartition(batch.records).map(positionOnly);
     this.#inFlight += records;
     this.#fill();
     this.#commits = this.#commits
@@ -154,6 +155,20 @@ export class DurableLoop {
       this.#stopping ? 'stopping while the lake is blocked' : 'lake writable again: consumption resumed',
     );
   }
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** A consumed record reduced to its position (what a commit reads). */
+function positionOnly(r: ConsumedRecord): ConsumedRecord {
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    key: null,
+    value: NO_BYTES,
+    timestamp: r.timestamp,
+  };
 }
 
 async function bounded(p: Promise<unknown>, ms: number): Promise<void> {

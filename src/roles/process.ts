@@ -5,7 +5,7 @@ import type { Envelope, InputRecord, Reject } from '../core/envelope.ts';
 import type { Logger } from '../core/logger.ts';
 import type { EventMatcher } from '../detect/detector.ts';
 import type { MatchMessage } from '../detect/matches.ts';
-import { envelopeRecord, inputFromRaw, matchRecord } from './codec.ts';
+import { envelopeRecord, inputFromRaw, matchRecords } from './codec.ts';
 import { DurableLoop, type RoleLake } from './durable-loop.ts';
 
 /**
@@ -95,6 +95,8 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   const subscribed = deferred();
   let subscription: Subscription | undefined;
   let started = false;
+  /** Partitions of the matches topic, read at start: match messages are packed per partition. */
+  let matchPartitions: number | undefined;
   /** Dead letters are written one batch after the other (a file sink appends in order). */
   let deadLetters: Promise<void> = Promise.resolve();
   const loop = new DurableLoop({
@@ -157,7 +159,7 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
     const pending: Promise<unknown>[] = [];
     // Matches first: detection latency does not wait for the lake.
     if (detection && matches.length > 0)
-      pending.push(options.bus.publish(detection.topic, matches.map(matchRecord)));
+      pending.push(options.bus.publish(detection.topic, matchRecords(matches, matchPartitions)));
     if (options.route) for (const p of publishRouted(envelopes, options.route)) pending.push(p);
     if (lake && envelopes.length > 0) pending.push(lake.write(envelopes));
     if (rejects.length > 0) {
@@ -196,6 +198,7 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
       try {
         await options.dlq.start();
         await lake?.start();
+        if (detection) matchPartitions = await partitionsOf(options.bus, detection.topic);
         started = true;
         subscription = await options.bus.subscribe({
           group: options.group,
@@ -221,6 +224,12 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
       await options.dlq.stop();
     },
   };
+}
+
+/** A topic's partition count, or undefined when it does not exist yet (then nothing is packed). */
+async function partitionsOf(bus: Bus, topic: string): Promise<number | undefined> {
+  const spec = (await bus.listTopics()).find((t) => t.name === topic);
+  return spec && spec.partitions > 0 ? spec.partitions : undefined;
 }
 
 /**
