@@ -20,8 +20,9 @@ import { QueryBusyError } from '../lake/query-pool.ts';
 import type { AlertStore } from '../sinks/alert-store.ts';
 import { registerAnalystRoutes } from './analyst-routes.ts';
 import { type Principal, type Role, roleAllows, type TokenTable } from './auth.ts';
+import { searchEventsNewestFirst } from './event-search.ts';
 import type { LakeAccess } from './lake-access.ts';
-import { encodeEventCursor, eventsByIdsSql, eventsSql } from './lake-sql.ts';
+import { encodeEventCursor, eventsByIdsSql } from './lake-sql.ts';
 import type { LiveFeed, LiveItem } from './live.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
@@ -39,6 +40,11 @@ export interface ServeDeps {
   logger: Logger;
   /** Named dependency checks for /readyz (Kafka, alert store, lake). */
   readiness?: () => Promise<Record<string, Health>>;
+  /**
+   * Checks /readyz reports without failing (the lake's compaction lag): not ok makes the answer
+   * `degraded` with `warnings`, still 200 — a lake that is behind is slower, not unavailable.
+   */
+  advisories?: () => Promise<Record<string, Health>>;
   /** Reloads the detection rules of the roles in this process; absent: the route answers 501. */
   reloadRules?: () => Promise<{ rules: number; correlations: number; problems: number }>;
   /** The built dashboard (index.html + assets); absent: / answers 404 with a hint. */
@@ -274,7 +280,15 @@ function registerHealth(app: FastifyInstance, deps: ServeDeps): void {
         ...(deps.readiness ? await deps.readiness() : {}),
       };
       const ok = Object.values(checks).every((c) => c.ok);
-      return reply.code(ok ? 200 : 503).send({ ok, checks });
+      const advisory = deps.advisories ? await deps.advisories() : {};
+      const warnings = Object.entries(advisory)
+        .filter(([, c]) => !c.ok)
+        .map(([name, c]) => `${name}: ${c.detail ?? 'not ok'}`);
+      return reply.code(ok ? 200 : 503).send({
+        ok,
+        ...(warnings.length > 0 ? { degraded: true, warnings } : {}),
+        checks: { ...checks, ...advisory },
+      });
     },
   );
   app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, reply) => {
@@ -346,21 +360,21 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
         throw new UsageError(`log_type "${q.log_type}" has no data; known: ${views.join(', ')}`);
       }
       const limit = q.limit ?? 100;
-      const sql = eventsSql(
-        {
-          from: parseTime(q.from, 'from'),
-          to: parseTime(q.to, 'to'),
-          src_ip: q.src_ip,
-          dst_ip: q.dst_ip,
-          user: q.user,
-          q: q.q,
-          limit,
-          cursor: q.cursor,
-        },
-        view,
-      );
+      const filter = {
+        from: parseTime(q.from, 'from'),
+        to: parseTime(q.to, 'to'),
+        src_ip: q.src_ip,
+        dst_ip: q.dst_ip,
+        user: q.user,
+        q: q.q,
+        limit,
+        cursor: q.cursor,
+      };
+      // Newest hours first (event-search.ts): a week's search reads an hour when the page fills.
       const events = rowsToObjects(
-        await deps.lake.query(sql, { timeoutMs: deps.config.query_timeout_ms, maxRows: limit + 1 }),
+        await searchEventsNewestFirst((sql, o) => deps.lake.query(sql, o), filter, view, {
+          timeoutMs: deps.config.query_timeout_ms,
+        }),
       );
       const more = events.length > limit;
       if (more) events.length = limit;

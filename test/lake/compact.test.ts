@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { sqlString } from '../../src/core/sql.ts';
-import { compactLake, hourPartitions } from '../../src/lake/compact.ts';
+import {
+  compactLake,
+  dedupedSource,
+  dedupSql,
+  FILES_PER_STATEMENT,
+  hourPartitions,
+} from '../../src/lake/compact.ts';
+import { compactInChild } from '../../src/lake/compact-process.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
 import { manyEnvelopes } from './envelopes.ts';
 import { writeLake } from './helpers.ts';
@@ -110,4 +117,82 @@ test('by default a closed hour that is a single file is deduplicated too (duplic
   assert.equal(await count(dir, 'select count(*) from ssl'), 10);
   // Its output is one complete run: nothing more to do.
   assert.equal((await compactLake({ lakeDir: dir })).partitions, 0);
+});
+
+/**
+ * `copies` files in the hour of `source`, each with the source's rows under ids of its own group
+ * (file k holds group k % groups): every id is in copies / groups files. `extra`: the last file
+ * has ids of its own and one more column (a file of another layout).
+ */
+async function multiplyFile(source: string, copies: number, groups: number, extra = false): Promise<void> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    for (let k = 0; k < copies; k++) {
+      const last = extra && k === copies - 1;
+      const more = last ? `, 'late' AS zz_extra` : '';
+      await connection.run(
+        `COPY (SELECT * REPLACE (id || '-g${last ? 'x' : k % groups}' AS id)${more} FROM read_parquet(${sqlString(source)})) ` +
+          `TO ${sqlString(source.replace(/\.parquet$/, `_copy${k}.parquet`))} (FORMAT parquet)`,
+      );
+    }
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  await rm(source);
+}
+
+test('an hour of more files than one statement reads is compacted by the child process to one file, every id once', async () => {
+  dir = await mkdtemp(join(tmpdir(), 'socstream-compact-'));
+  await writeLake(dir, [manyEnvelopes('ssl', 40, T0, 1000)]);
+  const [file] = (await readdir(dir, { recursive: true })).filter((n) => n.endsWith('.parquet'));
+  // 200 files (more than FILES_PER_STATEMENT: staged), each id in two of them.
+  await multiplyFile(join(dir, file), 200, 100);
+  assert.ok(200 > FILES_PER_STATEMENT);
+  const stats = await compactInChild({ lakeDir: dir });
+  assert.equal(stats.filesBefore, 200);
+  assert.equal(stats.filesAfter, 1);
+  assert.equal(stats.rowsBefore, 8_000);
+  assert.equal(stats.rowsAfter, 4_000);
+  assert.equal(stats.duplicatesDropped, 4_000);
+  assert.ok(stats.maxRssBytes > 0, 'the child reports its peak memory');
+  const [partition] = await hourPartitions(dir);
+  assert.equal((await readdir(partition.dir)).length, 1, 'no stage or temp file left');
+  assert.equal(await count(dir, 'select count(*) from ssl'), 4_000);
+  assert.equal(await count(dir, 'select count(distinct id) from ssl'), 4_000);
+  // The hour's rollup came from the same rows: 4,000 events.
+  const rollups = (await readdir(join(dir, '.rollups'), { recursive: true })).filter((n) =>
+    n.endsWith('.parquet'),
+  );
+  assert.equal(rollups.length, 1);
+  const rows = await readParquetRows(join(dir, '.rollups', rollups[0]));
+  assert.equal(
+    rows.filter((r) => r.kind === 'minute').reduce((n, r) => n + Number(r.n), 0),
+    4_000,
+  );
+});
+
+test('files of differing layouts in one hour are merged by column name', async () => {
+  dir = await mkdtemp(join(tmpdir(), 'socstream-compact-'));
+  await writeLake(dir, [manyEnvelopes('dns', 30, T0, 1000)]);
+  const [file] = (await readdir(dir, { recursive: true })).filter((n) => n.endsWith('.parquet'));
+  // 40 files: 39 with each id in about four of them, the last with ids of its own and one more column.
+  await multiplyFile(join(dir, file), 40, 10, true);
+  const stats = await compactLake({ lakeDir: dir });
+  assert.equal(stats.filesAfter, 1);
+  assert.equal(stats.rowsAfter, 330);
+  assert.equal(await count(dir, 'select count(distinct id) from dns'), 330);
+  const [partition] = await hourPartitions(dir);
+  const [merged] = await parquetIn(partition.dir);
+  const rows = await readParquetRows(join(partition.dir, merged));
+  assert.ok('zz_extra' in rows[0], 'the extra column is kept');
+  assert.equal(rows.filter((r) => r.zz_extra === 'late').length, 30);
+});
+
+test('dedup never sorts or DISTINCTs the wide rows: the key tables are narrow', () => {
+  const statements = [...dedupSql('src'), dedupedSource('src')].join('\n');
+  assert.doesNotMatch(statements, /DISTINCT ON|SELECT \* FROM src ORDER BY/);
+  assert.match(statements, /SELECT hash\(id\) AS h FROM src GROUP BY h HAVING count\(\*\) > 1/);
+  assert.match(statements, /ANTI JOIN drop_rows/);
 });
