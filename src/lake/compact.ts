@@ -6,7 +6,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { SinkUnavailableError } from '../core/errors.ts';
 import { sqlString } from '../core/sql.ts';
 import { fsyncPath } from '../sinks/parquet/writer.ts';
-import { ROLLUPS_DIR, rollupSql } from './rollup.ts';
+import { ROLLUPS_DIR, rollupFromParts, rollupSql } from './rollup.ts';
 
 /**
  * Compaction of the lake's hour partitions (`socstream lake compact` and the background
@@ -47,6 +47,8 @@ export interface CompactOptions {
   threads?: number;
   /** Temp files and locks older than this are crash left-overs and deleted; default 10 min. */
   staleTempMs?: number;
+  /** Rows of one output file at most (default ROWS_PER_OUTPUT); a bigger hour ends as several. */
+  rowsPerOutput?: number;
   /** Stops between partitions (the compactor's stop()). */
   signal?: AbortSignal;
   /** Called after each partition compacted (metrics, logs). */
@@ -84,6 +86,7 @@ export const COMPACT_DEFAULTS = {
   memoryLimitMb: 192,
   threads: 1,
   staleTempMs: 10 * 60_000,
+  rowsPerOutput: 1_500_000,
 } as const;
 
 const HOUR_MS = 3_600_000;
@@ -205,15 +208,73 @@ export function dedupSql(source: string): string[] {
   ];
 }
 
-/** The inputs' rows without the copies named in `drop_rows` (after dedupSql). */
-export function dedupedSource(source: string): string {
+/**
+ * The rows of `source` without the copies named in `drop_rows` (after dedupSql). `source` reads
+ * `count` of the files dedupSql read, from the `offset`-th on (one output file's share).
+ */
+export function dedupedSource(source: string, offset = 0, count?: number): string {
+  const drop =
+    count === undefined
+      ? 'drop_rows'
+      : `(SELECT file_index - ${offset} AS file_index, file_row_number FROM drop_rows ` +
+        `WHERE file_index >= ${offset} AND file_index < ${offset + count})`;
   return (
-    `(SELECT s.* FROM ${source} s ANTI JOIN drop_rows d ` +
+    `(SELECT s.* FROM ${source} s ANTI JOIN ${drop} d ` +
     'ON s.file_index = d.file_index AND s.file_row_number = d.file_row_number)'
   );
 }
 
-export const DEDUP_CLEANUP = ['DROP TABLE IF EXISTS dups', 'DROP TABLE IF EXISTS drop_rows'];
+export const DEDUP_CLEANUP = [
+  'DROP TABLE IF EXISTS dups',
+  'DROP TABLE IF EXISTS drop_rows',
+  'DROP TABLE IF EXISTS rollup_parts',
+];
+
+/**
+ * Rows of one output file at most. An hour with more ends as several files
+ * (`…-<k>of<K>_c.parquet`), each written by a statement that reads only its share of the hour: the
+ * memory a statement needs grows with the row groups it reads and writes (their metadata), so
+ * this bounds it whatever the hour's size.
+ */
+export const ROWS_PER_OUTPUT = COMPACT_DEFAULTS.rowsPerOutput;
+
+/**
+ * Consecutive files grouped by at most `maxRows` rows (a bigger file alone) and `maxFiles` files:
+ * the files of one output, or of one stage file.
+ */
+export function fileGroups(
+  rows: readonly number[],
+  maxRows: number,
+  maxFiles = Number.POSITIVE_INFINITY,
+): Array<{ offset: number; count: number }> {
+  const groups: Array<{ offset: number; count: number; rows: number }> = [];
+  rows.forEach((n, i) => {
+    const last = groups.at(-1);
+    if (last && last.rows + n <= maxRows && last.count < maxFiles) {
+      last.count++;
+      last.rows += n;
+    } else groups.push({ offset: i, count: 1, rows: n });
+  });
+  return groups.map(({ offset, count }) => ({ offset, count }));
+}
+
+/** Rows per file, from the footers (a bounded number of files per statement). */
+async function fileRows(connection: DuckDBConnection, paths: readonly string[]): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < paths.length; i += FILES_PER_STATEMENT) {
+    const group = paths.slice(i, i + FILES_PER_STATEMENT);
+    const reader = await connection.runAndReadAll(
+      `SELECT file_name, num_rows::BIGINT FROM parquet_file_metadata([${group.map(sqlString).join(', ')}])`,
+    );
+    const byName = new Map(reader.getRows().map(([f, n]) => [String(f), Number(n)]));
+    for (const p of group) {
+      const n = byName.get(p);
+      if (n === undefined) throw new SinkUnavailableError(`compaction: no row count for ${p}`);
+      out.push(n);
+    }
+  }
+  return out;
+}
 
 async function listPartition(dir: string): Promise<{ files: PartitionFile[]; temps: string[] }> {
   const names = await readdir(dir).catch(() => [] as string[]);
@@ -331,12 +392,12 @@ async function compactPartition(
   dir: string,
   plan: PartitionPlan,
   closed: boolean,
+  rowsPerOutput: number,
 ): Promise<PartitionResult> {
   const started = performance.now();
   const inputs = plan.inputs.map((f) => join(dir, f.name));
   const run = `${Date.now()}_${randomBytes(5).toString('hex')}`;
-  const name = `events_${logType}_${run}-0of1_c.parquet`;
-  const outputs = [{ temp: join(dir, `.${name}.tmp`), final: join(dir, name) }];
+  const outputs: Array<{ temp: string; final: string }> = [];
   const stageDir = join(dir, `${STAGE_PREFIX}${run}`);
   let rowsBefore = 0;
   let dropped = 0;
@@ -347,37 +408,67 @@ async function compactPartition(
     const same = await oneLayout(connection, inputs);
     const perStatement = same ? FILES_PER_STATEMENT : FILES_PER_UNION_STATEMENT;
     let files = inputs;
+    let rows = await fileRows(connection, files);
+    rowsBefore = rows.reduce((a, b) => a + b, 0);
     for (let level = 0; files.length > perStatement; level++) {
       await mkdir(stageDir, { recursive: true });
       const next: string[] = [];
-      for (let i = 0; i < files.length; i += perStatement) {
-        const group = files.slice(i, i + perStatement);
-        if (level === 0) rowsBefore += await countRows(connection, parquetSource(group, !same));
-        const target = join(stageDir, `${level}_${i}.parquet`);
+      const nextRows: number[] = [];
+      // Stage files of up to ROWS_PER_OUTPUT rows (then of perStatement files, if ever needed).
+      const groups = fileGroups(rows, level === 0 ? rowsPerOutput : Number.POSITIVE_INFINITY, perStatement);
+      for (const [k, g] of groups.entries()) {
+        const group = files.slice(g.offset, g.offset + g.count);
+        const groupRows = rows.slice(g.offset, g.offset + g.count).reduce((a, b) => a + b, 0);
+        if (group.length === 1) {
+          next.push(group[0]);
+          nextRows.push(groupRows);
+          continue;
+        }
+        const target = join(stageDir, `${level}_${k}.parquet`);
         await runStep(
           connection,
-          `concat ${level}.${i / perStatement}`,
+          `concat ${level}.${k}`,
           `COPY (SELECT * FROM ${parquetSource(group, !same)}) TO ${sqlString(target)} ${PARQUET_OPTIONS}`,
         );
         next.push(target);
+        nextRows.push(groupRows);
       }
       files = next;
+      rows = nextRows;
     }
     const merged = files;
-    if (files === inputs) rowsBefore = await countRows(connection, parquetSource(files, !same));
     const source = parquetSource(merged, !same);
     for (const sql of dedupSql(source)) await runStep(connection, 'dedup', sql);
     dropped = await countRows(connection, 'drop_rows');
-    const deduped = dedupedSource(source);
-    await runStep(connection, 'copy', `COPY ${deduped} TO ${sqlString(outputs[0].temp)} ${PARQUET_OPTIONS}`);
-    // The closed hour's aggregates, from the same rows (the output is not read back: a big
-    // hour's footer alone is tens of MB once parsed).
+    // Each output file (and its part of the rollup) from its own share of the merged files.
+    const groups = fileGroups(rows, rowsPerOutput);
+    if (closed)
+      await runStep(
+        connection,
+        'rollup parts',
+        'CREATE OR REPLACE TEMP TABLE rollup_parts (kind VARCHAR, t BIGINT, log_type VARCHAR, key VARCHAR, n BIGINT)',
+      );
+    for (const [k, g] of groups.entries()) {
+      const name = `events_${logType}_${run}-${k}of${groups.length}_c.parquet`;
+      outputs.push({ temp: join(dir, `.${name}.tmp`), final: join(dir, name) });
+      const share = parquetSource(merged.slice(g.offset, g.offset + g.count), !same);
+      const deduped = dedupedSource(share, g.offset, g.count);
+      await runStep(
+        connection,
+        `copy ${k}`,
+        `COPY ${deduped} TO ${sqlString(outputs[k].temp)} ${PARQUET_OPTIONS}`,
+      );
+      // The closed hour's aggregates, from the same rows (the output is not read back: a big
+      // hour's footer alone is tens of MB once parsed).
+      if (closed)
+        await runStep(connection, `rollup ${k}`, `INSERT INTO rollup_parts ${rollupSql(deduped, null)}`);
+    }
     if (closed) {
       rollup = await rollupTarget(lakeDir, dir, run);
       await runStep(
         connection,
         'rollup',
-        `COPY (${rollupSql(deduped)}) TO ${sqlString(rollup.temp)} (FORMAT parquet, COMPRESSION zstd)`,
+        `COPY (${rollupFromParts('rollup_parts')}) TO ${sqlString(rollup.temp)} (FORMAT parquet, COMPRESSION zstd)`,
       );
     }
   } catch (err) {
@@ -481,7 +572,15 @@ export async function compactLake(options: CompactOptions): Promise<CompactStats
           instance = await openCompactionDb(options.lakeDir, o.memoryLimitMb, o.threads);
           connection = await instance.connect();
         }
-        const result = await compactPartition(connection, options.lakeDir, logType, dir, plan, closed);
+        const result = await compactPartition(
+          connection,
+          options.lakeDir,
+          logType,
+          dir,
+          plan,
+          closed,
+          o.rowsPerOutput,
+        );
         stats.partitions++;
         stats.filesBefore += result.filesBefore;
         stats.filesAfter += result.filesAfter;

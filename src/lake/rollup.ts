@@ -26,15 +26,30 @@ const HOUR_MS = 3_600_000;
 const RUN_RE = /_([0-9]+_[0-9a-f]+)-\d+of\d+_c\.parquet$/;
 const ROLLUP_RE = /^rollup_([0-9]+_[0-9a-f]+)\.parquet$/;
 
-/** The rollup statement over one compacted hour's files (`source` is a read_parquet(...) call). */
-export function rollupSql(source: string): string {
-  const top = (kind: 'src' | 'dst') =>
+/**
+ * The rollup statement over one compacted hour's rows (`source`: a read_parquet(...) call or a
+ * subquery). `top`: the addresses kept per kind (null: every address, for rollupFromParts).
+ */
+export function rollupSql(source: string, top: number | null = ROLLUP_TOP_PER_HOUR): string {
+  const limit = top === null ? '' : ` ORDER BY n DESC, key LIMIT ${top}`;
+  const topOf = (kind: 'src' | 'dst') =>
     `SELECT * FROM (SELECT '${kind}' AS kind, NULL::BIGINT AS t, log_type, ${kind}_ip AS key, count(*)::BIGINT AS n ` +
-    `FROM ${source} WHERE ${kind}_ip IS NOT NULL GROUP BY ALL ORDER BY n DESC LIMIT ${ROLLUP_TOP_PER_HOUR})`;
+    `FROM ${source} WHERE ${kind}_ip IS NOT NULL GROUP BY ALL${limit})`;
   return (
     `SELECT 'minute' AS kind, epoch_ms(time_bucket(INTERVAL 1 minute, event_time)) AS t, log_type, ` +
     `coalesce(direction, 'unknown') AS key, count(*)::BIGINT AS n FROM ${source} GROUP BY ALL ` +
-    `UNION ALL ${top('src')} UNION ALL ${top('dst')}`
+    `UNION ALL ${topOf('src')} UNION ALL ${topOf('dst')}`
+  );
+}
+
+/** The hour's rollup from partial rollups (`rollupSql(part, null)` rows of each part of the hour). */
+export function rollupFromParts(parts: string): string {
+  const topOf = (kind: 'src' | 'dst') =>
+    `SELECT * FROM (SELECT kind, t, log_type, key, sum(n)::BIGINT AS n FROM ${parts} WHERE kind = '${kind}' ` +
+    `GROUP BY ALL ORDER BY n DESC, key LIMIT ${ROLLUP_TOP_PER_HOUR})`;
+  return (
+    `SELECT kind, t, log_type, key, sum(n)::BIGINT AS n FROM ${parts} WHERE kind = 'minute' GROUP BY ALL ` +
+    `UNION ALL ${topOf('src')} UNION ALL ${topOf('dst')}`
   );
 }
 
@@ -126,21 +141,20 @@ function list(paths: readonly string[]): string {
 /**
  * The four statistics of /api/stats over a plan: `by_type` ({t, log_type, n} per bucket),
  * `top_src` / `top_dst` ({ip, n}, 10), `direction` ({direction, n}). Null when the plan is empty.
+ * `names` replaces the two sources by names (the CTEs of statsSql).
  */
-export function statsSqlFor(plan: StatsPlan, w: StatsWindow): Record<string, string> | null {
+export function statsSqlFor(
+  plan: StatsPlan,
+  w: StatsWindow,
+  names?: { events: string; rollups: string },
+): Record<string, string> | null {
   if (plan.rollups.length === 0 && plan.events.length === 0) return null;
   const bucketOf = (ts: string) =>
     `epoch_ms(time_bucket(INTERVAL '${Math.trunc(w.bucketSeconds)} seconds', ${ts}))`;
-  const fromTs = `make_timestamp(${Math.trunc(w.from) * 1000})`;
-  const toTs = `make_timestamp(${Math.trunc(w.to) * 1000})`;
-  const events =
-    plan.events.length > 0
-      ? `(SELECT log_type, event_time, direction, src_ip, dst_ip FROM read_parquet(${list(plan.events)}, union_by_name = true, hive_partitioning = false) WHERE event_time >= ${fromTs} AND event_time <= ${toTs})`
-      : null;
-  const rollups =
-    plan.rollups.length > 0
-      ? `read_parquet(${list(plan.rollups)}, union_by_name = true, hive_partitioning = false)`
-      : null;
+  const eventsSource = eventsSourceSql(plan, w);
+  const rollupsSource = rollupsSourceSql(plan);
+  const events = eventsSource && names ? names.events : eventsSource;
+  const rollups = rollupsSource && names ? names.rollups : rollupsSource;
   const parts = (fromRollup: string, fromEvents: string) =>
     [rollups ? fromRollup : null, events ? fromEvents : null].filter((p) => p !== null).join(' UNION ALL ');
   const top = (kind: 'src' | 'dst') =>
@@ -160,4 +174,84 @@ export function statsSqlFor(plan: StatsPlan, w: StatsWindow): Record<string, str
       `SELECT coalesce(direction, 'unknown') AS direction, count(*) AS n FROM ${events} GROUP BY ALL`,
     )}) GROUP BY ALL ORDER BY n DESC, direction`,
   };
+}
+
+function eventsSourceSql(plan: StatsPlan, w: StatsWindow): string | null {
+  if (plan.events.length === 0) return null;
+  const fromTs = `make_timestamp(${Math.trunc(w.from) * 1000})`;
+  const toTs = `make_timestamp(${Math.trunc(w.to) * 1000})`;
+  return `(SELECT log_type, event_time, direction, src_ip, dst_ip FROM read_parquet(${list(plan.events)}, union_by_name = true, hive_partitioning = false) WHERE event_time >= ${fromTs} AND event_time <= ${toTs})`;
+}
+
+function rollupsSourceSql(plan: StatsPlan): string | null {
+  if (plan.rollups.length === 0) return null;
+  // Every rollup has rollupSql's columns: no union_by_name (it would read every footer to bind).
+  return `read_parquet(${list(plan.rollups)}, union_by_name = false, hive_partitioning = false)`;
+}
+
+/** The order of each statistic's rows (statsSql's one statement returns them unordered). */
+const STAT_SHAPES = {
+  by_type: {
+    columns: ['t', 'log_type', 'n'],
+    order: (a: StatRow, b: StatRow) => cmp(a.t, b.t) || cmp(a.k, b.k),
+  },
+  top_src: { columns: ['ip', 'n'], order: (a: StatRow, b: StatRow) => cmp(b.n, a.n) || cmp(a.k, b.k) },
+  top_dst: { columns: ['ip', 'n'], order: (a: StatRow, b: StatRow) => cmp(b.n, a.n) || cmp(a.k, b.k) },
+  direction: {
+    columns: ['direction', 'n'],
+    order: (a: StatRow, b: StatRow) => cmp(b.n, a.n) || cmp(a.k, b.k),
+  },
+} as const;
+
+interface StatRow {
+  t: number | null;
+  k: string | null;
+  n: number;
+}
+
+function cmp(a: number | string | null, b: number | string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}
+
+/**
+ * The four statistics in one statement: the window's events (the hours without a rollup) and its
+ * rollups are each read once (MATERIALIZED CTEs) instead of once per statistic — every read of a
+ * Parquet file parses its footer again. Rows are `(stat, t, k, n)`; statsRows shapes them.
+ */
+export function statsSql(plan: StatsPlan, w: StatsWindow): string | null {
+  const parts = statsSqlFor(plan, w, { events: 'ev', rollups: 'ro' });
+  if (!parts) return null;
+  const ctes: string[] = [];
+  const events = eventsSourceSql(plan, w);
+  const rollups = rollupsSourceSql(plan);
+  if (events) ctes.push(`ev AS MATERIALIZED ${events}`);
+  if (rollups) ctes.push(`ro AS MATERIALIZED (SELECT kind, t, log_type, key, n FROM ${rollups})`);
+  const select = (stat: string, t: string, k: string) =>
+    `SELECT '${stat}' AS stat, ${t}::BIGINT AS t, ${k}::VARCHAR AS k, n::BIGINT AS n FROM (${parts[stat]})`;
+  return `WITH ${ctes.join(', ')} ${[
+    select('by_type', 't', 'log_type'),
+    select('top_src', 'NULL', 'ip'),
+    select('top_dst', 'NULL', 'ip'),
+    select('direction', 'NULL', 'direction'),
+  ].join(' UNION ALL ')}`;
+}
+
+/** statsSql's rows as /api/stats's four lists, each in its order. */
+export function statsRows(rows: readonly unknown[][]): Record<string, Record<string, unknown>[]> {
+  const out: Record<string, Record<string, unknown>[]> = {};
+  const grouped: Record<string, StatRow[]> = {};
+  for (const [stat, t, k, n] of rows) {
+    const list = (grouped[String(stat)] ??= []);
+    list.push({ t: t === null ? null : Number(t), k: k === null ? null : String(k), n: Number(n) });
+  }
+  for (const [stat, shape] of Object.entries(STAT_SHAPES)) {
+    const list = (grouped[stat] ?? []).sort(shape.order);
+    out[stat] = list.map((r) =>
+      shape.columns.length === 3 ? { t: r.t, log_type: r.k, n: r.n } : { [shape.columns[0]]: r.k, n: r.n },
+    );
+  }
+  return out;
 }

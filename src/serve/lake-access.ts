@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Health } from '../core/component.ts';
 import { LakeQuery, lakeLogTypes, type QueryOptions, type QueryResult } from '../lake/query.ts';
 import { createQueryPool, type QueryPool } from '../lake/query-pool.ts';
-import { planStats, type StatsWindow, statsSqlFor } from '../lake/rollup.ts';
+import { planStats, type StatsWindow, statsRows, statsSql } from '../lake/rollup.ts';
 
 /**
  * The API's two ways into the lake: `query` runs SQL the server built itself (values escaped),
@@ -120,22 +120,11 @@ export async function openLakeAccess(
       // Compaction may delete a planned file between planning and reading: plan again once.
       for (let attempt = 0; ; attempt++) {
         const plan = await planStats(lakeDir, window);
-        const statements = statsSqlFor(plan, window);
-        const out: Record<string, Record<string, unknown>[]> = {
-          by_type: [],
-          top_src: [],
-          top_dst: [],
-          direction: [],
-        };
-        if (!statements) return out;
+        const sql = statsSql(plan, window);
+        if (!sql) return { by_type: [], top_src: [], top_dst: [], direction: [] };
         try {
-          for (const [name, sql] of Object.entries(statements)) {
-            const result = await query(sql, o);
-            out[name] = result.rows.map((row) =>
-              Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])),
-            );
-          }
-          return out;
+          // One statement: the window's files are read once, not once per statistic.
+          return statsRows((await query(sql, o)).rows);
         } catch (err) {
           const missing = /No files found|No such file|Cannot open file/i.test((err as Error).message);
           if (!missing || attempt >= 1) throw err;

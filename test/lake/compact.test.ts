@@ -10,6 +10,7 @@ import {
   dedupedSource,
   dedupSql,
   FILES_PER_STATEMENT,
+  fileGroups,
   hourPartitions,
 } from '../../src/lake/compact.ts';
 import { compactInChild } from '../../src/lake/compact-process.ts';
@@ -143,25 +144,31 @@ async function multiplyFile(source: string, copies: number, groups: number, extr
   await rm(source);
 }
 
-test('an hour of more files than one statement reads is compacted by the child process to one file, every id once', async () => {
+test('an hour of more files than one statement reads is compacted by the child process, every id once', async () => {
   dir = await mkdtemp(join(tmpdir(), 'socstream-compact-'));
   await writeLake(dir, [manyEnvelopes('ssl', 40, T0, 1000)]);
   const [file] = (await readdir(dir, { recursive: true })).filter((n) => n.endsWith('.parquet'));
-  // 200 files (more than FILES_PER_STATEMENT: staged), each id in two of them.
+  // 200 files (more than FILES_PER_STATEMENT: staged), each id in two of them (files k and k + 100).
   await multiplyFile(join(dir, file), 200, 100);
   assert.ok(200 > FILES_PER_STATEMENT);
-  const stats = await compactInChild({ lakeDir: dir });
+  // At most 1,500 rows a file: stage files of 37 inputs (1,480 rows), one output file each; the
+  // duplicates sit in different output files and are still removed.
+  const stats = await compactInChild({ lakeDir: dir, rowsPerOutput: 1_500 });
   assert.equal(stats.filesBefore, 200);
-  assert.equal(stats.filesAfter, 1);
+  assert.equal(stats.filesAfter, 6);
   assert.equal(stats.rowsBefore, 8_000);
   assert.equal(stats.rowsAfter, 4_000);
   assert.equal(stats.duplicatesDropped, 4_000);
   assert.ok(stats.maxRssBytes > 0, 'the child reports its peak memory');
   const [partition] = await hourPartitions(dir);
-  assert.equal((await readdir(partition.dir)).length, 1, 'no stage or temp file left');
+  const names = await readdir(partition.dir);
+  assert.equal(names.length, 6, 'no stage or temp file left');
+  for (const n of names) assert.match(n, /^events_ssl_\w+-[0-5]of6_c\.parquet$/);
   assert.equal(await count(dir, 'select count(*) from ssl'), 4_000);
   assert.equal(await count(dir, 'select count(distinct id) from ssl'), 4_000);
-  // The hour's rollup came from the same rows: 4,000 events.
+  // The six files are one complete run: nothing more to do.
+  assert.equal((await compactLake({ lakeDir: dir })).partitions, 0);
+  // The hour's rollup, made from the parts, counts the 4,000 events and their top addresses.
   const rollups = (await readdir(join(dir, '.rollups'), { recursive: true })).filter((n) =>
     n.endsWith('.parquet'),
   );
@@ -171,6 +178,27 @@ test('an hour of more files than one statement reads is compacted by the child p
     rows.filter((r) => r.kind === 'minute').reduce((n, r) => n + Number(r.n), 0),
     4_000,
   );
+  const topSrc = rows.filter((r) => r.kind === 'src').sort((a, b) => Number(b.n) - Number(a.n))[0];
+  assert.equal(
+    Number(topSrc.n),
+    Number(await count(dir, 'select count(*) from ssl group by src_ip order by 1 desc limit 1')),
+  );
+});
+
+test('files are grouped by rows and by count, a big file alone', () => {
+  assert.deepEqual(fileGroups([10, 10, 10, 10], 25), [
+    { offset: 0, count: 2 },
+    { offset: 2, count: 2 },
+  ]);
+  assert.deepEqual(fileGroups([50, 10, 10], 25), [
+    { offset: 0, count: 1 },
+    { offset: 1, count: 2 },
+  ]);
+  assert.deepEqual(fileGroups([1, 1, 1, 1, 1], 100, 2), [
+    { offset: 0, count: 2 },
+    { offset: 2, count: 2 },
+    { offset: 4, count: 1 },
+  ]);
 });
 
 test('files of differing layouts in one hour are merged by column name', async () => {
