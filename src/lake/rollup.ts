@@ -244,8 +244,9 @@ export function statsRows(rows: readonly unknown[][]): Record<string, Record<str
   const out: Record<string, Record<string, unknown>[]> = {};
   const grouped: Record<string, StatRow[]> = {};
   for (const [stat, t, k, n] of rows) {
-    const list = (grouped[String(stat)] ??= []);
-    list.push({ t: t === null ? null : Number(t), k: k === null ? null : String(k), n: Number(n) });
+    const key = String(stat);
+    grouped[key] ??= [];
+    grouped[key].push({ t: t === null ? null : Number(t), k: k === null ? null : String(k), n: Number(n) });
   }
   for (const [stat, shape] of Object.entries(STAT_SHAPES)) {
     const list = (grouped[stat] ?? []).sort(shape.order);
