@@ -41,7 +41,7 @@ export interface CompactOptions {
   includeOpenHours?: boolean;
   /** The open hour is merged at this many files; default 12. 0 leaves open hours alone. */
   openHourMaxFiles?: number;
-  /** DuckDB memory_limit in MB; default 96 (it spills to the lake's disk beyond). */
+  /** DuckDB memory_limit in MB; default 80 (it spills to the lake's disk beyond). */
   memoryLimitMb?: number;
   /** DuckDB threads; default 1 (background work, never more than one core). */
   threads?: number;
@@ -83,7 +83,7 @@ export interface CompactStats {
 export const COMPACT_DEFAULTS = {
   closeAfterMs: 5 * 60_000,
   openHourMaxFiles: 12,
-  memoryLimitMb: 96,
+  memoryLimitMb: 80,
   threads: 1,
   staleTempMs: 10 * 60_000,
   rowsPerOutput: 1_500_000,

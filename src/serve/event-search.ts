@@ -32,11 +32,14 @@ export function searchSlices(from: number | undefined, to: number | undefined, t
   return slices;
 }
 
-/** Runs the search over the slices until `limit + 1` rows (one more tells that a next page exists). */
+/**
+ * Runs the search over the slices until `limit + 1` rows (one more tells that a next page exists).
+ * `sqlFor` builds a slice's statement (null: nothing to read there).
+ */
 export async function searchEventsNewestFirst(
   run: (sql: string, options: QueryOptions) => Promise<QueryResult>,
   filter: EventFilter,
-  view: string,
+  sqlFor: (slice: EventFilter) => string | null | Promise<string | null>,
   options: { timeoutMs: number; nowMs?: number },
 ): Promise<QueryResult> {
   const cursor = filter.cursor ? decodeEventCursor(filter.cursor) : null;
@@ -47,16 +50,22 @@ export async function searchEventsNewestFirst(
   );
   // One deadline for the whole search (performance.now()'s clock, as the query pools use).
   const deadline = performance.now() + options.timeoutMs;
-  let out: QueryResult | null = null;
+  let out: QueryResult = { columns: [], rows: [], truncated: false, elapsedMs: 0 };
+  let first = true;
   for (const slice of searchSlices(filter.from, filter.to, top)) {
-    const need = filter.limit + 1 - (out?.rows.length ?? 0);
-    const result = await run(eventsSql({ ...filter, ...slice, limit: need - 1 }, view), {
-      deadline,
-      maxRows: need,
-    });
-    if (out) out.rows.push(...result.rows);
-    else out = result;
+    const need = filter.limit + 1 - out.rows.length;
+    const sql = await sqlFor({ ...filter, ...slice, limit: need - 1 });
+    if (sql === null) continue;
+    const result = await run(sql, { deadline, maxRows: need });
+    if (first) out = result;
+    else out.rows.push(...result.rows);
+    first = false;
     if (out.rows.length > filter.limit) break;
   }
-  return out as QueryResult;
+  return out;
+}
+
+/** A view's search (the single-query form, over the lake's views). */
+export function viewSql(view: string): (slice: EventFilter) => string {
+  return (slice) => eventsSql(slice, view);
 }

@@ -1,8 +1,12 @@
 import { availableParallelism } from 'node:os';
 import type { Health } from '../core/component.ts';
+import { sqlString } from '../core/sql.ts';
+import { hourFiles } from '../lake/hour-files.ts';
 import { LakeQuery, lakeLogTypes, type QueryOptions, type QueryResult } from '../lake/query.ts';
 import { createQueryPool, type QueryPool } from '../lake/query-pool.ts';
 import { planStats, type StatsWindow, statsRows, statsSql } from '../lake/rollup.ts';
+import { searchEventsNewestFirst } from './event-search.ts';
+import { decodeEventCursor, type EventFilter, eventsSqlFrom } from './lake-sql.ts';
 
 /**
  * The API's two ways into the lake: `query` runs SQL the server built itself (values escaped),
@@ -22,6 +26,15 @@ export interface LakeAccess {
   sandbox(sql: string, options?: QueryOptions): Promise<QueryResult>;
   /** /api/stats's four statistics over the window (rollups of compacted hours + a scan of the rest). */
   stats(window: StatsWindow, options?: QueryOptions): Promise<Record<string, Record<string, unknown>[]>>;
+  /**
+   * GET /api/events: newest first, slice by slice (event-search.ts), each slice over the files of
+   * its hours (no glob of the whole lake). `logType`: one log type, or null for all.
+   */
+  searchEvents(
+    filter: EventFilter,
+    logType: string | null,
+    options: { timeoutMs: number },
+  ): Promise<QueryResult>;
   /** The lake's views now (refreshed when new log types appeared). */
   views(): Promise<string[]>;
   healthcheck(): Promise<Health>;
@@ -125,6 +138,31 @@ export async function openLakeAccess(
         try {
           // One statement: the window's files are read once, not once per statistic.
           return statsRows((await query(sql, o)).rows);
+        } catch (err) {
+          const missing = /No files found|No such file|Cannot open file/i.test((err as Error).message);
+          if (!missing || attempt >= 1) throw err;
+        }
+      }
+    },
+    async searchEvents(filter, logType, opts) {
+      await refreshIfChanged();
+      const sqlFor = async (slice: EventFilter): Promise<string | null> => {
+        const cursorT = slice.cursor ? decodeEventCursor(slice.cursor)?.t : undefined;
+        const to = Math.min(slice.to ?? Number.POSITIVE_INFINITY, cursorT ?? Number.POSITIVE_INFINITY);
+        const files = await hourFiles(lakeDir, {
+          logType: logType ?? undefined,
+          from: slice.from,
+          to: Number.isFinite(to) ? to : undefined,
+        });
+        if (files.length === 0) return null;
+        const source = `read_parquet([${files.map(sqlString).join(', ')}], union_by_name = ${trusted.unionByName}, hive_partitioning = false)`;
+        return eventsSqlFrom(slice, source);
+      };
+      // Compaction may delete a listed file before it is read: list and run that slice again once.
+      const run = async (sql: string, o: QueryOptions): Promise<QueryResult> => query(sql, o);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await searchEventsNewestFirst(run, filter, sqlFor, opts);
         } catch (err) {
           const missing = /No files found|No such file|Cannot open file/i.test((err as Error).message);
           if (!missing || attempt >= 1) throw err;

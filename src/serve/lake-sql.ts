@@ -128,6 +128,25 @@ export function eventsSql(filter: EventFilter, view: string): string {
   return `SELECT ${columns} FROM ${sqlIdent(view)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time DESC, id DESC LIMIT ${filter.limit + 1}`;
 }
 
+/**
+ * The same page as eventsSql, over a list of files (`source`: a read_parquet(...) of the window's
+ * hour files, event-search.ts) instead of a view: no partition columns, the time bounds only.
+ */
+export function eventsSqlFrom(filter: EventFilter, source: string): string {
+  const cursor = filter.cursor ? decodeEventCursor(filter.cursor) : null;
+  const where: string[] = [];
+  if (filter.from !== undefined)
+    where.push(`event_time >= make_timestamp(${Math.trunc(filter.from) * 1000})`);
+  if (filter.to !== undefined) where.push(`event_time <= make_timestamp(${Math.trunc(filter.to) * 1000})`);
+  where.push(...eventPredicates(filter));
+  if (cursor) {
+    const t = `make_timestamp(${Math.trunc(cursor.t) * 1000})`;
+    where.push(`(event_time < ${t} OR (event_time = ${t} AND id < ${sqlString(cursor.id)}))`);
+  }
+  const columns = EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))).join(', ');
+  return `SELECT ${columns} FROM ${source}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time DESC, id DESC LIMIT ${filter.limit + 1}`;
+}
+
 export function eventsByIdsSql(ids: readonly string[]): string {
   const columns = [...EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))), 'raw'].join(', ');
   return `SELECT ${columns} FROM events WHERE id IN (${ids.map(sqlString).join(', ')}) ORDER BY event_time LIMIT ${ids.length}`;

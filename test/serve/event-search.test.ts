@@ -3,9 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { sqlString } from '../../src/core/sql.ts';
+import { hourFiles } from '../../src/lake/hour-files.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
-import { searchEventsNewestFirst, searchSlices } from '../../src/serve/event-search.ts';
-import { type EventFilter, encodeEventCursor, eventsSql } from '../../src/serve/lake-sql.ts';
+import { searchEventsNewestFirst, searchSlices, viewSql } from '../../src/serve/event-search.ts';
+import {
+  decodeEventCursor,
+  type EventFilter,
+  encodeEventCursor,
+  eventsSql,
+  eventsSqlFrom,
+} from '../../src/serve/lake-sql.ts';
 import { manyEnvelopes } from '../lake/envelopes.ts';
 import { writeLake } from '../lake/helpers.ts';
 
@@ -43,6 +51,20 @@ test('the sliced search pages exactly as the single query, across slices and wit
     try {
       const end = start + 25 * H;
       const run = (sql: string, o: object) => lake.query(sql, o);
+      const filesSql = async (slice: EventFilter) => {
+        const t = slice.cursor ? decodeEventCursor(slice.cursor)?.t : undefined;
+        const to = Math.min(slice.to ?? Number.POSITIVE_INFINITY, t ?? Number.POSITIVE_INFINITY);
+        const files = await hourFiles(dir, {
+          logType: 'dns',
+          from: slice.from,
+          to: Number.isFinite(to) ? to : undefined,
+        });
+        if (files.length === 0) return null;
+        return eventsSqlFrom(
+          slice,
+          `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false)`,
+        );
+      };
       const filters: EventFilter[] = [
         { from: start, to: end, limit: 25 },
         { from: start, to: end, limit: 200 },
@@ -56,9 +78,18 @@ test('the sliced search pages exactly as the single query, across slices and wit
         for (let page = 0; page < 40; page++) {
           const filter = { ...base, cursor };
           const single = await lake.query(eventsSql(filter, 'dns'));
-          const sliced = await searchEventsNewestFirst(run, filter, 'dns', { timeoutMs: 10_000, nowMs: end });
           const ids = (r: { rows: unknown[][] }) => r.rows.map((row) => row[0]);
-          assert.deepEqual(ids(sliced), ids(single), `filter ${JSON.stringify(filter)}`);
+          // Over the view, and over the files of each slice's hours (what the API runs).
+          const overView = await searchEventsNewestFirst(run, filter, viewSql('dns'), {
+            timeoutMs: 10_000,
+            nowMs: end,
+          });
+          assert.deepEqual(ids(overView), ids(single), `filter ${JSON.stringify(filter)}`);
+          const overFiles = await searchEventsNewestFirst(run, filter, filesSql, {
+            timeoutMs: 10_000,
+            nowMs: end,
+          });
+          assert.deepEqual(ids(overFiles), ids(single), `files, filter ${JSON.stringify(filter)}`);
           if (single.rows.length <= base.limit) break;
           const last = single.rows[base.limit - 1];
           cursor = encodeEventCursor(Number(last[3]), String(last[0]));
