@@ -8,9 +8,9 @@
  *
  * Baseline in the same run: the same compaction in a process with the default environment
  * (libuv's four threads, glibc's default arenas), i.e. what it costs inside the process that
- * writes the lake. Sizes: 500,000 rows (~250 files) by default, 150,000 with
+ * writes the lake. Sizes: 200,000 rows (~100 files) by default, 100,000 with
  * SOCSTREAM_BENCH_QUICK=1, 3,000,000 (~1,500 files) with SOCSTREAM_BENCH_BIG=1 (`bench --big`:
- * minutes). Run alone: `node bench/compact.bench.ts`.
+ * minutes; no baseline run then). Run alone: `node bench/compact.bench.ts`.
  */
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import type { BenchRow } from './types.ts';
 
 const BIG = process.env.SOCSTREAM_BENCH_BIG === '1';
 const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
-const ROWS = BIG ? 3_000_000 : QUICK ? 150_000 : 500_000;
+const ROWS = BIG ? 3_000_000 : QUICK ? 100_000 : 200_000;
 const HOUR = Date.parse('2026-01-31T10:00:00Z');
 const MB = 2 ** 20;
 

@@ -11,9 +11,10 @@
  *
  * Sizes: SOCSTREAM_BENCH_BIG=1 (`bench --big`): 168 hours × 3 copies of a 100,000-event template =
  * 50.4 M events (generating it takes many minutes on 2 shared cores: set SOCSTREAM_BENCH_WEEK_DIR
- * to keep it and reuse it). Default: 24 hours × 1 copy of a 20,000-event template (0.5 M); quick:
- * 6 hours. SOCSTREAM_BENCH_WEEK_HOURS / _COPIES / _TEMPLATE scale it (docs/benchmarks.md: how the
- * figures grow). Run alone: `node bench/week.bench.ts`.
+ * to keep it and reuse it). Without --big the module is skipped unless SOCSTREAM_BENCH_WEEK_HOURS
+ * is set (then 1 copy of a 20,000-event template per hour; quick: 6 hours);
+ * SOCSTREAM_BENCH_WEEK_COPIES / _TEMPLATE scale it further. Run alone:
+ * `SOCSTREAM_BENCH_BIG=1 node bench/week.bench.ts`.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -82,6 +83,17 @@ async function lakeOf(
 }
 
 export async function run(): Promise<BenchRow[]> {
+  // Minutes even at its small size: only with --big, or when a size is asked for.
+  if (!BIG && process.env.SOCSTREAM_BENCH_WEEK_HOURS === undefined)
+    return [
+      {
+        bench: 'week',
+        metric: 'API over a week of campus traffic',
+        value: Number.NaN,
+        unit: '',
+        note: 'skipped: run `npm run bench -- --only week --big` (minutes; docs/benchmarks.md)',
+      },
+    ];
   const keep = process.env.SOCSTREAM_BENCH_WEEK_DIR;
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'socstream-bench-week-'));
   const dbDir = mkdtempSync(join(tmpdir(), 'socstream-bench-week-db-'));
