@@ -49,7 +49,7 @@ const DUCKDB_MEMORY_MB = 256;
 const silent = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
 
 /** `count` envelopes of the mixed scenario, through the real parse → normalize → enrich. */
-function mixedEnvelopes(count: number): Envelope[] {
+export function mixedEnvelopes(count: number): Envelope[] {
   const { processor } = buildEngine(validateConfig({}, 'lake.bench'), {
     logger: silent,
     telemetry: createTelemetry({ defaultMetrics: false }),

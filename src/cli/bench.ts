@@ -12,7 +12,8 @@ import { action } from './run-action.ts';
  * in its own child process — so one module's memory and CPU don't skew the next, and a module
  * that overruns its time budget is killed, not waited for — then prints a Markdown table and
  * writes bench/results.json with the machine it ran on. `--quick` sets SOCSTREAM_BENCH_QUICK=1
- * for modules to shrink their inputs. A row whose value is NaN was skipped (its note says why).
+ * for modules to shrink their inputs; `--big` sets SOCSTREAM_BENCH_BIG=1 for the modules whose
+ * goals are about scale (a week-long lake, a multi-million-row hour: minutes each). A row whose value is NaN was skipped (its note says why).
  */
 const BENCH_DIR = new URL('../../bench/', import.meta.url);
 
@@ -92,12 +93,16 @@ export function machineInfo() {
 }
 
 /** Runs one module in a child process; rows come back as JSON on the child's stdout. */
-function runModule(name: string, timeoutMs: number, quick: boolean): Promise<ModuleResult> {
+function runModule(name: string, timeoutMs: number, quick: boolean, big = false): Promise<ModuleResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), CHILD_FLAG, name], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...(quick ? { SOCSTREAM_BENCH_QUICK: '1' } : {}) },
+      env: {
+        ...process.env,
+        ...(quick ? { SOCSTREAM_BENCH_QUICK: '1' } : {}),
+        ...(big ? { SOCSTREAM_BENCH_BIG: '1' } : {}),
+      },
     });
     let out = '';
     child.stdout.on('data', (d) => {
@@ -127,6 +132,7 @@ function runModule(name: string, timeoutMs: number, quick: boolean): Promise<Mod
 interface BenchFlags {
   only?: string;
   quick?: boolean;
+  big?: boolean;
   timeout: string;
   budget: string;
   out: string;
@@ -155,7 +161,7 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
       continue;
     }
     process.stderr.write(`bench: ${name} …\n`);
-    const r = await runModule(name, Math.min(timeoutMs, leftMs), flags.quick === true);
+    const r = await runModule(name, Math.min(timeoutMs, leftMs), flags.quick === true, flags.big === true);
     process.stderr.write(
       `bench: ${name} ${r.status} in ${(r.ms / 1000).toFixed(1)} s${r.error ? ` (${r.error})` : ''}\n`,
     );
@@ -169,11 +175,12 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
   const machine = machineInfo();
   const totalMs = Math.round(performance.now() - started);
   process.stdout.write(
-    `${markdownTable(rows)}\n\n${machine.cpus} × ${machine.cpu_model}, ${(machine.memory_bytes / 2 ** 30).toFixed(1)} GiB, Node ${machine.node}; ${(totalMs / 1000).toFixed(0)} s${flags.quick ? ' (quick)' : ''}\n`,
+    `${markdownTable(rows)}\n\n${machine.cpus} × ${machine.cpu_model}, ${(machine.memory_bytes / 2 ** 30).toFixed(1)} GiB, Node ${machine.node}; ${(totalMs / 1000).toFixed(0)} s${flags.quick ? ' (quick)' : ''}${flags.big ? ' (big)' : ''}\n`,
   );
   const results_json = {
     date: new Date().toISOString(),
     quick: flags.quick === true,
+    big: flags.big === true,
     machine,
     duration_ms: totalMs,
     modules: results.map(({ rows: _rows, ...m }) => m),
@@ -191,6 +198,10 @@ export function register(program: Command): void {
     )
     .option('--only <names>', 'only these modules (comma-separated, e.g. parsers,kafka)')
     .option('--quick', 'smaller inputs (SOCSTREAM_BENCH_QUICK=1)')
+    .option(
+      '--big',
+      'scale inputs (SOCSTREAM_BENCH_BIG=1): a 50 M-event week lake, a 3 M-row hour; use with --only week,compact, a long --timeout/--budget and --out',
+    )
     .option('--timeout <s>', 'time budget per module, seconds; an overrunning module is killed', '240')
     .option('--budget <s>', 'time budget for the whole run, seconds', '570')
     .option('--out <path>', 'results file', fileURLToPath(new URL('results.json', BENCH_DIR)))

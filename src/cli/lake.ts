@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
-import { COMPACT_DEFAULTS, compactLake } from '../lake/compact.ts';
+import { COMPACT_DEFAULTS } from '../lake/compact.ts';
+import { compactInChild } from '../lake/compact-process.ts';
 import { applyRetention } from '../lake/retention.ts';
 import { checkLakeDir } from './inputs.ts';
 import { action } from './run-action.ts';
@@ -51,7 +52,8 @@ export function register(program: Command): void {
           checkLakeDir(flags.lake);
           const memoryLimitMb = nonNegative(flags.memoryMb, '--memory-mb');
           if (memoryLimitMb < 16) throw new UsageError('--memory-mb must be at least 16');
-          const stats = await compactLake({
+          // The same child process as the background compactor (its memory is its own).
+          const stats = await compactInChild({
             lakeDir: flags.lake,
             includeOpenHours: flags.includeOpenHours === true,
             closeAfterMs: nonNegative(flags.closeAfterMinutes, '--close-after-minutes') * 60_000,

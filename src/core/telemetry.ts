@@ -39,6 +39,7 @@ export interface Telemetry {
   lakeCompactionLag: Gauge<never>;
   lakeCompactions: Counter<'log_type' | 'hour'>;
   lakeCompactionRows: Counter<'log_type'>;
+  lakeCompactionRss: Gauge<never>;
   queryRejected: Counter<'pool' | 'reason'>;
 }
 
@@ -224,6 +225,11 @@ export function createTelemetry(options: { defaultMetrics?: boolean } = {}): Tel
     lakeCompactionLag: new Gauge({
       name: 'socstream_lake_compaction_lag_seconds',
       help: 'How long the oldest closed, not yet compacted hour has waited (0: none)',
+      registers,
+    }),
+    lakeCompactionRss: new Gauge({
+      name: 'socstream_lake_compaction_peak_rss_bytes',
+      help: 'Peak resident memory of the last compaction run (its own child process)',
       registers,
     }),
     lakeCompactions: new Counter({

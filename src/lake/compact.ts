@@ -6,7 +6,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { SinkUnavailableError } from '../core/errors.ts';
 import { sqlString } from '../core/sql.ts';
 import { fsyncPath } from '../sinks/parquet/writer.ts';
-import { ROLLUPS_DIR, rollupSql } from './rollup.ts';
+import { ROLLUPS_DIR, rollupFromParts, rollupSql } from './rollup.ts';
 
 /**
  * Compaction of the lake's hour partitions (`socstream lake compact` and the background
@@ -41,12 +41,14 @@ export interface CompactOptions {
   includeOpenHours?: boolean;
   /** The open hour is merged at this many files; default 12. 0 leaves open hours alone. */
   openHourMaxFiles?: number;
-  /** DuckDB memory_limit in MB; default 192 (it spills to the lake's disk beyond). */
+  /** DuckDB memory_limit in MB; default 80 (it spills to the lake's disk beyond). */
   memoryLimitMb?: number;
   /** DuckDB threads; default 1 (background work, never more than one core). */
   threads?: number;
   /** Temp files and locks older than this are crash left-overs and deleted; default 10 min. */
   staleTempMs?: number;
+  /** Rows of one output file at most (default ROWS_PER_OUTPUT); a bigger hour ends as several. */
+  rowsPerOutput?: number;
   /** Stops between partitions (the compactor's stop()). */
   signal?: AbortSignal;
   /** Called after each partition compacted (metrics, logs). */
@@ -81,18 +83,27 @@ export interface CompactStats {
 export const COMPACT_DEFAULTS = {
   closeAfterMs: 5 * 60_000,
   openHourMaxFiles: 12,
-  memoryLimitMb: 192,
+  memoryLimitMb: 80,
   threads: 1,
   staleTempMs: 10 * 60_000,
+  rowsPerOutput: 1_500_000,
 } as const;
 
 const HOUR_MS = 3_600_000;
-/** Files one concatenation reads at most (each open file costs footer and buffer memory). */
-const FILES_PER_STATEMENT = 16;
-/** Files the dedup reads at most (it reads them twice). */
-const FILES_PER_DEDUP = 4;
-/** Smaller row groups than DuckDB's 122,880 rows: the Parquet writer buffers one row group. */
-const PARQUET_OPTIONS = '(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 30000)';
+/**
+ * Files one statement reads at most. DuckDB keeps some state per file a statement has opened
+ * (measured: a COPY of 246 files of one layout peaked at 178 MB RSS, of 1,495 files at 278 MB);
+ * an hour with more files is first concatenated into hidden stage files, this many at a time.
+ */
+export const FILES_PER_STATEMENT = 128;
+/** Files of differing layouts (union_by_name reads and keeps every footer) one statement reads. */
+const FILES_PER_UNION_STATEMENT = 16;
+/**
+ * Row groups cut by size, not DuckDB's 122,880 rows: the Parquet writer holds one row group of
+ * every column (wide rows: the raw JSON) before it writes it. 8 MB: ~8,000 lake rows.
+ */
+export const COMPACT_ROW_GROUP_BYTES = '16MB';
+const PARQUET_OPTIONS = `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000, ROW_GROUP_SIZE_BYTES '${COMPACT_ROW_GROUP_BYTES}')`;
 const LOCK_NAME = '.compacting';
 /** Hidden per-run directory of bucket stage files (five levels below the lake: readers skip it). */
 const STAGE_PREFIX = '.stage_';
@@ -178,20 +189,91 @@ export function isClosed(dir: string, nowMs: number, closeAfterMs: number): bool
 }
 
 /**
- * The merge without duplicate ids, in a form that streams: the ids seen more than once (a GROUP BY
- * on the id alone, which spills) go to a temp table `dups`; rows whose id is not in it are copied
- * as they are (anti join), and only the duplicated ids go through DISTINCT ON (semi join). A
- * DISTINCT ON or ORDER BY over every row would hold the wide rows (the raw JSON) in memory:
- * measured, DuckDB exceeded a 192 MB memory_limit on 100,000 rows that way.
+ * The merge without duplicate ids, in one streaming pass over the wide rows: the ids seen more
+ * than once are found by their 64-bit hash with a GROUP BY on it alone (`dups`: 8 bytes a row, it
+ * spills; a hash collision only makes an id a candidate, never drops a row), the copies to drop
+ * are named by (file index, row number: DuckDB's virtual columns) — every copy of a duplicated id
+ * but its first — in a narrow table (`drop_rows`), and the rows are read once more without them
+ * (`dedupedSource`, an anti join on the narrow key) for the COPY and for the rollup. A DISTINCT ON
+ * or ORDER BY over the rows would hold the wide rows (the raw JSON) in memory: measured, DuckDB
+ * exceeded a 192 MB memory_limit on 100,000 rows that way. `source` is a read_parquet(...) over the
+ * inputs. Drop the two tables with DEDUP_CLEANUP.
  */
-export function dedupSql(source: string, target: string): string[] {
+export function dedupSql(source: string): string[] {
   return [
-    `CREATE OR REPLACE TEMP TABLE dups AS SELECT id FROM ${source} GROUP BY id HAVING count(*) > 1`,
-    `COPY (SELECT * FROM ${source} WHERE id NOT IN (SELECT id FROM dups) ` +
-      `UNION ALL SELECT DISTINCT ON (id) * FROM ${source} WHERE id IN (SELECT id FROM dups)) ` +
-      `TO ${sqlString(target)} ${PARQUET_OPTIONS}`,
-    'DROP TABLE dups',
+    `CREATE OR REPLACE TEMP TABLE dups AS SELECT hash(id) AS h FROM ${source} GROUP BY h HAVING count(*) > 1`,
+    'CREATE OR REPLACE TEMP TABLE drop_rows AS SELECT file_index, file_row_number FROM (' +
+      'SELECT file_index, file_row_number, row_number() OVER (PARTITION BY id ORDER BY file_index, file_row_number) AS k ' +
+      `FROM ${source} WHERE hash(id) IN (SELECT h FROM dups)) WHERE k > 1`,
   ];
+}
+
+/**
+ * The rows of `source` without the copies named in `drop_rows` (after dedupSql). `source` reads
+ * `count` of the files dedupSql read, from the `offset`-th on (one output file's share).
+ */
+export function dedupedSource(source: string, offset = 0, count?: number): string {
+  const drop =
+    count === undefined
+      ? 'drop_rows'
+      : `(SELECT file_index - ${offset} AS file_index, file_row_number FROM drop_rows ` +
+        `WHERE file_index >= ${offset} AND file_index < ${offset + count})`;
+  return (
+    `(SELECT s.* FROM ${source} s ANTI JOIN ${drop} d ` +
+    'ON s.file_index = d.file_index AND s.file_row_number = d.file_row_number)'
+  );
+}
+
+export const DEDUP_CLEANUP = [
+  'DROP TABLE IF EXISTS dups',
+  'DROP TABLE IF EXISTS drop_rows',
+  'DROP TABLE IF EXISTS rollup_parts',
+];
+
+/**
+ * Rows of one output file at most. An hour with more ends as several files
+ * (`…-<k>of<K>_c.parquet`), each written by a statement that reads only its share of the hour: the
+ * memory a statement needs grows with the row groups it reads and writes (their metadata), so
+ * this bounds it whatever the hour's size.
+ */
+export const ROWS_PER_OUTPUT = COMPACT_DEFAULTS.rowsPerOutput;
+
+/**
+ * Consecutive files grouped by at most `maxRows` rows (a bigger file alone) and `maxFiles` files:
+ * the files of one output, or of one stage file.
+ */
+export function fileGroups(
+  rows: readonly number[],
+  maxRows: number,
+  maxFiles = Number.POSITIVE_INFINITY,
+): Array<{ offset: number; count: number }> {
+  const groups: Array<{ offset: number; count: number; rows: number }> = [];
+  rows.forEach((n, i) => {
+    const last = groups.at(-1);
+    if (last && last.rows + n <= maxRows && last.count < maxFiles) {
+      last.count++;
+      last.rows += n;
+    } else groups.push({ offset: i, count: 1, rows: n });
+  });
+  return groups.map(({ offset, count }) => ({ offset, count }));
+}
+
+/** Rows per file, from the footers (a bounded number of files per statement). */
+async function fileRows(connection: DuckDBConnection, paths: readonly string[]): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < paths.length; i += FILES_PER_STATEMENT) {
+    const group = paths.slice(i, i + FILES_PER_STATEMENT);
+    const reader = await connection.runAndReadAll(
+      `SELECT file_name, num_rows::BIGINT FROM parquet_file_metadata([${group.map(sqlString).join(', ')}])`,
+    );
+    const byName = new Map(reader.getRows().map(([f, n]) => [String(f), Number(n)]));
+    for (const p of group) {
+      const n = byName.get(p);
+      if (n === undefined) throw new SinkUnavailableError(`compaction: no row count for ${p}`);
+      out.push(n);
+    }
+  }
+  return out;
 }
 
 async function listPartition(dir: string): Promise<{ files: PartitionFile[]; temps: string[] }> {
@@ -258,8 +340,26 @@ async function countRows(connection: DuckDBConnection, source: string): Promise<
   return Number(reader.getRows()[0][0]);
 }
 
-export function parquetSource(paths: readonly string[]): string {
-  return `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)`;
+export function parquetSource(paths: readonly string[], unionByName = true): string {
+  return `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = ${unionByName}, hive_partitioning = false)`;
+}
+
+/**
+ * True when every file has the same columns (names and types; DuckDB matches them by name): the
+ * files are read without union_by_name. Asked a bounded number of files at a time.
+ */
+async function oneLayout(connection: DuckDBConnection, paths: readonly string[]): Promise<boolean> {
+  const layouts = new Set<string>();
+  for (let i = 0; i < paths.length; i += FILES_PER_STATEMENT) {
+    const group = paths.slice(i, i + FILES_PER_STATEMENT);
+    const reader = await connection.runAndReadAll(
+      `SELECT DISTINCT array_to_string(list_sort(list(name || ' ' || coalesce(type, ''))), ',') ` +
+        `FROM parquet_schema([${group.map(sqlString).join(', ')}]) GROUP BY file_name`,
+    );
+    for (const [layout] of reader.getRows()) layouts.add(String(layout));
+    if (layouts.size > 1) return false;
+  }
+  return true;
 }
 
 /** A DuckDB instance for compaction: capped memory, few threads, spilling into the lake's own disk. */
@@ -276,6 +376,10 @@ export async function openCompactionDb(
     threads: String(threads),
     temp_directory: spill,
     preserve_insertion_order: 'false',
+    // Each input is read once: caching file contents only adds resident memory.
+    enable_external_file_cache: 'false',
+    // Hand freed memory back after each task rather than keeping up to 128 MB per thread.
+    allocator_flush_threshold: '8MB',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });
@@ -288,44 +392,94 @@ async function compactPartition(
   dir: string,
   plan: PartitionPlan,
   closed: boolean,
+  rowsPerOutput: number,
 ): Promise<PartitionResult> {
   const started = performance.now();
   const inputs = plan.inputs.map((f) => join(dir, f.name));
   const run = `${Date.now()}_${randomBytes(5).toString('hex')}`;
-  const name = `events_${logType}_${run}-0of1_c.parquet`;
-  const outputs = [{ temp: join(dir, `.${name}.tmp`), final: join(dir, name) }];
+  const outputs: Array<{ temp: string; final: string }> = [];
   const stageDir = join(dir, `${STAGE_PREFIX}${run}`);
   let rowsBefore = 0;
+  let dropped = 0;
+  let rollup: RollupTarget | undefined;
   try {
-    // DuckDB's memory grows with the files one statement reads (footers, buffers per column):
-    // concatenate them, FILES_PER_STATEMENT at a time, into hidden stage files until few remain.
+    // DuckDB's memory grows with the files one statement reads (state kept per file opened):
+    // concatenate them, a bounded number at a time, into hidden stage files until few remain.
+    const same = await oneLayout(connection, inputs);
+    const perStatement = same ? FILES_PER_STATEMENT : FILES_PER_UNION_STATEMENT;
     let files = inputs;
-    for (let level = 0; files.length > FILES_PER_DEDUP; level++) {
+    let rows = await fileRows(connection, files);
+    rowsBefore = rows.reduce((a, b) => a + b, 0);
+    for (let level = 0; files.length > perStatement; level++) {
       await mkdir(stageDir, { recursive: true });
       const next: string[] = [];
-      for (let i = 0; i < files.length; i += FILES_PER_STATEMENT) {
-        const group = files.slice(i, i + FILES_PER_STATEMENT);
-        if (level === 0) rowsBefore += await countRows(connection, parquetSource(group));
-        const target = join(stageDir, `${level}_${i}.parquet`);
+      const nextRows: number[] = [];
+      // Stage files of up to ROWS_PER_OUTPUT rows (then of perStatement files, if ever needed).
+      const groups = fileGroups(rows, level === 0 ? rowsPerOutput : Number.POSITIVE_INFINITY, perStatement);
+      for (const [k, g] of groups.entries()) {
+        const group = files.slice(g.offset, g.offset + g.count);
+        const groupRows = rows.slice(g.offset, g.offset + g.count).reduce((a, b) => a + b, 0);
+        if (group.length === 1) {
+          next.push(group[0]);
+          nextRows.push(groupRows);
+          continue;
+        }
+        const target = join(stageDir, `${level}_${k}.parquet`);
         await runStep(
           connection,
-          `concat ${level}.${i / FILES_PER_STATEMENT}`,
-          `COPY (SELECT * FROM ${parquetSource(group)}) TO ${sqlString(target)} ${PARQUET_OPTIONS}`,
+          `concat ${level}.${k}`,
+          `COPY (SELECT * FROM ${parquetSource(group, !same)}) TO ${sqlString(target)} ${PARQUET_OPTIONS}`,
         );
         next.push(target);
+        nextRows.push(groupRows);
       }
       files = next;
+      rows = nextRows;
     }
-    const source = parquetSource(files);
-    if (files === inputs) rowsBefore = await countRows(connection, source);
-    for (const sql of dedupSql(source, outputs[0].temp)) await runStep(connection, 'dedup', sql);
+    const merged = files;
+    const source = parquetSource(merged, !same);
+    for (const sql of dedupSql(source)) await runStep(connection, 'dedup', sql);
+    dropped = await countRows(connection, 'drop_rows');
+    // Each output file (and its part of the rollup) from its own share of the merged files.
+    const groups = fileGroups(rows, rowsPerOutput);
+    if (closed)
+      await runStep(
+        connection,
+        'rollup parts',
+        'CREATE OR REPLACE TEMP TABLE rollup_parts (kind VARCHAR, t BIGINT, log_type VARCHAR, key VARCHAR, n BIGINT)',
+      );
+    for (const [k, g] of groups.entries()) {
+      const name = `events_${logType}_${run}-${k}of${groups.length}_c.parquet`;
+      outputs.push({ temp: join(dir, `.${name}.tmp`), final: join(dir, name) });
+      const share = parquetSource(merged.slice(g.offset, g.offset + g.count), !same);
+      const deduped = dedupedSource(share, g.offset, g.count);
+      await runStep(
+        connection,
+        `copy ${k}`,
+        `COPY ${deduped} TO ${sqlString(outputs[k].temp)} ${PARQUET_OPTIONS}`,
+      );
+      // The closed hour's aggregates, from the same rows (the output is not read back: a big
+      // hour's footer alone is tens of MB once parsed).
+      if (closed)
+        await runStep(connection, `rollup ${k}`, `INSERT INTO rollup_parts ${rollupSql(deduped, null)}`);
+    }
+    if (closed) {
+      rollup = await rollupTarget(lakeDir, dir, run);
+      await runStep(
+        connection,
+        'rollup',
+        `COPY (${rollupFromParts('rollup_parts')}) TO ${sqlString(rollup.temp)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
+    }
   } catch (err) {
     for (const o of outputs) await rm(o.temp, { force: true });
+    if (rollup) await rm(rollup.temp, { force: true });
     throw err;
   } finally {
+    for (const sql of DEDUP_CLEANUP) await connection.run(sql).catch(() => {});
     await rm(stageDir, { recursive: true, force: true });
   }
-  const rowsAfter = await countRows(connection, parquetSource(outputs.map((o) => o.temp)));
+  const rowsAfter = rowsBefore - dropped;
   let bytesAfter = 0;
   for (const o of outputs) {
     await fsyncPath(o.temp);
@@ -335,14 +489,7 @@ async function compactPartition(
   await fsyncPath(dir);
   for (const input of inputs) await rm(input, { force: true });
   await fsyncPath(dir);
-  if (closed)
-    await writeRollup(
-      connection,
-      lakeDir,
-      dir,
-      run,
-      outputs.map((o) => o.final),
-    );
+  if (rollup) await publishRollup(rollup);
   return {
     logType,
     dir,
@@ -361,26 +508,27 @@ async function compactPartition(
  * The closed hour's aggregates, beside the lake: `.rollups/<log_type>/year=…/hour=HH/rollup_<run>.parquet`.
  * The run id ties it to the partition's files: stats use it only while the partition is still
  * exactly that run's output (a late file makes the hour fall back to a scan until recompacted).
+ * Written as a temp file with the merge, renamed after the partition's swap.
  */
-async function writeRollup(
-  connection: DuckDBConnection,
-  lakeDir: string,
-  dir: string,
-  run: string,
-  files: readonly string[],
-): Promise<void> {
+interface RollupTarget {
+  dir: string;
+  name: string;
+  temp: string;
+}
+
+async function rollupTarget(lakeDir: string, dir: string, run: string): Promise<RollupTarget> {
   const rollupDir = join(lakeDir, ROLLUPS_DIR, relative(lakeDir, dir));
   await mkdir(rollupDir, { recursive: true });
   const name = `rollup_${run}.parquet`;
-  const temp = join(rollupDir, `.${name}.tmp`);
-  await connection.run(
-    `COPY (${rollupSql(parquetSource(files))}) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`,
-  );
-  await fsyncPath(temp);
-  await rename(temp, join(rollupDir, name));
-  await fsyncPath(rollupDir);
-  for (const old of await readdir(rollupDir)) {
-    if (old !== name && old.startsWith('rollup_')) await rm(join(rollupDir, old), { force: true });
+  return { dir: rollupDir, name, temp: join(rollupDir, `.${name}.tmp`) };
+}
+
+async function publishRollup(r: RollupTarget): Promise<void> {
+  await fsyncPath(r.temp);
+  await rename(r.temp, join(r.dir, r.name));
+  await fsyncPath(r.dir);
+  for (const old of await readdir(r.dir)) {
+    if (old !== r.name && old.startsWith('rollup_')) await rm(join(r.dir, old), { force: true });
   }
 }
 
@@ -424,7 +572,15 @@ export async function compactLake(options: CompactOptions): Promise<CompactStats
           instance = await openCompactionDb(options.lakeDir, o.memoryLimitMb, o.threads);
           connection = await instance.connect();
         }
-        const result = await compactPartition(connection, options.lakeDir, logType, dir, plan, closed);
+        const result = await compactPartition(
+          connection,
+          options.lakeDir,
+          logType,
+          dir,
+          plan,
+          closed,
+          o.rowsPerOutput,
+        );
         stats.partitions++;
         stats.filesBefore += result.filesBefore;
         stats.filesAfter += result.filesAfter;

@@ -1,7 +1,7 @@
 import { createBus } from '../bus/create.ts';
 import type { Config } from '../config/schema.ts';
 import type { Bus } from '../core/bus.ts';
-import type { ComponentContext } from '../core/component.ts';
+import type { ComponentContext, Health } from '../core/component.ts';
 import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
@@ -117,10 +117,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     };
   };
   let serve: ReturnType<typeof createServeRole> | undefined;
+  // Background compaction (src/lake/compactor.ts) where the lake is written: beside a process role,
+  // or a store role with lake inputs. Members sharing a lake take turns per hour (a lock file).
+  const writesLake = roles.has('process') || (roles.has('store') && plan.lakeInputs.length > 0);
+  let compactorHealth: (() => Promise<Health>) | undefined;
   if (roles.has('serve')) {
     // The live tail: fed by the process role when it runs here, else from the event topics.
     const eventTopics = roles.has('process') ? [] : plan.eventOutputs;
-    serve = createServeRole({ config, bus, ctx, reloadRules, eventTopics, ...options.serve });
+    // Readiness reports the compactor running here (below), else the lake's lag (serve's default).
+    const advisories = async (): Promise<Record<string, Health>> =>
+      compactorHealth ? { lake_compaction: await compactorHealth() } : {};
+    serve = createServeRole({
+      config,
+      bus,
+      ctx,
+      reloadRules,
+      eventTopics,
+      ...(writesLake && config.lake.compact_interval_seconds > 0 ? { advisories } : {}),
+      ...options.serve,
+    });
     const server = await serve.start();
     runtime.url = server.url;
     runtime.live = serve.live;
@@ -193,9 +208,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const s = serve;
     stoppers.push({ name: 'serve', stop: () => s.stop() });
   }
-  // Background compaction (src/lake/compactor.ts) where the lake is written: beside a process role,
-  // or a store role with lake inputs. Members sharing a lake take turns per hour (a lock file).
-  const writesLake = roles.has('process') || (roles.has('store') && plan.lakeInputs.length > 0);
   if (writesLake && config.lake.compact_interval_seconds > 0) {
     const compactor = createCompactor({
       lakeDir: lakeDir(config.lake),
@@ -206,6 +218,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       telemetry,
     });
     await compactor.start();
+    compactorHealth = () => compactor.healthcheck();
     stoppers.push({ name: 'compactor', stop: () => compactor.stop() });
   }
   const health = startHealthLog({ telemetry, logger });

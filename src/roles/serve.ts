@@ -7,6 +7,7 @@ import type { Bus, Subscription } from '../core/bus.ts';
 import type { ComponentContext, Health } from '../core/component.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
+import { lakeLagCheck } from '../lake/compactor.ts';
 import { createTokenTable, type TokenTable } from '../serve/auth.ts';
 import { type LakeAccess, openLakeAccess } from '../serve/lake-access.ts';
 import { createLiveFeed, type LiveFeed } from '../serve/live.ts';
@@ -28,6 +29,11 @@ export interface ServeRoleOptions {
   /** Tokens on top of the configured ones (the demo's printed token). */
   extraTokens?: Array<{ name: string; role: 'viewer' | 'analyst' | 'admin'; token: string }>;
   readiness?: () => Promise<Record<string, Health>>;
+  /**
+   * Advisory /readyz checks (reported, never failing readiness). Default: the lake's compaction
+   * lag from its inventory (the compactor runs in the processes that write the lake).
+   */
+  advisories?: () => Promise<Record<string, Health>>;
   /** Reloads the rules of the roles in this process (POST /api/rules/reload). */
   reloadRules?: () => Promise<RuleReloadResult>;
   webDir?: string;
@@ -51,6 +57,12 @@ export interface ServeRole {
 }
 
 export const DEFAULT_WEB_DIR = resolve(import.meta.dirname, '../../dist/web');
+
+/** Issue 16: readiness says when the lake's compaction falls behind (advisory, see app.ts). */
+function lakeAdvisories(dir: string): () => Promise<Record<string, Health>> {
+  const check = lakeLagCheck(dir);
+  return async () => ({ lake_compaction: await check() });
+}
 
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
@@ -130,6 +142,7 @@ export function createServeRole(options: ServeRoleOptions): ServeRole {
           telemetry: options.ctx.telemetry,
           logger: options.ctx.logger,
           readiness: options.readiness,
+          advisories: options.advisories ?? lakeAdvisories(config.lake.dir),
           reloadRules: options.reloadRules,
           webDir: existsSync(webDir) ? webDir : undefined,
           rulePaths: config.detect.rules,

@@ -54,6 +54,11 @@ export interface ServeDeps {
   logger: Logger;
   /** Named dependency checks for /readyz (Kafka, alert store, lake). */
   readiness?: () => Promise<Record<string, Health>>;
+  /**
+   * Checks /readyz reports without failing (the lake's compaction lag): not ok makes the answer
+   * `degraded` with `warnings`, still 200 — a lake that is behind is slower, not unavailable.
+   */
+  advisories?: () => Promise<Record<string, Health>>;
   /** Reloads the detection rules of the roles in this process; absent: the route answers 501. */
   reloadRules?: () => Promise<{ rules: number; correlations: number; problems: number }>;
   /** The built dashboard (index.html + assets); absent: / answers 404 with a hint. */
@@ -289,7 +294,15 @@ function registerHealth(app: FastifyInstance, deps: ServeDeps): void {
         ...(deps.readiness ? await deps.readiness() : {}),
       };
       const ok = Object.values(checks).every((c) => c.ok);
-      return reply.code(ok ? 200 : 503).send({ ok, checks });
+      const advisory = deps.advisories ? await deps.advisories() : {};
+      const warnings = Object.entries(advisory)
+        .filter(([, c]) => !c.ok)
+        .map(([name, c]) => `${name}: ${c.detail ?? 'not ok'}`);
+      return reply.code(ok ? 200 : 503).send({
+        ok,
+        ...(warnings.length > 0 ? { degraded: true, warnings } : {}),
+        checks: { ...checks, ...advisory },
+      });
     },
   );
   app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, reply) => {

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Health } from '../core/component.ts';
 import { LakeQuery, lakeLogTypes, type QueryOptions, type QueryResult } from '../lake/query.ts';
 import { createQueryPool, type QueryPool } from '../lake/query-pool.ts';
-import { planStats, type StatsWindow, splitStats, statsOneSql } from '../lake/rollup.ts';
+import { planStats, type StatsWindow, statsRows, statsSql } from '../lake/rollup.ts';
 
 /**
  * The API's two ways into the lake: `query` runs SQL the server built itself (values escaped),
@@ -121,11 +121,11 @@ export async function openLakeAccess(
       for (let attempt = 0; ; attempt++) {
         const plan = await planStats(lakeDir, window);
         // One statement for the four statistics: the rollups are read once, not four times.
-        const sql = statsOneSql(plan, window);
+        const sql = statsSql(plan, window);
         if (!sql) return { by_type: [], top_src: [], top_dst: [], direction: [] };
         try {
           // Rows: buckets × log types plus 30 (the four statistics' own caps are in the SQL).
-          return splitStats((await query(sql, { ...o, maxRows: o.maxRows ?? 1_000_000 })).rows);
+          return statsRows((await query(sql, { ...o, maxRows: o.maxRows ?? 1_000_000 })).rows);
         } catch (err) {
           const missing = /No files found|No such file|Cannot open file/i.test((err as Error).message);
           if (!missing || attempt >= 1) throw err;

@@ -41,8 +41,8 @@ export const lakeSchema = z
       'Background compaction merges the open hour once it has this many files; 0 never',
     ),
     compact_memory_limit_mb: d(
-      z.number().int().min(16).default(192),
-      "DuckDB's memory limit for compaction (one thread; it spills to <lake>/.compact-spill)",
+      z.number().int().min(16).default(80),
+      "DuckDB's memory limit for compaction (its own process, one thread; it spills to <lake>/.compact-spill)",
     ),
   })
   .strict();
