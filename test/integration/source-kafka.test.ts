@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { KafkaBus } from '../../src/bus/kafka.ts';
-import { kafkaSchema } from '../../src/config/schema.ts';
+import { kafkaSchema, topicsSchema } from '../../src/config/schema.ts';
 import { eventId } from '../../src/core/ids.ts';
 import { dlqKafka } from '../../src/sinks/dlq-kafka.ts';
 import { kafkaSource } from '../../src/sources/kafka.ts';
@@ -81,7 +81,9 @@ test('kafka dead-letter output: a reject lands on the topic as JSON', async (t) 
   const bus = new KafkaBus(config);
   t.after(() => bus.close());
   await bus.createTopics([{ name: topic, partitions: 1 }]);
-  const dlq = dlqKafka.create(dlqKafka.config.parse({ type: 'kafka', topic }), { ...testContext(), bus });
+  // The dlq topic is the pipeline's (topics.dlq), not a key of the output's own config.
+  const topics = topicsSchema.parse({ dlq: topic });
+  const dlq = dlqKafka.create(dlqKafka.config.parse({ type: 'kafka' }), { ...testContext(), bus, topics });
   await dlq.start();
   await dlq.write([
     {
