@@ -33,6 +33,9 @@ export interface QueryPool {
 }
 
 /** Deadlines are on performance.now()'s clock (monotonic). */
+/** A query granted a slot with less time than this before its deadline is refused, not started. */
+export const MIN_RUN_MS = 10;
+
 export function createQueryPool(options: QueryPoolOptions): QueryPool {
   let active = 0;
   const waiting: Waiter[] = [];
@@ -83,7 +86,9 @@ export function createQueryPool(options: QueryPoolOptions): QueryPool {
     async run(deadline, task) {
       await acquire(deadline);
       try {
-        if (performance.now() >= deadline) {
+        // Timers may fire a little before performance.now() reaches their time: a query granted its
+        // slot with (almost) nothing left would start only to be interrupted at once.
+        if (deadline - performance.now() < MIN_RUN_MS) {
           options.onReject?.('timeout');
           throw new QueryRejectedError('query timed out before it started');
         }
