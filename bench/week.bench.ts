@@ -129,6 +129,14 @@ export async function run(): Promise<BenchRow[]> {
         target: 300,
       });
     }
+    // The overview page's other lake call: the day's top external sources (a scan of the day's
+    // events, no rollup answers it), over a day of the lake issue's size.
+    const dayFrom = Math.floor((now - 24 * HOUR_MS) / 60_000) * 60_000;
+    calls.push({
+      metric: 'GET /api/stats/sources external, last 24 h',
+      url: `/api/stats/sources?from=${dayFrom}&to=${now}`,
+      target: 500,
+    });
     for (const [name, span] of windows) {
       const from = Math.floor((now - span) / 60_000) * 60_000;
       calls.push({
@@ -153,8 +161,8 @@ export async function run(): Promise<BenchRow[]> {
         const ms = performance.now() - t0;
         if (res.statusCode !== 200) throw new Error(`${call.url}: ${res.statusCode} ${res.body}`);
         if (i === 0) {
-          const body = res.json() as { events?: unknown[]; by_type?: unknown[] };
-          found = (body.events ?? body.by_type ?? []).length;
+          const body = res.json() as { events?: unknown[]; by_type?: unknown[]; sources?: unknown[] };
+          found = (body.events ?? body.by_type ?? body.sources ?? []).length;
         } else times.push(ms);
       }
       times.sort((a, b) => a - b);
