@@ -10,8 +10,9 @@ import { InOrderWindow } from './in-order.ts';
  * The ingest role: sources → raw topics. It only frames and forwards: each input record travels
  * as its text with its position and format hint in headers, keyed by its stream (a file path, a
  * syslog peer) so one stream's lines stay in order on one partition — Zeek TSV headers and syslog
- * year inference depend on that order. A source batch is acked only after the bus accepted it and
- * every earlier batch of its source was acked.
+ * year inference depend on that order. A source batch is acked only once it is durable — on Kafka
+ * when the broker accepted it, on the in-process bus when its consumers committed it (after the
+ * lake flush) — and every earlier batch of its source was acked.
  */
 
 export interface NamedSource {
