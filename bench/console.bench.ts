@@ -11,22 +11,19 @@
  * time; the two page rows run the page's calls in parallel, as the browser does, and time the
  * slowest. Run alone: `node bench/console.bench.ts`. SOCSTREAM_BENCH_QUICK=1: a tenth of the events.
  */
+
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { serveSchema } from '../src/config/schema.ts';
 import type { Envelope } from '../src/core/envelope.ts';
-import { createTelemetry } from '../src/core/telemetry.ts';
 import type { Alert, Level } from '../src/detect/alert.ts';
 import { compactLake } from '../src/lake/compact.ts';
-import { buildApp } from '../src/serve/app.ts';
-import { createTokenTable } from '../src/serve/auth.ts';
 import { openLakeAccess } from '../src/serve/lake-access.ts';
-import { createLiveFeed } from '../src/serve/live.ts';
 import { SqliteAlertStore } from '../src/sinks/alert-store-sqlite.ts';
 import { LakeWriter } from '../src/sinks/parquet/writer.ts';
 import { HOUR_MS, LOG_TYPES, lakeEnvelopes, START_MS } from '../test/integration/lake-envelopes.ts';
+import { benchApi } from './api-app.ts';
 import type { BenchRow } from './types.ts';
 
 const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
@@ -42,7 +39,6 @@ const RUNS = 15;
 const LAKE_VERSION = 1;
 const LAKE_CACHE = join(tmpdir(), `socstream-bench-console-lake-v${LAKE_VERSION}-${PER_TYPE_HOUR}`);
 const GOAL_MS = 500;
-const TOKEN = 'bench-console-admin-token-0123';
 /** Rules of the bundled pack (rules/), so the rule panel reads real YAML. */
 const RULE_IDS = [
   '1ae57d8f-e72b-44d1-8d59-48f9cea0377c',
@@ -176,17 +172,7 @@ export async function run(): Promise<BenchRow[]> {
   const day = await dayLake();
   await store.upsert(day.alerts);
   const lake = await openLakeAccess(day.dir);
-  const app = await buildApp({
-    config: serveSchema.parse({ rate_limit_per_minute: 1_000_000 }),
-    tokens: createTokenTable([{ name: 'bench', role: 'admin', token: TOKEN }]),
-    alerts: store,
-    lake,
-    live: createLiveFeed(),
-    telemetry: createTelemetry({ defaultMetrics: false }),
-    logger: pino({ level: 'silent' }),
-    rulePaths: ['rules'],
-  });
-  const headers = { authorization: `Bearer ${TOKEN}` };
+  const { app, headers } = await benchApi({ alerts: store, lake, rulePaths: ['rules'] });
   const get = async (url: string) => {
     const res = await app.inject({ url, headers });
     if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`);

@@ -5,25 +5,21 @@
  * an admin SQL count — through fastify's inject (no network), one request at a time.
  * Run alone: `node bench/serve.bench.ts`. SOCSTREAM_BENCH_QUICK=1 uses 20,000 events.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { serveSchema } from '../src/config/schema.ts';
-import { createTelemetry } from '../src/core/telemetry.ts';
-import { buildApp } from '../src/serve/app.ts';
-import { createTokenTable } from '../src/serve/auth.ts';
 import { openLakeAccess } from '../src/serve/lake-access.ts';
-import { createLiveFeed } from '../src/serve/live.ts';
 import { SqliteAlertStore } from '../src/sinks/alert-store-sqlite.ts';
 import { LakeWriter } from '../src/sinks/parquet/writer.ts';
 import { HOUR_MS, lakeEnvelopes, START_MS } from '../test/integration/lake-envelopes.ts';
+import { benchApi } from './api-app.ts';
 import type { BenchRow } from './types.ts';
 
 const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const PER_TYPE = QUICK ? 4_000 : 20_000;
 const RUNS = 15;
-const TOKEN = 'bench-admin-token-0123456789';
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -51,16 +47,7 @@ export async function run(): Promise<BenchRow[]> {
   const store = new SqliteAlertStore({ path: join(dir, 'alerts.db') });
   await store.start();
   const lake = await openLakeAccess(join(dir, 'lake'));
-  const app = await buildApp({
-    config: serveSchema.parse({ rate_limit_per_minute: 1_000_000 }),
-    tokens: createTokenTable([{ name: 'bench', role: 'admin', token: TOKEN }]),
-    alerts: store,
-    lake,
-    live: createLiveFeed(),
-    telemetry: createTelemetry({ defaultMetrics: false }),
-    logger: pino({ level: 'silent' }),
-  });
-  const headers = { authorization: `Bearer ${TOKEN}` };
+  const { app, headers } = await benchApi({ alerts: store, lake });
   const src = String(envelopes[123].normalized.src_ip);
   const first = (await app.inject({ url: '/api/events?limit=100', headers }).then((r) => r.json())) as {
     next_cursor: string;

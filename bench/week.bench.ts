@@ -16,18 +16,14 @@
  * SOCSTREAM_BENCH_WEEK_COPIES / _TEMPLATE scale it further. Run alone:
  * `SOCSTREAM_BENCH_BIG=1 node bench/week.bench.ts`.
  */
+
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { serveSchema } from '../src/config/schema.ts';
-import { createTelemetry } from '../src/core/telemetry.ts';
-import { buildApp } from '../src/serve/app.ts';
-import { createTokenTable } from '../src/serve/auth.ts';
 import { openLakeAccess } from '../src/serve/lake-access.ts';
-import { createLiveFeed } from '../src/serve/live.ts';
 import { SqliteAlertStore } from '../src/sinks/alert-store-sqlite.ts';
 import { bucketSeconds } from '../src/web/time.ts';
+import { benchApi } from './api-app.ts';
 import { HOUR_MS, loadTemplate, weekLake } from './lake-fixture.ts';
 import type { BenchRow } from './types.ts';
 
@@ -37,7 +33,6 @@ const HOURS = Number(process.env.SOCSTREAM_BENCH_WEEK_HOURS ?? (BIG ? 168 : QUIC
 const TEMPLATE = Number(process.env.SOCSTREAM_BENCH_WEEK_TEMPLATE ?? (BIG ? 100_000 : 20_000));
 const COPIES = Number(process.env.SOCSTREAM_BENCH_WEEK_COPIES ?? (BIG ? 3 : 1));
 const RUNS = 15;
-const TOKEN = 'bench-admin-token-0123456789';
 /** A fixed end, so a kept lake is the same lake: the open hour starts here. */
 const END_HOUR = Date.parse('2026-12-07T12:00:00Z');
 
@@ -102,16 +97,7 @@ export async function run(): Promise<BenchRow[]> {
     const made = await lakeOf(dir);
     await store.start();
     const lake = await openLakeAccess(join(dir, 'lake'));
-    const app = await buildApp({
-      config: serveSchema.parse({ rate_limit_per_minute: 1_000_000 }),
-      tokens: createTokenTable([{ name: 'bench', role: 'admin', token: TOKEN }]),
-      alerts: store,
-      lake,
-      live: createLiveFeed(),
-      telemetry: createTelemetry({ defaultMetrics: false }),
-      logger: pino({ level: 'silent' }),
-    });
-    const headers = { authorization: `Bearer ${TOKEN}` };
+    const { app, headers } = await benchApi({ alerts: store, lake });
     // "Now" is half-way through the open hour; windows start on a minute, as the dashboard asks.
     const now = END_HOUR + 30 * 60_000;
     const windows: Array<[string, number]> = [

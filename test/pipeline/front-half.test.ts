@@ -16,8 +16,9 @@ import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { demoConfig } from '../../src/cli/demo.ts';
 import { validateConfig } from '../../src/config/loader.ts';
+import type { Config } from '../../src/config/schema.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
-import { createLogger } from '../../src/core/logger.ts';
+import { createLogger, type Logger } from '../../src/core/logger.ts';
 import { createTelemetry } from '../../src/core/telemetry.ts';
 import { loadRules } from '../../src/detect/sigma/load.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
@@ -57,6 +58,50 @@ function files(): string[] {
   writeFileSync(path, `${mixed.join('\n')}\n`);
   out.push(path);
   return out;
+}
+
+/**
+ * `socstream run` on the memory bus (ingest, process, correlate, store) over `paths` until `count`
+ * events are in the lake, then stopped; the config it ran with.
+ */
+async function runUntilInLake(
+  dataDir: string,
+  paths: string[],
+  count: number,
+  logger: Logger,
+): Promise<Config> {
+  const config = validateConfig(
+    {
+      data_dir: dataDir,
+      log_level: 'warn',
+      sources: [{ type: 'file', name: 'files', paths, start_at: 'beginning' }],
+      detect: { rules: [RULES] },
+      lake: { dir: join(dataDir, 'lake'), flush_interval_seconds: 1 },
+      alert_store: { type: 'sqlite', sqlite_path: join(dataDir, 'alerts.db') },
+      dlq: { type: 'file', path: join(dataDir, 'dlq.ndjson') },
+    },
+    'front-half.test',
+  );
+  const runtime = await startRuntime({
+    config,
+    file: 'front-half.test',
+    roles: new Set(['ingest', 'process', 'correlate', 'store']),
+    logger,
+    telemetry: createTelemetry({ defaultMetrics: false }),
+  });
+  let stopped = false;
+  try {
+    await waitFor(
+      async () => (await lakeIds(config.lake.dir)).ids.size >= count,
+      120_000,
+      'every event in the lake',
+    );
+    await runtime.stop();
+    stopped = true;
+  } finally {
+    if (!stopped) await runtime.stop();
+  }
+  return config;
 }
 
 function ndjson(text: string): Array<Record<string, unknown>> {
@@ -138,37 +183,7 @@ test('parse, detect, run on the memory bus and the demo engine give the same env
   assert.ok(detectAlerts.size > 0, 'the files raise single-event alerts (threat events)');
 
   // socstream run, memory bus
-  const config = validateConfig(
-    {
-      data_dir: join(dir, 'run'),
-      log_level: 'warn',
-      sources: [{ type: 'file', name: 'files', paths, start_at: 'beginning' }],
-      detect: { rules: [RULES] },
-      lake: { dir: join(dir, 'run', 'lake'), flush_interval_seconds: 1 },
-      alert_store: { type: 'sqlite', sqlite_path: join(dir, 'run', 'alerts.db') },
-      dlq: { type: 'file', path: join(dir, 'run', 'dlq.ndjson') },
-    },
-    'front-half.test',
-  );
-  const runtime = await startRuntime({
-    config,
-    file: 'front-half.test',
-    roles: new Set(['ingest', 'process', 'correlate', 'store']),
-    logger: quiet,
-    telemetry: createTelemetry({ defaultMetrics: false }),
-  });
-  let stopped = false;
-  try {
-    await waitFor(
-      async () => (await lakeIds(config.lake.dir)).ids.size >= envelopes.length,
-      120_000,
-      'every event in the lake',
-    );
-    await runtime.stop();
-    stopped = true;
-  } finally {
-    if (!stopped) await runtime.stop();
-  }
+  const config = await runUntilInLake(join(dir, 'run'), paths, envelopes.length, quiet);
   const lake = await lakeIds(config.lake.dir);
   assert.deepEqual([...lake.ids].sort(), envelopes.map((e) => e.id).sort(), 'run lake ids = parse ids');
   const dlq = ndjson(readFileSync(config.dlq.path, 'utf8'));
@@ -309,37 +324,7 @@ test('a file named like a Zeek log holding Zeek JSON, EVE and sshd lines: each l
   assert.deepEqual(formats, ['sshd', 'suricata-eve', 'zeek-json']);
 
   const quiet = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
-  const config = validateConfig(
-    {
-      data_dir: join(dir, 'named'),
-      log_level: 'warn',
-      sources: [{ type: 'file', name: 'files', paths, start_at: 'beginning' }],
-      detect: { rules: [RULES] },
-      lake: { dir: join(dir, 'named', 'lake'), flush_interval_seconds: 1 },
-      alert_store: { type: 'sqlite', sqlite_path: join(dir, 'named', 'alerts.db') },
-      dlq: { type: 'file', path: join(dir, 'named', 'dlq.ndjson') },
-    },
-    'front-half.test',
-  );
-  const runtime = await startRuntime({
-    config,
-    file: 'front-half.test',
-    roles: new Set(['ingest', 'process', 'correlate', 'store']),
-    logger: quiet,
-    telemetry: createTelemetry({ defaultMetrics: false }),
-  });
-  let stopped = false;
-  try {
-    await waitFor(
-      async () => (await lakeIds(config.lake.dir)).ids.size >= envelopes.length,
-      120_000,
-      'every event in the lake',
-    );
-    await runtime.stop();
-    stopped = true;
-  } finally {
-    if (!stopped) await runtime.stop();
-  }
+  const config = await runUntilInLake(join(dir, 'named'), paths, envelopes.length, quiet);
   const lake = await LakeQuery.open({ lakeDir: config.lake.dir });
   try {
     const rows = await lake.query('select id, source, log_type, src_ip, "user", raw from events', {
