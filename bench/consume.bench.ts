@@ -5,7 +5,7 @@
  * in a fresh process timed from launch (module loading included), rounds alternating:
  * - `kafkajs`: kafkajs 2.2.4, `eachBatch`, one commit per batch (resolveOffset);
  * - `platformatic`: @platformatic/kafka 2.12.1's own consumer stream (`consume()`, autocommit off,
- *   the same fetch sizes as socstream's bus), records read from the stream;
+ *   the same fetch sizes as socstream's bus: 1 MiB, 128 KiB per partition), records read from the stream;
  * - `platformatic fetch`: the same client's lower-level `consumer.fetch()` (no group, no stream):
  *   Fetch requests for every partition from its next offset, the decoded record batches read
  *   directly: what the client costs without its stream's per-record layer (`#pushRecords`), the
@@ -127,8 +127,9 @@ async function consumePlatformatic(topic: string, n: number): Promise<number> {
     groupId: `bench-consume-${randomUUID()}`,
     autocommit: false,
     maxWaitTime: 500,
-    maxBytes: 8 * 1024 * 1024,
-    maxBytesPerPartition: 1024 * 1024,
+    // socstream's defaults (bus.kafka.fetch_max_bytes, fetch_max_partition_bytes): like for like with the bus
+    maxBytes: 1024 * 1024,
+    maxBytesPerPartition: 128 * 1024,
   });
   const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
   started();
