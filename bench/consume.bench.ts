@@ -5,10 +5,15 @@
  * in a fresh process timed from launch (module loading included), rounds alternating:
  * - `kafkajs`: kafkajs 2.2.4, `eachBatch`, one commit per batch (resolveOffset);
  * - `platformatic`: @platformatic/kafka 2.12.1's own consumer stream (`consume()`, autocommit off,
- *   the same fetch sizes as socstream's bus), records read from the stream;
+ *   the same fetch sizes as socstream's bus: 1 MiB, 128 KiB per partition), records read from the stream;
+ * - `platformatic fetch`: the same client's lower-level `consumer.fetch()` (no group, no stream):
+ *   Fetch requests for every partition from its next offset, the decoded record batches read
+ *   directly: what the client costs without its stream's per-record layer (`#pushRecords`), the
+ *   upper bound of consuming through the fetch API;
  * - `socstream bus`: the same client through socstream's KafkaBus.subscribe (ownership fencing,
  *   batches, a commit per batch): what the process role consumes through.
- * Rows: records/s from launch (best of the rounds), CPU µs per record, peak RSS, and the ratios.
+ * Rows: records/s from launch (best of the rounds), CPU µs per record (from launch, and once
+ * subscribed: module loading and the join excluded), peak RSS, and the ratios.
  * `node bench/consume.bench.ts` runs it alone; a child runs `--consume-variant <name> <topic> <n>`.
  */
 import { spawn } from 'node:child_process';
@@ -23,9 +28,18 @@ const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const EVENTS = QUICK ? 50_000 : 200_000;
 const PARTITIONS = 6;
 const ROUNDS = Number(process.env.SOCSTREAM_BENCH_CONSUME_ROUNDS ?? 2);
-const VARIANTS = ['kafkajs', 'platformatic', 'socstream bus'] as const;
+const VARIANTS = ['kafkajs', 'platformatic', 'platformatic fetch', 'socstream bus'] as const;
 type Variant = (typeof VARIANTS)[number];
 const THIS_FILE = fileURLToPath(import.meta.url);
+/** CPU seconds when the variant's modules were loaded and its client made (launch excluded). */
+let cpuAtStart = 0;
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const started = () => {
+  cpuAtStart = cpuSeconds();
+};
 
 function brokerUp(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -83,6 +97,7 @@ async function consumeKafkajs(topic: string, n: number): Promise<number> {
   const consumer = kafka.consumer({ groupId: `bench-consume-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
+  started();
   const counts = { alerts: 0 };
   let seen = 0;
   await new Promise<void>((resolve, reject) => {
@@ -112,10 +127,12 @@ async function consumePlatformatic(topic: string, n: number): Promise<number> {
     groupId: `bench-consume-${randomUUID()}`,
     autocommit: false,
     maxWaitTime: 500,
-    maxBytes: 8 * 1024 * 1024,
-    maxBytesPerPartition: 1024 * 1024,
+    // socstream's defaults (bus.kafka.fetch_max_bytes, fetch_max_partition_bytes): like for like with the bus
+    maxBytes: 1024 * 1024,
+    maxBytesPerPartition: 128 * 1024,
   });
   const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+  started();
   const counts = { alerts: 0 };
   let seen = 0;
   for await (const message of stream) {
@@ -123,6 +140,59 @@ async function consumePlatformatic(topic: string, n: number): Promise<number> {
     if (++seen >= n) break;
   }
   await stream.close();
+  await consumer.close(true);
+  return counts.alerts;
+}
+
+async function consumeFetch(topic: string, n: number): Promise<number> {
+  const { Consumer } = await import('@platformatic/kafka');
+  const consumer = new Consumer({
+    clientId: 'bench-consume',
+    bootstrapBrokers: [BROKER],
+    groupId: `bench-consume-${randomUUID()}`,
+    maxWaitTime: 500,
+  });
+  const metadata = await consumer.metadata({ topics: [topic] });
+  const info = metadata.topics.get(topic);
+  if (!info) throw new Error(`no metadata for ${topic}`);
+  started();
+  const next = Array.from({ length: info.partitionsCount }, () => 0n);
+  const byLeader = new Map<number, number[]>();
+  for (const [i, p] of info.partitions.entries())
+    byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), i]);
+  const counts = { alerts: 0 };
+  let seen = 0;
+  while (seen < n) {
+    for (const [node, partitions] of byLeader) {
+      const response = await consumer.fetch({
+        node,
+        maxBytes: 1024 * 1024,
+        topics: [
+          {
+            topicId: info.id,
+            partitions: partitions.map((partition) => ({
+              partition,
+              fetchOffset: next[partition],
+              partitionMaxBytes: 128 * 1024,
+              currentLeaderEpoch: -1,
+              lastFetchedEpoch: -1,
+            })),
+          },
+        ],
+      });
+      for (const t of response.responses)
+        for (const p of t.partitions)
+          for (const batch of p.records ?? []) {
+            for (const record of batch.records) {
+              const offset = batch.firstOffset + BigInt(record.offsetDelta);
+              if (offset < next[p.partitionIndex]) continue;
+              analyze(record.value, counts);
+              seen++;
+            }
+            next[p.partitionIndex] = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+          }
+    }
+  }
   await consumer.close(true);
   return counts.alerts;
 }
@@ -136,6 +206,7 @@ async function consumeBus(topic: string, n: number): Promise<number> {
     topics: [topic],
     from: 'earliest',
   });
+  started();
   const counts = { alerts: 0 };
   let seen = 0;
   for await (const batch of sub) {
@@ -152,6 +223,8 @@ async function consumeBus(topic: string, n: number): Promise<number> {
 interface Run {
   seconds: number;
   cpuUsPerRecord: number;
+  /** CPU from the subscription made to the last record (module loading and joins excluded). */
+  loopUsPerRecord: number;
   rssMb: number;
 }
 
@@ -171,9 +244,14 @@ function runVariant(variant: Variant, topic: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => {
       const seconds = (performance.now() - t0) / 1000;
-      const m = /done (\S+) (\S+)/.exec(out);
+      const m = /done (\S+) (\S+) (\S+)/.exec(out);
       if (code !== 0 || !m) return reject(new Error(`${variant} exited ${code}: ${err}`));
-      resolve({ seconds, cpuUsPerRecord: (Number(m[1]) * 1e6) / EVENTS, rssMb: Number(m[2]) });
+      resolve({
+        seconds,
+        cpuUsPerRecord: (Number(m[1]) * 1e6) / EVENTS,
+        rssMb: Number(m[2]),
+        loopUsPerRecord: (Number(m[3]) * 1e6) / EVENTS,
+      });
     });
   });
 }
@@ -216,7 +294,7 @@ export async function run(): Promise<BenchRow[]> {
       metric: `${v}: bare consumer + JSON.parse + severity test, from launch`,
       value: EVENTS / b.seconds,
       unit: 'records/s',
-      note: `${EVENTS} records; runs ${all.map((r) => `${r.seconds.toFixed(1)} s/${r.cpuUsPerRecord.toFixed(1)} µs/${r.rssMb.toFixed(0)} MB`).join(', ')} (time/CPU per record/peak RSS); load ${load}`,
+      note: `${EVENTS} records; runs ${all.map((r) => `${r.seconds.toFixed(1)} s/${r.cpuUsPerRecord.toFixed(1)} µs/${r.loopUsPerRecord.toFixed(1)} µs/${r.rssMb.toFixed(0)} MB`).join(', ')} (time/CPU per record from launch/CPU per record once subscribed/peak RSS); load ${load}`,
     });
   }
   rows.push({
@@ -225,17 +303,28 @@ export async function run(): Promise<BenchRow[]> {
     value: best('socstream bus').cpuUsPerRecord / best('kafkajs').cpuUsPerRecord,
     unit: '×',
   });
+  const lowestLoop = (v: Variant) => Math.min(...(runs.get(v) ?? []).map((r) => r.loopUsPerRecord));
+  for (const v of VARIANTS)
+    rows.push({
+      bench: 'consume',
+      metric: `${v}: CPU per record once subscribed (launch and join excluded), lowest`,
+      value: lowestLoop(v),
+      unit: 'µs',
+    });
   return rows;
 }
 
 if (process.argv[2] === '--consume-variant') {
   const [, , , variant, topic, n] = process.argv;
-  const consume = { kafkajs: consumeKafkajs, platformatic: consumePlatformatic, 'socstream bus': consumeBus }[
-    variant as Variant
-  ];
+  const consume = {
+    kafkajs: consumeKafkajs,
+    platformatic: consumePlatformatic,
+    'platformatic fetch': consumeFetch,
+    'socstream bus': consumeBus,
+  }[variant as Variant];
   await consume(topic, Number(n));
-  const u = process.cpuUsage();
-  process.stdout.write(`done ${(u.user + u.system) / 1e6} ${process.resourceUsage().maxRSS / 1024}\n`);
+  const cpu = cpuSeconds();
+  process.stdout.write(`done ${cpu} ${process.resourceUsage().maxRSS / 1024} ${cpu - cpuAtStart}\n`);
   process.exit(0);
 } else if (import.meta.main) {
   for (const row of await run()) process.stdout.write(`${JSON.stringify(row)}\n`);

@@ -2,14 +2,16 @@
  * End to end on the real broker (127.0.0.1:9092; every row skipped with a note without one):
  * generator → raw topic → socstream (startRuntime on the kafka bus) → lake + alerts (one pass: the process role writes the lake).
  *
- * - throughput: MEMBERS - 1 process-role members start in child processes and join the group;
- *   then this process runs ingest (generator sources, mixed scenario, as fast as they go, onto
- *   fresh raw topics), process, correlate and store, until every group has caught up; the members
- *   join before any data flows (a rebalance mid-stream replays batches). Events/s = records /
- *   (start → every group drained): bounded by the generator's ingest rate.
- *   SOCSTREAM_BENCH_E2E_PREFILL=1 fills the raw topics first (the ingest role alone) and times
- *   the members' launch and joins on that backlog to the drain; events/s = the records not yet
- *   committed once every member joined / (every member joined → drained).
+ * - throughput (default shape, pre-filled): the raw topics are filled first (the ingest role
+ *   alone, generator sources, mixed scenario, as fast as they go, onto fresh raw topics); then
+ *   MEMBERS - 1 process-role members start in child processes while this process starts process,
+ *   correlate and store on that backlog (a deployment restarting after an outage), until every
+ *   group has caught up. Events/s = the records not yet committed once every member joined /
+ *   (every member joined → drained); the row's note also gives the rate from the members' launch.
+ *   SOCSTREAM_BENCH_E2E_PREFILL=0 is the old shape: members joined first, then ingest runs
+ *   concurrently with the other roles; events/s = records / (start → drained), bounded by the
+ *   generator's ingest rate (~17,000 lines/s here).
+ *   Groups and topics are the run's own (`bus.group_prefix`), so nothing else on the broker joins them.
  * - passthrough ceiling: the same client (@platformatic/kafka through src/bus/kafka.ts) consumes the
  *   same raw topic and produces every record unchanged to another topic, pipelined like the process
  *   role (8 batches in flight, commits in order).
@@ -43,7 +45,7 @@ import { createLogger } from '../src/core/logger.ts';
 import { createTelemetry, type Telemetry } from '../src/core/telemetry.ts';
 import { buildEngine, buildProcessRole, detectorOptions } from '../src/pipeline/build.ts';
 import { type RoleName, startRuntime } from '../src/pipeline/runtime.ts';
-import { GROUPS, topicPlan } from '../src/pipeline/topics.ts';
+import { groupsOf, topicPlan } from '../src/pipeline/topics.ts';
 import { InOrderWindow } from '../src/roles/in-order.ts';
 import type { BenchRow } from './types.ts';
 
@@ -66,11 +68,12 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 /** The largest peak RSS of any member child, over both runs. */
 let largestMemberRssMb = 0;
 /**
- * SOCSTREAM_BENCH_E2E_PREFILL=1: the raw topics are filled before anything is timed (ingest role
- * alone), then the members and this process join on the backlog. Off by default: on this machine
- * the joins on a backlog stalled the group (docs/benchmarks.md, "e2e with a pre-filled topic").
+ * Pre-filled (the default; SOCSTREAM_BENCH_E2E_PREFILL=0 turns it off): the raw topics are filled
+ * before anything is timed (ingest role alone), then the members and this process join on the
+ * backlog. The group itself does not stall on it; the first commits wait for the lake's first
+ * flushes (docs/kafka.md, "A group on a backlog").
  */
-const PREFILL = process.env.SOCSTREAM_BENCH_E2E_PREFILL === '1';
+const PREFILL = process.env.SOCSTREAM_BENCH_E2E_PREFILL !== '0';
 const PARTS = new Set((process.env.SOCSTREAM_BENCH_E2E ?? 'throughput,latency').split(','));
 const RESULTS = new URL('./results.json', import.meta.url).pathname;
 
@@ -123,7 +126,13 @@ function benchConfig(dir: string, prefix: string, generator: Record<string, unkn
   return validateConfig(
     {
       data_dir: dir,
-      bus: { type: 'kafka', kafka: { brokers: [BROKER], client_id: 'socstream-bench' } },
+      // Groups of its own, like its topics: another socstream on this broker (a test, another
+      // bench) shares no group with the run (their joins would rebalance the run's members).
+      bus: {
+        type: 'kafka',
+        group_prefix: `socstream-${prefix}`,
+        kafka: { brokers: [BROKER], client_id: 'socstream-bench' },
+      },
       sources: SOURCE_NAMES.map((name, i) => ({
         type: 'generator',
         name,
@@ -280,7 +289,7 @@ async function throughput(config: Config, configPath: string): Promise<Throughpu
   const tJoined = performance.now();
   const committedAtJoin = (
     await runtime.bus.committedOffsets(
-      GROUPS.process,
+      groupsOf(config).process,
       SOURCE_NAMES.map((n) => `${config.topics.raw_prefix}${n}`),
     )
   ).reduce((n, o) => n + Number(o.offset), 0);
@@ -298,9 +307,9 @@ async function throughput(config: Config, configPath: string): Promise<Throughpu
     if (!process.env.SOCSTREAM_BENCH_DEBUG) return;
     const s = (performance.now() - t0) / 1000;
     void Promise.all([
-      lag(GROUPS.process, rawTopics),
-      lag(GROUPS.correlate, [config.topics.matches]),
-      lag(GROUPS.store, [config.topics.alerts]),
+      lag(groupsOf(config).process, rawTopics),
+      lag(groupsOf(config).correlate, [config.topics.matches]),
+      lag(groupsOf(config).store, [config.topics.alerts]),
     ])
       .then(([p, c, st]) =>
         process.stderr.write(`${s.toFixed(1)} s lag: process ${p} correlate ${c} store ${st}\n`),
@@ -486,9 +495,9 @@ async function latency(config: Config, configPath: string) {
         const raw = SOURCE_NAMES.map((n) => `${config.topics.raw_prefix}${n}`);
         const events = [config.topics.network, config.topics.auth, config.topics.web, config.topics.other];
         void Promise.all([
-          lagOf(GROUPS.process, raw),
-          lagOf(GROUPS.correlate, [config.topics.matches]),
-          lagOf(GROUPS.store, events),
+          lagOf(groupsOf(config).process, raw),
+          lagOf(groupsOf(config).correlate, [config.topics.matches]),
+          lagOf(groupsOf(config).store, events),
         ])
           .then(([p, c, s]) =>
             process.stderr.write(

@@ -39,6 +39,7 @@ import type {
 } from '../core/bus.ts';
 import { BusClosedError, KafkaDeliveryError, KafkaUnreachableError } from '../core/errors.ts';
 import { backoffMs } from './backoff.ts';
+import { subscribedRoundRobin } from './kafka-assigner.ts';
 import { clientOptions, type KafkaConfig } from './kafka-client-options.ts';
 import { readKafkaRange } from './kafka-reader.ts';
 import {
@@ -607,6 +608,9 @@ export class KafkaBus implements Bus {
       sessionTimeout: SESSION_TIMEOUT_MS,
       rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      // Each topic's partitions only to members subscribed to it (a group id shared by members of
+      // other subscriptions stalled otherwise: src/bus/kafka-assigner.ts).
+      partitionAssigner: subscribedRoundRobin,
       maxWaitTime: Math.min(options.maxWaitMs ?? 500, 500),
       // Fetch response limits (bus.kafka.fetch_max_bytes, 1 MiB by default; the broker still
       // returns one whole batch when it is bigger). The client's defaults (50 MB per fetch AND per
