@@ -31,6 +31,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createBus } from '../src/bus/create.ts';
@@ -481,6 +482,10 @@ async function latency(config: Config, configPath: string) {
     return ends.reduce((n, e) => n + Number(e.offset), 0) - done.reduce((n, c) => n + Number(c.offset), 0);
   };
   const t0 = performance.now();
+  // SOCSTREAM_BENCH_DEBUG: this process's event-loop delay (ingest, a process member, correlate
+  // and store share it): a blocked loop delays every stage's network callbacks alike.
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  eld.enable();
   const sampler = process.env.SOCSTREAM_BENCH_DEBUG
     ? setInterval(() => {
         const raw = SOURCE_NAMES.map((n) => `${config.topics.raw_prefix}${n}`);
@@ -504,11 +509,19 @@ async function latency(config: Config, configPath: string) {
   const ingestSeconds = (performance.now() - t0) / 1000;
   await runtime.drain(60_000);
   clearInterval(sampler);
+  eld.disable();
+  if (process.env.SOCSTREAM_BENCH_DEBUG)
+    process.stderr.write(
+      `latency: main event-loop delay p50 ${ms(eld.percentile(50))} p99 ${ms(eld.percentile(99))} max ${ms(eld.max)} ms\n`,
+    );
   if (process.env.SOCSTREAM_BENCH_DEBUG) {
     const total = async (topic: string) =>
       (await runtime.bus.endOffsets([topic])).reduce((n, o) => n + Number(o.offset), 0);
     process.stderr.write(
-      `latency: drained; matches ${await total(config.topics.matches)}, alerts ${await total(config.topics.alerts)}\n`,
+      `latency: drained; matches ${await total(config.topics.matches)}, alerts ${await total(config.topics.alerts)}, process lag ${await lagOf(
+        GROUPS.process,
+        SOURCE_NAMES.map((n) => `${config.topics.raw_prefix}${n}`),
+      )}\n`,
     );
   }
   // Idle partitions release the watermark after idle_partition_ms: let the windows close.
@@ -632,7 +645,12 @@ async function latencyBreakdown(
   config: Config,
 ): Promise<{ toMatch: Delays; toDecision: Delays; toPublish: Delays }> {
   const matches = new Map<string, { published: number; ingest: number }>();
-  for (const { value, timestamp } of await readTopic(config, config.topics.matches)) {
+  // Match records are packed per partition (a JSON array of messages) or a lone message.
+  const records = await readTopic(config, config.topics.matches);
+  const unpacked = records.flatMap(({ value, timestamp }) =>
+    (Array.isArray(value) ? value : [value]).map((v) => ({ value: v as unknown, timestamp })),
+  );
+  for (const { value, timestamp } of unpacked) {
     const m = value as {
       type?: string;
       event_id?: string;
@@ -660,6 +678,11 @@ async function latencyBreakdown(
     toDecision.push(a.created_at - last.published);
   }
   return { toMatch: quantiles(toMatch), toDecision: quantiles(toDecision), toPublish: quantiles(toPublish) };
+}
+
+/** Nanoseconds (perf_hooks histograms) → whole milliseconds. */
+function ms(ns: number): string {
+  return (ns / 1e6).toFixed(0);
 }
 
 function quantiles(values: number[]): Delays {
