@@ -72,11 +72,20 @@ let largestMemberRssMb = 0;
  * the joins on a backlog stalled the group (docs/benchmarks.md, "e2e with a pre-filled topic").
  */
 const PREFILL = process.env.SOCSTREAM_BENCH_E2E_PREFILL === '1';
+/**
+ * SOCSTREAM_BENCH_LATENCY_INGEST=child: the latency run's generators and ingest role run in a child
+ * process (a paced producer apart), so the generator's CPU does not share the event loop of the
+ * process member, correlate and store in this process. Default: all in this process.
+ */
+const LATENCY_INGEST_CHILD = process.env.SOCSTREAM_BENCH_LATENCY_INGEST === 'child';
 const PARTS = new Set((process.env.SOCSTREAM_BENCH_E2E ?? 'throughput,latency').split(','));
 const RESULTS = new URL('./results.json', import.meta.url).pathname;
 
+/** The roles' logs: none, or warnings and errors on stderr with SOCSTREAM_BENCH_LOG=1. */
 const silent = () =>
-  createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
+  process.env.SOCSTREAM_BENCH_LOG === '1'
+    ? createLogger({ level: 'warn', pretty: false })
+    : createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
 
 function brokerUp(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -189,6 +198,22 @@ function startMembers(configPath: string) {
       rssMb: Math.max(0, ...r.map((x) => x.rssMb)),
     })),
   };
+}
+
+/** SOCSTREAM_BENCH_LATENCY_INGEST=child: the latency run's generators + ingest role, until their lines are acked. */
+async function ingestMain(configPath: string): Promise<void> {
+  const config = validateConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
+  const runtime = await startRuntime({
+    config,
+    file: configPath,
+    roles: new Set<RoleName>(['ingest']),
+    logger: silent(),
+    telemetry: createTelemetry({ defaultMetrics: false }),
+    drainTimeoutMs: 1000,
+  });
+  await runtime.sourcesEnded;
+  await runtime.stop();
+  process.exit(0);
 }
 
 async function memberMain(configPath: string): Promise<void> {
@@ -470,7 +495,9 @@ async function latency(config: Config, configPath: string) {
   const runtime = await startRuntime({
     config,
     file: 'e2e.bench',
-    roles: new Set<RoleName>(['ingest', 'process', 'correlate', 'store']),
+    roles: new Set<RoleName>(
+      LATENCY_INGEST_CHILD ? ['process', 'correlate', 'store'] : ['ingest', 'process', 'correlate', 'store'],
+    ),
     logger: silent(),
     telemetry,
     drainTimeoutMs: 30_000,
@@ -503,7 +530,20 @@ async function latency(config: Config, configPath: string) {
           .catch(() => {});
       }, 500)
     : undefined;
-  await runtime.sourcesEnded;
+  if (LATENCY_INGEST_CHILD) {
+    // The generators and the ingest role in a process of their own (the paced producer): this
+    // process keeps a process member, correlate and store, as a deployment with ingest apart.
+    const ingestPath = `${configPath}.ingest.json`;
+    writeFileSync(ingestPath, JSON.stringify(config));
+    const child = spawn(process.execPath, [THIS_FILE, '--e2e-ingest', ingestPath], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) =>
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`ingest child exited ${code}`)),
+      ),
+    );
+  } else await runtime.sourcesEnded;
   // The paced generator falls behind its rate on a loaded machine: event time then lags wall time
   // and the timestamps figure grows by that lag (the histogram, from ingest time, does not).
   const ingestSeconds = (performance.now() - t0) / 1000;
@@ -839,7 +879,7 @@ async function latencyRows(dir: string): Promise<BenchRow[]> {
     const lpath = join(dir, 'latency-config.json');
     writeFileSync(lpath, JSON.stringify(lconfig));
     const l = await latency(lconfig, lpath);
-    const lnote = `${LATENCY_RATE * LATENCY_SECONDS} lines at ${LATENCY_RATE}/s (${SOURCE_NAMES.length} sources), scenario ${LATENCY_SCENARIO}, an attack every ${LATENCY_ATTACK_EVERY_S} s of event time per source; ${l.alerts} alerts observed; socstream_detection_latency_seconds, interpolated in its buckets`;
+    const lnote = `${LATENCY_RATE * LATENCY_SECONDS} lines at ${LATENCY_RATE}/s (${SOURCE_NAMES.length} sources), scenario ${LATENCY_SCENARIO}, an attack every ${LATENCY_ATTACK_EVERY_S} s of event time per source; ${l.alerts} alerts observed; socstream_detection_latency_seconds, interpolated in its buckets${LATENCY_INGEST_CHILD ? '; generators + ingest in a child process' : ''}`;
     const snote = `${l.stamped.n} alert records (new + updates) on the alerts topic: Kafka timestamp − alert last_seen (event time ≈ produce time of a paced line while the generator keeps its rate: it took ${l.ingestSeconds.toFixed(1)} s for ${LATENCY_SECONDS} s of lines)`;
     rows.push(
       {
@@ -896,6 +936,8 @@ async function latencyRows(dir: string): Promise<BenchRow[]> {
 
 if (process.argv[2] === '--e2e-member') {
   await memberMain(process.argv[3]);
+} else if (process.argv[2] === '--e2e-ingest') {
+  await ingestMain(process.argv[3]);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   for (const row of await run()) process.stdout.write(`${JSON.stringify(row)}\n`);
 }
