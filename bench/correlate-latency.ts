@@ -4,13 +4,19 @@
  * at a fixed rate to a fresh matches topic; the correlate role decides them and writes the alerts
  * to a fresh alerts topic. Prints p50/p99 of match published → decided and → alert published.
  * Not a bench module (no *.bench.ts): a tool for A/B runs of src/roles/correlate.ts.
- *   node bench/correlate-latency.ts [matches/s = 2000] [seconds = 10] [worktree = this one]
+ *   node bench/correlate-latency.ts [matches/s = 2000] [seconds = 10] [worktree = this one] [raw lines/s = 0]
+ * With raw lines/s > 0 the run has the one-process deployment's shape: one bus publishes the
+ * matches, runs the correlate role (its alerts) AND publishes a paced bulk load of raw lines
+ * (400 B each, 1,000 per publish, at most 8 publishes in flight, as the ingest role does) to a
+ * raw topic: how long matches and alerts wait behind the bulk produce requests
+ * (docs/kafka.md "Two send lanes").
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 
-const [rateArg, secondsArg, wtArg] = process.argv.slice(2);
+const [rateArg, secondsArg, wtArg, rawArg] = process.argv.slice(2);
+const RAW_RATE = Number(rawArg ?? 0);
 const wt = wtArg ?? new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const RATE = Number(rateArg ?? 2000);
 const SECONDS = Number(secondsArg ?? 10);
@@ -42,14 +48,18 @@ const template = createEventMatcher(options)
 if (!template) throw new Error('no template match');
 
 const cfg = kafkaSchema.parse({ brokers: ['127.0.0.1:9092'], client_id: 'corr-lat' });
-const pubBus = new KafkaBus(cfg);
-const bus = new KafkaBus(cfg);
 const id = randomUUID().slice(0, 8);
 const topic = `corrlat-${id}-matches`;
 const alertsTopic = `corrlat-${id}-alerts`;
+const rawTopic = `corrlat-${id}-raw`;
+// The third argument (the latency topics) is ignored by a KafkaBus without send lanes.
+const lanes = { latencyTopics: [topic, alertsTopic] };
+const bus = new KafkaBus(cfg, {}, lanes);
+const pubBus = RAW_RATE > 0 ? bus : new KafkaBus(cfg, {}, lanes);
 await pubBus.createTopics([
   { name: topic, partitions: 6 },
   { name: alertsTopic, partitions: 6 },
+  { name: rawTopic, partitions: 6 },
 ]);
 
 const ingestOf = new Map<string, number>();
@@ -97,7 +107,25 @@ await new Promise((r) => setTimeout(r, 3000)); // group settled
 let n = 0;
 const total = RATE * SECONDS;
 const t0 = Date.now();
+let rawSent = 0;
+let rawInFlight = 0;
+// Random lines (lz4 finds no repeat within its 64 KiB window): the bytes on the wire are real.
+const rawLines = Array.from({ length: 1000 }, () => Buffer.from(randomBytes(200).toString('hex')));
+/** The paced bulk load: what is due, 1,000 lines per publish, at most 8 publishes in flight. */
+function publishRaw(): void {
+  const due = Math.floor(((Date.now() - t0) * RAW_RATE) / 1000);
+  while (rawInFlight < 8 && due - rawSent >= 1000) {
+    const records = Array.from({ length: 1000 }, (_, i) => ({
+      key: `s${(rawSent + i) % 3}`,
+      value: rawLines[i],
+    }));
+    rawSent += 1000;
+    rawInFlight++;
+    void bus.publish(rawTopic, records).finally(() => rawInFlight--);
+  }
+}
 while (n < total) {
+  if (RAW_RATE > 0) publishRaw();
   const due = Math.min(total, Math.floor(((Date.now() - t0) * RATE) / 1000));
   const batch = [];
   for (; n < due; n++) {
@@ -123,8 +151,9 @@ const deadline = Date.now() + 60_000;
 while (published.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 await role.stop();
 await run.catch(() => {});
+await bus.deleteTopics([topic, alertsTopic, rawTopic]).catch(() => {});
 await bus.close();
-await pubBus.close();
+if (pubBus !== bus) await pubBus.close();
 const q = (v: number[], p: number) => {
   const s = [...v].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : Number.NaN;
@@ -133,6 +162,8 @@ console.log(
   JSON.stringify({
     wt,
     rate: RATE,
+    raw_rate: RAW_RATE,
+    raw_sent: rawSent,
     alerts: published.length,
     decided_p50: q(decided, 0.5),
     decided_p99: q(decided, 0.99),

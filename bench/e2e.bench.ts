@@ -33,6 +33,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createBus } from '../src/bus/create.ts';
@@ -74,11 +75,26 @@ let largestMemberRssMb = 0;
  * flushes (docs/kafka.md, "A group on a backlog").
  */
 const PREFILL = process.env.SOCSTREAM_BENCH_E2E_PREFILL !== '0';
+/**
+ * SOCSTREAM_BENCH_LATENCY_INGEST=child: the latency run's generators and ingest role run in a child
+ * process (a paced producer apart), so the generator's CPU does not share the event loop of the
+ * process member, correlate and store in this process. Default: all in this process.
+ */
+const LATENCY_INGEST_CHILD = process.env.SOCSTREAM_BENCH_LATENCY_INGEST === 'child';
+/**
+ * SOCSTREAM_BENCH_LATENCY_CORRELATE=child: the correlate role runs in a process of its own (its
+ * event loop apart from the process member's); the detection-latency histogram then lives there,
+ * and the breakdown's "ingest → alert published" row is the figure to read.
+ */
+const LATENCY_CORRELATE_CHILD = process.env.SOCSTREAM_BENCH_LATENCY_CORRELATE === 'child';
 const PARTS = new Set((process.env.SOCSTREAM_BENCH_E2E ?? 'throughput,latency').split(','));
 const RESULTS = new URL('./results.json', import.meta.url).pathname;
 
+/** The roles' logs: none, or warnings and errors on stderr with SOCSTREAM_BENCH_LOG=1. */
 const silent = () =>
-  createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
+  process.env.SOCSTREAM_BENCH_LOG === '1'
+    ? createLogger({ level: 'warn', pretty: false })
+    : createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: 'silent' });
 
 function brokerUp(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -156,12 +172,15 @@ const CPU_NOW = () => {
 };
 
 /** A second process-role member: this file run with `--e2e-member <config.json>`, stopped by SIGTERM. */
-function startMember(configPath: string): {
+function startMember(
+  configPath: string,
+  role: 'process' | 'correlate' = 'process',
+): {
   child: ChildProcess;
   ready: Promise<void>;
   done: Promise<{ rssMb: number; cpuS: number }>;
 } {
-  const child = spawn(process.execPath, [THIS_FILE, '--e2e-member', configPath], {
+  const child = spawn(process.execPath, [THIS_FILE, '--e2e-member', configPath, role], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -199,12 +218,28 @@ function startMembers(configPath: string) {
   };
 }
 
-async function memberMain(configPath: string): Promise<void> {
+/** SOCSTREAM_BENCH_LATENCY_INGEST=child: the latency run's generators + ingest role, until their lines are acked. */
+async function ingestMain(configPath: string): Promise<void> {
   const config = validateConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
   const runtime = await startRuntime({
     config,
     file: configPath,
-    roles: new Set<RoleName>(['process']),
+    roles: new Set<RoleName>(['ingest']),
+    logger: silent(),
+    telemetry: createTelemetry({ defaultMetrics: false }),
+    drainTimeoutMs: 1000,
+  });
+  await runtime.sourcesEnded;
+  await runtime.stop();
+  process.exit(0);
+}
+
+async function memberMain(configPath: string, role: RoleName): Promise<void> {
+  const config = validateConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
+  const runtime = await startRuntime({
+    config,
+    file: configPath,
+    roles: new Set<RoleName>([role]),
     logger: silent(),
     telemetry: createTelemetry({ defaultMetrics: false }),
     drainTimeoutMs: 1000,
@@ -471,14 +506,21 @@ async function latencyBuckets(telemetry: Telemetry): Promise<Array<{ le: number;
 
 async function latency(config: Config, configPath: string) {
   const member = startMembers(configPath);
+  const correlator = LATENCY_CORRELATE_CHILD ? startMember(configPath, 'correlate') : undefined;
   await member.ready;
+  await correlator?.ready;
   // Event time starts now (a few ms at most later), so event time ≈ produce time.
   balanceStreams(config, Date.now());
   const telemetry = createTelemetry({ defaultMetrics: false });
   const runtime = await startRuntime({
     config,
     file: 'e2e.bench',
-    roles: new Set<RoleName>(['ingest', 'process', 'correlate', 'store']),
+    roles: new Set<RoleName>([
+      ...(LATENCY_INGEST_CHILD ? [] : (['ingest'] as const)),
+      'process',
+      ...(LATENCY_CORRELATE_CHILD ? [] : (['correlate'] as const)),
+      'store',
+    ]),
     logger: silent(),
     telemetry,
     drainTimeoutMs: 30_000,
@@ -490,6 +532,10 @@ async function latency(config: Config, configPath: string) {
     return ends.reduce((n, e) => n + Number(e.offset), 0) - done.reduce((n, c) => n + Number(c.offset), 0);
   };
   const t0 = performance.now();
+  // SOCSTREAM_BENCH_DEBUG: this process's event-loop delay (ingest, a process member, correlate
+  // and store share it): a blocked loop delays every stage's network callbacks alike.
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  eld.enable();
   const sampler = process.env.SOCSTREAM_BENCH_DEBUG
     ? setInterval(() => {
         const raw = SOURCE_NAMES.map((n) => `${config.topics.raw_prefix}${n}`);
@@ -507,25 +553,48 @@ async function latency(config: Config, configPath: string) {
           .catch(() => {});
       }, 500)
     : undefined;
-  await runtime.sourcesEnded;
+  if (LATENCY_INGEST_CHILD) {
+    // The generators and the ingest role in a process of their own (the paced producer): this
+    // process keeps a process member, correlate and store, as a deployment with ingest apart.
+    const ingestPath = `${configPath}.ingest.json`;
+    writeFileSync(ingestPath, JSON.stringify(config));
+    const child = spawn(process.execPath, [THIS_FILE, '--e2e-ingest', ingestPath], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) =>
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`ingest child exited ${code}`)),
+      ),
+    );
+  } else await runtime.sourcesEnded;
   // The paced generator falls behind its rate on a loaded machine: event time then lags wall time
   // and the timestamps figure grows by that lag (the histogram, from ingest time, does not).
   const ingestSeconds = (performance.now() - t0) / 1000;
   await runtime.drain(60_000);
   clearInterval(sampler);
+  eld.disable();
+  if (process.env.SOCSTREAM_BENCH_DEBUG)
+    process.stderr.write(
+      `latency: main event-loop delay p50 ${ms(eld.percentile(50))} p99 ${ms(eld.percentile(99))} max ${ms(eld.max)} ms\n`,
+    );
   if (process.env.SOCSTREAM_BENCH_DEBUG) {
     const total = async (topic: string) =>
       (await runtime.bus.endOffsets([topic])).reduce((n, o) => n + Number(o.offset), 0);
     process.stderr.write(
-      `latency: drained; matches ${await total(config.topics.matches)}, alerts ${await total(config.topics.alerts)}\n`,
+      `latency: drained; matches ${await total(config.topics.matches)}, alerts ${await total(config.topics.alerts)}, process lag ${await lagOf(
+        groupsOf(config).process,
+        SOURCE_NAMES.map((n) => `${config.topics.raw_prefix}${n}`),
+      )}\n`,
     );
   }
   // Idle partitions release the watermark after idle_partition_ms: let the windows close.
   await new Promise((r) => setTimeout(r, 3000));
   await runtime.drain(10_000);
   member.stop();
+  correlator?.child.kill('SIGTERM');
   await runtime.stop();
   const m = await member.done;
+  await correlator?.done;
   const buckets = await latencyBuckets(telemetry);
   const stamped = await alertDelays(config);
   const breakdown = await latencyBreakdown(config);
@@ -639,9 +708,14 @@ async function readTopic(
  */
 async function latencyBreakdown(
   config: Config,
-): Promise<{ toMatch: Delays; toDecision: Delays; toPublish: Delays }> {
+): Promise<{ toMatch: Delays; toDecision: Delays; toPublish: Delays; toTotal: Delays }> {
   const matches = new Map<string, { published: number; ingest: number }>();
-  for (const { value, timestamp } of await readTopic(config, config.topics.matches)) {
+  // Match records are packed per partition (a JSON array of messages) or a lone message.
+  const records = await readTopic(config, config.topics.matches);
+  const unpacked = records.flatMap(({ value, timestamp }) =>
+    (Array.isArray(value) ? value : [value]).map((v) => ({ value: v as unknown, timestamp })),
+  );
+  for (const { value, timestamp } of unpacked) {
     const m = value as {
       type?: string;
       event_id?: string;
@@ -655,6 +729,7 @@ async function latencyBreakdown(
   const toMatch: number[] = [];
   const toDecision: number[] = [];
   const toPublish: number[] = [];
+  const toTotal: number[] = [];
   for (const { value, timestamp } of await readTopic(config, config.topics.alerts)) {
     const a = value as { created_at?: number; update?: boolean; event_ids?: string[] };
     if (a.update === true || typeof a.created_at !== 'number') continue;
@@ -664,11 +739,22 @@ async function latencyBreakdown(
       if (m && (last === undefined || m.ingest > last.ingest)) last = m;
     }
     toPublish.push(timestamp - a.created_at);
+    if (last !== undefined) toTotal.push(timestamp - last.ingest);
     if (last === undefined) continue;
     toMatch.push(last.published - last.ingest);
     toDecision.push(a.created_at - last.published);
   }
-  return { toMatch: quantiles(toMatch), toDecision: quantiles(toDecision), toPublish: quantiles(toPublish) };
+  return {
+    toMatch: quantiles(toMatch),
+    toDecision: quantiles(toDecision),
+    toPublish: quantiles(toPublish),
+    toTotal: quantiles(toTotal),
+  };
+}
+
+/** Nanoseconds (perf_hooks histograms) → whole milliseconds. */
+function ms(ns: number): string {
+  return (ns / 1e6).toFixed(0);
 }
 
 function quantiles(values: number[]): Delays {
@@ -825,7 +911,7 @@ async function latencyRows(dir: string): Promise<BenchRow[]> {
     const lpath = join(dir, 'latency-config.json');
     writeFileSync(lpath, JSON.stringify(lconfig));
     const l = await latency(lconfig, lpath);
-    const lnote = `${LATENCY_RATE * LATENCY_SECONDS} lines at ${LATENCY_RATE}/s (${SOURCE_NAMES.length} sources), scenario ${LATENCY_SCENARIO}, an attack every ${LATENCY_ATTACK_EVERY_S} s of event time per source; ${l.alerts} alerts observed; socstream_detection_latency_seconds, interpolated in its buckets`;
+    const lnote = `${LATENCY_RATE * LATENCY_SECONDS} lines at ${LATENCY_RATE}/s (${SOURCE_NAMES.length} sources), scenario ${LATENCY_SCENARIO}, an attack every ${LATENCY_ATTACK_EVERY_S} s of event time per source; ${l.alerts} alerts observed; socstream_detection_latency_seconds, interpolated in its buckets${LATENCY_INGEST_CHILD ? '; generators + ingest in a child process' : ''}`;
     const snote = `${l.stamped.n} alert records (new + updates) on the alerts topic: Kafka timestamp − alert last_seen (event time ≈ produce time of a paced line while the generator keeps its rate: it took ${l.ingestSeconds.toFixed(1)} s for ${LATENCY_SECONDS} s of lines)`;
     rows.push(
       {
@@ -865,7 +951,7 @@ async function latencyRows(dir: string): Promise<BenchRow[]> {
       unit: 'ms',
       note: `p99 ${d.p99} ms over ${d.n} new alerts; ${what}`,
     });
-    const { toMatch, toDecision, toPublish } = l.breakdown;
+    const { toMatch, toDecision, toPublish, toTotal } = l.breakdown;
     rows.push(
       stage(
         'ingest → match published',
@@ -874,6 +960,11 @@ async function latencyRows(dir: string): Promise<BenchRow[]> {
       ),
       stage('match published → decided', toDecision, 'created_at − matches-topic timestamp'),
       stage('decided → alert published', toPublish, 'alerts-topic timestamp − created_at'),
+      stage(
+        'ingest → alert published',
+        toTotal,
+        "alerts-topic timestamp − ingest_time of the alert's last event (the stages together, from the topics)",
+      ),
     );
     largestMemberRssMb = Math.max(largestMemberRssMb, l.memberRssMb);
   }
@@ -881,7 +972,9 @@ async function latencyRows(dir: string): Promise<BenchRow[]> {
 }
 
 if (process.argv[2] === '--e2e-member') {
-  await memberMain(process.argv[3]);
+  await memberMain(process.argv[3], (process.argv[4] ?? 'process') as RoleName);
+} else if (process.argv[2] === '--e2e-ingest') {
+  await ingestMain(process.argv[3]);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   for (const row of await run()) process.stdout.write(`${JSON.stringify(row)}\n`);
 }

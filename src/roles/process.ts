@@ -62,6 +62,12 @@ export interface ProcessRoleOptions {
 export const DEFAULT_MAX_IN_FLIGHT_RECORDS = 200_000;
 /** stop() waits this long at most for the last flush and commits (inside the 10 s shutdown bound). */
 const STOP_FLUSH_MS = 4000;
+/**
+ * How long the raw consumer waits to fill a batch once it has a record (the Kafka bus's default is
+ * 100 ms): every match of a batch waits for it. A backlog fills a batch at once either way, so
+ * throughput does not depend on it; a trickle makes more, smaller batches (docs/detection.md).
+ */
+const RAW_BATCH_WAIT_MS = 10;
 
 export interface ProcessRole {
   run(): Promise<void>;
@@ -204,6 +210,7 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
           group: options.group,
           topics: options.topics.map((t) => t.topic),
           from: options.from ?? 'earliest',
+          maxWaitMs: RAW_BATCH_WAIT_MS,
           // The memory bus's backlog is bounded by our commits, which wait for a lake flush.
           onStall: () => void loop.flush().catch(() => {}),
         });

@@ -7,8 +7,12 @@ import type { KafkaConfig } from '../../src/bus/kafka-client-options.ts';
  * closes its subscriptions too): a failing assertion never leaves a Kafka client keeping the
  * test file's process alive.
  */
-export function kafkaBusFor(t: TestContext, config: KafkaConfig): KafkaBus {
-  const bus = new KafkaBus(config);
+export function kafkaBusFor(
+  t: TestContext,
+  config: KafkaConfig,
+  options: { latencyTopics?: readonly string[] } = {},
+): KafkaBus {
+  const bus = new KafkaBus(config, {}, options);
   t.after(() => bus.close());
   return bus;
 }
