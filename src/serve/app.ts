@@ -16,6 +16,7 @@ import {
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
+import type { QueryOptions, QueryResult } from '../lake/query.ts';
 import { QueryBusyError } from '../lake/query-pool.ts';
 import {
   ALERT_SORT_KEYS,
@@ -34,8 +35,9 @@ import {
   type EventOrder,
   encodeEventCursor,
   eventCursorProblem,
-  eventsSql,
+  eventsSqlFrom,
   searchWindows,
+  windowSpan,
 } from './lake-sql.ts';
 import type { LiveFeed, LiveItem } from './live.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
@@ -398,7 +400,8 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
         order,
       };
       // Window after window in the listing's order until the page (and one more row) is full:
-      // a day's first page reads the newest hour's files, not the day's (lake-sql.ts searchWindows).
+      // a day's first page reads the newest hour's files, not the day's (lake-sql.ts searchWindows),
+      // each window over the files listed in its hours, not a glob of the whole lake.
       const windows = searchWindows({
         ...filter,
         cursorT: q.cursor ? decodeEventCursor(q.cursor)?.t : undefined,
@@ -409,10 +412,15 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
       for (const window of windows) {
         const need = limit + 1 - events.length;
         if (need <= 0) break;
-        const sql = eventsSql({ ...filter, limit: need - 1 }, view, window);
+        const page = { ...filter, limit: need - 1 };
+        const span = { ...windowSpan(page, window), logType: q.log_type };
         events.push(
           ...rowsToObjects(
-            await deps.lake.query(sql, { deadline, timeoutMs: deps.config.query_timeout_ms, maxRows: need }),
+            await searchWindow(deps, span, (source) => eventsSqlFrom(page, source, window), {
+              deadline,
+              timeoutMs: deps.config.query_timeout_ms,
+              maxRows: need,
+            }),
           ),
         );
       }
@@ -425,6 +433,31 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
       };
     },
   );
+}
+
+/** A listed file gone before DuckDB opened it: compaction replaced the hour's files meanwhile. */
+const FILE_GONE = /No files found|No such file|Cannot open file/i;
+
+/**
+ * One window of an event search over the files listed in its hours (LakeAccess.eventSource);
+ * nothing to read there is no rows. Compaction may delete a listed file before it is read: the
+ * window is listed and run again once.
+ */
+async function searchWindow(
+  deps: ServeDeps,
+  span: { logType?: string; from?: number; to?: number },
+  sqlFor: (source: string) => string,
+  options: QueryOptions,
+): Promise<QueryResult> {
+  for (let attempt = 0; ; attempt++) {
+    const source = await deps.lake.eventSource(span);
+    if (source === null) return { columns: [], rows: [], truncated: false, elapsedMs: 0 };
+    try {
+      return await deps.lake.query(sqlFor(source), options);
+    } catch (err) {
+      if (attempt >= 1 || !FILE_GONE.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 /** Related events per page of the alert detail (the first page comes with GET /api/alerts/:id). */

@@ -1,6 +1,13 @@
 import { availableParallelism } from 'node:os';
 import type { Health } from '../core/component.ts';
-import { LakeQuery, lakeLogTypes, type QueryOptions, type QueryResult } from '../lake/query.ts';
+import { hourFiles } from '../lake/hour-files.ts';
+import {
+  LakeQuery,
+  lakeLogTypes,
+  type QueryOptions,
+  type QueryResult,
+  readParquetFilesSql,
+} from '../lake/query.ts';
 import { createQueryPool, type QueryPool } from '../lake/query-pool.ts';
 import { planStats, type StatsWindow, statsRows, statsSql } from '../lake/rollup.ts';
 
@@ -22,6 +29,12 @@ export interface LakeAccess {
   sandbox(sql: string, options?: QueryOptions): Promise<QueryResult>;
   /** /api/stats's four statistics over the window (rollups of compacted hours + a scan of the rest). */
   stats(window: StatsWindow, options?: QueryOptions): Promise<Record<string, Record<string, unknown>[]>>;
+  /**
+   * What a search over [from, to] (either end open) of one log type, or of all, reads: a
+   * read_parquet(...) of the files of the hours that overlap it (lake/hour-files.ts), with the
+   * columns of the views; null when those hours hold no file. For `query`'s FROM.
+   */
+  eventSource(span: { logType?: string; from?: number; to?: number }): Promise<string | null>;
   /** The lake's views now (refreshed when new log types appeared). */
   views(): Promise<string[]>;
   healthcheck(): Promise<Health>;
@@ -131,6 +144,10 @@ export async function openLakeAccess(
           if (!missing || attempt >= 1) throw err;
         }
       }
+    },
+    async eventSource(span) {
+      const files = await hourFiles(trusted.lakeDir, span);
+      return files.length === 0 ? null : readParquetFilesSql(files, trusted.unionByName);
     },
     async views() {
       await refreshIfChanged();

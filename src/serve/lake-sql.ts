@@ -212,7 +212,40 @@ export function searchWindows(span: {
   return windows;
 }
 
+/**
+ * The time span one window of a search reads: the range, the window and the cursor (in the
+ * listing's direction) together; the hours it overlaps are the files a search lists for it.
+ */
+export function windowSpan(filter: EventFilter, window: TimeWindow): { from?: number; to?: number } {
+  const order = filter.order ?? 'desc';
+  const cursor = filter.cursor ? decodeEventCursor(filter.cursor) : null;
+  const defined = (values: Array<number | undefined>) => values.filter((v): v is number => v !== undefined);
+  const lows = defined([
+    filter.from,
+    window.after,
+    cursor?.order === 'asc' && order === 'asc' ? cursor.t : undefined,
+  ]);
+  const highs = defined([
+    filter.to,
+    window.upTo,
+    cursor?.order === 'desc' && order === 'desc' ? cursor.t : undefined,
+  ]);
+  return {
+    from: lows.length ? Math.max(...lows) : undefined,
+    to: highs.length ? Math.min(...highs) : undefined,
+  };
+}
+
+/** GET /api/events's page over a view (its name), see eventsSqlFrom. */
 export function eventsSql(filter: EventFilter, view: string, window: TimeWindow = {}): string {
+  return eventsSqlFrom(filter, sqlIdent(view), window);
+}
+
+/**
+ * GET /api/events's page in one window, over `source`: a view's quoted name, or a read_parquet(...)
+ * of the window's hour files (LakeAccess.eventSource) with the same columns.
+ */
+export function eventsSqlFrom(filter: EventFilter, source: string, window: TimeWindow = {}): string {
   const order = filter.order ?? 'desc';
   const decoded = filter.cursor ? decodeEventCursor(filter.cursor) : null;
   const cursor = decoded?.order === order ? decoded : null;
@@ -236,7 +269,7 @@ export function eventsSql(filter: EventFilter, view: string, window: TimeWindow 
   if (cursor) where.push(afterCursor(cursor));
   const columns = EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))).join(', ');
   const dir = order.toUpperCase();
-  return `SELECT ${columns} FROM ${sqlIdent(view)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time ${dir}, id ${dir} LIMIT ${filter.limit + 1}`;
+  return `SELECT ${columns} FROM ${source}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time ${dir}, id ${dir} LIMIT ${filter.limit + 1}`;
 }
 
 /**
