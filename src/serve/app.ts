@@ -16,7 +16,6 @@ import {
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { ALERT_STATUSES, type Alert, LEVELS } from '../detect/alert.ts';
-import type { QueryOptions, QueryResult } from '../lake/query.ts';
 import { QueryBusyError } from '../lake/query-pool.ts';
 import {
   ALERT_SORT_KEYS,
@@ -27,6 +26,7 @@ import {
 } from '../sinks/alert-store.ts';
 import { registerAnalystRoutes } from './analyst-routes.ts';
 import { type Principal, type Role, roleAllows, type TokenTable } from './auth.ts';
+import { registerEventFields } from './event-fields.ts';
 import type { LakeAccess } from './lake-access.ts';
 import {
   alertEventsSql,
@@ -256,6 +256,7 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
 
   registerHealth(app, deps);
   registerEvents(app, deps);
+  registerEventFields(app, deps, parseTime);
   registerAlerts(app, deps);
   registerStats(app, deps);
   registerStream(app, deps);
@@ -416,7 +417,7 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
         const span = { ...windowSpan(page, window), logType: q.log_type };
         events.push(
           ...rowsToObjects(
-            await searchWindow(deps, span, (source) => eventsSqlFrom(page, source, window), {
+            await deps.lake.queryFiles(span, (source) => eventsSqlFrom(page, source, window), {
               deadline,
               timeoutMs: deps.config.query_timeout_ms,
               maxRows: need,
@@ -433,31 +434,6 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
       };
     },
   );
-}
-
-/** A listed file gone before DuckDB opened it: compaction replaced the hour's files meanwhile. */
-const FILE_GONE = /No files found|No such file|Cannot open file/i;
-
-/**
- * One window of an event search over the files listed in its hours (LakeAccess.eventSource);
- * nothing to read there is no rows. Compaction may delete a listed file before it is read: the
- * window is listed and run again once.
- */
-async function searchWindow(
-  deps: ServeDeps,
-  span: { logType?: string; from?: number; to?: number },
-  sqlFor: (source: string) => string,
-  options: QueryOptions,
-): Promise<QueryResult> {
-  for (let attempt = 0; ; attempt++) {
-    const source = await deps.lake.eventSource(span);
-    if (source === null) return { columns: [], rows: [], truncated: false, elapsedMs: 0 };
-    try {
-      return await deps.lake.query(sqlFor(source), options);
-    } catch (err) {
-      if (attempt >= 1 || !FILE_GONE.test((err as Error).message)) throw err;
-    }
-  }
 }
 
 /** Related events per page of the alert detail (the first page comes with GET /api/alerts/:id). */

@@ -30,16 +30,34 @@ export interface LakeAccess {
   /** /api/stats's four statistics over the window (rollups of compacted hours + a scan of the rest). */
   stats(window: StatsWindow, options?: QueryOptions): Promise<Record<string, Record<string, unknown>[]>>;
   /**
-   * What a search over [from, to] (either end open) of one log type, or of all, reads: a
-   * read_parquet(...) of the files of the hours that overlap it (lake/hour-files.ts), with the
-   * columns of the views; null when those hours hold no file. For `query`'s FROM.
+   * `query` over the files of the hours that overlap [from, to] (either end open), of one log type
+   * or of all (lake/hour-files.ts), rather than a view's glob of the whole lake: `sqlFor` gets the
+   * FROM source, a read_parquet(...) of those files (oldest hour first, or newest first) with the
+   * views' columns. No file there: no rows. Compaction may replace a listed file before DuckDB
+   * opens it: then the span is listed and run again, once.
    */
-  eventSource(span: { logType?: string; from?: number; to?: number }): Promise<string | null>;
+  queryFiles(
+    span: FileSpan,
+    sqlFor: (source: string) => string,
+    options?: QueryOptions,
+  ): Promise<QueryResult>;
   /** The lake's views now (refreshed when new log types appeared). */
   views(): Promise<string[]>;
   healthcheck(): Promise<Health>;
   close(): void;
 }
+
+/** Which files a query over listed files reads (LakeAccess.queryFiles). */
+export interface FileSpan {
+  logType?: string;
+  from?: number;
+  to?: number;
+  /** List the newest hour's files first (a LIMIT then stops in the newest hours). */
+  newestFirst?: boolean;
+}
+
+/** A listed file gone before DuckDB opened it (compaction replaced the hour's files meanwhile). */
+const FILE_GONE = /No files found|No such file|Cannot open file/i;
 
 export interface LakeLimits {
   /** DuckDB memory_limit of each instance (viewers', admins'), MB. */
@@ -145,9 +163,18 @@ export async function openLakeAccess(
         }
       }
     },
-    async eventSource(span) {
-      const files = await hourFiles(trusted.lakeDir, span);
-      return files.length === 0 ? null : readParquetFilesSql(files, trusted.unionByName);
+    async queryFiles(span, sqlFor, opts) {
+      const o = withDeadline(opts);
+      for (let attempt = 0; ; attempt++) {
+        const files = await hourFiles(trusted.lakeDir, span);
+        if (files.length === 0) return { columns: [], rows: [], truncated: false, elapsedMs: 0 };
+        if (span.newestFirst) files.reverse();
+        try {
+          return await query(sqlFor(readParquetFilesSql(files, trusted.unionByName)), o);
+        } catch (err) {
+          if (attempt >= 1 || !FILE_GONE.test((err as Error).message)) throw err;
+        }
+      }
     },
     async views() {
       await refreshIfChanged();

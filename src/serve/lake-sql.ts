@@ -125,11 +125,16 @@ export function partitionPrune(from?: number, to?: number): string[] {
   return where;
 }
 
-export function timeRange(from?: number, to?: number): string[] {
-  const where = partitionPrune(from, to);
+/** [from, to] on event_time alone (both ends inclusive, either open). */
+export function eventTimeRange(from?: number, to?: number): string[] {
+  const where: string[] = [];
   if (from !== undefined) where.push(`event_time >= make_timestamp(${Math.trunc(from) * 1000})`);
   if (to !== undefined) where.push(`event_time <= make_timestamp(${Math.trunc(to) * 1000})`);
   return where;
+}
+
+export function timeRange(from?: number, to?: number): string[] {
+  return [...partitionPrune(from, to), ...eventTimeRange(from, to)];
 }
 
 /**

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.ts';
 import type { Alert } from '../../src/detect/alert.ts';
+import type { FieldValues } from '../../src/serve/event-fields.ts';
 import { SqliteAlertStore } from '../../src/sinks/alert-store-sqlite.ts';
 
 /**
@@ -347,10 +348,30 @@ test('event search: pages, log types from the lake, a field value filters, raw a
   skip,
 }, async () => {
   await page.getByRole('link', { name: 'Events', exact: true }).click();
+  const fieldsAnswer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/events/fields', {
+    timeout: 30_000,
+  });
   await page.getByRole('button', { name: 'Search' }).click();
   const rows = page.locator('tr[data-event-id]');
   await rows.first().waitFor({ timeout: 30_000 });
   assert.equal(await rows.count(), 100, 'a first page of 100');
+  // The field list is the server's, over the range's matching events, not the 100 rows loaded.
+  const counted = (await (await fieldsAnswer).json()) as FieldValues;
+  assert.ok(counted.rows > 100, `the field list counted ${counted.rows} events`);
+  const scope = page.getByTestId('fields-scope');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=fields-scope]')?.getAttribute('data-sampled') !== 'loaded',
+  );
+  assert.equal(await scope.getAttribute('data-sampled'), String(counted.sampled));
+  assert.match(
+    (await scope.textContent()) ?? '',
+    new RegExp(`${counted.rows.toLocaleString('en')} matching events`),
+  );
+  const topSource = counted.fields.find((x) => x.field === 'src_ip')?.values[0];
+  assert.ok(topSource);
+  const shownTop = page.locator('.fields details', { hasText: 'src_ip' }).locator('li').first();
+  assert.equal((await shownTop.locator('button').textContent())?.trim(), topSource.value);
+  assert.equal(Number((await shownTop.locator('.sub').textContent())?.trim()), topSource.n);
   await page.getByRole('button', { name: 'More events' }).click();
   await page.locator('tr[data-event-id]:nth-child(101)').waitFor();
   assert.ok((await rows.count()) > 100, 'More events appends the next page');
@@ -667,7 +688,7 @@ test("the alert page's Next pages its related events from the server: oldest fir
   seen.push(...(await ids()));
   assert.deepEqual(seen, expected, 'oldest first, each event once, none missing');
   assert.equal(await pager.getByRole('button', { name: 'Next' }).isDisabled(), true);
-  await shots('12-alert-related-events-page-3');
+  await shots('12-alert-related-events-paged');
 });
 
 test('a viewer sees the alerts without triage buttons; a refused token returns to sign-in', {

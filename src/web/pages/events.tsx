@@ -9,7 +9,7 @@ import { useApi } from '../hooks.ts';
 import { eventHeadline, FILTER_FIELDS, topValues } from '../model.ts';
 import { setParams } from '../route.ts';
 import { bucketSeconds, queryRange, rangeFromParams, resolveRange } from '../time.ts';
-import type { EventPage, EventRow } from '../types.ts';
+import type { EventPage, EventRow, FieldValues } from '../types.ts';
 
 const COLUMNS = ['log_type', 'src_ip', 'dst_ip', 'dst_port', 'user', 'outcome'] as const;
 /** Fields shown with their top values besides the filterable ones (not clickable: no API filter). */
@@ -165,6 +165,13 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
         })}`
       : null,
   );
+  // The field list over the search's range, counted by the server (GET /api/events/fields), not
+  // over the rows loaded here; until it answers (or if it fails) the loaded rows stand in.
+  const fieldsApi = useApi<FieldValues>(
+    hasQuery
+      ? `/api/events/fields${queryString({ ...search, q: search.q.trim(), ...span, run: undefined })}`
+      : null,
+  );
   const zoom = useCallback((fromMs: number, toMs: number) => setParams({ from: fromMs, to: toMs }), []);
 
   async function run(after: string | null) {
@@ -197,7 +204,8 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
     if (hasQuery) void run(null);
   }, [searchKey]);
 
-  const fields = events ? topValues(events, [...FILTER_FIELDS, ...INFO_FIELDS]) : [];
+  const server = fieldsApi.data && !fieldsApi.stale ? fieldsApi.data : null;
+  const fields = server ? server.fields : events ? topValues(events, [...FILTER_FIELDS, ...INFO_FIELDS]) : [];
   return (
     <section aria-labelledby="events-title">
       <h1 id="events-title">Event search</h1>
@@ -250,8 +258,15 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
           {fields.length > 0 && (
             <aside class="panel fields" aria-label="Field values">
               <h2>Fields</h2>
-              <p class="hint">
-                Top values in the {formatNumber(events.length)} events shown; a click filters.
+              <p
+                class="hint"
+                data-testid="fields-scope"
+                data-sampled={server ? String(server.sampled) : 'loaded'}
+              >
+                {server
+                  ? fieldsScope(server)
+                  : `Top values in the ${formatNumber(events.length)} events shown`}
+                ; a click filters.
               </p>
               {fields.map((f) => (
                 <details key={f.field} open={(FILTER_FIELDS as readonly string[]).includes(f.field)}>
@@ -298,6 +313,16 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
       )}
     </section>
   );
+}
+
+/** What the server's field list counted: all the range's matching events, or which sample. */
+export function fieldsScope(f: FieldValues): string {
+  const events = `${formatNumber(f.rows)} matching event${f.rows === 1 ? '' : 's'}`;
+  if (!f.sampled) return `Top values over all ${events} of the range`;
+  const last = f.read_to - f.read_from;
+  const span = `${formatNumber(Math.round(last / 3_600_000))} h`;
+  if (f.rows >= f.sample_rows) return `Top values in a sample: the newest ${events} of the range`;
+  return `Top values in a sample: the ${events} of the range's last ${span}`;
 }
 
 /** Matching events over the range; dragging across it narrows the range (the URL's from / to). */
