@@ -7,11 +7,13 @@ import { eventPredicates, eventTimeRange } from './lake-sql.ts';
 
 /**
  * GET /api/events/fields: the event search's field list (Kibana Discover's) computed by the
- * server over the search's range, not over the page the browser loaded. Its cost is bounded twice:
- * it reads only the newest FIELD_SPAN_HOURS of the range (a week's search reads its last day) and
- * counts at most FIELD_SAMPLE_ROWS matching events there, newest hours' files first. The answer
- * says what it covers: `read_from`..`read_to`, and `sampled: true` when either limit cut it (the
- * counts are then those of the range's newest events, not of all of them).
+ * server over the search's range, not over the page the browser loaded. Its cost is bounded: it
+ * reads the range's newest hours only — growing windows from the range's end (15 min, 1 h, 6 h,
+ * 24 h at most), each query counting at most FIELD_SAMPLE_ROWS matching events, newest hours'
+ * files first — and stops at the first window that holds that many, or when FIELD_BUDGET_MS is
+ * spent (a rarely matching text search over a big lake): the answer is then the last window that
+ * finished. It says what it covers: `read_from`..`read_to`, and `sampled: true` when the counts are
+ * not those of every matching event of the range (the newest ones, or the newest hours').
  */
 
 /** The fields listed, in this order: the four the search filters on, then informative ones. */
@@ -29,11 +31,12 @@ export const FIELD_LIST = [
 
 /** Most matching events counted: a range holding more is sampled (its newest events). */
 export const FIELD_SAMPLE_ROWS = 100_000;
-/**
- * Most hours read, the range's newest: a rarely matching filter (a text search) over a week would
- * otherwise read the whole week to find its events.
- */
+/** Most hours read, the range's newest (the last window). */
 export const FIELD_SPAN_HOURS = 24;
+/** The windows read one after the other, from the range's end, until one holds the sample. */
+export const FIELD_WINDOWS_MS = [15 * 60_000, 3_600_000, 6 * 3_600_000] as const;
+/** Time for the windows together; the window running then is interrupted, the last finished one answers. */
+export const FIELD_BUDGET_MS = 3000;
 /** Top values per field. */
 export const FIELD_TOP = 5;
 const HOUR_MS = 3_600_000;
@@ -53,7 +56,7 @@ export interface FieldLimits {
   top: number;
 }
 
-/** The part of [from, to] the field list reads: its newest `spanHours` (to defaults to now). */
+/** The part of [from, to] the field list reads at most: its newest `spanHours` (to defaults to now). */
 export function fieldSpan(
   range: { from?: number; to?: number },
   spanHours: number,
@@ -63,6 +66,12 @@ export function fieldSpan(
   const earliest = to - spanHours * HOUR_MS;
   const cut = range.from === undefined || range.from < earliest;
   return { from: cut ? earliest : (range.from as number), to, cut };
+}
+
+/** The windows' starts, newest window first, each ending at the span's end; the last is the span. */
+export function fieldWindows(span: { from: number; to: number }, sizesMs: readonly number[]): number[] {
+  const starts = sizesMs.map((size) => span.to - size).filter((start) => start > span.from);
+  return [...starts, span.from];
 }
 
 /**
@@ -144,7 +153,7 @@ export function registerEventFields(
     {
       config: { role: 'viewer' },
       schema: {
-        summary: `Top values of each field over the events GET /api/events matches in the range: its newest ${FIELD_SPAN_HOURS} h at most, at most ${FIELD_SAMPLE_ROWS.toLocaleString('en')} matching events, newest hours first (sampled: true when a limit cut it; read_from/read_to: the span read)`,
+        summary: `Top values of each field over the events GET /api/events matches in the range: its newest ${FIELD_SPAN_HOURS} h at most, at most ${FIELD_SAMPLE_ROWS.toLocaleString('en')} matching events, newest first, within ${FIELD_BUDGET_MS} ms (read_from/read_to: the span the counts are over; sampled: true when they are not over every matching event of the range)`,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -167,27 +176,44 @@ export function registerEventFields(
       if (range.from !== undefined && range.to !== undefined && range.from > range.to)
         throw new UsageError('from: must not be after to');
       const span = fieldSpan(range, limits.spanHours, Date.now());
-      const answer = (counts: Pick<FieldValues, 'rows' | 'fields'>): FieldValues => ({
+      const answer = (from: number, counts: Pick<FieldValues, 'rows' | 'fields'>): FieldValues => ({
         ...counts,
-        read_from: span.from,
+        read_from: from,
         read_to: span.to,
-        sampled: span.cut || counts.rows >= limits.sampleRows,
+        sampled: from > span.from || span.cut || counts.rows >= limits.sampleRows,
         sample_rows: limits.sampleRows,
         span_hours: limits.spanHours,
       });
       const view = q.log_type ?? 'events';
       const views = await deps.lake.views();
       if (!views.includes(view)) {
-        if (view === 'events') return answer({ rows: 0, fields: [] });
+        if (view === 'events') return answer(span.from, { rows: 0, fields: [] });
         throw new UsageError(`log_type "${q.log_type}" has no data; known: ${views.join(', ')}`);
       }
-      const filter = { ...span, src_ip: q.src_ip, dst_ip: q.dst_ip, user: q.user, q: q.q };
-      const result = await deps.lake.queryFiles(
-        { logType: q.log_type, from: span.from, to: span.to, newestFirst: true },
-        (source) => fieldValuesSql(filter, source, limits),
-        { timeoutMs: deps.config.query_timeout_ms, maxRows: 1 + FIELD_LIST.length * FIELD_TOP },
-      );
-      return answer(result.rows.length === 0 ? { rows: 0, fields: [] } : fieldValues(result.rows));
+      const budget = performance.now() + Math.min(FIELD_BUDGET_MS, deps.config.query_timeout_ms);
+      let done: FieldValues | null = null;
+      for (const from of fieldWindows(span, FIELD_WINDOWS_MS)) {
+        const filter = { from, to: span.to, src_ip: q.src_ip, dst_ip: q.dst_ip, user: q.user, q: q.q };
+        let result: Awaited<ReturnType<LakeAccess['queryFiles']>>;
+        try {
+          result = await deps.lake.queryFiles(
+            { logType: q.log_type, from, to: span.to, newestFirst: true },
+            (source) => fieldValuesSql(filter, source, limits),
+            {
+              deadline: budget,
+              timeoutMs: deps.config.query_timeout_ms,
+              maxRows: 1 + FIELD_LIST.length * FIELD_TOP,
+            },
+          );
+        } catch (err) {
+          // Out of time: the last window that finished answers (said by read_from and sampled).
+          if (done && performance.now() >= budget - 20) break;
+          throw err;
+        }
+        done = answer(from, result.rows.length === 0 ? { rows: 0, fields: [] } : fieldValues(result.rows));
+        if (done.rows >= limits.sampleRows) break;
+      }
+      return done ?? answer(span.from, { rows: 0, fields: [] });
     },
   );
 }

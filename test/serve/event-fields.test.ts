@@ -15,6 +15,7 @@ import {
   fieldSpan,
   fieldValues,
   fieldValuesSql,
+  fieldWindows,
 } from '../../src/serve/event-fields.ts';
 import { bearer, type Fixture, startFixture } from './helpers.ts';
 
@@ -90,6 +91,11 @@ test('a range longer than 24 h is read over its newest 24 h, and the answer says
   assert.deepEqual(fieldSpan({ from: 5, to: 10 * H }, 24, 0), { from: 5, to: 10 * H, cut: false });
   assert.deepEqual(fieldSpan({ from: 0, to: 30 * H }, 24, 0), { from: 6 * H, to: 30 * H, cut: true });
   assert.deepEqual(fieldSpan({}, 24, 48 * H), { from: 24 * H, to: 48 * H, cut: true });
+  // Growing windows from the end, the span itself last; none beyond it.
+  const windows = [15 * 60_000, H, 6 * H];
+  assert.deepEqual(fieldWindows({ from: 0, to: 24 * H }, windows), [24 * H - 15 * 60_000, 23 * H, 18 * H, 0]);
+  assert.deepEqual(fieldWindows({ from: 23.5 * H, to: 24 * H }, windows), [24 * H - 15 * 60_000, 23.5 * H]);
+  assert.deepEqual(fieldWindows({ from: 23.9 * H, to: 24 * H }, windows), [23.9 * H]);
 });
 
 test('at most sample_rows matching events are counted, the newest hour first; sampled says so', async () => {

@@ -319,10 +319,10 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
 export function fieldsScope(f: FieldValues): string {
   const events = `${formatNumber(f.rows)} matching event${f.rows === 1 ? '' : 's'}`;
   if (!f.sampled) return `Top values over all ${events} of the range`;
-  const last = f.read_to - f.read_from;
-  const span = `${formatNumber(Math.round(last / 3_600_000))} h`;
-  if (f.rows >= f.sample_rows) return `Top values in a sample: the newest ${events} of the range`;
-  return `Top values in a sample: the ${events} of the range's last ${span}`;
+  const minutes = Math.round((f.read_to - f.read_from) / 60_000);
+  const last = minutes < 120 ? `${formatNumber(minutes)} min` : `${formatNumber(Math.round(minutes / 60))} h`;
+  if (f.rows >= f.sample_rows) return `Top values in a sample: ${events} of the range's last ${last}`;
+  return `Top values over the ${events} of the range's last ${last} (a sample of the range)`;
 }
 
 /** Matching events over the range; dragging across it narrows the range (the URL's from / to). */
