@@ -455,13 +455,15 @@ async function alertEventsPage(
   }
   if (alert.event_ids.length === 0 || !(await deps.lake.views()).includes('events'))
     return { events: [], next_cursor: null };
-  const sql = alertEventsSql(
-    alert.event_ids,
-    { firstSeenMs: alert.first_seen, lastSeenMs: alert.last_seen },
-    { limit, cursor },
-  );
+  const span = { firstSeenMs: alert.first_seen, lastSeenMs: alert.last_seen };
+  const after = cursor ? decodeEventCursor(cursor)?.t : undefined;
+  // Over the files of the alert's hours (from the cursor's on), not a glob of the whole lake.
   const events = rowsToObjects(
-    await deps.lake.query(sql, { timeoutMs: deps.config.query_timeout_ms, maxRows: limit + 1 }),
+    await deps.lake.queryFiles(
+      { from: Math.max(alert.first_seen, after ?? alert.first_seen), to: alert.last_seen },
+      (source) => alertEventsSql(alert.event_ids, span, { limit, cursor }, source),
+      { timeoutMs: deps.config.query_timeout_ms, maxRows: limit + 1 },
+    ),
   );
   const more = events.length > limit;
   if (more) events.length = limit;

@@ -281,11 +281,13 @@ export function eventsSqlFrom(filter: EventFilter, source: string, window: TimeW
  * One page of an alert's events (its kept ids), oldest first, with their raw layer. Only the hour
  * partitions of the alert's span [firstSeenMs, lastSeenMs] are read: the ids are matched there,
  * not in the whole lake. A cursor of `encodeEventCursor(t, id, 'asc')` continues after that row.
+ * `source`: the `events` view, or a read_parquet(...) of those hours' files (LakeAccess.queryFiles).
  */
 export function alertEventsSql(
   ids: readonly string[],
   span: { firstSeenMs: number; lastSeenMs: number },
   page: { limit: number; cursor?: string },
+  source = 'events',
 ): string {
   const columns = [...EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))), 'raw'].join(', ');
   const decoded = page.cursor ? decodeEventCursor(page.cursor) : null;
@@ -295,5 +297,5 @@ export function alertEventsSql(
     `id IN (${ids.map(sqlString).join(', ')})`,
   ];
   if (cursor) where.push(afterCursor(cursor));
-  return `SELECT ${columns} FROM events WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC LIMIT ${page.limit + 1}`;
+  return `SELECT ${columns} FROM ${source} WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC LIMIT ${page.limit + 1}`;
 }
