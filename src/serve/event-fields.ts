@@ -30,7 +30,7 @@ export const FIELD_LIST = [
 ] as const;
 
 /** Most matching events counted: a range holding more is sampled (its newest events). */
-export const FIELD_SAMPLE_ROWS = 100_000;
+export const FIELD_SAMPLE_ROWS = 20_000;
 /** Most hours read, the range's newest (the last window). */
 export const FIELD_SPAN_HOURS = 24;
 /** The windows read one after the other, from the range's end, until one holds the sample. */
