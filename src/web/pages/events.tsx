@@ -166,7 +166,9 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
       : null,
   );
   // The field list over the search's range, counted by the server (GET /api/events/fields), not
-  // over the rows loaded here; until it answers (or if it fails) the loaded rows stand in.
+  // over the rows loaded here. Until it answers the list waits (values that changed under the
+  // pointer would filter by another value than the one aimed at); if it fails, the loaded rows
+  // stand in, said so.
   const fieldsApi = useApi<FieldValues>(
     hasQuery
       ? `/api/events/fields${queryString({ ...search, q: search.q.trim(), ...span, run: undefined })}`
@@ -205,7 +207,17 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
   }, [searchKey]);
 
   const server = fieldsApi.data && !fieldsApi.stale ? fieldsApi.data : null;
-  const fields = server ? server.fields : events ? topValues(events, [...FILTER_FIELDS, ...INFO_FIELDS]) : [];
+  const failed = !server && !fieldsApi.loading && fieldsApi.error !== null;
+  const fields = server
+    ? server.fields
+    : failed && events
+      ? topValues(events, [...FILTER_FIELDS, ...INFO_FIELDS])
+      : [];
+  const scope = server
+    ? fieldsScope(server)
+    : failed
+      ? `Top values in the ${formatNumber(events?.length ?? 0)} events shown (the range's could not be counted)`
+      : null;
   return (
     <section aria-labelledby="events-title">
       <h1 id="events-title">Event search</h1>
@@ -255,18 +267,15 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
       )}
       {events !== null && (
         <div class="discover">
-          {fields.length > 0 && (
+          {(fields.length > 0 || scope === null) && (
             <aside class="panel fields" aria-label="Field values">
               <h2>Fields</h2>
               <p
                 class="hint"
                 data-testid="fields-scope"
-                data-sampled={server ? String(server.sampled) : 'loaded'}
+                data-sampled={server ? String(server.sampled) : failed ? 'loaded' : 'pending'}
               >
-                {server
-                  ? fieldsScope(server)
-                  : `Top values in the ${formatNumber(events.length)} events shown`}
-                ; a click filters.
+                {scope === null ? 'Counting the values over the range…' : `${scope}; a click filters.`}
               </p>
               {fields.map((f) => (
                 <details key={f.field} open={(FILTER_FIELDS as readonly string[]).includes(f.field)}>
