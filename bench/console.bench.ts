@@ -233,6 +233,11 @@ export async function run(): Promise<BenchRow[]> {
     { metric: 'event search, 24 h, oldest first (100)', urls: [`/api/events?${range}&limit=100&order=asc`] },
     { metric: 'event search, 24 h, text q= (100)', urls: [`/api/events?${range}&q=google&limit=100`] },
     { metric: 'event histogram, 24 h', urls: [`/api/events/histogram?${range}`] },
+    { metric: 'event field list, 24 h (sampled)', urls: [`/api/events/fields?${range}`] },
+    {
+      metric: 'event field list, 1 h (all events)',
+      urls: [`/api/events/fields?from=${to - HOUR_MS}&to=${to}`],
+    },
     {
       metric: 'event layers (raw/normalized/enriched)',
       urls: [`/api/events/${firstEvent.id}?t=${firstEvent.event_time}`],

@@ -1,6 +1,6 @@
 import type { Json } from '@duckdb/node-api';
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.ts';
+import { QueryRejectedError, UsageError } from '../core/errors.ts';
 import { LakeQuery, type QueryResult } from '../lake/query.ts';
 import { checkLakeDir } from './inputs.ts';
 import { action } from './run-action.ts';
@@ -86,6 +86,7 @@ export async function runQuery(sql: string, flags: QueryFlags): Promise<string> 
     throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
   }
   checkLakeDir(flags.lake);
+  if (sql.trim() === '') throw new UsageError('no SQL statement given');
   // Without the flag the lake decides (its recorded layouts); the flag forces merging by name.
   const lake = await LakeQuery.open({
     lakeDir: flags.lake,
@@ -98,7 +99,7 @@ export async function runQuery(sql: string, flags: QueryFlags): Promise<string> 
     });
     return FORMATTERS[flags.format as OutputFormat](result);
   } catch (err) {
-    throw missingViewError(err, flags.lake, lake.views()) ?? err;
+    throw missingViewError(err, flags.lake, lake.views()) ?? sqlUsageError(err) ?? err;
   } finally {
     lake.close();
   }
@@ -116,6 +117,27 @@ export function missingViewError(err: unknown, lakeDir: string, views: readonly 
       ? `the lake ${lakeDir} holds no Parquet files yet`
       : `the lake ${lakeDir} has the views ${views.join(', ')}`;
   return new UsageError(`no view "${m[1]}": ${known}`);
+}
+
+/**
+ * DuckDB's kinds of error that mean the statement itself is wrong (it cannot be parsed, names a
+ * column or function that is not there, casts a value it cannot): the user's mistake, fixed in the
+ * SQL. Anything else (a corrupt file, memory, a timeout) is a runtime failure.
+ */
+const SQL_MISTAKES = /^(Parser|Binder|Catalog|Conversion|Not implemented) Error: /;
+
+/**
+ * Bad SQL as the usage error every command answers with (SOC_USAGE, exit 2): DuckDB's message,
+ * which points at the place (LINE 1: … ^), without the "query failed" wrapper or a stack.
+ */
+export function sqlUsageError(err: unknown): UsageError | null {
+  if (!(err instanceof QueryRejectedError)) return null;
+  const message = ((err.cause as Error | undefined)?.message ?? '').replace(
+    /^Failed to extract statements: /,
+    '',
+  );
+  if (!SQL_MISTAKES.test(message)) return null;
+  return new UsageError(`bad SQL: ${message.replace(/\n{2,}/g, '\n').trimEnd()}`);
 }
 
 export function register(program: Command): void {

@@ -83,6 +83,14 @@ function readParquetSql(glob: string, unionByName: boolean): string {
   return `read_parquet(${sqlString(glob)}, hive_partitioning = true, union_by_name = ${unionByName}, hive_types = ${HIVE_TYPES})`;
 }
 
+/**
+ * The same table as a view's, over a list of files of the lake (lake/hour-files.ts) instead of a
+ * glob: the hive columns come from the listed paths, the columns bind from the first listed file.
+ */
+export function readParquetFilesSql(files: readonly string[], unionByName: boolean): string {
+  return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = true, union_by_name = ${unionByName}, hive_types = ${HIVE_TYPES})`;
+}
+
 /** 64-bit integers become numbers when exact, strings otherwise; the rest follows DuckDB's JSON conversion. */
 const jsonConverter: DuckDBValueConverter<Json> = (value, type, converter) => {
   if (typeof value === 'bigint') {

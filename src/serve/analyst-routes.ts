@@ -286,8 +286,17 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
         ...(t === undefined ? [] : partitionPrune(t - HOUR_MS, t + HOUR_MS)),
         `id = ${sqlString(req.params.id)}`,
       ];
-      const sql = `SELECT *, epoch_ms(event_time) AS event_time_ms, epoch_ms(ingest_time) AS ingest_time_ms FROM events WHERE ${where.join(' AND ')} LIMIT 1`;
-      const [row] = rows(await deps.lake.query(sql, { timeoutMs, maxRows: 1 }));
+      const sqlFor = (source: string) =>
+        `SELECT *, epoch_ms(event_time) AS event_time_ms, epoch_ms(ingest_time) AS ingest_time_ms FROM ${source} WHERE ${where.join(' AND ')} LIMIT 1`;
+      // With its time: the files of the hours around it only; without, the whole lake's view.
+      const [row] = rows(
+        t === undefined
+          ? await deps.lake.query(sqlFor('events'), { timeoutMs, maxRows: 1 })
+          : await deps.lake.queryFiles({ from: t - HOUR_MS, to: t + HOUR_MS }, sqlFor, {
+              timeoutMs,
+              maxRows: 1,
+            }),
+      );
       if (!row) throw new NotFoundError(`no event ${req.params.id}`);
       return eventLayers(row);
     },

@@ -26,6 +26,7 @@ import {
 } from '../sinks/alert-store.ts';
 import { registerAnalystRoutes } from './analyst-routes.ts';
 import { type Principal, type Role, roleAllows, type TokenTable } from './auth.ts';
+import { registerEventFields } from './event-fields.ts';
 import type { LakeAccess } from './lake-access.ts';
 import {
   alertEventsSql,
@@ -34,8 +35,9 @@ import {
   type EventOrder,
   encodeEventCursor,
   eventCursorProblem,
-  eventsSql,
+  eventsSqlFrom,
   searchWindows,
+  windowSpan,
 } from './lake-sql.ts';
 import type { LiveFeed, LiveItem } from './live.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
@@ -254,6 +256,7 @@ export async function buildApp(deps: ServeDeps): Promise<FastifyInstance> {
 
   registerHealth(app, deps);
   registerEvents(app, deps);
+  registerEventFields(app, deps, parseTime);
   registerAlerts(app, deps);
   registerStats(app, deps);
   registerStream(app, deps);
@@ -398,7 +401,8 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
         order,
       };
       // Window after window in the listing's order until the page (and one more row) is full:
-      // a day's first page reads the newest hour's files, not the day's (lake-sql.ts searchWindows).
+      // a day's first page reads the newest hour's files, not the day's (lake-sql.ts searchWindows),
+      // each window over the files listed in its hours, not a glob of the whole lake.
       const windows = searchWindows({
         ...filter,
         cursorT: q.cursor ? decodeEventCursor(q.cursor)?.t : undefined,
@@ -409,10 +413,15 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
       for (const window of windows) {
         const need = limit + 1 - events.length;
         if (need <= 0) break;
-        const sql = eventsSql({ ...filter, limit: need - 1 }, view, window);
+        const page = { ...filter, limit: need - 1 };
+        const span = { ...windowSpan(page, window), logType: q.log_type };
         events.push(
           ...rowsToObjects(
-            await deps.lake.query(sql, { deadline, timeoutMs: deps.config.query_timeout_ms, maxRows: need }),
+            await deps.lake.queryFiles(span, (source) => eventsSqlFrom(page, source, window), {
+              deadline,
+              timeoutMs: deps.config.query_timeout_ms,
+              maxRows: need,
+            }),
           ),
         );
       }
@@ -446,13 +455,15 @@ async function alertEventsPage(
   }
   if (alert.event_ids.length === 0 || !(await deps.lake.views()).includes('events'))
     return { events: [], next_cursor: null };
-  const sql = alertEventsSql(
-    alert.event_ids,
-    { firstSeenMs: alert.first_seen, lastSeenMs: alert.last_seen },
-    { limit, cursor },
-  );
+  const span = { firstSeenMs: alert.first_seen, lastSeenMs: alert.last_seen };
+  const after = cursor ? decodeEventCursor(cursor)?.t : undefined;
+  // Over the files of the alert's hours (from the cursor's on), not a glob of the whole lake.
   const events = rowsToObjects(
-    await deps.lake.query(sql, { timeoutMs: deps.config.query_timeout_ms, maxRows: limit + 1 }),
+    await deps.lake.queryFiles(
+      { from: Math.max(alert.first_seen, after ?? alert.first_seen), to: alert.last_seen },
+      (source) => alertEventsSql(alert.event_ids, span, { limit, cursor }, source),
+      { timeoutMs: deps.config.query_timeout_ms, maxRows: limit + 1 },
+    ),
   );
   const more = events.length > limit;
   if (more) events.length = limit;

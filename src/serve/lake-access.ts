@@ -1,6 +1,13 @@
 import { availableParallelism } from 'node:os';
 import type { Health } from '../core/component.ts';
-import { LakeQuery, lakeLogTypes, type QueryOptions, type QueryResult } from '../lake/query.ts';
+import { hourFiles } from '../lake/hour-files.ts';
+import {
+  LakeQuery,
+  lakeLogTypes,
+  type QueryOptions,
+  type QueryResult,
+  readParquetFilesSql,
+} from '../lake/query.ts';
 import { createQueryPool, type QueryPool } from '../lake/query-pool.ts';
 import { planStats, type StatsWindow, statsRows, statsSql } from '../lake/rollup.ts';
 
@@ -22,11 +29,35 @@ export interface LakeAccess {
   sandbox(sql: string, options?: QueryOptions): Promise<QueryResult>;
   /** /api/stats's four statistics over the window (rollups of compacted hours + a scan of the rest). */
   stats(window: StatsWindow, options?: QueryOptions): Promise<Record<string, Record<string, unknown>[]>>;
+  /**
+   * `query` over the files of the hours that overlap [from, to] (either end open), of one log type
+   * or of all (lake/hour-files.ts), rather than a view's glob of the whole lake: `sqlFor` gets the
+   * FROM source, a read_parquet(...) of those files (oldest hour first, or newest first) with the
+   * views' columns. No file there: no rows. Compaction may replace a listed file before DuckDB
+   * opens it: then the span is listed and run again, once.
+   */
+  queryFiles(
+    span: FileSpan,
+    sqlFor: (source: string) => string,
+    options?: QueryOptions,
+  ): Promise<QueryResult>;
   /** The lake's views now (refreshed when new log types appeared). */
   views(): Promise<string[]>;
   healthcheck(): Promise<Health>;
   close(): void;
 }
+
+/** Which files a query over listed files reads (LakeAccess.queryFiles). */
+export interface FileSpan {
+  logType?: string;
+  from?: number;
+  to?: number;
+  /** List the newest hour's files first (a LIMIT then stops in the newest hours). */
+  newestFirst?: boolean;
+}
+
+/** A listed file gone before DuckDB opened it (compaction replaced the hour's files meanwhile). */
+const FILE_GONE = /No files found|No such file|Cannot open file/i;
 
 export interface LakeLimits {
   /** DuckDB memory_limit of each instance (viewers', admins'), MB. */
@@ -129,6 +160,19 @@ export async function openLakeAccess(
         } catch (err) {
           const missing = /No files found|No such file|Cannot open file/i.test((err as Error).message);
           if (!missing || attempt >= 1) throw err;
+        }
+      }
+    },
+    async queryFiles(span, sqlFor, opts) {
+      const o = withDeadline(opts);
+      for (let attempt = 0; ; attempt++) {
+        const files = await hourFiles(trusted.lakeDir, span);
+        if (files.length === 0) return { columns: [], rows: [], truncated: false, elapsedMs: 0 };
+        if (span.newestFirst) files.reverse();
+        try {
+          return await query(sqlFor(readParquetFilesSql(files, trusted.unionByName)), o);
+        } catch (err) {
+          if (attempt >= 1 || !FILE_GONE.test((err as Error).message)) throw err;
         }
       }
     },

@@ -125,11 +125,16 @@ export function partitionPrune(from?: number, to?: number): string[] {
   return where;
 }
 
-export function timeRange(from?: number, to?: number): string[] {
-  const where = partitionPrune(from, to);
+/** [from, to] on event_time alone (both ends inclusive, either open). */
+export function eventTimeRange(from?: number, to?: number): string[] {
+  const where: string[] = [];
   if (from !== undefined) where.push(`event_time >= make_timestamp(${Math.trunc(from) * 1000})`);
   if (to !== undefined) where.push(`event_time <= make_timestamp(${Math.trunc(to) * 1000})`);
   return where;
+}
+
+export function timeRange(from?: number, to?: number): string[] {
+  return [...partitionPrune(from, to), ...eventTimeRange(from, to)];
 }
 
 /**
@@ -212,7 +217,40 @@ export function searchWindows(span: {
   return windows;
 }
 
+/**
+ * The time span one window of a search reads: the range, the window and the cursor (in the
+ * listing's direction) together; the hours it overlaps are the files a search lists for it.
+ */
+export function windowSpan(filter: EventFilter, window: TimeWindow): { from?: number; to?: number } {
+  const order = filter.order ?? 'desc';
+  const cursor = filter.cursor ? decodeEventCursor(filter.cursor) : null;
+  const defined = (values: Array<number | undefined>) => values.filter((v): v is number => v !== undefined);
+  const lows = defined([
+    filter.from,
+    window.after,
+    cursor?.order === 'asc' && order === 'asc' ? cursor.t : undefined,
+  ]);
+  const highs = defined([
+    filter.to,
+    window.upTo,
+    cursor?.order === 'desc' && order === 'desc' ? cursor.t : undefined,
+  ]);
+  return {
+    from: lows.length ? Math.max(...lows) : undefined,
+    to: highs.length ? Math.min(...highs) : undefined,
+  };
+}
+
+/** GET /api/events's page over a view (its name), see eventsSqlFrom. */
 export function eventsSql(filter: EventFilter, view: string, window: TimeWindow = {}): string {
+  return eventsSqlFrom(filter, sqlIdent(view), window);
+}
+
+/**
+ * GET /api/events's page in one window, over `source`: a view's quoted name, or a read_parquet(...)
+ * of the window's hour files (LakeAccess.eventSource) with the same columns.
+ */
+export function eventsSqlFrom(filter: EventFilter, source: string, window: TimeWindow = {}): string {
   const order = filter.order ?? 'desc';
   const decoded = filter.cursor ? decodeEventCursor(filter.cursor) : null;
   const cursor = decoded?.order === order ? decoded : null;
@@ -236,18 +274,20 @@ export function eventsSql(filter: EventFilter, view: string, window: TimeWindow 
   if (cursor) where.push(afterCursor(cursor));
   const columns = EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))).join(', ');
   const dir = order.toUpperCase();
-  return `SELECT ${columns} FROM ${sqlIdent(view)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time ${dir}, id ${dir} LIMIT ${filter.limit + 1}`;
+  return `SELECT ${columns} FROM ${source}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY event_time ${dir}, id ${dir} LIMIT ${filter.limit + 1}`;
 }
 
 /**
  * One page of an alert's events (its kept ids), oldest first, with their raw layer. Only the hour
  * partitions of the alert's span [firstSeenMs, lastSeenMs] are read: the ids are matched there,
  * not in the whole lake. A cursor of `encodeEventCursor(t, id, 'asc')` continues after that row.
+ * `source`: the `events` view, or a read_parquet(...) of those hours' files (LakeAccess.queryFiles).
  */
 export function alertEventsSql(
   ids: readonly string[],
   span: { firstSeenMs: number; lastSeenMs: number },
   page: { limit: number; cursor?: string },
+  source = 'events',
 ): string {
   const columns = [...EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))), 'raw'].join(', ');
   const decoded = page.cursor ? decodeEventCursor(page.cursor) : null;
@@ -257,5 +297,5 @@ export function alertEventsSql(
     `id IN (${ids.map(sqlString).join(', ')})`,
   ];
   if (cursor) where.push(afterCursor(cursor));
-  return `SELECT ${columns} FROM events WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC LIMIT ${page.limit + 1}`;
+  return `SELECT ${columns} FROM ${source} WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC LIMIT ${page.limit + 1}`;
 }

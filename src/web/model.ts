@@ -105,7 +105,9 @@ export function sortAlerts(list: readonly Alert[], sort: AlertSort): Alert[] {
     count: (a) => a.count,
   };
   const k = key[sort];
-  return [...list].sort((a, b) => k(b) - k(a) || b.last_seen - a.last_seen || a.id.localeCompare(b.id));
+  // Ties by id, descending, as the server orders its keyset pages (alert-store-sql.ts): the rows a
+  // "More alerts" page appends stay below the rows before them, a tie group across pages included.
+  return [...list].sort((a, b) => k(b) - k(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
 /** Whether a live alert belongs in the list the user is looking at. */

@@ -4,9 +4,10 @@
  */
 import type { Alert, AlertStatus, Level } from '../detect/alert.ts';
 
+import type { FieldValues } from '../serve/event-fields.ts';
 import type { LiveEvent } from '../serve/live.ts';
 
-export type { Alert, AlertStatus, Level, LiveEvent };
+export type { Alert, AlertStatus, FieldValues, Level, LiveEvent };
 
 export const LEVELS: readonly Level[] = ['critical', 'high', 'medium', 'low', 'informational'];
 export const STATUSES: readonly AlertStatus[] = ['new', 'acknowledged', 'closed', 'false_positive'];

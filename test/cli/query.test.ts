@@ -48,10 +48,33 @@ test('query --format csv quotes per RFC 4180; table is the default', () => {
   assert.equal(csvField('say "hi"'), '"say ""hi"""');
 });
 
-test('bad SQL exits 1 with the query error; a view the lake lacks and a bad --format exit 2', () => {
-  const bad = socstream('query', 'select * from events where', '--lake', lake);
-  assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /SOC_QUERY_REJECTED/);
+test('bad SQL, a view the lake lacks and a bad --format exit 2 with a usage error; a corrupt file exits 1', () => {
+  // Bad SQL is the user's mistake: DuckDB's message with where it is, one usage error, no stack.
+  const cases: Array<[string, RegExp]> = [
+    [
+      'select * from events where',
+      /^socstream: SOC_USAGE: bad SQL: Parser Error: syntax error at end of input\n$/,
+    ],
+    [
+      'select 1; selec 2',
+      /^socstream: SOC_USAGE: bad SQL: Parser Error: syntax error at or near "selec"\nLINE 1: /,
+    ],
+    ['select no_such_column from dns', /^socstream: SOC_USAGE: bad SQL: Binder Error: .*no_such_column/],
+    ['select no_such_function(1)', /^socstream: SOC_USAGE: bad SQL: Catalog Error: .*no_such_function/],
+    ["select cast('x' as int)", /^socstream: SOC_USAGE: bad SQL: Conversion Error: /],
+    ['  ', /^socstream: SOC_USAGE: no SQL statement given\n$/],
+  ];
+  for (const [sql, expected] of cases) {
+    const bad = socstream('query', sql, '--lake', lake);
+    assert.equal(bad.status, 2, `${sql}: ${bad.stderr}`);
+    assert.match(bad.stderr, expected);
+    assert.doesNotMatch(bad.stderr, /\n\s+at |query failed/, 'no stack, no wrapper');
+    assert.equal(bad.stdout, '');
+  }
+  // Not the SQL's fault: a file that is not Parquet is a runtime failure (exit 1), as before.
+  const corrupt = socstream('query', `select * from read_parquet('${MAIN}')`, '--lake', lake);
+  assert.equal(corrupt.status, 1, corrupt.stderr);
+  assert.match(corrupt.stderr, /^socstream: SOC_QUERY_REJECTED: query failed: /);
   // Not DuckDB's "Did you mean pg_attrdef?": the views the lake has.
   const view = socstream('query', 'select * from auth', '--lake', lake);
   assert.equal(view.status, 2);

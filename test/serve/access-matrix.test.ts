@@ -46,6 +46,7 @@ before(async () => {
     { method: 'GET', url: '/api/log-types', role: 'viewer' },
     { method: 'GET', url: `/api/events/${f.ssh[0].id}`, role: 'viewer' },
     { method: 'GET', url: '/api/events/histogram', role: 'viewer' },
+    { method: 'GET', url: '/api/events/fields', role: 'viewer' },
     { method: 'GET', url: '/api/stats/sources', role: 'viewer' },
     { method: 'GET', url: '/api/alerts/groups?by=rule', role: 'viewer' },
     { method: 'GET', url: '/api/alerts/timeline', role: 'viewer' },

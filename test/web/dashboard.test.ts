@@ -7,6 +7,9 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.ts';
+import type { Alert } from '../../src/detect/alert.ts';
+import type { FieldValues } from '../../src/serve/event-fields.ts';
+import { SqliteAlertStore } from '../../src/sinks/alert-store-sqlite.ts';
 
 /**
  * The one browser path: `socstream demo` as a child process, the built dashboard in Debian's
@@ -341,14 +344,44 @@ test('alerts group by entity with counts, and a group opens its alerts', { skip 
   );
 });
 
+/** Waits until the events page's field list is the server's answer (not pending, not the fallback). */
+async function serverFields(): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      ['true', 'false'].includes(
+        document.querySelector('[data-testid=fields-scope]')?.getAttribute('data-sampled') ?? '',
+      ),
+    undefined,
+    { timeout: 30_000 },
+  );
+}
+
 test('event search: pages, log types from the lake, a field value filters, raw and normalized layers', {
   skip,
 }, async () => {
   await page.getByRole('link', { name: 'Events', exact: true }).click();
+  const fieldsAnswer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/events/fields', {
+    timeout: 30_000,
+  });
   await page.getByRole('button', { name: 'Search' }).click();
   const rows = page.locator('tr[data-event-id]');
   await rows.first().waitFor({ timeout: 30_000 });
   assert.equal(await rows.count(), 100, 'a first page of 100');
+  // The field list is the server's, over the range's matching events, not the 100 rows loaded.
+  const counted = (await (await fieldsAnswer).json()) as FieldValues;
+  assert.ok(counted.rows > 100, `the field list counted ${counted.rows} events`);
+  const scope = page.getByTestId('fields-scope');
+  await serverFields();
+  assert.equal(await scope.getAttribute('data-sampled'), String(counted.sampled));
+  assert.match(
+    (await scope.textContent()) ?? '',
+    new RegExp(`${counted.rows.toLocaleString('en')} matching events`),
+  );
+  const topSource = counted.fields.find((x) => x.field === 'src_ip')?.values[0];
+  assert.ok(topSource);
+  const shownTop = page.locator('.fields details', { hasText: 'src_ip' }).locator('li').first();
+  assert.equal((await shownTop.locator('button').textContent())?.trim(), topSource.value);
+  assert.equal(Number((await shownTop.locator('.sub').textContent())?.trim()), topSource.n);
   await page.getByRole('button', { name: 'More events' }).click();
   await page.locator('tr[data-event-id]:nth-child(101)').waitFor();
   assert.ok((await rows.count()) > 100, 'More events appends the next page');
@@ -360,7 +393,8 @@ test('event search: pages, log types from the lake, a field value filters, raw a
   await page.getByLabel('Log type').selectOption('auth');
   await page.getByRole('button', { name: 'Search' }).click();
   await waitForColumn(2, 'auth');
-  // A value in the field list filters by it (Discover's one click).
+  // A value in the field list filters by it (Discover's one click): the server's list, once in.
+  await serverFields();
   const value = page.locator('.fields details', { hasText: 'src_ip' }).locator('button').first();
   const ip = ((await value.textContent()) ?? '').trim();
   const filtered = page.waitForResponse(
@@ -526,6 +560,148 @@ test('the time range is in the URL and times switch to UTC', { skip }, async () 
   );
 });
 
+/** Alerts this test writes into the demo's store itself (the demo never raised or printed them). */
+const PAGING_RULE = 'browser-test-paging';
+
+test('"More alerts" appends the server\'s next keyset page: in the sort order, no duplicate, no gap', {
+  skip,
+}, async () => {
+  // 130 alerts of one rule, written into the demo's SQLite store beside the running demo: three
+  // pages of 50, sorted by count with many ties (13 alerts share each count), so the pages cut
+  // through tie groups and only the id orders them there.
+  const now = Date.now();
+  const injected: Alert[] = Array.from({ length: 130 }, (_, i) => ({
+    id: `paging-${String(i).padStart(3, '0')}`,
+    rule_id: PAGING_RULE,
+    rule_title: 'Browser test paging',
+    level: 'low',
+    tags: [],
+    group: { src_ip: `198.51.100.${i}` },
+    entity: `198.51.100.${i}`,
+    count: ((i * 7) % 10) + 1,
+    // Later ids seen earlier: ordering ties by time (newest first) would not be the server's order.
+    first_seen: now - 600_000 - i * 1000,
+    last_seen: now - 300_000 - i * 1000,
+    event_ids: [],
+    summary: `paging alert ${i}`,
+    status: 'new',
+    assignee: null,
+    created_at: now,
+  }));
+  const store = new SqliteAlertStore({ path: join(dataDir, 'socstream.db') });
+  await store.start();
+  try {
+    await store.upsert(injected);
+  } finally {
+    await store.stop();
+  }
+  // The server's order for sort=count: count, then id, both descending.
+  const expected = [...injected]
+    .sort((a, b) => b.count - a.count || (a.id < b.id ? 1 : -1))
+    .map((a) => `${a.id}:${a.count}`);
+  const first = page.waitForResponse(
+    (r) => /\/api\/alerts\?.*sort=count/.test(r.url()) && !r.url().includes('cursor='),
+  );
+  await page.goto(`${baseUrl}/#/alerts?rule_id=${PAGING_RULE}&sort=count&from=now-1h`);
+  assert.equal((await first).status(), 200);
+  const rows = page.locator('tr[data-alert-id]');
+  const shown = async () => {
+    const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-alert-id')));
+    const counts = await page.locator('tr[data-alert-id] td[data-label="Count"]').allTextContents();
+    return ids.map((id, i) => `${id}:${Number(counts[i].replaceAll(',', ''))}`);
+  };
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-alert-id]').length === 50);
+  const pageOne = await shown();
+  assert.deepEqual(pageOne, expected.slice(0, 50));
+  for (const upTo of [100, 130]) {
+    const next = page.waitForResponse((r) => /\/api\/alerts\?.*cursor=/.test(r.url()));
+    await page.getByRole('button', { name: 'More alerts' }).click();
+    const answer = (await (await next).json()) as { alerts: Array<{ id: string }> };
+    await page.waitForFunction((n) => document.querySelectorAll('tr[data-alert-id]').length === n, upTo);
+    const all = await shown();
+    // The earlier rows stay where they were; the new page follows them, as the server answered it.
+    assert.deepEqual(
+      all.slice(0, upTo - answer.alerts.length),
+      expected.slice(0, upTo - answer.alerts.length),
+    );
+    assert.deepEqual(
+      all.slice(upTo - answer.alerts.length).map((r) => r.split(':')[0]),
+      answer.alerts.map((a) => a.id),
+    );
+    assert.deepEqual(all, expected.slice(0, upTo), 'in order, no duplicate, no gap');
+  }
+  assert.equal(new Set(await shown()).size, 130);
+  assert.equal(await page.getByRole('button', { name: 'More alerts' }).count(), 0, 'the last page');
+  await shots('11-alerts-more');
+});
+
+test("the alert page's Next pages its related events from the server: oldest first, every event once", {
+  skip,
+}, async () => {
+  // An alert keeping 160 ids of events in the demo's lake (a detector keeps at most 100, so the
+  // demo's own alerts fit the detail's first server page): the detail brings 100, shown 50 a page;
+  // Next on the second page asks the server for the rest by cursor.
+  const { events } = await apiGet<{ events: Array<{ id: string; event_time: number }> }>(
+    `/api/events?limit=160&from=${Date.now() - 3_600_000}`,
+  );
+  assert.equal(events.length, 160, 'the demo wrote 160 events in the last hour');
+  const times = events.map((e) => e.event_time);
+  const alert: Alert = {
+    id: 'paging-related-events',
+    rule_id: PAGING_RULE,
+    rule_title: 'Browser test event paging',
+    level: 'medium',
+    tags: [],
+    group: { src_ip: '198.51.100.250' },
+    entity: '198.51.100.250',
+    count: 160,
+    first_seen: Math.min(...times),
+    last_seen: Math.max(...times),
+    event_ids: events.map((e) => e.id),
+    summary: '160 events',
+    status: 'new',
+    assignee: null,
+    created_at: Date.now(),
+  };
+  const store = new SqliteAlertStore({ path: join(dataDir, 'socstream.db') });
+  await store.start();
+  try {
+    await store.upsert([alert]);
+  } finally {
+    await store.stop();
+  }
+  // The server's order: event time, then id, oldest first.
+  const expected = [...events]
+    .sort((a, b) => a.event_time - b.event_time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((e) => e.id);
+  await page.goto(`${baseUrl}/#/alerts/${alert.id}`);
+  await page.getByRole('heading', { name: 'Related events', exact: true }).waitFor({ timeout: 30_000 });
+  const pager = page.locator('.panel', {
+    has: page.getByRole('heading', { name: 'Related events', exact: true }),
+  });
+  const ids = () =>
+    pager
+      .locator('tr[data-event-id]')
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event-id') ?? ''));
+  await pager.getByText(/^Page 1 of 2\+/).waitFor({ timeout: 30_000 });
+  const seen = [...(await ids())];
+  await pager.getByRole('button', { name: 'Next' }).click();
+  await pager.getByText(/^Page 2 of 2\+/).waitFor();
+  seen.push(...(await ids()));
+  // Page 3 is not loaded yet: Next fetches it from the server (GET /api/alerts/:id/events?cursor=).
+  const fetched = page.waitForResponse((r) => /\/api\/alerts\/[^/]+\/events\?cursor=/.test(r.url()));
+  await pager.getByRole('button', { name: 'Next' }).click();
+  assert.equal((await fetched).status(), 200);
+  await pager.getByText(/^Page 3 of 4 \(160 events\)/).waitFor();
+  seen.push(...(await ids()));
+  await pager.getByRole('button', { name: 'Next' }).click();
+  await pager.getByText(/^Page 4 of 4 \(160 events\)/).waitFor();
+  seen.push(...(await ids()));
+  assert.deepEqual(seen, expected, 'oldest first, each event once, none missing');
+  assert.equal(await pager.getByRole('button', { name: 'Next' }).isDisabled(), true);
+  await shots('12-alert-related-events-paged');
+});
+
 test('a viewer sees the alerts without triage buttons; a refused token returns to sign-in', {
   skip,
 }, async () => {
@@ -562,9 +738,12 @@ test('the dashboard made no request outside the server', { skip }, () => {
 test('the terminal tells the story: one line per new alert, health lines, and "stopped"', {
   skip,
 }, async () => {
-  const { alerts } = await apiGet<{ alerts: Array<{ id: string }> }>('/api/alerts?limit=1000');
+  const { alerts } = await apiGet<{ alerts: Array<{ id: string; rule_id: string }> }>(
+    '/api/alerts?limit=1000',
+  );
   await new Promise((ok) => setTimeout(ok, 1000));
-  for (const a of alerts) {
+  // Not the alerts this test wrote into the store itself (the paging tests): the demo never saw them.
+  for (const a of alerts.filter((x) => x.rule_id !== PAGING_RULE)) {
     const lines = demoStderr.split('\n').filter((l) => l.includes(`/#/alerts/${encodeURIComponent(a.id)}`));
     assert.equal(lines.length, 1, `alert ${a.id} is printed once, however often it was updated`);
   }

@@ -171,7 +171,17 @@ test('top values per field, most frequent first, empty fields left out', () => {
   ]);
 });
 
-test('alerts sort by level, count or time, newest first on ties', () => {
+test('alerts sort by level, count or time; ties by id descending, as the server pages them', () => {
+  // A tie group: the server's keyset order (count desc, id desc), not the newest first.
+  const ties = [
+    alert('t1', { count: 5, last_seen: 9 }),
+    alert('t3', { count: 5, last_seen: 1 }),
+    alert('t2', { count: 5, last_seen: 5 }),
+  ];
+  assert.deepEqual(
+    sortAlerts(ties, 'count').map((a) => a.id),
+    ['t3', 't2', 't1'],
+  );
   const list = [
     alert('a', { level: 'low', count: 50, last_seen: 3 }),
     alert('b', { level: 'critical', count: 2, last_seen: 1 }),

@@ -9,7 +9,7 @@ import { useApi } from '../hooks.ts';
 import { eventHeadline, FILTER_FIELDS, topValues } from '../model.ts';
 import { setParams } from '../route.ts';
 import { bucketSeconds, queryRange, rangeFromParams, resolveRange } from '../time.ts';
-import type { EventPage, EventRow } from '../types.ts';
+import type { EventPage, EventRow, FieldValues } from '../types.ts';
 
 const COLUMNS = ['log_type', 'src_ip', 'dst_ip', 'dst_port', 'user', 'outcome'] as const;
 /** Fields shown with their top values besides the filterable ones (not clickable: no API filter). */
@@ -165,6 +165,15 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
         })}`
       : null,
   );
+  // The field list over the search's range, counted by the server (GET /api/events/fields), not
+  // over the rows loaded here. Until it answers the list waits (values that changed under the
+  // pointer would filter by another value than the one aimed at); if it fails, the loaded rows
+  // stand in, said so.
+  const fieldsApi = useApi<FieldValues>(
+    hasQuery
+      ? `/api/events/fields${queryString({ ...search, q: search.q.trim(), ...span, run: undefined })}`
+      : null,
+  );
   const zoom = useCallback((fromMs: number, toMs: number) => setParams({ from: fromMs, to: toMs }), []);
 
   async function run(after: string | null) {
@@ -197,7 +206,18 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
     if (hasQuery) void run(null);
   }, [searchKey]);
 
-  const fields = events ? topValues(events, [...FILTER_FIELDS, ...INFO_FIELDS]) : [];
+  const server = fieldsApi.data && !fieldsApi.stale ? fieldsApi.data : null;
+  const failed = !server && !fieldsApi.loading && fieldsApi.error !== null;
+  const fields = server
+    ? server.fields
+    : failed && events
+      ? topValues(events, [...FILTER_FIELDS, ...INFO_FIELDS])
+      : [];
+  const scope = server
+    ? fieldsScope(server)
+    : failed
+      ? `Top values in the ${formatNumber(events?.length ?? 0)} events shown (the range's could not be counted)`
+      : null;
   return (
     <section aria-labelledby="events-title">
       <h1 id="events-title">Event search</h1>
@@ -247,11 +267,15 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
       )}
       {events !== null && (
         <div class="discover">
-          {fields.length > 0 && (
+          {(fields.length > 0 || scope === null) && (
             <aside class="panel fields" aria-label="Field values">
               <h2>Fields</h2>
-              <p class="hint">
-                Top values in the {formatNumber(events.length)} events shown; a click filters.
+              <p
+                class="hint"
+                data-testid="fields-scope"
+                data-sampled={server ? String(server.sampled) : failed ? 'loaded' : 'pending'}
+              >
+                {scope === null ? 'Counting the values over the range…' : `${scope}; a click filters.`}
               </p>
               {fields.map((f) => (
                 <details key={f.field} open={(FILTER_FIELDS as readonly string[]).includes(f.field)}>
@@ -298,6 +322,16 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
       )}
     </section>
   );
+}
+
+/** What the server's field list counted: all the range's matching events, or which sample. */
+export function fieldsScope(f: FieldValues): string {
+  const events = `${formatNumber(f.rows)} matching event${f.rows === 1 ? '' : 's'}`;
+  if (!f.sampled) return `Top values over all ${events} of the range`;
+  const minutes = Math.round((f.read_to - f.read_from) / 60_000);
+  const last = minutes < 120 ? `${formatNumber(minutes)} min` : `${formatNumber(Math.round(minutes / 60))} h`;
+  if (f.rows >= f.sample_rows) return `Top values in a sample: ${events} of the range's last ${last}`;
+  return `Top values over the ${events} of the range's last ${last} (a sample of the range)`;
 }
 
 /** Matching events over the range; dragging across it narrows the range (the URL's from / to). */
