@@ -180,7 +180,12 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string, main = MA
     sources: [{ type: 'kafka', topics: [topic], format: 'threat-json' }],
     detect: { rules: [RULES] },
     alerts: { kafka: true },
-    lake: { dir: join(dir, `lake-${prefix}`), flush_interval_seconds: 2 },
+    // SOCSTREAM_BENCH_SEED_LAKE='{"key": value}': more lake settings for both checkouts (A/B of a lake knob).
+    lake: {
+      dir: join(dir, `lake-${prefix}`),
+      flush_interval_seconds: 2,
+      ...JSON.parse(process.env.SOCSTREAM_BENCH_SEED_LAKE ?? '{}'),
+    },
     alert_store: { type: 'sqlite', sqlite_path: join(dir, `${prefix}.db`) },
     dlq: { type: 'file', path: join(dir, `${prefix}.dlq.ndjson`) },
   };
@@ -191,6 +196,8 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string, main = MA
   // SOCSTREAM_BENCH_CPU_PROFILE=DIR: a V8 CPU profile of each socstream run (scripts/cpuprofile-top.ts).
   const profile = process.env.SOCSTREAM_BENCH_CPU_PROFILE;
   const nodeFlags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  // SOCSTREAM_BENCH_NODE_FLAGS="--flag=value …": node flags for the socstream process (A/B of V8 settings).
+  nodeFlags.push(...(process.env.SOCSTREAM_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean));
   const args = [...nodeFlags, main, 'run', '--config', configPath, '--role', 'process,correlate,store'];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
