@@ -76,7 +76,9 @@ test('the Dockerfile copies only folders that exist and bundles the dashboard', 
   }
   assert.match(dockerfile, /RUN node scripts\/build-web\.ts/);
   assert.match(dockerfile, /COPY --from=web \/app\/dist\/web \.\/dist\/web/);
-  assert.match(dockerfile, /ENTRYPOINT \["node", "src\/cli\/main\.ts"\]/);
+  // The launcher: MALLOC_ARENA_MAX and V8's heap flags (bin/entry.js), then the sources.
+  assert.match(dockerfile, /ENTRYPOINT \["node", "bin\/socstream\.js"\]/);
+  assert.match(dockerfile, /^COPY bin \.\/bin$/m);
 });
 
 test('every file the compose file mounts exists', () => {
