@@ -18,7 +18,7 @@ export const MALLOC_ARENAS = '2';
 
 /**
  * V8 heap flags the launcher adds when the node command line does not set the same flag
- * (docs/benchmarks.md "What the peak RSS is made of"):
+ * (docs/benchmarks.md "Memory (2026-12-08, issue 20m)", docs/deploy.md "Memory"):
  * - each young-generation semi-space at most 16 MB: V8's own cap here is 64 MB, so the new space
  *   alone took 128 MB of RSS;
  * - the old generation may grow to 2× what survived the last full GC before the next one (V8's
