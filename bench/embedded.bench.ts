@@ -20,7 +20,7 @@ import type { BenchRow } from './types.ts';
 
 const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const EVENTS = Number(process.env.SOCSTREAM_BENCH_EMBEDDED_EVENTS ?? (QUICK ? 50_000 : 200_000));
-/** The deployment's launcher (bin/socstream.js: sources or the build, MALLOC_ARENA_MAX, V8 heap flags). */
+/** The deployment's launcher (bin/socstream.js: sources or the build, MALLOC_ARENA_MAX). */
 const MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
 const RULES = new URL('../rules', import.meta.url).pathname;
 const TIMEOUT_MS = 200_000;

@@ -5,9 +5,8 @@ import { arenaLimitedExec, cliEntry } from './entry.js';
 
 // glibc gives each thread that allocates its own malloc arena (up to 8 per core), and DuckDB's,
 // libuv's and V8's threads each keep theirs: ~100 MB of a one-process Kafka deployment's peak
-// RSS. MALLOC_ARENA_MAX is read when the process starts, and V8's heap flags must be on the node
-// command line, so the launcher replaces itself (same pid, same stdio) with MALLOC_ARENA_MAX=2 and
-// V8_MEMORY_FLAGS unless they are set already (docs/benchmarks.md, docs/deploy.md).
+// RSS. MALLOC_ARENA_MAX is read when the process starts, so the launcher replaces itself
+// (same pid, same stdio) with MALLOC_ARENA_MAX=2 unless it is set already (docs/benchmarks.md).
 arenaLimitedExec(process);
 const { main } = await import(cliEntry(new URL('../', import.meta.url)).href);
 await main(process.argv);

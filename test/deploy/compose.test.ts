@@ -76,8 +76,11 @@ test('the Dockerfile copies only folders that exist and bundles the dashboard', 
   }
   assert.match(dockerfile, /RUN node scripts\/build-web\.ts/);
   assert.match(dockerfile, /COPY --from=web \/app\/dist\/web \.\/dist\/web/);
-  // The launcher: MALLOC_ARENA_MAX and V8's heap flags (bin/entry.js), then the sources.
-  assert.match(dockerfile, /ENTRYPOINT \["node", "--heap-growing-percent=100", "bin\/socstream\.js"\]/);
+  // The launcher (MALLOC_ARENA_MAX, bin/entry.js) with the V8 heap flags of a Kafka deployment.
+  assert.match(
+    dockerfile,
+    /ENTRYPOINT \["node", "--max-semi-space-size=16", "--heap-growing-percent=100", "bin\/socstream\.js"\]/,
+  );
   assert.match(dockerfile, /^COPY bin \.\/bin$/m);
 });
 
