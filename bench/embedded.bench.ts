@@ -20,7 +20,8 @@ import type { BenchRow } from './types.ts';
 
 const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const EVENTS = Number(process.env.SOCSTREAM_BENCH_EMBEDDED_EVENTS ?? (QUICK ? 50_000 : 200_000));
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+/** The deployment's launcher (bin/socstream.js: sources or the build, MALLOC_ARENA_MAX). */
+const MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
 const RULES = new URL('../rules', import.meta.url).pathname;
 const TIMEOUT_MS = 200_000;
 const POLL_MS = 100;
@@ -83,17 +84,25 @@ async function runOnce(dir: string, input: string): Promise<EmbeddedRun> {
     configPath,
     stringify({
       data_dir: data,
-      bus: { type: 'memory' },
+      // SOCSTREAM_BENCH_EMBEDDED_BUS / _LAKE='{"key": value}': more bus / lake settings (A/B of a knob).
+      bus: { type: 'memory', ...JSON.parse(process.env.SOCSTREAM_BENCH_EMBEDDED_BUS ?? '{}') },
       sources: [{ type: 'file', name: 'gen', paths: [join(input, '*')] }],
       detect: { rules: [RULES] },
       alerts: { console: false },
-      lake: { dir: join(data, 'lake'), flush_interval_seconds: 2, compact_interval_seconds: 0 },
+      lake: {
+        dir: join(data, 'lake'),
+        flush_interval_seconds: 2,
+        compact_interval_seconds: 0,
+        ...JSON.parse(process.env.SOCSTREAM_BENCH_EMBEDDED_LAKE ?? '{}'),
+      },
       alert_store: { type: 'sqlite' },
       metrics_port: port,
     }),
   );
   const profile = process.env.SOCSTREAM_BENCH_CPU_PROFILE;
   const nodeFlags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  // SOCSTREAM_BENCH_NODE_FLAGS="--flag=value …": node flags for the socstream process (A/B of V8 settings).
+  nodeFlags.push(...(process.env.SOCSTREAM_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean));
   const t0 = performance.now();
   const child = spawn(
     process.execPath,

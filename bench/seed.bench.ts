@@ -39,6 +39,8 @@ const MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
  */
 const BASE_CHECKOUT = process.env.SOCSTREAM_BENCH_SEED_BASE;
 const RULES = new URL('../rules', import.meta.url).pathname;
+/** V8 heap flags the Docker image (a Kafka deployment) starts socstream with. */
+const KAFKA_NODE_FLAGS = '--max-semi-space-size=16 --heap-growing-percent=100';
 const HOSTS = 500;
 const THREATS = [
   'unknown_process',
@@ -180,7 +182,12 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string, main = MA
     sources: [{ type: 'kafka', topics: [topic], format: 'threat-json' }],
     detect: { rules: [RULES] },
     alerts: { kafka: true },
-    lake: { dir: join(dir, `lake-${prefix}`), flush_interval_seconds: 2 },
+    // SOCSTREAM_BENCH_SEED_LAKE='{"key": value}': more lake settings for both checkouts (A/B of a lake knob).
+    lake: {
+      dir: join(dir, `lake-${prefix}`),
+      flush_interval_seconds: 2,
+      ...JSON.parse(process.env.SOCSTREAM_BENCH_SEED_LAKE ?? '{}'),
+    },
     alert_store: { type: 'sqlite', sqlite_path: join(dir, `${prefix}.db`) },
     dlq: { type: 'file', path: join(dir, `${prefix}.dlq.ndjson`) },
   };
@@ -191,6 +198,11 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string, main = MA
   // SOCSTREAM_BENCH_CPU_PROFILE=DIR: a V8 CPU profile of each socstream run (scripts/cpuprofile-top.ts).
   const profile = process.env.SOCSTREAM_BENCH_CPU_PROFILE;
   const nodeFlags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  // The V8 flags of a Kafka deployment (deploy/Dockerfile, docs/deploy.md "Memory");
+  // SOCSTREAM_BENCH_NODE_FLAGS="--flag=value …" replaces them ("" for none): A/B of V8 settings.
+  nodeFlags.push(
+    ...(process.env.SOCSTREAM_BENCH_NODE_FLAGS ?? KAFKA_NODE_FLAGS).split(/\s+/).filter(Boolean),
+  );
   const args = [...nodeFlags, main, 'run', '--config', configPath, '--role', 'process,correlate,store'];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -288,7 +300,7 @@ export async function run(): Promise<BenchRow[]> {
         value: median(ours.map((o) => o.peakRssMb)),
         unit: 'MB',
         target: { op: '<=', value: 400 },
-        note: 'VmHWM of the one-process Kafka deployment (process+correlate+store)',
+        note: `VmHWM of the one-process Kafka deployment (process+correlate+store), node ${process.env.SOCSTREAM_BENCH_NODE_FLAGS ?? KAFKA_NODE_FLAGS}`,
       },
     ];
     if (base.length > 0) {

@@ -76,7 +76,12 @@ test('the Dockerfile copies only folders that exist and bundles the dashboard', 
   }
   assert.match(dockerfile, /RUN node scripts\/build-web\.ts/);
   assert.match(dockerfile, /COPY --from=web \/app\/dist\/web \.\/dist\/web/);
-  assert.match(dockerfile, /ENTRYPOINT \["node", "src\/cli\/main\.ts"\]/);
+  // The launcher (MALLOC_ARENA_MAX, bin/entry.js) with the V8 heap flags of a Kafka deployment.
+  assert.match(
+    dockerfile,
+    /ENTRYPOINT \["node", "--max-semi-space-size=16", "--heap-growing-percent=100", "bin\/socstream\.js"\]/,
+  );
+  assert.match(dockerfile, /^COPY bin \.\/bin$/m);
 });
 
 test('every file the compose file mounts exists', () => {

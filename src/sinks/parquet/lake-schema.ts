@@ -28,6 +28,10 @@ export const lakeSchema = z
       z.number().int().positive().default(1),
       "DuckDB worker threads for the lake's Parquet encoding; 1 leaves the other cores to the pipeline",
     ),
+    duckdb_allocator_background_threads: d(
+      z.boolean().default(true),
+      "DuckDB's allocator returns the pages a flush freed to the system on a timer (a background thread); false: only when DuckDB allocates again",
+    ),
     max_uncommitted_events: d(
       z.number().int().positive().default(200_000),
       'Store role: consumed events not yet committed before it forces a flush and waits (memory bound)',

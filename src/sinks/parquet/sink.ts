@@ -47,6 +47,7 @@ export function createLakeSink(config: LakeSinkConfig, ctx: ComponentContext): L
     blockedRetryMaxMs: config.blocked_retry_max_seconds * 1000,
     duckdbMemoryLimitMb: config.duckdb_memory_limit_mb > 0 ? config.duckdb_memory_limit_mb : undefined,
     duckdbThreads: config.duckdb_threads,
+    duckdbAllocatorBackgroundThreads: config.duckdb_allocator_background_threads,
     logger: ctx.logger.child({ component: 'lake' }),
     telemetry: ctx.telemetry,
   });

@@ -78,6 +78,12 @@ export interface LakeWriterOptions {
   duckdbMemoryLimitMb?: number;
   /** DuckDB's worker threads (default 1: the JS thread keeps the other core). */
   duckdbThreads?: number;
+  /**
+   * DuckDB's allocator (its bundled jemalloc, not glibc: MALLOC_ARENA_MAX does not reach it) with a
+   * background thread that returns freed pages to the system on a timer (default true). Without it,
+   * pages a flush freed stay resident until DuckDB allocates again.
+   */
+  duckdbAllocatorBackgroundThreads?: boolean;
   logger: Logger;
   telemetry?: Telemetry;
   /** Metric label. */
@@ -132,6 +138,15 @@ const BUFFER_SHARE = 0.4;
  * for the COPY and no larger files (10.3 MB vs 10.6 MB).
  */
 const ZSTD_LEVEL = 1;
+
+/** The DuckDB settings start() sets on the writer's instance (reported by duckdbSettings()). */
+const WRITER_SETTINGS = [
+  'memory_limit',
+  'threads',
+  'preserve_insertion_order',
+  'allocator_background_threads',
+  'temp_directory',
+];
 
 /** Envelopes buffered for one log type until the next flush: a buffer table in DuckDB. */
 class Generation {
@@ -316,6 +331,9 @@ export class LakeWriter {
       // Row order inside a file means nothing to the lake; not keeping it lets the COPY stream
       // with less memory and allows ROW_GROUP_SIZE_BYTES.
       preserve_insertion_order: 'false',
+      // A dropped buffer table's pages go back to the system within seconds, not at the next
+      // allocation (docs/lake.md "Memory").
+      allocator_background_threads: String(this.#options.duckdbAllocatorBackgroundThreads ?? true),
     };
     const limitMb = this.#options.duckdbMemoryLimitMb ?? 0;
     if (limitMb > 0) config.memory_limit = `${limitMb}MB`;
@@ -409,6 +427,24 @@ export class LakeWriter {
       this.#buffers.clear();
       await rm(this.#stagingDir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * DuckDB's own values (duckdb_settings()) of the settings the writer's instance was created with:
+   * what the buffers and the COPY really run under.
+   */
+  async duckdbSettings(): Promise<Record<string, string>> {
+    const connection = this.#appendConnection;
+    if (connection === null) throw new SinkUnavailableError('lake writer is not started');
+    const names = WRITER_SETTINGS.map(sqlString).join(', ');
+    let rows: unknown[][] = [];
+    await this.#enqueue(async () => {
+      const reader = await connection.runAndReadAll(
+        `SELECT name, value FROM duckdb_settings() WHERE name IN (${names})`,
+      );
+      rows = reader.getRows();
+    });
+    return Object.fromEntries(rows.map(([name, value]) => [String(name), String(value)]));
   }
 
   /** Events buffered and not yet in a flush (all log types). */

@@ -376,6 +376,21 @@ describe('lake files', () => {
     assert.equal(new Set(rows.map((r) => r.id)).size, events.length);
   });
 
+  test("the writer's DuckDB instance runs with the configured limit, threads and allocator thread", async () => {
+    const { writer, dir } = await newWriter({ duckdbMemoryLimitMb: 96, duckdbThreads: 1 });
+    const settings = await writer.duckdbSettings();
+    // DuckDB reports 96 MB (10^6 bytes) in MiB.
+    assert.equal(settings.memory_limit, '91.5 MiB');
+    assert.equal(settings.threads, '1');
+    assert.equal(settings.preserve_insertion_order, 'false');
+    assert.equal(settings.allocator_background_threads, 'true', 'on by default');
+    assert.ok(settings.temp_directory?.startsWith(join(dir, '.staging')), settings.temp_directory);
+    const off = await newWriter({ duckdbMemoryLimitMb: 128, duckdbAllocatorBackgroundThreads: false });
+    const offSettings = await off.writer.duckdbSettings();
+    assert.equal(offSettings.allocator_background_threads, 'false');
+    assert.equal(offSettings.memory_limit, '122.0 MiB');
+  });
+
   test('a write to a stopped writer is refused instead of waiting forever', async () => {
     const { writer } = await newWriter({ flushEventCount: 1 });
     await writer.stop();
