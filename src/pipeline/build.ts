@@ -17,6 +17,7 @@ import { normalizeTransform } from '../normalize/normalize-transform.ts';
 import { validateParserSettings } from '../parsers/registry.ts';
 import type { NamedSource } from '../roles/ingest.ts';
 import { createProcessRole, type ProcessRole } from '../roles/process.ts';
+import { ProcessWorker } from '../roles/process-worker.ts';
 import { createStoreRole, type StoreRole } from '../roles/store.ts';
 import { createLakeSink } from '../sinks/parquet/sink.ts';
 import { createAlertStore } from './alerts.ts';
@@ -158,20 +159,39 @@ export function buildProcessRole(
   deps: {
     bus: Bus;
     ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
-    processor: Processor;
+    /** The engine on this thread; absent with process.workers > 0 (the worker builds its own). */
+    processor?: Processor;
     detection: DetectorOptions;
     onEvents?: (events: Envelope[]) => void;
     /** The consumer group (default socstream-process). */
     group?: string;
+    /** The config file (error messages of the worker's engine). */
+    file?: string;
   },
 ): ProcessRole {
   const ctx: ComponentContext = { ...deps.ctx, dataDir: config.data_dir, bus: deps.bus };
+  const worker =
+    config.process.workers > 0
+      ? new ProcessWorker({
+          config,
+          file: deps.file ?? 'socstream.yaml',
+          topics: plan.raw,
+          detection: true,
+          // Envelopes come back only for what reads them here: a live tail, event routes.
+          wantEnvelopes: deps.onEvents !== undefined || plan.route !== undefined,
+          // Kafka serializes anyway: the worker encodes; the in-process bus hands objects on.
+          encodeMatches: config.bus.type !== 'memory',
+          logger: deps.ctx.logger,
+          maxHeapMb: config.process.worker_heap_mb,
+        })
+      : undefined;
   return createProcessRole({
     bus: deps.bus,
     group: deps.group ?? groupsOf(config).process,
     topics: plan.raw,
     processor: deps.processor,
-    lake: createLakeSink(config.lake, ctx),
+    worker,
+    lake: worker ? undefined : createLakeSink(config.lake, ctx),
     route: plan.route,
     dlq: buildDeadLetter(config, ctx),
     detection: { matcher: createEventMatcher(deps.detection), topic: plan.matches },
