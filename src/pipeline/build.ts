@@ -182,6 +182,7 @@ export function buildProcessRole(
           // Kafka serializes anyway: the worker encodes; the in-process bus hands objects on.
           encodeMatches: config.bus.type !== 'memory',
           logger: deps.ctx.logger,
+          telemetry: deps.ctx.telemetry,
           maxHeapMb: config.process.worker_heap_mb,
         })
       : undefined;

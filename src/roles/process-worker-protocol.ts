@@ -1,6 +1,7 @@
 import type { Envelope, Reject } from '../core/envelope.ts';
 import type { MatchMessage } from '../detect/matches.ts';
 import type { PackedBatch, PackedRecords } from './process-worker-codec.ts';
+import type { MetricOps } from './process-worker-telemetry.ts';
 
 /** The messages between the process role and its worker thread (process-worker.ts). */
 
@@ -51,4 +52,6 @@ export type ToMain =
   | { type: 'failed'; id: number; message: string }
   /** A flush or stop request completed. */
   | { type: 'done'; id: number }
-  | { type: 'blocked'; blocked: boolean };
+  | { type: 'blocked'; blocked: boolean }
+  /** What the worker's metrics recorded since the last such message. */
+  | { type: 'metrics'; ops: MetricOps };

@@ -3,7 +3,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { createLogger } from '../core/logger.ts';
-import { createTelemetry } from '../core/telemetry.ts';
 import { createEventMatcher, type EventMatcher } from '../detect/detector.ts';
 import { buildEngine, detectorOptions, type Engine } from '../pipeline/build.ts';
 import { createLakeSink, type LakeSink } from '../sinks/parquet/sink.ts';
@@ -11,6 +10,7 @@ import { matchRecords } from './codec.ts';
 import { eventCounts, processRecords } from './process-batch.ts';
 import { type PackedBatch, packRecords, unpackBatch } from './process-worker-codec.ts';
 import type { ToMain, ToWorker, WorkerInit } from './process-worker-protocol.ts';
+import { recordingTelemetry } from './process-worker-telemetry.ts';
 
 /**
  * The process worker (see process-worker.ts): the process role's CPU work on its own thread —
@@ -25,7 +25,11 @@ const config = init.config as Config;
 const logger = createLogger({ level: config.log_level, pretty: false }).child({
   component: 'process-worker',
 });
-const telemetry = createTelemetry({ defaultMetrics: false });
+// Metrics are recorded here and counted on the role's thread (process-worker-telemetry.ts).
+const recorded = recordingTelemetry();
+const { telemetry } = recorded;
+/** How often recorded metrics go to the role's thread besides each batch's durability. */
+const METRICS_INTERVAL_MS = 500;
 const formatOf = new Map(init.topics.map((t) => [t.topic, t.format]));
 
 let engine: Engine | undefined;
@@ -33,9 +37,16 @@ let matcher: EventMatcher | undefined;
 let lake: LakeSink | undefined;
 let blocked = false;
 let blockTimer: NodeJS.Timeout | undefined;
+let metricsTimer: NodeJS.Timeout | undefined;
 
 function post(message: ToMain): void {
   port?.postMessage(message);
+}
+
+/** Sends what the metrics recorded since the last time, if anything. */
+function postMetrics(): void {
+  const ops = recorded.drain();
+  if (ops !== null) post({ type: 'metrics', ops });
 }
 
 /** Tells the role when the lake blocks (storage full) or takes data again. */
@@ -55,6 +66,8 @@ async function start(): Promise<void> {
   await lake.start();
   blockTimer = setInterval(reportBlocked, 250);
   blockTimer.unref();
+  metricsTimer = setInterval(postMetrics, METRICS_INTERVAL_MS);
+  metricsTimer.unref();
 }
 
 function onBatch(id: number, packed: PackedBatch): void {
@@ -82,7 +95,11 @@ function onBatch(id: number, packed: PackedBatch): void {
     return;
   }
   lake.write(envelopes as Envelope[]).then(
-    () => post({ type: 'durable', id }),
+    () => {
+      // The lake's counts (events out, flushes) reach /metrics with the ack that follows them.
+      postMetrics();
+      post({ type: 'durable', id });
+    },
     (err: Error) => post({ type: 'failed', id, message: err.message }),
   );
   reportBlocked();
@@ -105,7 +122,9 @@ async function onRequest(message: Extract<ToWorker, { id: number }>): Promise<vo
       );
       await lake?.stop();
       await engine?.enricher.stop();
+      if (metricsTimer) clearInterval(metricsTimer);
     }
+    postMetrics();
     post({ type: 'done', id: message.id });
   } catch (err) {
     post({ type: 'failed', id: message.id, message: (err as Error).message });

@@ -4,10 +4,12 @@ import { type Deferred, deferred } from '../core/deferred.ts';
 import type { Envelope, Reject } from '../core/envelope.ts';
 import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Telemetry } from '../core/telemetry.ts';
 import type { MatchMessage } from '../detect/matches.ts';
 import type { RoleLake } from './durable-loop.ts';
 import { packBatch, unpackRecords } from './process-worker-codec.ts';
 import type { ToMain, ToWorker, WorkerInit } from './process-worker-protocol.ts';
+import { applyMetricOps } from './process-worker-telemetry.ts';
 
 /**
  * The process role's second core (`process.workers: 1`): a worker thread that does the role's CPU
@@ -28,6 +30,8 @@ import type { ToMain, ToWorker, WorkerInit } from './process-worker-protocol.ts'
 export interface ProcessWorkerOptions extends Omit<WorkerInit, 'config' | 'matchPartitions'> {
   config: unknown;
   logger: Logger;
+  /** Where the worker's metrics are counted (the process's /metrics). */
+  telemetry?: Telemetry;
   /** V8 old-generation bound of the worker's heap, in MB (config process.worker_heap_mb). */
   maxHeapMb: number;
 }
@@ -252,6 +256,9 @@ export class ProcessWorker {
         d?.reject(new SinkUnavailableError(m.message));
         return;
       }
+      case 'metrics':
+        if (this.#options.telemetry) applyMetricOps(this.#options.telemetry, m.ops);
+        return;
       case 'blocked':
         this.#blocked = m.blocked;
         if (!m.blocked) {

@@ -21,7 +21,7 @@ import type { BusRecord } from '../../src/core/bus.ts';
 import type { DeadLetter } from '../../src/core/component.ts';
 import type { Reject } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
-import { createTelemetry } from '../../src/core/telemetry.ts';
+import { createTelemetry, type Telemetry } from '../../src/core/telemetry.ts';
 import { createEventMatcher } from '../../src/detect/detector.ts';
 import { buildEngine, detectorOptions } from '../../src/pipeline/build.ts';
 import { groupsOf, type TopicPlan, topicPlan } from '../../src/pipeline/topics.ts';
@@ -67,6 +67,13 @@ interface Run {
   /** Per matches partition: the messages in their order, ingest_time left out (a clock reading). */
   matches: unknown[][];
   rejects: string[];
+  /** Sums of the series the engine and the lake count: [events in, events out (lake), rule matches, flushes]. */
+  metrics: number[];
+}
+
+async function sumOf(telemetry: Telemetry, name: keyof Telemetry): Promise<number> {
+  const metric = telemetry[name] as { get(): Promise<{ values: Array<{ value: number }> }> };
+  return (await metric.get()).values.reduce((n, v) => n + v.value, 0);
 }
 
 function configFor(dir: string, workers: number): Config {
@@ -101,8 +108,9 @@ async function role(
   plan: TopicPlan,
   rejects: Reject[],
   worker: { encodeMatches: boolean } | null,
+  telemetry = createTelemetry({ defaultMetrics: false }),
 ): Promise<{ role: ProcessRole; processWorker?: ProcessWorker }> {
-  const ctx = { logger: silent(), telemetry: createTelemetry({ defaultMetrics: false }) };
+  const ctx = { logger: silent(), telemetry };
   const detection = detectorOptions(config, ctx);
   const common = {
     bus,
@@ -126,6 +134,7 @@ async function role(
     wantEnvelopes: false,
     encodeMatches: worker.encodeMatches,
     logger: ctx.logger,
+    telemetry: ctx.telemetry,
     maxHeapMb: 256,
   });
   return { role: createProcessRole({ ...common, worker: processWorker }), processWorker };
@@ -188,7 +197,8 @@ async function runOnce(worker: { encodeMatches: boolean } | null): Promise<Run> 
     const bus = new MemoryBus();
     await fill(bus, plan);
     const rejects: Reject[] = [];
-    const { role: r } = await role(bus, config, plan, rejects, worker);
+    const telemetry = createTelemetry({ defaultMetrics: false });
+    const { role: r } = await role(bus, config, plan, rejects, worker, telemetry);
     const running = r.run();
     await r.ready;
     await until('every record committed', async () => (await committed(bus, config)) >= TOTAL);
@@ -198,6 +208,12 @@ async function runOnce(worker: { encodeMatches: boolean } | null): Promise<Run> 
       rows: await lakeRows(dir),
       matches: await matchesOf(bus, plan.matches),
       rejects: rejects.map((j) => `${j.reason} ${JSON.stringify(j.position)}`),
+      metrics: [
+        await sumOf(telemetry, 'eventsIn'),
+        await sumOf(telemetry, 'eventsOut'),
+        await sumOf(telemetry, 'ruleMatches'),
+        (await sumOf(telemetry, 'flushes')) > 0 ? 1 : 0,
+      ],
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -209,11 +225,14 @@ test('the worker thread writes the same lake rows and publishes the same matches
   assert.ok(inThread.rows.length > 250, `lake rows: ${inThread.rows.length}`);
   assert.ok(inThread.matches.flat().length > 0, 'the rules match some of these lines');
   assert.ok(inThread.rejects.length > 0, 'the broken EVE lines are rejected');
+  assert.equal(inThread.metrics[1], inThread.rows.length, 'events out (lake) = rows');
   for (const encodeMatches of [true, false]) {
     const viaWorker = await runOnce({ encodeMatches });
     assert.deepEqual(viaWorker.rows, inThread.rows, `lake rows (encodeMatches ${encodeMatches})`);
     assert.deepEqual(viaWorker.matches, inThread.matches, `matches (encodeMatches ${encodeMatches})`);
     assert.deepEqual(viaWorker.rejects, inThread.rejects, `rejects (encodeMatches ${encodeMatches})`);
+    // The worker's counts reach the process's metrics.
+    assert.deepEqual(viaWorker.metrics, inThread.metrics, `metrics (encodeMatches ${encodeMatches})`);
   }
 });
 
