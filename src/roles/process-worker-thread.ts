@@ -1,9 +1,10 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.ts';
-import type { Envelope } from '../core/envelope.ts';
+import type { Envelope, Reject } from '../core/envelope.ts';
 import { createLogger } from '../core/logger.ts';
 import { createEventMatcher, type EventMatcher } from '../detect/detector.ts';
+import type { MatchMessage } from '../detect/matches.ts';
 import { buildEngine, detectorOptions, type Engine } from '../pipeline/build.ts';
 import { createLakeSink, type LakeSink } from '../sinks/parquet/sink.ts';
 import { matchRecords } from './codec.ts';
@@ -70,31 +71,48 @@ async function start(): Promise<void> {
   metricsTimer.unref();
 }
 
+/**
+ * Records processed and handed to the lake at a time: a consumed batch (up to ~7,000 records) is
+ * taken in chunks at record boundaries, so its envelopes do not all live at once and die young
+ * (the worker's heap stays small). Matching per chunk gives the same messages and seqs.
+ */
+const CHUNK_RECORDS = 512;
+
 function onBatch(id: number, packed: PackedBatch): void {
   if (engine === undefined || lake === undefined) throw new Error('process worker not started');
-  const processed = processRecords(unpackBatch(packed), formatOf, engine.processor, matcher);
-  const { envelopes } = processed;
+  const records = unpackBatch(packed);
+  const matches: MatchMessage[] = [];
+  const rejects: Reject[] = [];
+  const counts: Array<[string, string, number]> = [];
+  const kept: Envelope[] = [];
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < records.length; i += CHUNK_RECORDS) {
+    const chunk = processRecords(records.slice(i, i + CHUNK_RECORDS), formatOf, engine.processor, matcher);
+    for (const m of chunk.matches) matches.push(m);
+    for (const r of chunk.rejects) rejects.push(r);
+    for (const c of eventCounts(chunk.envelopes)) counts.push(c);
+    if (chunk.envelopes.length > 0) {
+      if (init.wantEnvelopes) for (const e of chunk.envelopes) kept.push(e);
+      writes.push(lake.write(chunk.envelopes));
+    }
+  }
   const reply: Extract<ToMain, { type: 'processed' }> = {
     type: 'processed',
     id,
     matches: [],
-    rejects: processed.rejects,
-    counts: eventCounts(envelopes),
+    rejects,
+    counts,
   };
   let transfer: ArrayBuffer[] = [];
-  if (!init.encodeMatches) reply.matches = processed.matches;
-  else if (processed.matches.length > 0) {
-    const packed = packRecords(matchRecords(processed.matches, init.matchPartitions));
-    reply.matchRecords = packed.packed;
-    transfer = packed.transfer;
+  if (!init.encodeMatches) reply.matches = matches;
+  else if (matches.length > 0) {
+    const encoded = packRecords(matchRecords(matches, init.matchPartitions));
+    reply.matchRecords = encoded.packed;
+    transfer = encoded.transfer;
   }
-  if (init.wantEnvelopes && envelopes.length > 0) reply.envelopes = envelopes;
+  if (kept.length > 0) reply.envelopes = kept;
   port?.postMessage(reply, transfer);
-  if (envelopes.length === 0) {
-    post({ type: 'durable', id });
-    return;
-  }
-  lake.write(envelopes as Envelope[]).then(
+  Promise.all(writes).then(
     () => {
       // The lake's counts (events out, flushes) reach /metrics with the ack that follows them.
       postMetrics();
