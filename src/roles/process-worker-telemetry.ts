@@ -31,7 +31,12 @@ export function recordingTelemetry(): { telemetry: Telemetry; drain(): MetricOps
   const gauges = new Map<string, [string, Labels, number]>();
   let observations: Array<[string, Labels, number]> = [];
   const metrics = new Map<string, object>();
-  const keyOf = (name: string, labels: Labels) => `${name}\u0000${JSON.stringify(labels)}`;
+  // A key per label set without JSON.stringify (called per rule match and per IOC hit).
+  const keyOf = (name: string, labels: Labels) => {
+    let key = name;
+    for (const k in labels) key += `\u0000${k}\u0001${labels[k]}`;
+    return key;
+  };
   const metricFor = (name: string) => ({
     inc(a?: unknown, b?: unknown) {
       const [labels, n] = args(a, b, 1);

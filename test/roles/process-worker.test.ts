@@ -17,7 +17,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { MemoryBus } from '../../src/bus/memory.ts';
 import { validateConfig } from '../../src/config/loader.ts';
 import type { Config } from '../../src/config/schema.ts';
-import type { BusRecord } from '../../src/core/bus.ts';
+import type { BusRecord, ConsumedRecord } from '../../src/core/bus.ts';
 import type { DeadLetter } from '../../src/core/component.ts';
 import type { Reject } from '../../src/core/envelope.ts';
 import { createLogger } from '../../src/core/logger.ts';
@@ -28,6 +28,7 @@ import { groupsOf, type TopicPlan, topicPlan } from '../../src/pipeline/topics.t
 import { decodeMatches } from '../../src/roles/codec.ts';
 import { createProcessRole, type ProcessRole } from '../../src/roles/process.ts';
 import { ProcessWorker } from '../../src/roles/process-worker.ts';
+import { packBatch, unpackBatch } from '../../src/roles/process-worker-codec.ts';
 import { createLakeSink } from '../../src/sinks/parquet/sink.ts';
 
 const DATA = new URL('../../../shared/data/', import.meta.url);
@@ -273,4 +274,30 @@ test('a worker that dies fails the role loudly; nothing it had not made durable 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a packed batch unpacks to records equal in every field the role reads, and its buffers are moved', () => {
+  const records: ConsumedRecord[] = [
+    { topic: 'raw.a', partition: 0, offset: 7n, key: null, value: Buffer.from('first'), timestamp: 1 },
+    {
+      topic: 'raw.b',
+      partition: 3,
+      offset: 9_007_199_254_740_000n,
+      key: 'k',
+      value: Buffer.from('é'),
+      timestamp: 2,
+      headers: { 'socstream-format': 'json' },
+    },
+    { topic: 'raw.a', partition: 1, offset: 0n, key: 'x', value: new Uint8Array(0), timestamp: 3 },
+  ];
+  const { packed, transfer } = packBatch(records);
+  const moved = structuredClone(packed, { transfer });
+  assert.equal(packed.values.byteLength, 0, 'the values buffer was moved, not copied');
+  assert.deepEqual(
+    unpackBatch(moved).map((r) => ({ ...r, value: Buffer.from(r.value).toString() })),
+    records.map((r) => ({ ...r, value: Buffer.from(r.value).toString() })),
+  );
+  const handed = { text: 'line', byteLength: 4, position: { kind: 'stdin', line: 1 }, receivedAt: 5 };
+  const withObject = packBatch([{ ...records[0], decoded: handed }]).packed;
+  assert.deepEqual(unpackBatch(withObject)[0].decoded, handed);
 });
