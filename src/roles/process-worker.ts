@@ -241,6 +241,10 @@ export class ProcessWorker {
         const err = new SinkUnavailableError(`process worker failed to start: ${m.message}`);
         this.#ready?.reject(err);
         this.#fail(err);
+        // Nothing will use this thread: end it (a role that failed to start is not stopped).
+        this.#stopping = true;
+        void this.#worker?.terminate();
+        this.#worker = null;
         return;
       }
       case 'processed': {

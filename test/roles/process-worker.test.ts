@@ -8,7 +8,7 @@
  * Raw records carry bytes only (as from Kafka), so they cross to the worker packed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -300,4 +300,22 @@ test('a packed batch unpacks to records equal in every field the role reads, and
   const handed = { text: 'line', byteLength: 4, position: { kind: 'stdin', line: 1 }, receivedAt: 5 };
   const withObject = packBatch([{ ...records[0], decoded: handed }]).packed;
   assert.deepEqual(unpackBatch(withObject)[0].decoded, handed);
+});
+
+test('a worker that cannot start (its lake directory is a file) fails the role at start, and its thread ends', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'process-worker-start-'));
+  try {
+    writeFileSync(join(dir, 'lake'), 'not a directory');
+    const config = configFor(dir, 1);
+    const plan = topicPlan(config, Object.keys(INPUTS));
+    const bus = new MemoryBus();
+    await fill(bus, plan);
+    const { role: r, processWorker } = await role(bus, config, plan, [], { encodeMatches: true });
+    await assert.rejects(r.run(), /process worker failed to start/);
+    assert.equal(processWorker?.thread(), null, 'the thread is ended');
+    assert.equal(await committed(bus, config), 0);
+    await r.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
