@@ -38,6 +38,12 @@ const MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
  * job, reported as a ratio.
  */
 const BASE_CHECKOUT = process.env.SOCSTREAM_BENCH_SEED_BASE;
+/**
+ * SOCSTREAM_BENCH_SEED_WORKERS=1: this checkout's runs set `process.workers` (the process role's
+ * worker thread, docs/kafka.md); the base checkout's config is left as it was (an older schema
+ * rejects the key).
+ */
+const WORKERS = process.env.SOCSTREAM_BENCH_SEED_WORKERS;
 const RULES = new URL('../rules', import.meta.url).pathname;
 const HOSTS = 500;
 const THREATS = [
@@ -183,6 +189,7 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string, main = MA
     lake: { dir: join(dir, `lake-${prefix}`), flush_interval_seconds: 2 },
     alert_store: { type: 'sqlite', sqlite_path: join(dir, `${prefix}.db`) },
     dlq: { type: 'file', path: join(dir, `${prefix}.dlq.ndjson`) },
+    ...(WORKERS !== undefined && main === MAIN ? { process: { workers: Number(WORKERS) } } : {}),
   };
   const configPath = join(dir, `${prefix}.yaml`);
   writeFileSync(configPath, stringify(config));

@@ -97,8 +97,8 @@ export const serveSchema = z
 export const processSchema = z
   .object({
     workers: d(
-      z.number().int().min(0).max(1).default(1),
-      'Worker threads for the process role: 1 = parse, normalize, enrich, rule matching and the lake (columns, DuckDB appends, flushes) run on a second thread while the main one consumes, publishes and commits; 0 = everything on the main thread',
+      z.number().int().min(0).max(1).default(0),
+      'Worker threads for the process role: 1 = parse, normalize, enrich, rule matching and the lake (columns, DuckDB appends, flushes) run on a second thread while the main one consumes, publishes and commits (for a machine with a core to spare; see docs/benchmarks.md); 0 = everything on the main thread',
     ),
     worker_heap_mb: d(
       z.number().int().min(64).default(512),
