@@ -5,7 +5,7 @@ import type { Envelope, Reject } from '../core/envelope.ts';
 import { createLogger } from '../core/logger.ts';
 import { createEventMatcher, type EventMatcher } from '../detect/detector.ts';
 import type { MatchMessage } from '../detect/matches.ts';
-import { buildEngine, detectorOptions, type Engine } from '../pipeline/build.ts';
+import { buildEngine, detectorOptions, type Engine } from '../pipeline/engine.ts';
 import { createLakeSink, type LakeSink } from '../sinks/parquet/sink.ts';
 import { matchRecords } from './codec.ts';
 import { eventCounts, processRecords } from './process-batch.ts';
