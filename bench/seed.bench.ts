@@ -38,6 +38,12 @@ const MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
  * job, reported as a ratio.
  */
 const BASE_CHECKOUT = process.env.SOCSTREAM_BENCH_SEED_BASE;
+/**
+ * SOCSTREAM_BENCH_SEED_WORKERS=1: this checkout's runs set `process.workers` (the process role's
+ * worker thread, docs/kafka.md); the base checkout's config is left as it was (an older schema
+ * rejects the key).
+ */
+const WORKERS = process.env.SOCSTREAM_BENCH_SEED_WORKERS;
 const RULES = new URL('../rules', import.meta.url).pathname;
 /** V8 heap flags the Docker image (a Kafka deployment) starts socstream with. */
 const KAFKA_NODE_FLAGS = '--max-semi-space-size=16 --heap-growing-percent=100';
@@ -190,6 +196,7 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string, main = MA
     },
     alert_store: { type: 'sqlite', sqlite_path: join(dir, `${prefix}.db`) },
     dlq: { type: 'file', path: join(dir, `${prefix}.dlq.ndjson`) },
+    ...(WORKERS !== undefined && main === MAIN ? { process: { workers: Number(WORKERS) } } : {}),
   };
   const configPath = join(dir, `${prefix}.yaml`);
   writeFileSync(configPath, stringify(config));

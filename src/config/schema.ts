@@ -16,7 +16,7 @@ import { webhookAlertConfig } from '../sinks/alert-webhook.ts';
 import { dlqFileConfig } from '../sinks/dlq-file.ts';
 import { dlqKafkaConfig } from '../sinks/dlq-kafka.ts';
 import { lakeSchema } from '../sinks/parquet/lake-schema.ts';
-import { parsersSchema, serveSchema, sourceEntrySchema, tokenSchema } from './sections.ts';
+import { parsersSchema, processSchema, serveSchema, sourceEntrySchema, tokenSchema } from './sections.ts';
 
 /**
  * socstream.yaml, ASSEMBLED: the frame and the sections that belong to no component are in
@@ -34,6 +34,7 @@ export {
   kafkaSchema,
   lakeSchema,
   parsersSchema,
+  processSchema,
   routeSchema,
   serveSchema,
   sourceEntrySchema,
@@ -115,6 +116,7 @@ export const configSchema = z
     alert_store: alertStoreSchema.default(alertStoreSchema.parse({})),
     dlq: dlqSchema.default(dlqSchema.parse({})),
     parsers: parsersSchema.default(parsersSchema.parse({})),
+    process: processSchema.default(processSchema.parse({})),
     serve: serveSchema.default(serveSchema.parse({})),
     metrics_port: d(z.number().int().min(0).max(65535).optional(), 'Metrics port for headless roles'),
   })

@@ -92,3 +92,17 @@ export const serveSchema = z
     ),
   })
   .strict();
+
+/** `process:`: how the process role uses the machine's cores (src/roles/process-worker.ts). */
+export const processSchema = z
+  .object({
+    workers: d(
+      z.number().int().min(0).max(1).default(0),
+      'Worker threads for the process role: 1 = parse, normalize, enrich, rule matching and the lake (columns, DuckDB appends, flushes) run on a second thread while the main one consumes, publishes and commits (for a machine with a core to spare; see docs/benchmarks.md); 0 = everything on the main thread',
+    ),
+    worker_heap_mb: d(
+      z.number().int().min(64).default(512),
+      "Bound of the worker thread's JS heap (V8 old generation), MB; past it the worker dies and the process role stops (nothing uncommitted is lost: Kafka delivers it again)",
+    ),
+  })
+  .strict();

@@ -5,24 +5,23 @@ import type { Bus } from '../core/bus.ts';
 import type { ComponentContext, DeadLetter } from '../core/component.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
 import { ownConfig } from '../core/registry.ts';
-import { createTelemetry, type Telemetry } from '../core/telemetry.ts';
-import { detectionFor, detectTransform } from '../detect/detect-transform.ts';
+import { detectionFor } from '../detect/detect-transform.ts';
 import { createEventMatcher, type Detector, type DetectorOptions } from '../detect/detector.ts';
 import { loadRules, type RuleSet } from '../detect/sigma/load.ts';
 import { type LogsourceFlags, ruleLoadOptions } from '../detect/sigma/options.ts';
-import { type EnrichTransform, enrichTransform } from '../enrich/enrich-transform.ts';
-import { normalizeTransform } from '../normalize/normalize-transform.ts';
-import { validateParserSettings } from '../parsers/registry.ts';
 import type { NamedSource } from '../roles/ingest.ts';
 import { createProcessRole, type ProcessRole } from '../roles/process.ts';
+import { ProcessWorker } from '../roles/process-worker.ts';
 import { createStoreRole, type StoreRole } from '../roles/store.ts';
 import { createLakeSink } from '../sinks/parquet/sink.ts';
 import { createAlertStore } from './alerts.ts';
-import { createProcessor, type Processor } from './processor.ts';
+import type { Processor } from './processor.ts';
 import { groupsOf, type TopicPlan } from './topics.ts';
 import { validateSourceConfig } from './validate-source.ts';
+
+// The engine and the rules as the process role's worker thread builds them too (a lean module).
+export { buildEngine, detectorOptions, type Engine } from './engine.ts';
 
 /**
  * Builders: each turns config sections into the component or role that serves them — for `run`,
@@ -67,36 +66,6 @@ export function buildDeadLetter(config: Config, ctx: ComponentContext): DeadLett
   return def.create(def.config.parse(ownConfig(def.config, config.dlq)), { topics: config.topics, ...ctx });
 }
 
-/** The front half's transforms, built through their definitions (normalize, enrich): the processor and the enrich lifecycle. */
-export interface Engine {
-  processor: Processor;
-  /** The enrich transform: start() loads IOC lists, assets and GeoIP; stop() releases them. */
-  enricher: EnrichTransform;
-}
-
-export function buildEngine(
-  config: Config,
-  ctx: { logger: Logger; telemetry?: Telemetry },
-  file = 'socstream.yaml',
-): Engine {
-  const transformCtx: ComponentContext = {
-    ...ctx,
-    telemetry: ctx.telemetry ?? createTelemetry({ defaultMetrics: false }),
-    dataDir: config.data_dir,
-  };
-  const normalize = normalizeTransform.create(config.mappings, transformCtx);
-  const enrich = enrichTransform.create(config.enrich, transformCtx);
-  const parserSettings = validateParserSettings(config.parsers.settings, file);
-  return {
-    processor: createProcessor({
-      normalizer: normalize.normalizer,
-      enricher: enrich.enricher,
-      parserSettings,
-    }),
-    enricher: enrich,
-  };
-}
-
 /** Loads rules as the detector wants them (problems stay in the set); a missing path is a usage error. */
 export function loadRuleSet(
   paths: readonly string[],
@@ -119,17 +88,6 @@ export function loadRuleSet(
  */
 export function detectorFor(ruleSet: RuleSet, detect: Config['detect']): Detector {
   return detectionFor(ruleSet, detect).detector();
-}
-
-/**
- * Rules loaded once (problems logged) by the detect transform: the options of the detector or of
- * its two distributed halves.
- */
-export function detectorOptions(
-  config: Config,
-  ctx: { logger: Logger; telemetry: Telemetry },
-): DetectorOptions {
-  return detectTransform.create(config.detect, { ...ctx, dataDir: config.data_dir }).options;
 }
 
 /** The store role as configured: alerts → the alert store, the plan's lake inputs → the lake. */
@@ -158,20 +116,40 @@ export function buildProcessRole(
   deps: {
     bus: Bus;
     ctx: Pick<ComponentContext, 'logger' | 'telemetry'>;
-    processor: Processor;
+    /** The engine on this thread; absent with process.workers > 0 (the worker builds its own). */
+    processor?: Processor;
     detection: DetectorOptions;
     onEvents?: (events: Envelope[]) => void;
     /** The consumer group (default socstream-process). */
     group?: string;
+    /** The config file (error messages of the worker's engine). */
+    file?: string;
   },
 ): ProcessRole {
   const ctx: ComponentContext = { ...deps.ctx, dataDir: config.data_dir, bus: deps.bus };
+  const worker =
+    config.process.workers > 0
+      ? new ProcessWorker({
+          config,
+          file: deps.file ?? 'socstream.yaml',
+          topics: plan.raw,
+          detection: true,
+          // Envelopes come back only for what reads them here: a live tail, event routes.
+          wantEnvelopes: deps.onEvents !== undefined || plan.route !== undefined,
+          // Kafka serializes anyway: the worker encodes; the in-process bus hands objects on.
+          encodeMatches: config.bus.type !== 'memory',
+          logger: deps.ctx.logger,
+          telemetry: deps.ctx.telemetry,
+          maxHeapMb: config.process.worker_heap_mb,
+        })
+      : undefined;
   return createProcessRole({
     bus: deps.bus,
     group: deps.group ?? groupsOf(config).process,
     topics: plan.raw,
     processor: deps.processor,
-    lake: createLakeSink(config.lake, ctx),
+    worker,
+    lake: worker ? undefined : createLakeSink(config.lake, ctx),
     route: plan.route,
     dlq: buildDeadLetter(config, ctx),
     detection: { matcher: createEventMatcher(deps.detection), topic: plan.matches },

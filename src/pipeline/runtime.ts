@@ -173,13 +173,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     drainGroups.push({ group: groups.correlate, topics: [config.topics.matches] });
   }
   if (roles.has('process')) {
-    const engine = buildEngine(config, ctx, options.file);
-    await engine.enricher.start();
+    // With a worker (process.workers) the engine is built in the worker, not here.
+    const engine = config.process.workers > 0 ? undefined : buildEngine(config, ctx, options.file);
+    await engine?.enricher.start();
     const live = serve?.live;
     const processRole = buildProcessRole(config, plan, {
       bus,
       ctx,
-      processor: engine.processor,
+      processor: engine?.processor,
+      file: options.file,
       detection: detection(),
       onEvents: live ? (events) => live.publishEvents(events) : undefined,
     });
@@ -190,7 +192,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       name: 'process',
       stop: async () => {
         await processRole.stop();
-        await engine.enricher.stop();
+        await engine?.enricher.stop();
       },
     });
     drainGroups.push({ group: groups.process, topics: plan.raw.map((i) => i.topic) });

@@ -1,12 +1,17 @@
 import type { Bus, BusRecord, ConsumedBatch, Subscription } from '../core/bus.ts';
 import type { ComponentContext, DeadLetter } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
-import type { Envelope, InputRecord, Reject } from '../core/envelope.ts';
+import type { Envelope, Reject } from '../core/envelope.ts';
+import { SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { EventMatcher } from '../detect/detector.ts';
 import type { MatchMessage } from '../detect/matches.ts';
-import { envelopeRecord, inputFromRaw, matchRecords } from './codec.ts';
+import { envelopeRecord, matchRecords } from './codec.ts';
 import { DurableLoop, type RoleLake } from './durable-loop.ts';
+import { eventCounts, type Processed, processRecords, type RecordProcessor } from './process-batch.ts';
+import type { ProcessWorker } from './process-worker.ts';
+
+export { type RecordProcessor, streamOf } from './process-batch.ts';
 
 /**
  * The process role, one pass: raw topics → parse, normalize, enrich → the lake, written by this
@@ -22,15 +27,6 @@ import { DurableLoop, type RoleLake } from './durable-loop.ts';
  * the repeated rows; the correlator counts a repeated match once).
  */
 
-/** Parse → normalize → enrich of one record (src/pipeline/processor.ts). */
-export interface RecordProcessor {
-  process(
-    record: InputRecord,
-    stream: string,
-    out: { envelopes: Envelope[]; rejects: Reject[]; skipped: number },
-  ): void;
-}
-
 /** Where an event goes beyond the lake: a topic and its key, or nowhere (null). */
 export type EventRoute = (env: Envelope) => { topic: string; key: string | null } | null;
 
@@ -39,9 +35,17 @@ export interface ProcessRoleOptions {
   group: string;
   /** Topics to consume, with the format of each when known (kafka sources name it). */
   topics: Array<{ topic: string; format?: string }>;
-  processor: RecordProcessor;
+  /** This thread's engine; required without a worker. */
+  processor?: RecordProcessor;
   /** The lake, written in the same pass; without one the role commits once its outputs acked. */
   lake?: RoleLake;
+  /**
+   * The second core (config process.workers): parse → match and the lake run in this worker
+   * thread, which builds its own processor, matcher and lake from the config (`processor`, `lake`
+   * and the matcher of `detection` are then unused here; `detection.topic` still names the
+   * matches topic).
+   */
+  worker?: ProcessWorker;
   /** Event topics a user asked for (routes); absent or null: the event goes to the lake only. */
   route?: EventRoute;
   dlq: DeadLetter;
@@ -60,6 +64,11 @@ export interface ProcessRoleOptions {
 }
 
 export const DEFAULT_MAX_IN_FLIGHT_RECORDS = 200_000;
+/**
+ * Batches handed to the worker and not yet processed: the next one is pulled only below this, so
+ * raw batches do not pile up in the worker's queue (the consumer is faster than the engine).
+ */
+const MAX_QUEUED_BATCHES = 4;
 /** stop() waits this long at most for the last flush and commits (inside the 10 s shutdown bound). */
 const STOP_FLUSH_MS = 4000;
 /**
@@ -80,22 +89,13 @@ export interface ProcessRole {
   stop(): Promise<void>;
 }
 
-/** The stream a consumed raw record belongs to: its topic-partition and key (a file, a peer). */
-export function streamOf(topic: string, partition: number, key: string | null): string {
-  return `${topic}\u0000${partition}\u0000${key ?? ''}`;
-}
-
-/** What one consumed batch gave. */
-interface Processed {
-  envelopes: Envelope[];
-  rejects: Reject[];
-  matches: MatchMessage[];
-}
-
 export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   const logger: Logger = options.ctx.logger.child({ component: 'process' });
   const { telemetry } = options.ctx;
-  const { lake } = options;
+  const { worker } = options;
+  const processor = options.processor;
+  if (!worker && !processor) throw new Error('the process role needs a processor or a worker');
+  const lake = worker ? worker.lake() : options.lake;
   const formatOf = new Map(options.topics.map((t) => [t.topic, t.format]));
   const detection = options.detection ? { ...options.detection } : undefined;
   const subscribed = deferred();
@@ -111,63 +111,61 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
     lake,
     maxInFlightRecords: options.maxInFlightRecords ?? DEFAULT_MAX_IN_FLIGHT_RECORDS,
     handOn(batch) {
-      const processed = processBatch(batch);
+      if (worker) return handOnToWorker(worker, batch);
+      const processed = processRecords(
+        batch.records,
+        formatOf,
+        processor as RecordProcessor,
+        detection?.matcher,
+      );
       const done = handOn(processed);
-      if (options.onEvents && processed.envelopes.length > 0) {
-        const events = processed.envelopes;
-        done.then(() => options.onEvents?.(events)).catch(() => {});
-      }
+      liveTail(processed.envelopes, done);
       return done;
     },
   });
 
-  /** Parse → normalize → enrich → match, for one consumed batch. */
-  function processBatch(batch: ConsumedBatch): Processed {
-    const out = { envelopes: [] as Envelope[], rejects: [] as Reject[], skipped: 0 };
-    const matches: MatchMessage[] = [];
-    /** The input offset of each envelope: the seq of its matches (a replay counts once). */
-    const offsets: number[] = [];
-    // Envelopes are matched per run of records from one input partition: each message carries
-    // its origin partition and that partition's event clock (per-partition watermarks).
-    let runStart = 0;
-    let runOrigin = '';
-    let runTopic = '';
-    let runPartition = -1;
-    for (const record of batch.records) {
-      if (detection && (record.partition !== runPartition || record.topic !== runTopic)) {
-        matchRun(runStart, runOrigin);
-        runStart = out.envelopes.length;
-        runTopic = record.topic;
-        runPartition = record.partition;
-        runOrigin = `${record.topic}:${record.partition}`;
-      }
-      const input = inputFromRaw(record, formatOf.get(record.topic));
-      options.processor.process(input, streamOf(record.topic, record.partition, record.key), out);
-      if (detection) {
-        const offset = Number(record.offset);
-        while (offsets.length < out.envelopes.length) offsets.push(offset);
-      }
-    }
-    matchRun(runStart, runOrigin);
-    return { envelopes: out.envelopes, rejects: out.rejects, matches };
+  /** The batch's envelopes to the live tail once durable (the serve role running here). */
+  function liveTail(envelopes: Envelope[], done: Promise<unknown>): void {
+    if (options.onEvents && envelopes.length > 0)
+      done.then(() => options.onEvents?.(envelopes)).catch(() => {});
+  }
 
-    function matchRun(start: number, origin: string): void {
-      if (detection && out.envelopes.length > start)
-        detection.matcher.matchEvents(out.envelopes.slice(start), origin, matches, offsets.slice(start));
-    }
+  /**
+   * The worker parses, matches and writes the lake; here its matches, rejects and routed events
+   * are published as it hands them back (in batch order: its replies keep the order of the
+   * batches), and the batch is done once those acked and the worker's lake made it durable.
+   */
+  function handOnToWorker(w: ProcessWorker, batch: ConsumedBatch): Promise<unknown> {
+    const { processed, durable } = w.submit(batch.records);
+    return processed.then((p) => {
+      for (const [source, log_type, n] of p.counts) telemetry.eventsIn.inc({ source, log_type }, n);
+      const envelopes = p.envelopes ?? [];
+      const pending = outputs(p.matches, p.rejects, envelopes);
+      if (detection && p.matchRecords) pending.push(options.bus.publish(detection.topic, p.matchRecords));
+      const done = Promise.all([durable, ...pending]);
+      liveTail(envelopes, done);
+      return done;
+    });
   }
 
   /** Starts every write a batch needs; the promise resolves once all are durable or acked. */
   function handOn(processed: Processed): Promise<unknown> {
     const { envelopes, rejects, matches } = processed;
-    countEvents(envelopes, telemetry);
+    for (const [source, log_type, n] of eventCounts(envelopes))
+      telemetry.eventsIn.inc({ source, log_type }, n);
+    // Matches first: detection latency does not wait for the lake.
+    const pending = outputs(matches, rejects, envelopes);
+    if (lake && envelopes.length > 0) pending.push(lake.write(envelopes));
+    return Promise.all(pending);
+  }
+
+  /** Publishes a batch's matches, routed events and dead letters; the promises of their acks. */
+  function outputs(matches: MatchMessage[], rejects: Reject[], envelopes: Envelope[]): Promise<unknown>[] {
     for (const r of rejects) telemetry.rejects.inc({ source: r.source, reason: r.reason });
     const pending: Promise<unknown>[] = [];
-    // Matches first: detection latency does not wait for the lake.
     if (detection && matches.length > 0)
       pending.push(options.bus.publish(detection.topic, matchRecords(matches, matchPartitions)));
     if (options.route) for (const p of publishRouted(envelopes, options.route)) pending.push(p);
-    if (lake && envelopes.length > 0) pending.push(lake.write(envelopes));
     if (rejects.length > 0) {
       deadLetters = deadLetters.then(async () => {
         await options.dlq.write(rejects);
@@ -180,7 +178,7 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
         'records sent to the dead-letter output',
       );
     }
-    return Promise.all(pending);
+    return pending;
   }
 
   function publishRouted(envelopes: readonly Envelope[], route: EventRoute): Promise<void>[] {
@@ -198,13 +196,16 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   return {
     ready: subscribed.promise,
     setMatcher(matcher) {
-      if (detection) detection.matcher = matcher;
+      // The worker loads the rules itself (the same files): a matcher does not cross threads.
+      if (worker) worker.reload();
+      else if (detection) detection.matcher = matcher;
     },
     async run() {
       try {
         await options.dlq.start();
-        await lake?.start();
         if (detection) matchPartitions = await partitionsOf(options.bus, detection.topic);
+        if (worker) await worker.start(matchPartitions);
+        else await lake?.start();
         started = true;
         subscription = await options.bus.subscribe({
           group: options.group,
@@ -219,7 +220,12 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
         subscribed.reject(err);
         throw err;
       }
-      await loop.consume(subscription);
+      // A worker that dies while the role waits for records ends the consumption at once.
+      worker?.onFailure(() => void subscription?.close().catch(() => {}));
+      await loop.consume(worker ? paced(subscription, worker) : subscription);
+      const failure = worker?.failure();
+      if (failure)
+        throw new SinkUnavailableError(`process role stopped: ${failure.message}`, { cause: failure });
     },
     async flush() {
       if (started) await loop.flush();
@@ -233,26 +239,24 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   };
 }
 
+/** The subscription, its next batch pulled only once the worker has room (MAX_QUEUED_BATCHES). */
+function paced(sub: Subscription, worker: ProcessWorker): Subscription {
+  return {
+    commit: (batch) => sub.commit(batch),
+    commitOffsets: (offsets) => sub.commitOffsets(offsets),
+    assignments: () => sub.assignments(),
+    close: () => sub.close(),
+    async *[Symbol.asyncIterator]() {
+      for await (const batch of sub) {
+        yield batch;
+        await worker.whenQueueBelow(MAX_QUEUED_BATCHES);
+      }
+    },
+  };
+}
+
 /** A topic's partition count, or undefined when it does not exist yet (then nothing is packed). */
 async function partitionsOf(bus: Bus, topic: string): Promise<number | undefined> {
   const spec = (await bus.listTopics()).find((t) => t.name === topic);
   return spec && spec.partitions > 0 ? spec.partitions : undefined;
-}
-
-/**
- * socstream_events_in_total by source and log type, one increment per run of equal labels (a batch
- * is mostly one log type): a label lookup per event costs more than the rest of the counting.
- */
-function countEvents(
-  envelopes: readonly Envelope[],
-  telemetry: ProcessRoleOptions['ctx']['telemetry'],
-): void {
-  let i = 0;
-  while (i < envelopes.length) {
-    const { source, log_type } = envelopes[i];
-    let j = i + 1;
-    while (j < envelopes.length && envelopes[j].log_type === log_type && envelopes[j].source === source) j++;
-    telemetry.eventsIn.inc({ source, log_type }, j - i);
-    i = j;
-  }
 }
