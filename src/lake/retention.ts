@@ -1,7 +1,7 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { hourPartitions, partitionStartMs } from './compact.ts';
-import { ROLLUPS_DIR } from './rollup.ts';
+import { dayRollupDir, dayStart, ROLLUPS_DIR } from './rollup.ts';
 
 /**
  * `socstream lake retention --days N`: drops every hour partition that ended more than N days ago
@@ -28,6 +28,7 @@ export async function applyRetention(options: RetentionOptions): Promise<Retenti
   const now = options.nowMs ?? Date.now();
   const cutoffMs = now - options.days * 24 * HOUR_MS;
   const stats: RetentionStats = { partitionsDropped: 0, partitionsKept: 0, cutoffMs };
+  const daysTouched = new Set<number>();
   for (const { dir } of await hourPartitions(options.lakeDir)) {
     const start = partitionStartMs(dir);
     if (start === null) continue;
@@ -40,9 +41,17 @@ export async function applyRetention(options: RetentionOptions): Promise<Retenti
       const rollupDir = join(options.lakeDir, ROLLUPS_DIR, relative(options.lakeDir, dir));
       await rm(rollupDir, { recursive: true, force: true });
       await removeEmptyParents(join(options.lakeDir, ROLLUPS_DIR), dirname(rollupDir));
+      daysTouched.add(dayStart(start));
     } else {
       stats.partitionsKept++;
     }
+  }
+  // A day rollup sums the day's hours: one that lost hours no longer answers (its signature is
+  // not the day's); removed here, made again for the hours kept by the next compaction run.
+  for (const day of daysTouched) {
+    const dir = dayRollupDir(options.lakeDir, day);
+    await rm(dir, { recursive: true, force: true });
+    await removeEmptyParents(join(options.lakeDir, ROLLUPS_DIR), dirname(dir));
   }
   return stats;
 }
