@@ -223,12 +223,17 @@ export async function weekLake(
 /**
  * What the compactor adds to a lake whose hours are compacted, as of half-way through the open
  * hour `endHourMs`: the hour rollups it lacks (hours of an older rollup version) and the day
- * rollups of the closed days — the compactor's own run (compactLake), the open hour left alone.
+ * and span rollups (days, hours) of the closed spans — the compactor's own run (compactLake), the
+ * open hour left alone.
  */
 export async function closedDayRollups(
   lakeDir: string,
   endHourMs: number,
-): Promise<{ hourRollups: number; dayRollups: number }> {
+): Promise<{ hourRollups: number; dayRollups: number; spanHourRollups: number }> {
   const stats = await compactLake({ lakeDir, nowMs: endHourMs + HOUR_MS / 2, openHourMaxFiles: 0 });
-  return { hourRollups: stats.hourRollups, dayRollups: stats.dayRollups };
+  return {
+    hourRollups: stats.hourRollups,
+    dayRollups: stats.dayRollups,
+    spanHourRollups: stats.spanHourRollups,
+  };
 }

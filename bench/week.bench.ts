@@ -33,8 +33,8 @@ const HOURS = Number(process.env.SOCSTREAM_BENCH_WEEK_HOURS ?? (BIG ? 168 : QUIC
 const TEMPLATE = Number(process.env.SOCSTREAM_BENCH_WEEK_TEMPLATE ?? (BIG ? 100_000 : 20_000));
 const COPIES = Number(process.env.SOCSTREAM_BENCH_WEEK_COPIES ?? (BIG ? 3 : 1));
 const RUNS = 15;
-/** The rollups a kept lake must have (hour rollups v2 with external pairs, day rollups). */
-const ROLLUPS_VERSION = 2;
+/** The rollups a kept lake must have (hour rollups v2 with external pairs; day and hour files of all log types). */
+const ROLLUPS_VERSION = 3;
 /** A fixed end, so a kept lake is the same lake: the open hour starts here. */
 const END_HOUR = Date.parse('2026-12-07T12:00:00Z');
 

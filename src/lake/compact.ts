@@ -99,6 +99,8 @@ export interface CompactStats {
   /** Hour rollups made for hours compacted before (rollup-build.ts), and day rollups made. */
   hourRollups: number;
   dayRollups: number;
+  /** Hour files of all log types made (rollup.ts span rollups). */
+  spanHourRollups: number;
 }
 
 export const COMPACT_DEFAULTS = {
@@ -480,6 +482,7 @@ export async function compactLake(options: CompactOptions): Promise<CompactStats
     locked: 0,
     hourRollups: 0,
     dayRollups: 0,
+    spanHourRollups: 0,
   };
   let instance: DuckDBInstance | undefined;
   let connection: DuckDBConnection | undefined;
@@ -540,6 +543,7 @@ export async function compactLake(options: CompactOptions): Promise<CompactStats
       });
       stats.hourRollups = built.hourRollups;
       stats.dayRollups = built.dayRollups;
+      stats.spanHourRollups = built.spanHourRollups;
     }
   } finally {
     connection?.closeSync();

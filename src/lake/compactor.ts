@@ -58,7 +58,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
     if (inv.pendingClosed > 0 || (openMax > 0 && inv.maxFilesOpen >= openMax)) return true;
     // Rollups to make: an hour compacted by an older version, a closed day without its day rollup.
     const rollups = await rollupWork(options.lakeDir, Date.now(), closeAfterMs);
-    return rollups.hours.length > 0 || rollups.days.length > 0;
+    return rollups.hours.length > 0 || rollups.spans.length > 0;
   }
 
   async function once(): Promise<void> {
@@ -89,7 +89,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
       },
     });
     telemetry?.lakeCompactionRss.set(stats.maxRssBytes);
-    if (stats.partitions > 0) {
+    if (stats.partitions > 0 || stats.hourRollups > 0 || stats.dayRollups > 0 || stats.spanHourRollups > 0) {
       logger.info({ ...stats, ms: Math.round(performance.now() - started) }, 'lake compacted');
     }
   }

@@ -7,15 +7,16 @@ import { fsyncPath } from '../sinks/parquet/writer.ts';
 import { completedRun, hourPartitions, isClosed, partitionStartMs } from './partitions.ts';
 import {
   currentHourRollup,
-  DAY_MS,
-  dayRollupDir,
-  dayRollupName,
-  dayRollupSql,
-  daySignature,
-  dayStart,
   hourRollupName,
   ROLLUPS_DIR,
   rollupSql,
+  SPANS,
+  type Span,
+  spanRollupDir,
+  spanRollupName,
+  spanRollupSql,
+  spanSignature,
+  spanStart,
 } from './rollup.ts';
 
 /**
@@ -23,17 +24,26 @@ import {
  * compacted hour, after its partitions in every run (compactLake):
  * - **hour rollups** missing for a closed partition that is one complete compaction run (made by
  *   an older version of the rollup, or lost): made from the run's files;
- * - **day rollups**: for each closed UTC day whose partitions (all log types) are each one run
- *   with its current hour rollup, the sum of those hour rollups, named by the day's signature,
- *   when the day has no file of that signature yet (the day's first, or a partition of it was
- *   compacted again after a late event, or retention dropped some of its hours).
+ * - **span rollups** (days and hours, all log types): for each closed UTC day and each closed hour
+ *   whose partitions (all log types) are each one run with its current hour rollup, the sum of
+ *   those hour rollups, named by the span's signature, when the span has no file of that
+ *   signature yet (its first, or a partition of it was compacted again after a late event, or
+ *   retention dropped some of its hours).
  * Each file is written as a temp file, fsynced and renamed; older files of the same hour or day
  * are deleted after. A file made from runs that changed meanwhile is never read: its run or
  * signature no longer matches the partitions (rollup.ts, planStats).
  */
 export interface RollupWork {
   hours: Array<{ logType: string; dir: string; run: string; files: string[] }>;
-  days: Array<{ day: number; signature: string; rollups: string[] }>;
+  spans: SpanWork[];
+}
+
+export interface SpanWork {
+  span: Span;
+  start: number;
+  signature: string;
+  /** The hour rollups of every partition of the span. */
+  rollups: string[];
 }
 
 const parquetNames = async (dir: string) =>
@@ -41,13 +51,17 @@ const parquetNames = async (dir: string) =>
     (n) => n.endsWith('.parquet') && !n.startsWith('.'),
   );
 
-/** What is missing now: hour rollups of closed compacted partitions, day rollups of closed days. */
+interface ClosedPartition {
+  logType: string;
+  hour: number;
+  files: string[];
+  rollup: string | null;
+}
+
+/** What is missing now: hour rollups of closed compacted partitions, span rollups of closed spans. */
 export async function rollupWork(lakeDir: string, nowMs: number, closeAfterMs: number): Promise<RollupWork> {
-  const work: RollupWork = { hours: [], days: [] };
-  const days = new Map<
-    number,
-    { partitions: Array<{ logType: string; hour: number; files: string[] }>; rollups: Array<string | null> }
-  >();
+  const work: RollupWork = { hours: [], spans: [] };
+  const closed: ClosedPartition[] = [];
   for (const { logType, dir } of await hourPartitions(lakeDir)) {
     const hour = partitionStartMs(dir);
     if (hour === null || !isClosed(dir, nowMs, closeAfterMs)) continue;
@@ -56,26 +70,43 @@ export async function rollupWork(lakeDir: string, nowMs: number, closeAfterMs: n
     const run = completedRun(files.map((name) => ({ name, bytes: 0 })));
     const rollup = run === null ? null : await currentHourRollup(lakeDir, dir, files);
     if (run !== null && rollup === null) work.hours.push({ logType, dir, run, files });
-    const day = dayStart(hour);
-    const entry = days.get(day) ?? { partitions: [], rollups: [] };
-    entry.partitions.push({ logType, hour, files });
-    entry.rollups.push(rollup);
-    days.set(day, entry);
+    closed.push({ logType, hour, files, rollup });
   }
-  for (const [day, entry] of days) {
-    if (day + DAY_MS + closeAfterMs > nowMs || entry.rollups.some((r) => r === null)) continue;
-    const signature = daySignature(entry.partitions);
-    if (signature === null) continue;
-    const names = await readdir(dayRollupDir(lakeDir, day)).catch(() => [] as string[]);
-    if (!names.includes(dayRollupName(signature)))
-      work.days.push({ day, signature, rollups: entry.rollups as string[] });
-  }
+  for (const span of SPANS)
+    work.spans.push(...(await missingSpans(lakeDir, span, closed, nowMs, closeAfterMs)));
   return work;
+}
+
+/** The closed spans whose partitions all have their hour rollups and whose file is missing. */
+async function missingSpans(
+  lakeDir: string,
+  span: Span,
+  closed: readonly ClosedPartition[],
+  nowMs: number,
+  closeAfterMs: number,
+): Promise<SpanWork[]> {
+  const bySpan = new Map<number, ClosedPartition[]>();
+  for (const p of closed) {
+    const start = spanStart(span, p.hour);
+    bySpan.set(start, [...(bySpan.get(start) ?? []), p]);
+  }
+  const out: SpanWork[] = [];
+  for (const [start, partitions] of bySpan) {
+    if (start + span.ms + closeAfterMs > nowMs || partitions.some((p) => p.rollup === null)) continue;
+    const signature = spanSignature(partitions);
+    if (signature === null) continue;
+    const names = await readdir(spanRollupDir(lakeDir, span, start)).catch(() => [] as string[]);
+    if (!names.includes(spanRollupName(span, signature)))
+      out.push({ span, start, signature, rollups: partitions.map((p) => p.rollup as string) });
+  }
+  return out;
 }
 
 export interface RollupBuildStats {
   hourRollups: number;
   dayRollups: number;
+  /** Hour files of all log types (spans of one hour). */
+  spanHourRollups: number;
   /** Rollups not made this run (their files changed meanwhile, or a partition was locked); retried next run. */
   skipped: number;
 }
@@ -94,7 +125,7 @@ export async function buildRollups(
     lock: (dir: string) => Promise<(() => Promise<void>) | null>;
   },
 ): Promise<RollupBuildStats> {
-  const stats: RollupBuildStats = { hourRollups: 0, dayRollups: 0, skipped: 0 };
+  const stats: RollupBuildStats = { hourRollups: 0, dayRollups: 0, spanHourRollups: 0, skipped: 0 };
   const first = await rollupWork(lakeDir, options.nowMs, options.closeAfterMs);
   for (const h of first.hours) {
     if (options.signal?.aborted) return stats;
@@ -120,11 +151,12 @@ export async function buildRollups(
   }
   const work =
     first.hours.length > 0 ? await rollupWork(lakeDir, options.nowMs, options.closeAfterMs) : first;
-  for (const d of work.days) {
+  for (const d of work.spans) {
     if (options.signal?.aborted) return stats;
     try {
-      await writeDayRollup(await connect(), lakeDir, d);
-      stats.dayRollups++;
+      await writeSpanRollup(await connect(), lakeDir, d);
+      if (d.span.kind === 'day') stats.dayRollups++;
+      else stats.spanHourRollups++;
     } catch (err) {
       // An hour rollup replaced meanwhile (the partition was compacted again): next run.
       if (!isGone(err)) throw err;
@@ -163,28 +195,24 @@ async function writeHourRollup(
   await publishRollup(target, 'rollup_');
 }
 
-async function writeDayRollup(
-  connection: DuckDBConnection,
-  lakeDir: string,
-  d: RollupWork['days'][number],
-): Promise<void> {
-  const dir = dayRollupDir(lakeDir, d.day);
+async function writeSpanRollup(connection: DuckDBConnection, lakeDir: string, d: SpanWork): Promise<void> {
+  const dir = spanRollupDir(lakeDir, d.span, d.start);
   await mkdir(dir, { recursive: true });
-  const name = dayRollupName(d.signature);
+  const name = spanRollupName(d.span, d.signature);
   const target: RollupTarget = { dir, name, temp: join(dir, `.${name}.tmp`) };
   // Every hour rollup has the same columns (ROLLUP_COLUMNS): no union_by_name.
   const hours = `read_parquet([${d.rollups.map(sqlString).join(', ')}], union_by_name = false, hive_partitioning = false)`;
   try {
     await runStep(
       connection,
-      `day rollup ${new Date(d.day).toISOString().slice(0, 10)}`,
-      `COPY (${dayRollupSql(hours)}) TO ${sqlString(target.temp)} (FORMAT parquet, COMPRESSION zstd)`,
+      `${d.span.kind} rollup ${new Date(d.start).toISOString().slice(0, d.span.isoChars)}`,
+      `COPY (${spanRollupSql(hours)}) TO ${sqlString(target.temp)} (FORMAT parquet, COMPRESSION zstd)`,
     );
   } catch (err) {
     await rm(target.temp, { force: true });
     throw err;
   }
-  await publishRollup(target, 'day_');
+  await publishRollup(target, `${d.span.kind}_`);
 }
 
 async function runStep(connection: DuckDBConnection, step: string, sql: string): Promise<void> {
@@ -211,7 +239,7 @@ export async function rollupTarget(lakeDir: string, dir: string, run: string): P
 }
 
 /** Renames the temp file into place (fsynced), then deletes the older files of `prefix` beside it. */
-export async function publishRollup(r: RollupTarget, prefix: 'rollup_' | 'day_'): Promise<void> {
+export async function publishRollup(r: RollupTarget, prefix: 'rollup_' | 'day_' | 'hour_'): Promise<void> {
   await fsyncPath(r.temp);
   await rename(r.temp, join(r.dir, r.name));
   await fsyncPath(r.dir);

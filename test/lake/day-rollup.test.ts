@@ -14,12 +14,13 @@ import { hourPartitions } from '../../src/lake/partitions.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
 import { applyRetention } from '../../src/lake/retention.ts';
 import {
-  dayRollupDir,
+  DAY_SPAN,
   externalSourcesSql,
   planStats,
   ROLLUPS_DIR,
   type StatsPlan,
   type StatsWindow,
+  spanRollupDir,
   statsRows,
   statsSql,
 } from '../../src/lake/rollup.ts';
@@ -96,6 +97,7 @@ async function assertExact(lakeDir: string, w: StatsWindow, message: string): Pr
 }
 
 const dayFiles = (plan: StatsPlan) => plan.rollups.filter((f) => f.includes(`${ROLLUPS_DIR}/.days/`));
+const hourFiles = (plan: StatsPlan) => plan.rollups.filter((f) => f.includes(`${ROLLUPS_DIR}/.hours/`));
 const WEEK: StatsWindow = { from: D1, to: D2 + DAY - 1, bucketSeconds: 600 };
 
 test('day rollups of closed days answer whole days; the stats and external sources equal a scan', async () => {
@@ -116,31 +118,37 @@ test('day rollups of closed days answer whole days; the stats and external sourc
     'partial',
   );
   assert.equal(dayFiles(partial).length, 0);
-  assert.equal(partial.rollups.length, 3 * 6);
+  assert.equal(hourFiles(partial).length, 6, 'one file per whole hour, every log type');
+  assert.equal(partial.rollups.length, 6);
   assert.ok(partial.events.length > 0);
   // Buckets that are not whole minutes: everything scanned, the same answer.
   assert.equal((await assertExact(dir, { ...WEEK, bucketSeconds: 45 }, 'seconds')).rollups.length, 0);
   // Nothing left to do: a second run makes no rollup.
-  assert.deepEqual(await rollupWork(dir, LATER, 5 * 60_000), { hours: [], days: [] });
+  assert.deepEqual(await rollupWork(dir, LATER, 5 * 60_000), { hours: [], spans: [] });
 });
 
 test('a late event in a closed day: the day is answered from its hours and the scan of the late hour, then from a new day rollup', async () => {
   dir = await mkdtemp(join(tmpdir(), 'socstream-day-rollup-'));
   await writeLake(dir, [events(D1 + 18 * HOUR, 10, 'a')]);
   await compactLake({ lakeDir: dir, nowMs: LATER });
-  const oldDay = await readdir(dayRollupDir(dir, D1));
+  const oldDay = await readdir(spanRollupDir(dir, DAY_SPAN, D1));
   // Late events for hour 21 of day 1 (a writer file beside the compacted one).
   await writeLake(dir, [events(D1 + 21 * HOUR, 1, 'late').slice(0, 30)]);
   const late = await assertExact(dir, WEEK, 'late file, not compacted yet');
   assert.equal(dayFiles(late).length, 1, 'day 2 only');
   assert.equal(late.events.length, 2, 'the late hour: its compacted file and the late file');
-  assert.equal(late.rollups.length, 1 + (3 * 6 - 1), "day 2's rollup and day 1's other hours");
+  assert.equal(hourFiles(late).length, 5, "day 1's other hours");
+  assert.equal(
+    late.rollups.length,
+    1 + 5 + 2,
+    "day 2's file, day 1's other hours, the late hour's other log types",
+  );
   const stats = await compactLake({ lakeDir: dir, nowMs: LATER });
   assert.equal(stats.partitions, 1);
   assert.equal(stats.dayRollups, 1);
   const after = await assertExact(dir, WEEK, 'recompacted');
   assert.equal(dayFiles(after).length, 2);
-  const newDay = await readdir(dayRollupDir(dir, D1));
+  const newDay = await readdir(spanRollupDir(dir, DAY_SPAN, D1));
   assert.equal(newDay.length, 1, 'the older day file is deleted');
   assert.notDeepEqual(newDay, oldDay);
 });
@@ -165,6 +173,7 @@ test('hours whose rollup is of an older version are scanned, then get a current 
   await compactLake({ lakeDir: dir, nowMs: LATER });
   // As an older version left them: hour rollups named rollup_<run>.parquet, no day rollups.
   await rm(join(dir, ROLLUPS_DIR, '.days'), { recursive: true });
+  await rm(join(dir, ROLLUPS_DIR, '.hours'), { recursive: true });
   for (const f of await readdir(join(dir, ROLLUPS_DIR), { recursive: true }))
     if (f.includes('rollup_v2_'))
       await rename(join(dir, ROLLUPS_DIR, f), join(dir, ROLLUPS_DIR, f.replace('rollup_v2_', 'rollup_')));
@@ -172,9 +181,12 @@ test('hours whose rollup is of an older version are scanned, then get a current 
   assert.equal(old.rollups.length, 0);
   const work = await rollupWork(dir, LATER, 5 * 60_000);
   assert.equal(work.hours.length, 3 * 10);
-  assert.equal(work.days.length, 0, 'a day waits for its hour rollups');
+  assert.equal(work.spans.length, 0, 'a span waits for its hour rollups');
   const stats = await compactLake({ lakeDir: dir, nowMs: LATER });
-  assert.deepEqual([stats.partitions, stats.hourRollups, stats.dayRollups], [0, 30, 2]);
+  assert.deepEqual(
+    [stats.partitions, stats.hourRollups, stats.dayRollups, stats.spanHourRollups],
+    [0, 30, 2, 10],
+  );
   assert.equal(dayFiles(await assertExact(dir, WEEK, 'backfilled')).length, 2);
   const left = (await readdir(join(dir, ROLLUPS_DIR), { recursive: true })).filter((f) =>
     /\/rollup_\d/.test(f),
@@ -182,14 +194,15 @@ test('hours whose rollup is of an older version are scanned, then get a current 
   assert.deepEqual(left, [], 'the older files are deleted');
 });
 
-test('an open day has no day rollup; its closed hours are answered by their hour rollups', async () => {
+test('an open day has no day rollup; its closed hours are answered by their hour files', async () => {
   dir = await mkdtemp(join(tmpdir(), 'socstream-day-rollup-'));
   await writeLake(dir, [events(D1 + 18 * HOUR, 10, 'a')]);
   // Now: 02:30 on day 2 — day 1 is closed, day 2 is not (hours 0 and 1 are closed, 2 is open).
   const now = D2 + 2 * HOUR + 30 * 60_000;
   const stats = await compactLake({ lakeDir: dir, nowMs: now });
-  assert.equal(stats.dayRollups, 1);
+  assert.deepEqual([stats.dayRollups, stats.spanHourRollups], [1, 8]);
   const plan = await assertExact(dir, { from: D1, to: now, bucketSeconds: 60 }, 'open day');
   assert.equal(dayFiles(plan).length, 1);
-  assert.equal(plan.rollups.length, 1 + 3 * 2);
+  assert.equal(hourFiles(plan).length, 2, 'hours 0 and 1 of day 2');
+  assert.equal(plan.rollups.length, 1 + 2);
 });
