@@ -291,12 +291,6 @@ async function runStep(connection: DuckDBConnection, step: string, sql: string):
   }
 }
 
-/** The column names of a source (a read_parquet(...) or subquery). */
-export async function sourceColumns(connection: DuckDBConnection, source: string): Promise<Set<string>> {
-  const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-  return new Set(reader.getRows().map((r) => String(r[0])));
-}
-
 async function countRows(connection: DuckDBConnection, source: string): Promise<number> {
   const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT FROM ${source}`);
   return Number(reader.getRows()[0][0]);
@@ -307,21 +301,30 @@ export function parquetSource(paths: readonly string[], unionByName = true): str
 }
 
 /**
- * True when every file has the same columns (names and types; DuckDB matches them by name): the
- * files are read without union_by_name. Asked a bounded number of files at a time.
+ * Whether every file has the same columns (names and types; DuckDB matches them by name): then the
+ * files are read without union_by_name. And the column names of them all (the rollup reads NULL
+ * for a column an older layout lacks). From the inputs' footers, a bounded number of files at a
+ * time — never from the merged files, whose footers are large once parsed.
  */
-async function oneLayout(connection: DuckDBConnection, paths: readonly string[]): Promise<boolean> {
+async function inputLayouts(
+  connection: DuckDBConnection,
+  paths: readonly string[],
+): Promise<{ same: boolean; columns: Set<string> }> {
   const layouts = new Set<string>();
+  const columns = new Set<string>();
   for (let i = 0; i < paths.length; i += FILES_PER_STATEMENT) {
     const group = paths.slice(i, i + FILES_PER_STATEMENT);
     const reader = await connection.runAndReadAll(
       `SELECT DISTINCT array_to_string(list_sort(list(name || ' ' || coalesce(type, ''))), ',') ` +
         `FROM parquet_schema([${group.map(sqlString).join(', ')}]) GROUP BY file_name`,
     );
-    for (const [layout] of reader.getRows()) layouts.add(String(layout));
-    if (layouts.size > 1) return false;
+    for (const [layout] of reader.getRows()) {
+      if (layouts.has(String(layout))) continue;
+      layouts.add(String(layout));
+      for (const column of String(layout).split(',')) columns.add(column.split(' ')[0]);
+    }
   }
-  return true;
+  return { same: layouts.size <= 1, columns };
 }
 
 /** A DuckDB instance for compaction: capped memory, few threads, spilling into the lake's own disk. */
@@ -367,7 +370,7 @@ async function compactPartition(
   try {
     // DuckDB's memory grows with the files one statement reads (state kept per file opened):
     // concatenate them, a bounded number at a time, into hidden stage files until few remain.
-    const same = await oneLayout(connection, inputs);
+    const { same, columns } = await inputLayouts(connection, inputs);
     const perStatement = same ? FILES_PER_STATEMENT : FILES_PER_UNION_STATEMENT;
     let files = inputs;
     let rows = await fileRows(connection, files);
@@ -410,7 +413,6 @@ async function compactPartition(
         'rollup parts',
         `CREATE OR REPLACE TEMP TABLE rollup_parts ${ROLLUP_COLUMNS}`,
       );
-    const columns = closed ? await sourceColumns(connection, source) : undefined;
     for (const [k, g] of groups.entries()) {
       const name = `events_${logType}_${run}-${k}of${groups.length}_c.parquet`;
       outputs.push({ temp: join(dir, `.${name}.tmp`), final: join(dir, name) });
