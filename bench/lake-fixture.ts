@@ -10,7 +10,8 @@
  *   (duplicate ids).
  * - `weekLake`: a lake of whole closed hours as the compactor leaves them (one
  *   `events_<type>_<run>-0of1_c.parquet` per log type and hour, and its rollup written with the
- *   compactor's own statement), plus an open hour of writer files (what a running pipeline has).
+ *   compactor's own statement, then the closed days' rollups made by a compactor run), plus an
+ *   open hour of writer files (what a running pipeline has).
  */
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,7 +19,8 @@ import { Writable } from 'node:stream';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { createLogger } from '../src/core/logger.ts';
 import { sqlString } from '../src/core/sql.ts';
-import { ROLLUPS_DIR, rollupSql } from '../src/lake/rollup.ts';
+import { compactLake } from '../src/lake/compact.ts';
+import { hourRollupName, ROLLUPS_DIR, rollupSql } from '../src/lake/rollup.ts';
 import { LakeWriter } from '../src/sinks/parquet/writer.ts';
 import { mixedEnvelopes } from './lake.bench.ts';
 
@@ -188,7 +190,7 @@ export async function weekLake(
       const rollupDir = join(lakeDir, ROLLUPS_DIR, relative(lakeDir, dir));
       mkdirSync(rollupDir, { recursive: true });
       await t.connection.run(
-        `COPY (${rollupSql(`read_parquet(${sqlString(file)})`)}) TO ${sqlString(join(rollupDir, `rollup_${run}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`,
+        `COPY (${rollupSql(`read_parquet(${sqlString(file)})`)}) TO ${sqlString(join(rollupDir, hourRollupName(run)))} (FORMAT parquet, COMPRESSION zstd)`,
       );
       rows += n * options.copies;
       files++;
@@ -214,5 +216,24 @@ export async function weekLake(
     rmSync(tmp, { recursive: true, force: true });
     rows += n;
   }
+  await closedDayRollups(lakeDir, options.endHourMs);
   return { rows, files };
+}
+
+/**
+ * What the compactor adds to a lake whose hours are compacted, as of half-way through the open
+ * hour `endHourMs`: the hour rollups it lacks (hours of an older rollup version) and the day
+ * and span rollups (days, hours) of the closed spans — the compactor's own run (compactLake), the
+ * open hour left alone.
+ */
+export async function closedDayRollups(
+  lakeDir: string,
+  endHourMs: number,
+): Promise<{ hourRollups: number; dayRollups: number; spanHourRollups: number }> {
+  const stats = await compactLake({ lakeDir, nowMs: endHourMs + HOUR_MS / 2, openHourMaxFiles: 0 });
+  return {
+    hourRollups: stats.hourRollups,
+    dayRollups: stats.dayRollups,
+    spanHourRollups: stats.spanHourRollups,
+  };
 }

@@ -1,12 +1,30 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { SinkUnavailableError } from '../core/errors.ts';
 import { sqlString } from '../core/sql.ts';
 import { fsyncPath } from '../sinks/parquet/writer.ts';
-import { ROLLUPS_DIR, rollupFromParts, rollupSql } from './rollup.ts';
+import {
+  completedRun,
+  hourPartitions,
+  isClosed,
+  listPartition,
+  type PartitionFile,
+  partitionStartMs,
+  STAGE_PREFIX,
+} from './partitions.ts';
+import { ROLLUP_COLUMNS, rollupFromParts, rollupSql } from './rollup.ts';
+import { buildRollups, publishRollup, type RollupTarget, rollupTarget } from './rollup-build.ts';
+
+export {
+  completedRun,
+  hourPartitions,
+  isClosed,
+  type PartitionFile,
+  partitionStartMs,
+} from './partitions.ts';
 
 /**
  * Compaction of the lake's hour partitions (`socstream lake compact` and the background
@@ -78,6 +96,11 @@ export interface CompactStats {
   staleTempsRemoved: number;
   /** Partitions skipped because another compactor holds their lock. */
   locked: number;
+  /** Hour rollups made for hours compacted before (rollup-build.ts), and day rollups made. */
+  hourRollups: number;
+  dayRollups: number;
+  /** Hour files of all log types made (rollup.ts span rollups). */
+  spanHourRollups: number;
 }
 
 export const COMPACT_DEFAULTS = {
@@ -105,53 +128,6 @@ const FILES_PER_UNION_STATEMENT = 16;
 export const COMPACT_ROW_GROUP_BYTES = '16MB';
 const PARQUET_OPTIONS = `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000, ROW_GROUP_SIZE_BYTES '${COMPACT_ROW_GROUP_BYTES}')`;
 const LOCK_NAME = '.compacting';
-/** Hidden per-run directory of bucket stage files (five levels below the lake: readers skip it). */
-const STAGE_PREFIX = '.stage_';
-const PARTITION_RE = /year=(\d{4})[\\/]month=(\d{2})[\\/]day=(\d{2})[\\/]hour=(\d{2})$/;
-/** `<anything>_<run>-<k>of<K>_c.parquet`: the output of compaction run `<run>`. */
-const OUTPUT_RE = /_([0-9]+_[0-9a-f]+)-(\d+)of(\d+)_c\.parquet$/;
-
-/** Start of the hour a partition directory holds, or null when the path is not a partition. */
-export function partitionStartMs(dir: string): number | null {
-  const m = PARTITION_RE.exec(dir);
-  if (!m) return null;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]));
-}
-
-/** Every hour partition directory: `<lake>/<log_type>/year=/month=/day=/hour=`. */
-export async function hourPartitions(lakeDir: string): Promise<Array<{ logType: string; dir: string }>> {
-  const out: Array<{ logType: string; dir: string }> = [];
-  const types = await readdir(lakeDir, { withFileTypes: true }).catch(() => []);
-  for (const type of types) {
-    if (!type.isDirectory() || type.name.startsWith('.')) continue;
-    const entries = await readdir(join(lakeDir, type.name), { recursive: true, withFileTypes: true });
-    for (const e of entries) {
-      if (e.isDirectory() && e.name.startsWith('hour='))
-        out.push({ logType: type.name, dir: join(e.parentPath, e.name) });
-    }
-  }
-  return out.sort((a, b) => a.dir.localeCompare(b.dir));
-}
-
-export interface PartitionFile {
-  name: string;
-  bytes: number;
-}
-
-/** The run id when `files` are exactly the complete output of one compaction run, else null. */
-export function completedRun(files: readonly PartitionFile[]): string | null {
-  if (files.length === 0) return null;
-  let run: string | null = null;
-  const parts = new Set<number>();
-  for (const f of files) {
-    const m = OUTPUT_RE.exec(f.name);
-    if (!m || Number(m[3]) !== files.length) return null;
-    if (run !== null && m[1] !== run) return null;
-    run = m[1];
-    parts.add(Number(m[2]));
-  }
-  return parts.size === files.length ? run : null;
-}
 
 export interface PartitionPlan {
   inputs: PartitionFile[];
@@ -180,12 +156,6 @@ export function planPartition(
     if (inputs.length < 2) return null;
   }
   return { inputs };
-}
-
-/** True once the hour of `dir` ended at least closeAfterMs before now. */
-export function isClosed(dir: string, nowMs: number, closeAfterMs: number): boolean {
-  const start = partitionStartMs(dir);
-  return start !== null && start + HOUR_MS + closeAfterMs <= nowMs;
 }
 
 /**
@@ -276,20 +246,6 @@ async function fileRows(connection: DuckDBConnection, paths: readonly string[]):
   return out;
 }
 
-async function listPartition(dir: string): Promise<{ files: PartitionFile[]; temps: string[] }> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const files: PartitionFile[] = [];
-  const temps: string[] = [];
-  for (const name of names) {
-    if (name.endsWith('.tmp') || name.startsWith(STAGE_PREFIX)) temps.push(name);
-    else if (name.endsWith('.parquet') && !name.startsWith('.')) {
-      const info = await stat(join(dir, name)).catch(() => null);
-      if (info) files.push({ name, bytes: info.size });
-    }
-  }
-  return { files: files.sort((a, b) => a.name.localeCompare(b.name)), temps };
-}
-
 /**
  * Takes the partition's lock, or returns null when another compactor holds it. The lock names its
  * holder (`host pid`): a lock of a process of this host that no longer runs (SIGKILLed mid-run) is
@@ -345,21 +301,30 @@ export function parquetSource(paths: readonly string[], unionByName = true): str
 }
 
 /**
- * True when every file has the same columns (names and types; DuckDB matches them by name): the
- * files are read without union_by_name. Asked a bounded number of files at a time.
+ * Whether every file has the same columns (names and types; DuckDB matches them by name): then the
+ * files are read without union_by_name. And the column names of them all (the rollup reads NULL
+ * for a column an older layout lacks). From the inputs' footers, a bounded number of files at a
+ * time — never from the merged files, whose footers are large once parsed.
  */
-async function oneLayout(connection: DuckDBConnection, paths: readonly string[]): Promise<boolean> {
+async function inputLayouts(
+  connection: DuckDBConnection,
+  paths: readonly string[],
+): Promise<{ same: boolean; columns: Set<string> }> {
   const layouts = new Set<string>();
+  const columns = new Set<string>();
   for (let i = 0; i < paths.length; i += FILES_PER_STATEMENT) {
     const group = paths.slice(i, i + FILES_PER_STATEMENT);
     const reader = await connection.runAndReadAll(
       `SELECT DISTINCT array_to_string(list_sort(list(name || ' ' || coalesce(type, ''))), ',') ` +
         `FROM parquet_schema([${group.map(sqlString).join(', ')}]) GROUP BY file_name`,
     );
-    for (const [layout] of reader.getRows()) layouts.add(String(layout));
-    if (layouts.size > 1) return false;
+    for (const [layout] of reader.getRows()) {
+      if (layouts.has(String(layout))) continue;
+      layouts.add(String(layout));
+      for (const column of String(layout).split(',')) columns.add(column.split(' ')[0]);
+    }
   }
-  return true;
+  return { same: layouts.size <= 1, columns };
 }
 
 /** A DuckDB instance for compaction: capped memory, few threads, spilling into the lake's own disk. */
@@ -405,7 +370,7 @@ async function compactPartition(
   try {
     // DuckDB's memory grows with the files one statement reads (state kept per file opened):
     // concatenate them, a bounded number at a time, into hidden stage files until few remain.
-    const same = await oneLayout(connection, inputs);
+    const { same, columns } = await inputLayouts(connection, inputs);
     const perStatement = same ? FILES_PER_STATEMENT : FILES_PER_UNION_STATEMENT;
     let files = inputs;
     let rows = await fileRows(connection, files);
@@ -446,7 +411,7 @@ async function compactPartition(
       await runStep(
         connection,
         'rollup parts',
-        'CREATE OR REPLACE TEMP TABLE rollup_parts (kind VARCHAR, t BIGINT, log_type VARCHAR, key VARCHAR, n BIGINT)',
+        `CREATE OR REPLACE TEMP TABLE rollup_parts ${ROLLUP_COLUMNS}`,
       );
     for (const [k, g] of groups.entries()) {
       const name = `events_${logType}_${run}-${k}of${groups.length}_c.parquet`;
@@ -461,7 +426,7 @@ async function compactPartition(
       // The closed hour's aggregates, from the same rows (the output is not read back: a big
       // hour's footer alone is tens of MB once parsed).
       if (closed)
-        await runStep(connection, `rollup ${k}`, `INSERT INTO rollup_parts ${rollupSql(deduped, null)}`);
+        await runStep(connection, `rollup ${k}`, `INSERT INTO rollup_parts ${rollupSql(deduped, columns)}`);
     }
     if (closed) {
       rollup = await rollupTarget(lakeDir, dir, run);
@@ -489,7 +454,7 @@ async function compactPartition(
   await fsyncPath(dir);
   for (const input of inputs) await rm(input, { force: true });
   await fsyncPath(dir);
-  if (rollup) await publishRollup(rollup);
+  if (rollup) await publishRollup(rollup, 'rollup_');
   return {
     logType,
     dir,
@@ -502,34 +467,6 @@ async function compactPartition(
     bytesAfter,
     durationMs: performance.now() - started,
   };
-}
-
-/**
- * The closed hour's aggregates, beside the lake: `.rollups/<log_type>/year=…/hour=HH/rollup_<run>.parquet`.
- * The run id ties it to the partition's files: stats use it only while the partition is still
- * exactly that run's output (a late file makes the hour fall back to a scan until recompacted).
- * Written as a temp file with the merge, renamed after the partition's swap.
- */
-interface RollupTarget {
-  dir: string;
-  name: string;
-  temp: string;
-}
-
-async function rollupTarget(lakeDir: string, dir: string, run: string): Promise<RollupTarget> {
-  const rollupDir = join(lakeDir, ROLLUPS_DIR, relative(lakeDir, dir));
-  await mkdir(rollupDir, { recursive: true });
-  const name = `rollup_${run}.parquet`;
-  return { dir: rollupDir, name, temp: join(rollupDir, `.${name}.tmp`) };
-}
-
-async function publishRollup(r: RollupTarget): Promise<void> {
-  await fsyncPath(r.temp);
-  await rename(r.temp, join(r.dir, r.name));
-  await fsyncPath(r.dir);
-  for (const old of await readdir(r.dir)) {
-    if (old !== r.name && old.startsWith('rollup_')) await rm(join(r.dir, old), { force: true });
-  }
 }
 
 export async function compactLake(options: CompactOptions): Promise<CompactStats> {
@@ -545,9 +482,19 @@ export async function compactLake(options: CompactOptions): Promise<CompactStats
     duplicatesDropped: 0,
     staleTempsRemoved: 0,
     locked: 0,
+    hourRollups: 0,
+    dayRollups: 0,
+    spanHourRollups: 0,
   };
   let instance: DuckDBInstance | undefined;
   let connection: DuckDBConnection | undefined;
+  const connect = async (): Promise<DuckDBConnection> => {
+    if (!connection) {
+      instance = await openCompactionDb(options.lakeDir, o.memoryLimitMb, o.threads);
+      connection = await instance.connect();
+    }
+    return connection;
+  };
   try {
     for (const { logType, dir } of await hourPartitions(options.lakeDir)) {
       if (options.signal?.aborted) break;
@@ -568,12 +515,8 @@ export async function compactLake(options: CompactOptions): Promise<CompactStats
         continue;
       }
       try {
-        if (!connection) {
-          instance = await openCompactionDb(options.lakeDir, o.memoryLimitMb, o.threads);
-          connection = await instance.connect();
-        }
         const result = await compactPartition(
-          connection,
+          await connect(),
           options.lakeDir,
           logType,
           dir,
@@ -591,6 +534,18 @@ export async function compactLake(options: CompactOptions): Promise<CompactStats
       } finally {
         await unlock();
       }
+    }
+    // The hour rollups of hours compacted by an older version, and the day rollups of closed days.
+    if (!options.signal?.aborted) {
+      const built = await buildRollups(connect, options.lakeDir, {
+        nowMs: now,
+        closeAfterMs: o.closeAfterMs,
+        signal: options.signal,
+        lock: (dir) => lockPartition(dir, staleBefore),
+      });
+      stats.hourRollups = built.hourRollups;
+      stats.dayRollups = built.dayRollups;
+      stats.spanHourRollups = built.spanHourRollups;
     }
   } finally {
     connection?.closeSync();

@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { COMPACT_DEFAULTS, type CompactOptions, lakeInventory } from './compact.ts';
 import { compactInChild } from './compact-process.ts';
+import { rollupWork } from './rollup-build.ts';
 
 /**
  * The background compactor: every `intervalMs` it compacts the lake (compact.ts: closed hours into
@@ -48,13 +49,16 @@ export function createCompactor(options: CompactorOptions): Compactor {
   let lastError: string | null = null;
 
   /**
-   * Work for a run: a closed hour not compacted, or a crowded open hour (a crash's left-over temp
-   * files are swept by the next run; an hour closes every hour).
+   * Work for a run: a closed hour not compacted, a crowded open hour, or a rollup missing (a
+   * crash's left-over temp files are swept by the next run; an hour closes every hour).
    */
   async function workToDo(): Promise<boolean> {
     const inv = await lakeInventory(options.lakeDir, Date.now(), closeAfterMs);
     const openMax = options.openHourMaxFiles ?? COMPACT_DEFAULTS.openHourMaxFiles;
-    return inv.pendingClosed > 0 || (openMax > 0 && inv.maxFilesOpen >= openMax);
+    if (inv.pendingClosed > 0 || (openMax > 0 && inv.maxFilesOpen >= openMax)) return true;
+    // Rollups to make: an hour compacted by an older version, a closed day without its day rollup.
+    const rollups = await rollupWork(options.lakeDir, Date.now(), closeAfterMs);
+    return rollups.hours.length > 0 || rollups.spans.length > 0;
   }
 
   async function once(): Promise<void> {
@@ -85,7 +89,7 @@ export function createCompactor(options: CompactorOptions): Compactor {
       },
     });
     telemetry?.lakeCompactionRss.set(stats.maxRssBytes);
-    if (stats.partitions > 0) {
+    if (stats.partitions > 0 || stats.hourRollups > 0 || stats.dayRollups > 0 || stats.spanHourRollups > 0) {
       logger.info({ ...stats, ms: Math.round(performance.now() - started) }, 'lake compacted');
     }
   }

@@ -1,7 +1,7 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { hourPartitions, partitionStartMs } from './compact.ts';
-import { ROLLUPS_DIR } from './rollup.ts';
+import { ROLLUPS_DIR, SPANS, spanRollupDir, spanStart } from './rollup.ts';
 
 /**
  * `socstream lake retention --days N`: drops every hour partition that ended more than N days ago
@@ -28,6 +28,7 @@ export async function applyRetention(options: RetentionOptions): Promise<Retenti
   const now = options.nowMs ?? Date.now();
   const cutoffMs = now - options.days * 24 * HOUR_MS;
   const stats: RetentionStats = { partitionsDropped: 0, partitionsKept: 0, cutoffMs };
+  const spansCut = new Set<string>();
   for (const { dir } of await hourPartitions(options.lakeDir)) {
     const start = partitionStartMs(dir);
     if (start === null) continue;
@@ -40,10 +41,14 @@ export async function applyRetention(options: RetentionOptions): Promise<Retenti
       const rollupDir = join(options.lakeDir, ROLLUPS_DIR, relative(options.lakeDir, dir));
       await rm(rollupDir, { recursive: true, force: true });
       await removeEmptyParents(join(options.lakeDir, ROLLUPS_DIR), dirname(rollupDir));
+      for (const span of SPANS) spansCut.add(spanRollupDir(options.lakeDir, span, spanStart(span, start)));
     } else {
       stats.partitionsKept++;
     }
   }
+  // A span rollup (day, hour) sums its partitions: one that lost some no longer answers (its
+  // signature is not the span's); removed here, made again for what is kept by the next compactor run.
+  for (const dir of spansCut) await rm(dir, { recursive: true, force: true });
   return stats;
 }
 

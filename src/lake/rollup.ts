@@ -1,56 +1,153 @@
+import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { sqlString } from '../core/sql.ts';
 
 /**
- * Aggregates of the lake for the dashboard, so statistics do not grow with the lake: when a
- * closed hour is compacted (compact.ts), its rollup is written beside the lake in
- * `.rollups/<log_type>/year=/month=/day=/hour=/rollup_<run>.parquet`:
+ * Aggregates of the lake for the dashboard, so statistics do not grow with the lake.
  *
- * | kind     | t (epoch ms)  | key                  | n      |
- * |----------|---------------|----------------------|--------|
- * | `minute` | minute start  | direction (or `unknown`) | events of that minute, log type and direction |
- * | `src`    | NULL          | src_ip               | events of the hour (the hour's top 1000) |
- * | `dst`    | NULL          | dst_ip               | events of the hour (the hour's top 1000) |
+ * **Hour rollups.** When a closed hour of one log type is compacted (compact.ts), its rollup is
+ * written beside the lake in `.rollups/<log_type>/year=/month=/day=/hour=/rollup_v2_<run>.parquet`
+ * (a compacted hour without one, e.g. from an older version, gets one at the next compaction run:
+ * rollup-build.ts):
  *
- * Statistics over a window read the rollups of the whole hours inside it whose partition is still
- * exactly the run the rollup was made from, and scan the events of every other hour in it (the
- * open hour, the window's partial first and last hours, hours not compacted yet): the scan is
- * bounded by a few hours, not by the lake. Top addresses are exact when each hour's top 1000
- * contains the window's top 10 (a long tail of rare addresses is cut per hour).
+ * | kind     | t (epoch ms)  | key                      | key2   | n      |
+ * |----------|---------------|--------------------------|--------|--------|
+ * | `minute` | minute start  | direction (or `unknown`) |        | events of that minute, log type and direction |
+ * | `src`    | NULL          | src_ip                   |        | events of the hour (every address) |
+ * | `dst`    | NULL          | dst_ip                   |        | events of the hour (every address) |
+ * | `ext`    | NULL          | src_ip                   | dst_ip | events from outside (EXTERNAL_SOURCE) of the hour, per pair |
+ *
+ * **Span rollups (all log types).** Once a UTC day (or an hour) is closed and every partition
+ * of it (all log types) is one compaction run with its hour rollup, the compactor sums those hour
+ * rollups into one file for the span: `.rollups/.days/YYYY-MM-DD/day_<signature>.parquet` and
+ * `.rollups/.hours/YYYY-MM-DDTHH/hour_<signature>.parquet` (same columns; `src`, `dst` and `ext`
+ * rows summed over the span's hours and log types, log_type NULL). The signature is a hash of the
+ * span's (log type, hour, run) list: the file answers only while the span's partitions are
+ * exactly the runs it was made from. A week's window reads ~30 files, not ~2,200.
+ *
+ * **Exactness.** A statistic over a window reads the day files of the whole days inside it whose
+ * signature is the day's now, the same for the hour files of its other whole hours, the hour
+ * rollups of the other whole (log type, hour) partitions whose partition is still
+ * the run the rollup was made from, and scans the events of every other hour (the open hour, the
+ * window's partial first and last hours, hours not compacted yet, hours with a late file): every
+ * event is counted once, from its files as they are now. A late event, a recompaction or retention
+ * changes a partition's files, so its hour (and day) rollups stop answering until the compactor
+ * has made new ones; meanwhile the hour is scanned. Rollups keep every address, so the top lists
+ * equal a scan's.
  */
 export const ROLLUPS_DIR = '.rollups';
-export const ROLLUP_TOP_PER_HOUR = 1000;
+/** A span that one file of all log types answers: a UTC day or an hour, under ROLLUPS_DIR. */
+export interface Span {
+  kind: 'day' | 'hour';
+  ms: number;
+  /** Under ROLLUPS_DIR (a dot name: never a log type). */
+  dir: string;
+  /** The span's directory name from its start's ISO time (YYYY-MM-DD, YYYY-MM-DDTHH). */
+  isoChars: number;
+}
+/** Columns of every rollup file (hour and day). */
+export const ROLLUP_COLUMNS =
+  '(kind VARCHAR, t BIGINT, log_type VARCHAR, key VARCHAR, key2 VARCHAR, n BIGINT)';
 const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+export const DAY_SPAN: Span = { kind: 'day', ms: DAY_MS, dir: '.days', isoChars: 10 };
+export const HOUR_SPAN: Span = { kind: 'hour', ms: HOUR_MS, dir: '.hours', isoChars: 13 };
+/** Longest first: a window takes a day's file before the hours' files of that day. */
+export const SPANS: readonly Span[] = [DAY_SPAN, HOUR_SPAN];
 const RUN_RE = /_([0-9]+_[0-9a-f]+)-\d+of\d+_c\.parquet$/;
-const ROLLUP_RE = /^rollup_([0-9]+_[0-9a-f]+)\.parquet$/;
+/** The current hour rollup's name; older versions (`rollup_<run>.parquet`) are not read. */
+const ROLLUP_RE = /^rollup_v2_([0-9]+_[0-9a-f]+)\.parquet$/;
+
+export function hourRollupName(run: string): string {
+  return `rollup_v2_${run}.parquet`;
+}
+
+export function spanRollupName(span: Span, signature: string): string {
+  return `${span.kind}_${signature}.parquet`;
+}
+
+/** The compaction run of an hour rollup's file name, or null (another version, a temp file). */
+export function rollupRun(name: string): string | null {
+  return ROLLUP_RE.exec(name)?.[1] ?? null;
+}
+
+/**
+ * Events from outside, as the overview's top external sources count them: the enrichment's
+ * direction says so, or (events without a destination, such as an auth log's failed logins) the
+ * source is not in the home networks — or, with none configured, not in a private range.
+ * `columns`: the source's columns when some may be missing (an older layout): those read NULL.
+ */
+export function externalSourceSql(columns?: ReadonlySet<string>): string {
+  const col = (name: string, type: string) => (!columns || columns.has(name) ? name : `NULL::${type}`);
+  return `(${col('direction', 'VARCHAR')} IN ('inbound', 'external') OR coalesce(${col('src_in_home', 'BOOLEAN')}, ${col('src_ip_is_private', 'BOOLEAN')}) = false)`;
+}
 
 /**
  * The rollup statement over one compacted hour's rows (`source`: a read_parquet(...) call or a
- * subquery). `top`: the addresses kept per kind (null: every address, for rollupFromParts).
+ * subquery), every address kept. `columns`: the source's columns, when it may lack some.
  */
-export function rollupSql(source: string, top: number | null = ROLLUP_TOP_PER_HOUR): string {
-  const limit = top === null ? '' : ` ORDER BY n DESC, key LIMIT ${top}`;
-  const topOf = (kind: 'src' | 'dst') =>
-    `SELECT * FROM (SELECT '${kind}' AS kind, NULL::BIGINT AS t, log_type, ${kind}_ip AS key, count(*)::BIGINT AS n ` +
-    `FROM ${source} WHERE ${kind}_ip IS NOT NULL GROUP BY ALL${limit})`;
+export function rollupSql(source: string, columns?: ReadonlySet<string>): string {
+  const col = (name: string) => (!columns || columns.has(name) ? name : 'NULL::VARCHAR');
+  const addresses = (kind: 'src' | 'dst') =>
+    `SELECT '${kind}' AS kind, NULL::BIGINT AS t, log_type, ${col(`${kind}_ip`)} AS key, NULL::VARCHAR AS key2, ` +
+    `count(*)::BIGINT AS n FROM ${source} WHERE ${col(`${kind}_ip`)} IS NOT NULL GROUP BY ALL`;
   return (
     `SELECT 'minute' AS kind, epoch_ms(time_bucket(INTERVAL 1 minute, event_time)) AS t, log_type, ` +
-    `coalesce(direction, 'unknown') AS key, count(*)::BIGINT AS n FROM ${source} GROUP BY ALL ` +
-    `UNION ALL ${topOf('src')} UNION ALL ${topOf('dst')}`
+    `coalesce(${col('direction')}, 'unknown') AS key, NULL::VARCHAR AS key2, count(*)::BIGINT AS n FROM ${source} GROUP BY ALL ` +
+    `UNION ALL ${addresses('src')} UNION ALL ${addresses('dst')} UNION ALL ` +
+    `SELECT 'ext' AS kind, NULL::BIGINT AS t, log_type, ${col('src_ip')} AS key, ${col('dst_ip')} AS key2, count(*)::BIGINT AS n ` +
+    `FROM ${source} WHERE ${col('src_ip')} IS NOT NULL AND ${externalSourceSql(columns)} GROUP BY ALL`
   );
 }
 
-/** The hour's rollup from partial rollups (`rollupSql(part, null)` rows of each part of the hour). */
+/** The hour's rollup from partial rollups (`rollupSql` rows of each part of the hour): summed. */
 export function rollupFromParts(parts: string): string {
-  const topOf = (kind: 'src' | 'dst') =>
-    `SELECT * FROM (SELECT kind, t, log_type, key, sum(n)::BIGINT AS n FROM ${parts} WHERE kind = '${kind}' ` +
-    `GROUP BY ALL ORDER BY n DESC, key LIMIT ${ROLLUP_TOP_PER_HOUR})`;
+  return `SELECT kind, t, log_type, key, key2, sum(n)::BIGINT AS n FROM ${parts} GROUP BY ALL`;
+}
+
+/**
+ * A span's rollup (day or hour, all log types) from its hour rollups (`hours`: a read_parquet(...)
+ * of them): minute rows as they are, addresses and pairs summed over the hours and log types.
+ */
+export function spanRollupSql(hours: string): string {
   return (
-    `SELECT kind, t, log_type, key, sum(n)::BIGINT AS n FROM ${parts} WHERE kind = 'minute' GROUP BY ALL ` +
-    `UNION ALL ${topOf('src')} UNION ALL ${topOf('dst')}`
+    `SELECT kind, t, log_type, key, key2, sum(n)::BIGINT AS n FROM ${hours} WHERE kind = 'minute' GROUP BY ALL ` +
+    `UNION ALL SELECT kind, NULL::BIGINT AS t, NULL::VARCHAR AS log_type, key, key2, sum(n)::BIGINT AS n ` +
+    `FROM ${hours} WHERE kind <> 'minute' GROUP BY kind, key, key2`
   );
+}
+
+/**
+ * The signature of a span's partitions: a hash of its sorted `log_type/hour/run` list, or null
+ * when a partition of it is not one compaction run (writer files, a late file, a merge in
+ * progress). `partitions`: every partition of the span that holds Parquet files, with their names.
+ */
+export function spanSignature(
+  partitions: ReadonlyArray<{ logType: string; hour: number; files: readonly string[] }>,
+): string | null {
+  const lines: string[] = [];
+  for (const p of partitions) {
+    const runs = new Set(p.files.map((f) => RUN_RE.exec(f)?.[1] ?? '-'));
+    if (runs.size !== 1 || runs.has('-')) return null;
+    lines.push(`${p.logType}/${p.hour}/${[...runs][0]}`);
+  }
+  if (lines.length === 0) return null;
+  return createHash('sha256').update(lines.sort().join('\n')).digest('hex').slice(0, 16);
+}
+
+/**
+ * `.rollups/.days/YYYY-MM-DD` or `.rollups/.hours/YYYY-MM-DDTHH` of the span starting at startMs.
+ * Not `year=/month=/day=`: a path five levels below the lake would match the `events` view's glob
+ * (query.ts) and break its partitions.
+ */
+export function spanRollupDir(lakeDir: string, span: Span, startMs: number): string {
+  return join(lakeDir, ROLLUPS_DIR, span.dir, new Date(startMs).toISOString().slice(0, span.isoChars));
+}
+
+export function spanStart(span: Span, ms: number): number {
+  return Math.floor(ms / span.ms) * span.ms;
 }
 
 export interface StatsWindow {
@@ -87,9 +184,10 @@ function hourPath(hourMs: number): string {
 const MAX_PLANNED_HOURS = 24 * 366;
 
 /**
- * Which files answer the window: per log type and hour, the current rollup when the hour lies
- * wholly inside the window and the rollup's run is the partition's files, else the hour's events.
- * Rollups have minute rows, so they serve only buckets that are whole minutes.
+ * Which files answer the window: the current span file of each whole day inside the window, then
+ * of each other whole hour, else per log type and hour the current hour rollup when the hour lies wholly inside the window and
+ * the rollup's run is the partition's files, else the hour's events. Rollups have minute rows, so
+ * they serve only buckets that are whole minutes.
  */
 export async function planStats(lakeDir: string, w: StatsWindow): Promise<StatsPlan> {
   const plan: StatsPlan = { rollups: [], events: [] };
@@ -101,16 +199,19 @@ export async function planStats(lakeDir: string, w: StatsWindow): Promise<StatsP
     .map((e) => e.name);
   // A week is ~2,000 (log type, hour) directories: listed 64 at a time, not one after the other
   // (measured over a 50 M-event week: 250 ms sequential).
-  const tasks = types.flatMap((type) => hours.map((hour) => ({ type, hour })));
-  const results: Array<{ rollup: string | null; events: string[] }> = [];
-  for (let i = 0; i < tasks.length; i += PLAN_CONCURRENCY) {
-    results.push(
-      ...(await Promise.all(
-        tasks.slice(i, i + PLAN_CONCURRENCY).map((t) => planHour(lakeDir, t.type, t.hour, w, useRollups)),
-      )),
-    );
+  const listed = (
+    await inBatches(
+      types.flatMap((logType) => hours.map((hour) => ({ logType, hour }))),
+      (t) => listHour(lakeDir, t.logType, t.hour),
+    )
+  ).filter((p) => p !== null);
+  let rest: readonly ListedHour[] = listed;
+  for (const span of useRollups ? SPANS : []) {
+    const found = await currentSpanRollups(lakeDir, span, w, rest);
+    plan.rollups.push(...found.values());
+    rest = rest.filter((p) => !found.has(spanStart(span, p.hour)));
   }
-  for (const r of results) {
+  for (const r of await inBatches(rest, (p) => planHour(lakeDir, p, w, useRollups))) {
     if (r.rollup) plan.rollups.push(r.rollup);
     plan.events.push(...r.events);
   }
@@ -119,35 +220,83 @@ export async function planStats(lakeDir: string, w: StatsWindow): Promise<StatsP
 
 const PLAN_CONCURRENCY = 64;
 
+async function inBatches<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += PLAN_CONCURRENCY)
+    out.push(...(await Promise.all(items.slice(i, i + PLAN_CONCURRENCY).map(fn))));
+  return out;
+}
+
+/** A partition of the window that holds Parquet files. */
+interface ListedHour {
+  logType: string;
+  hour: number;
+  dir: string;
+  files: string[];
+}
+
+async function listHour(lakeDir: string, logType: string, hour: number): Promise<ListedHour | null> {
+  const dir = join(lakeDir, logType, hourPath(hour));
+  const names = await readdir(dir).catch(() => null);
+  const files = (names ?? []).filter((n) => n.endsWith('.parquet') && !n.startsWith('.'));
+  return files.length === 0 ? null : { logType, hour, dir, files };
+}
+
+/**
+ * The span files that answer the window: for each span (day or hour) wholly inside it, its file
+ * when the file's signature is the signature of the span's partitions now.
+ */
+async function currentSpanRollups(
+  lakeDir: string,
+  span: Span,
+  w: StatsWindow,
+  listed: readonly ListedHour[],
+): Promise<Map<number, string>> {
+  const bySpan = new Map<number, ListedHour[]>();
+  for (const p of listed) {
+    const start = spanStart(span, p.hour);
+    if (start < w.from || start + span.ms - 1 > w.to) continue;
+    bySpan.set(start, [...(bySpan.get(start) ?? []), p]);
+  }
+  const out = new Map<number, string>();
+  await inBatches([...bySpan], async ([start, partitions]) => {
+    const signature = spanSignature(partitions);
+    if (!signature) return;
+    const dir = spanRollupDir(lakeDir, span, start);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const name = spanRollupName(span, signature);
+    if (names.includes(name)) out.set(start, join(dir, name));
+  });
+  return out;
+}
+
 /** One (log type, hour) of the plan: its current rollup, or its files to scan. */
 async function planHour(
   lakeDir: string,
-  type: string,
-  hour: number,
+  p: ListedHour,
   w: StatsWindow,
   useRollups: boolean,
 ): Promise<{ rollup: string | null; events: string[] }> {
-  const dir = join(lakeDir, type, hourPath(hour));
-  const names = await readdir(dir).catch(() => null);
-  if (names === null) return { rollup: null, events: [] };
-  const files = names.filter((n) => n.endsWith('.parquet') && !n.startsWith('.'));
-  if (files.length === 0) return { rollup: null, events: [] };
-  const whole = hour >= w.from && hour + HOUR_MS - 1 <= w.to;
+  const whole = p.hour >= w.from && p.hour + HOUR_MS - 1 <= w.to;
   if (useRollups && whole) {
-    const rollup = await currentRollup(lakeDir, dir, files);
+    const rollup = await currentHourRollup(lakeDir, p.dir, p.files);
     if (rollup) return { rollup, events: [] };
   }
-  return { rollup: null, events: files.map((f) => join(dir, f)) };
+  return { rollup: null, events: p.files.map((f) => join(p.dir, f)) };
 }
 
-/** The partition's rollup file when it was made from exactly the files there now. */
-async function currentRollup(lakeDir: string, dir: string, files: string[]): Promise<string | null> {
+/** The partition's hour rollup file when it was made from exactly the files there now. */
+export async function currentHourRollup(
+  lakeDir: string,
+  dir: string,
+  files: readonly string[],
+): Promise<string | null> {
   const runs = new Set(files.map((f) => RUN_RE.exec(f)?.[1] ?? '-'));
   if (runs.size !== 1 || runs.has('-')) return null;
   const [run] = runs;
   const rollupDir = join(lakeDir, ROLLUPS_DIR, relative(lakeDir, dir));
   const names = await readdir(rollupDir).catch(() => [] as string[]);
-  const name = names.find((n) => ROLLUP_RE.exec(n)?.[1] === run);
+  const name = names.find((n) => rollupRun(n) === run);
   // The run's file count is checked by compaction (a complete run); a run missing a bucket file
   // cannot have its rollup: the rollup is written after every bucket is renamed.
   return name ? join(rollupDir, name) : null;
@@ -195,11 +344,41 @@ export function statsSqlFor(
   };
 }
 
-function eventsSourceSql(plan: StatsPlan, w: StatsWindow): string | null {
+const STATS_COLUMNS = ['log_type', 'event_time', 'direction', 'src_ip', 'dst_ip'];
+
+function eventsSourceSql(
+  plan: StatsPlan,
+  w: StatsWindow,
+  columns = STATS_COLUMNS,
+  where = '',
+): string | null {
   if (plan.events.length === 0) return null;
   const fromTs = `make_timestamp(${Math.trunc(w.from) * 1000})`;
   const toTs = `make_timestamp(${Math.trunc(w.to) * 1000})`;
-  return `(SELECT log_type, event_time, direction, src_ip, dst_ip FROM read_parquet(${list(plan.events)}, union_by_name = true, hive_partitioning = false) WHERE event_time >= ${fromTs} AND event_time <= ${toTs})`;
+  return `(SELECT ${columns.join(', ')} FROM read_parquet(${list(plan.events)}, union_by_name = true, hive_partitioning = false) WHERE event_time >= ${fromTs} AND event_time <= ${toTs}${where})`;
+}
+
+/**
+ * The top `limit` sources from outside (externalSourceSql) over a plan, `(ip, n, targets)`: the
+ * `ext` pairs of its rollups and a scan of the rest, `targets` the distinct destinations. Null
+ * when the plan is empty.
+ */
+export function externalSourcesSql(plan: StatsPlan, w: StatsWindow, limit: number): string | null {
+  const parts: string[] = [];
+  const rollups = rollupsSourceSql(plan);
+  if (rollups) parts.push(`SELECT key AS ip, key2 AS dst, n FROM ${rollups} WHERE kind = 'ext'`);
+  const events = eventsSourceSql(
+    plan,
+    w,
+    ['src_ip', 'dst_ip', 'direction', 'src_in_home', 'src_ip_is_private'],
+    ` AND src_ip IS NOT NULL AND ${externalSourceSql()}`,
+  );
+  if (events) parts.push(`SELECT src_ip AS ip, dst_ip AS dst, count(*) AS n FROM ${events} GROUP BY ALL`);
+  if (parts.length === 0) return null;
+  return (
+    `SELECT ip, sum(n)::BIGINT AS n, count(DISTINCT dst)::BIGINT AS targets FROM (${parts.join(' UNION ALL ')}) ` +
+    `GROUP BY ip ORDER BY n DESC, ip LIMIT ${Math.trunc(limit)}`
+  );
 }
 
 function rollupsSourceSql(plan: StatsPlan): string | null {
@@ -247,7 +426,8 @@ export function statsSql(plan: StatsPlan, w: StatsWindow): string | null {
   const events = eventsSourceSql(plan, w);
   const rollups = rollupsSourceSql(plan);
   if (events) ctes.push(`ev AS MATERIALIZED ${events}`);
-  if (rollups) ctes.push(`ro AS MATERIALIZED (SELECT kind, t, log_type, key, n FROM ${rollups})`);
+  if (rollups)
+    ctes.push(`ro AS MATERIALIZED (SELECT kind, t, log_type, key, n FROM ${rollups} WHERE kind <> 'ext')`);
   const select = (stat: string, t: string, k: string) =>
     `SELECT '${stat}' AS stat, ${t}::BIGINT AS t, ${k}::VARCHAR AS k, n::BIGINT AS n FROM (${parts[stat]})`;
   return `WITH ${ctes.join(', ')} ${[

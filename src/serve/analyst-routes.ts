@@ -389,15 +389,13 @@ export function registerAnalystRoutes(app: FastifyInstance, deps: Deps): void {
       const to = timeOf(req.query.to, 'to') ?? Date.now();
       const from = timeOf(req.query.from, 'from') ?? to - HOUR_MS;
       if (!(await deps.lake.views()).includes('events')) return { from, to, sources: [] };
-      const where = [...timeRange(from, to), 'src_ip IS NOT NULL'];
-      // From outside: the enrichment's direction says so, or (events without a destination, such as
-      // an auth log's failed logins) the source is not in the home networks — or, with none
-      // configured, not in a private range.
+      const limit = req.query.limit ?? 10;
+      // From outside (externalSourceSql): the rollups' per-hour pairs answer the whole hours and
+      // days of the range, a scan the rest (src/lake/rollup.ts).
       if ((req.query.scope ?? 'external') === 'external')
-        where.push(
-          `(direction IN ('inbound', 'external') OR coalesce(src_in_home, src_ip_is_private) = false)`,
-        );
-      const sql = `SELECT src_ip AS ip, count(*) AS n, count(DISTINCT ${quoteIdent('dst_ip')}) AS targets FROM events WHERE ${where.join(' AND ')} GROUP BY ALL ORDER BY n DESC, ip LIMIT ${req.query.limit ?? 10}`;
+        return { from, to, sources: await deps.lake.externalSources({ from, to, limit }, { timeoutMs }) };
+      const where = [...timeRange(from, to), 'src_ip IS NOT NULL'];
+      const sql = `SELECT src_ip AS ip, count(*) AS n, count(DISTINCT ${quoteIdent('dst_ip')}) AS targets FROM events WHERE ${where.join(' AND ')} GROUP BY ALL ORDER BY n DESC, ip LIMIT ${limit}`;
       const sources = rows(await deps.lake.query(sql, { timeoutMs })).map((r) => ({
         ip: String(r.ip),
         n: Number(r.n),

@@ -653,18 +653,10 @@ function registerStats(app: FastifyInstance, deps: ServeDeps): void {
         out,
         await deps.lake.stats({ from, to, bucketSeconds }, { timeoutMs: deps.config.query_timeout_ms }),
       );
-      const recent = await deps.alerts.list({ from, to, limit: 1000 });
-      const byLevel: Record<string, number> = {};
-      const byRule: Record<string, { title: string; n: number }> = {};
-      for (const a of recent.alerts) {
-        byLevel[a.level] = (byLevel[a.level] ?? 0) + 1;
-        byRule[a.rule_id] ??= { title: a.rule_title, n: 0 };
-        byRule[a.rule_id].n++;
-      }
-      out.alerts_by_level = byLevel;
-      out.alerts_by_rule = Object.entries(byRule)
-        .map(([rule_id, v]) => ({ rule_id, title: v.title, n: v.n }))
-        .sort((a, b) => b.n - a.n);
+      // Counted by the store over every alert of the window (not a page of them).
+      const counts = await deps.alerts.count({ from, to });
+      out.alerts_by_level = counts.by_level;
+      out.alerts_by_rule = counts.by_rule;
       return out;
     },
   );

@@ -9,7 +9,14 @@ import {
   readParquetFilesSql,
 } from '../lake/query.ts';
 import { createQueryPool, type QueryPool } from '../lake/query-pool.ts';
-import { planStats, type StatsWindow, statsRows, statsSql } from '../lake/rollup.ts';
+import {
+  externalSourcesSql,
+  planStats,
+  type StatsPlan,
+  type StatsWindow,
+  statsRows,
+  statsSql,
+} from '../lake/rollup.ts';
 
 /**
  * The API's two ways into the lake: `query` runs SQL the server built itself (values escaped),
@@ -41,6 +48,14 @@ export interface LakeAccess {
     sqlFor: (source: string) => string,
     options?: QueryOptions,
   ): Promise<QueryResult>;
+  /**
+   * The top `limit` sources from outside over [from, to] (`ip`, `n` events, `targets` distinct
+   * destinations): the `ext` rows of the rollups of whole hours and days, a scan of the rest.
+   */
+  externalSources(
+    window: { from: number; to: number; limit: number },
+    options?: QueryOptions,
+  ): Promise<Array<{ ip: string; n: number; targets: number }>>;
   /** The lake's views now (refreshed when new log types appeared). */
   views(): Promise<string[]>;
   healthcheck(): Promise<Health>;
@@ -139,6 +154,27 @@ export async function openLakeAccess(
     return viewers.run(o.deadline, () => trusted.query(sql, o));
   }
 
+  /**
+   * A statement over the window's plan (planStats: rollups + the events of the other hours). The
+   * compactor may delete a planned file between planning and reading: plan again once.
+   */
+  async function queryPlanned(
+    window: StatsWindow,
+    sqlOf: (plan: StatsPlan) => string | null,
+    o: QueryOptions,
+  ): Promise<unknown[][] | null> {
+    for (let attempt = 0; ; attempt++) {
+      const sql = sqlOf(await planStats(lakeDir, window));
+      if (!sql) return null;
+      try {
+        return (await query(sql, o)).rows as unknown[][];
+      } catch (err) {
+        const missing = /No files found|No such file|Cannot open file/i.test((err as Error).message);
+        if (!missing || attempt >= 1) throw err;
+      }
+    }
+  }
+
   return {
     query,
     async sandbox(sql, opts) {
@@ -148,20 +184,26 @@ export async function openLakeAccess(
     },
     async stats(window, opts) {
       const o = withDeadline(opts);
-      // Compaction may delete a planned file between planning and reading: plan again once.
-      for (let attempt = 0; ; attempt++) {
-        const plan = await planStats(lakeDir, window);
-        // One statement for the four statistics: the rollups are read once, not four times.
-        const sql = statsSql(plan, window);
-        if (!sql) return { by_type: [], top_src: [], top_dst: [], direction: [] };
-        try {
-          // Rows: buckets × log types plus 30 (the four statistics' own caps are in the SQL).
-          return statsRows((await query(sql, { ...o, maxRows: o.maxRows ?? 1_000_000 })).rows);
-        } catch (err) {
-          const missing = /No files found|No such file|Cannot open file/i.test((err as Error).message);
-          if (!missing || attempt >= 1) throw err;
-        }
-      }
+      // One statement for the four statistics: the rollups are read once, not four times.
+      // Rows: buckets × log types plus 30 (the four statistics' own caps are in the SQL).
+      const rows = await queryPlanned(window, (plan) => statsSql(plan, window), {
+        ...o,
+        maxRows: o.maxRows ?? 1_000_000,
+      });
+      return rows ? statsRows(rows) : { by_type: [], top_src: [], top_dst: [], direction: [] };
+    },
+    async externalSources(window, opts) {
+      const w = { from: window.from, to: window.to, bucketSeconds: 60 };
+      const rows = await queryPlanned(
+        w,
+        (plan) => externalSourcesSql(plan, w, window.limit),
+        withDeadline(opts),
+      );
+      return (rows ?? []).map(([ip, n, targets]) => ({
+        ip: String(ip),
+        n: Number(n),
+        targets: Number(targets),
+      }));
     },
     async queryFiles(span, sqlFor, opts) {
       const o = withDeadline(opts);

@@ -2,6 +2,7 @@ import type { Health } from '../core/component.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { type Alert, type AlertStatus, LEVELS, type Level } from '../detect/alert.ts';
 import {
+  type AlertCounts,
   type AlertFilter,
   type AlertPage,
   type AlertSortKey,
@@ -146,10 +147,22 @@ export function sortValue(alert: Alert, sort: AlertSortKey): number {
  */
 export function listStatement(dialect: SqlDialect, filter: AlertFilter, limit: number): SqlStatement {
   const b = new SqlBuilder(dialect);
-  const where: string[] = [];
   const sort = filter.sort ?? 'last_seen';
   const order = filter.order ?? 'desc';
   const key = SORT_EXPRESSIONS[sort];
+  const where = filterConditions(b, filter);
+  if (filter.cursor) {
+    const c = decodeCursor(filter.cursor, sort, order);
+    where.push(`(${key}, id) ${order === 'desc' ? '<' : '>'} (${b.bind(c.value)}, ${b.bind(c.id)})`);
+  }
+  const dir = order.toUpperCase();
+  const text = `SELECT * FROM alerts${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${key} ${dir}, id ${dir} LIMIT ${b.bind(limit + 1)}`;
+  return { text, values: b.values };
+}
+
+/** The WHERE conditions of a filter (status, level, rule, entity, time overlap), values bound on `b`. */
+function filterConditions(b: SqlBuilder, filter: AlertFilter): string[] {
+  const where: string[] = [];
   const statuses = asList(filter.status);
   if (statuses?.length) where.push(b.oneOf('status', statuses));
   const levels = asList(filter.level);
@@ -158,13 +171,40 @@ export function listStatement(dialect: SqlDialect, filter: AlertFilter, limit: n
   if (filter.entity !== undefined) where.push(`entity = ${b.bind(filter.entity)}`);
   if (filter.from !== undefined) where.push(`last_seen >= ${b.bind(filter.from)}`);
   if (filter.to !== undefined) where.push(`first_seen <= ${b.bind(filter.to)}`);
-  if (filter.cursor) {
-    const c = decodeCursor(filter.cursor, sort, order);
-    where.push(`(${key}, id) ${order === 'desc' ? '<' : '>'} (${b.bind(c.value)}, ${b.bind(c.id)})`);
-  }
-  const dir = order.toUpperCase();
-  const text = `SELECT * FROM alerts${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${key} ${dir}, id ${dir} LIMIT ${b.bind(limit + 1)}`;
+  return where;
+}
+
+/**
+ * The count query for `filter` (the same conditions as listStatement, no page): one row per
+ * (level, rule) with its count and the rule's title.
+ */
+export function countStatement(dialect: SqlDialect, filter: AlertFilter): SqlStatement {
+  const b = new SqlBuilder(dialect);
+  const where = filterConditions(b, filter);
+  const text = `SELECT level, rule_id, max(rule_title) AS title, count(*) AS n FROM alerts${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY level, rule_id`;
   return { text, values: b.values };
+}
+
+/** countStatement's rows folded into totals by level and by rule (most alerts first). Pure. */
+export function foldCounts(
+  rows: ReadonlyArray<{ level: string; rule_id: string; title: string; n: number | string }>,
+): AlertCounts {
+  const out: AlertCounts = { total: 0, by_level: {}, by_rule: [] };
+  const rules = new Map<string, { rule_id: string; title: string; n: number }>();
+  for (const r of rows) {
+    const n = Number(r.n);
+    out.total += n;
+    const level = r.level as Level;
+    out.by_level[level] = (out.by_level[level] ?? 0) + n;
+    const rule = rules.get(r.rule_id) ?? { rule_id: r.rule_id, title: r.title, n: 0 };
+    if (r.title > rule.title) rule.title = r.title;
+    rule.n += n;
+    rules.set(r.rule_id, rule);
+  }
+  out.by_rule = [...rules.values()].sort(
+    (a, b) => b.n - a.n || (a.rule_id < b.rule_id ? -1 : a.rule_id > b.rule_id ? 1 : 0),
+  );
+  return out;
 }
 
 /** A row of `alerts` as either driver returns it: BIGINTs may come as text, JSON as text or values. */
@@ -304,6 +344,17 @@ export class SqlAlertStore implements AlertStore {
           })
         : null;
     return { alerts, next_cursor: nextCursor };
+  }
+
+  async count(filter: AlertFilter = {}): Promise<AlertCounts> {
+    const s = countStatement(this.#db.dialect, filter);
+    const { rows } = await this.#db.query<{
+      level: string;
+      rule_id: string;
+      title: string;
+      n: number | string;
+    }>(s.text, s.values);
+    return foldCounts(rows);
   }
 
   async get(id: string): Promise<Alert | null> {

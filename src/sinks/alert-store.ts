@@ -50,6 +50,14 @@ export interface AlertPage {
   next_cursor: string | null;
 }
 
+export interface AlertCounts {
+  total: number;
+  /** Only the levels that have alerts. */
+  by_level: Partial<Record<Level, number>>;
+  /** Most alerts first, ties by rule id; the title is the rule's newest stored one (max). */
+  by_rule: Array<{ rule_id: string; title: string; n: number }>;
+}
+
 export interface AlertUpdate {
   status?: AlertStatus;
   /** null unassigns. */
@@ -76,6 +84,11 @@ export interface AlertStore extends Lifecycle {
   start(): Promise<void>;
   upsert(alerts: readonly Alert[]): Promise<void>;
   list(filter?: AlertFilter): Promise<AlertPage>;
+  /**
+   * How many alerts match the filter (every one, not a page: `limit`, `cursor`, `sort` and `order`
+   * are ignored), by level and by rule, counted by the database.
+   */
+  count(filter?: AlertFilter): Promise<AlertCounts>;
   get(id: string): Promise<Alert | null>;
   /** Throws NotFoundError for an unknown id and InvalidTransitionError for a refused status change. */
   update(id: string, change: AlertUpdate, actor: string): Promise<Alert>;

@@ -170,7 +170,7 @@ test('an hour of more files than one statement reads is compacted by the child p
   assert.equal((await compactLake({ lakeDir: dir })).partitions, 0);
   // The hour's rollup, made from the parts, counts the 4,000 events and their top addresses.
   const rollups = (await readdir(join(dir, '.rollups'), { recursive: true })).filter((n) =>
-    n.endsWith('.parquet'),
+    /rollup_v2_\w+\.parquet$/.test(n),
   );
   assert.equal(rollups.length, 1);
   const rows = await readParquetRows(join(dir, '.rollups', rollups[0]));

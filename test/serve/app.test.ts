@@ -234,6 +234,35 @@ test('GET /api/stats counts events by type over time, top talkers, direction and
   assert.equal(s.alerts_by_rule.length, 2);
 });
 
+test('GET /api/stats counts every alert of the window by level and rule, not a page of 1,000', async () => {
+  // A window of its own (2031), far from the fixture's other alerts.
+  const base = Date.parse('2031-03-01T00:00:00Z');
+  const many = Array.from({ length: 1500 }, (_, i) => ({
+    ...f.alerts[0],
+    id: `stats-count-${i}`,
+    rule_id: i % 5 === 0 ? 'rare-rule' : 'common-rule',
+    rule_title: i % 5 === 0 ? 'Rare rule' : 'Common rule',
+    level: i % 2 === 0 ? ('high' as const) : ('low' as const),
+    first_seen: base + i * 1000,
+    last_seen: base + i * 1000,
+  }));
+  await f.deps.alerts.upsert(many);
+  const res = await f.app.inject({
+    url: `/api/stats?from=${base}&to=${base + 3_600_000}&bucket_seconds=60`,
+    headers: bearer('viewer'),
+  });
+  assert.equal(res.statusCode, 200);
+  const s = json<{
+    alerts_by_level: Record<string, number>;
+    alerts_by_rule: Array<{ rule_id: string; title: string; n: number }>;
+  }>(res);
+  assert.deepEqual(s.alerts_by_level, { high: 750, low: 750 });
+  assert.deepEqual(s.alerts_by_rule, [
+    { rule_id: 'common-rule', title: 'Common rule', n: 1200 },
+    { rule_id: 'rare-rule', title: 'Rare rule', n: 300 },
+  ]);
+});
+
 test('GET /api/me names the token and its role', async () => {
   const res = await f.app.inject({ url: '/api/me', headers: bearer('analyst') });
   assert.deepEqual(json(res), { name: 'analyst-user', role: 'analyst' });

@@ -288,6 +288,55 @@ export function alertStoreContract(name: string, makeTarget: () => Promise<Contr
       });
     });
 
+    test('count counts every alert of the filter, beyond a page, by level and by rule', async () => {
+      // Far from the other tests' alerts (their times are near T0): a window of their own.
+      const base = Date.parse('2030-06-01T00:00:00Z');
+      const many = Array.from({ length: 1203 }, (_, i) =>
+        makeAlert(i, {
+          id: `count-${String(i).padStart(5, '0')}`,
+          rule_id: `rule-${i % 3}`,
+          rule_title: `Rule ${i % 3}`,
+          first_seen: base + i * 1000,
+          last_seen: base + i * 1000 + 500,
+        }),
+      );
+      await store.upsert(many);
+      await store.update(many[0].id, { status: 'closed' }, 'grace');
+      const window = { from: base, to: base + 2_000_000 };
+      const expected = (pick: (a: Alert) => boolean) => {
+        const chosen = many.filter(pick);
+        const byLevel: Record<string, number> = {};
+        const byRule: Record<string, number> = {};
+        for (const a of chosen) {
+          byLevel[a.level] = (byLevel[a.level] ?? 0) + 1;
+          byRule[a.rule_id] = (byRule[a.rule_id] ?? 0) + 1;
+        }
+        return { total: chosen.length, byLevel, byRule };
+      };
+      const all = await store.count(window);
+      const want = expected(() => true);
+      assert.equal(all.total, 1203, 'more than the 1,000 a page holds');
+      assert.deepEqual(all.by_level, want.byLevel);
+      assert.deepEqual(
+        all.by_rule,
+        Object.entries(want.byRule)
+          .map(([rule_id, n]) => ({ rule_id, title: `Rule ${rule_id.slice(5)}`, n }))
+          .sort((a, b) => b.n - a.n || a.rule_id.localeCompare(b.rule_id)),
+      );
+      // The filter is list's: a time range, a status, a level.
+      const part = await store.count({ from: base + 100_000, to: base + 200_000 });
+      const partWant = expected((a) => a.last_seen >= base + 100_000 && a.first_seen <= base + 200_000);
+      assert.equal(part.total, partWant.total);
+      assert.deepEqual(part.by_level, partWant.byLevel);
+      assert.equal((await store.count({ ...window, status: 'closed' })).total, 1);
+      assert.equal((await store.count({ ...window, level: 'high' })).total, want.byLevel.high);
+      assert.deepEqual(await store.count({ from: base - 10_000, to: base - 5_000 }), {
+        total: 0,
+        by_level: {},
+        by_rule: [],
+      });
+    });
+
     test('alerts and history survive closing and reopening the store', async () => {
       const a = makeAlert(9);
       await store.upsert([a]);
