@@ -14,11 +14,21 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { build } from '../scripts/build.ts';
 import { KafkaBus } from '../src/bus/kafka.ts';
 import { kafkaSchema } from '../src/config/schema.ts';
 import type { BusRecord } from '../src/core/bus.ts';
@@ -30,8 +40,18 @@ const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const EVENTS = QUICK ? 50_000 : 200_000;
 const PARTITIONS = 6;
 const ROUNDS = Number(process.env.SOCSTREAM_BENCH_SEED_ROUNDS ?? 2);
-/** The deployment's launcher (bin/socstream.js: sources or the build, MALLOC_ARENA_MAX). */
-const MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
+/** The checkout's launcher (bin/socstream.js: sources or the build, MALLOC_ARENA_MAX). */
+const CHECKOUT_MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
+/**
+ * What a deployment runs is the build (deploy/Dockerfile: `npm run build`, then bin/socstream.js
+ * runs dist/): the bench builds this checkout into a copy under its temporary folder and runs that
+ * (module loading from compiled JS, not type stripping at launch: ~1.5 s and ~1 s of CPU less per
+ * run here). SOCSTREAM_BENCH_SEED_SOURCES=1 runs the sources instead. A base checkout
+ * (SOCSTREAM_BENCH_SEED_BASE) runs as it is: build it first (`npm run build` there) to compare like
+ * with like.
+ */
+const FROM_SOURCES = process.env.SOCSTREAM_BENCH_SEED_SOURCES === '1';
+let MAIN = CHECKOUT_MAIN;
 /**
  * SOCSTREAM_BENCH_SEED_BASE=<checkout>: also run that checkout's `socstream run` (e.g. a worktree
  * of main) in every round, alternating with this one on the same topic: a paired A/B of the whole
@@ -196,7 +216,7 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string, main = MA
     },
     alert_store: { type: 'sqlite', sqlite_path: join(dir, `${prefix}.db`) },
     dlq: { type: 'file', path: join(dir, `${prefix}.dlq.ndjson`) },
-    ...(WORKERS !== undefined && main === MAIN ? { process: { workers: Number(WORKERS) } } : {}),
+    ...(WORKERS !== undefined && main !== baseMainOf() ? { process: { workers: Number(WORKERS) } } : {}),
   };
   const configPath = join(dir, `${prefix}.yaml`);
   writeFileSync(configPath, stringify(config));
@@ -246,6 +266,26 @@ async function runSocstream(bus: KafkaBus, topic: string, dir: string, main = MA
   }
 }
 
+/** The base checkout's launcher, when SOCSTREAM_BENCH_SEED_BASE names one. */
+function baseMainOf(): string | undefined {
+  return BASE_CHECKOUT ? join(BASE_CHECKOUT, 'bin/socstream.js') : undefined;
+}
+
+/**
+ * This checkout built into `<dir>/root` (bin/, package.json, dist/, node_modules linked): the
+ * launcher there runs dist/ as a deployment does, and the checkout's own dist/ is left alone.
+ */
+async function builtCopy(dir: string): Promise<string> {
+  const root = join(dir, 'root');
+  const checkout = new URL('../', import.meta.url).pathname;
+  mkdirSync(root, { recursive: true });
+  cpSync(join(checkout, 'bin'), join(root, 'bin'), { recursive: true });
+  copyFileSync(join(checkout, 'package.json'), join(root, 'package.json'));
+  symlinkSync(join(checkout, 'node_modules'), join(root, 'node_modules'));
+  await build(join(root, 'dist'));
+  return join(root, 'bin/socstream.js');
+}
+
 function skipped(note: string): BenchRow[] {
   return [{ bench: 'seed', metric: 'socstream run / seed 001 analyzer', value: Number.NaN, unit: '×', note }];
 }
@@ -262,12 +302,13 @@ export async function run(): Promise<BenchRow[]> {
   const topic = `bench-seed-threats-${randomUUID().slice(0, 8)}`;
   try {
     await fillTopic(bus, topic);
+    if (!FROM_SOURCES) MAIN = await builtCopy(dir);
     const script = join(dir, 'threat_analyzer.py');
     writeFileSync(script, SEED_ANALYZER);
     const seed: number[] = [];
     const ours: SocstreamRun[] = [];
     const base: SocstreamRun[] = [];
-    const baseMain = BASE_CHECKOUT ? join(BASE_CHECKOUT, 'bin/socstream.js') : undefined;
+    const baseMain = baseMainOf();
     for (let round = 0; round < ROUNDS; round++) {
       if (py) seed.push(runSeed(py, script, topic));
       // The pair's order alternates from round to round: neither side always runs first.
@@ -284,7 +325,7 @@ export async function run(): Promise<BenchRow[]> {
         metric: 'socstream run, the whole job (threat events → lake + alerts), from launch',
         value: ourRate,
         unit: 'events/s',
-        note: `${EVENTS} events, ${PARTITIONS} partitions; runs ${ours.map((o) => o.seconds.toFixed(1)).join(', ')} s (best shown), process+correlate+store in one process; load ${load}`,
+        note: `${EVENTS} events, ${PARTITIONS} partitions; runs ${ours.map((o) => o.seconds.toFixed(1)).join(', ')} s (best shown), process+correlate+store in one process, ${FROM_SOURCES ? 'from the TypeScript sources' : 'the build (dist/, as deploy/Dockerfile)'}; load ${load}`,
       },
       {
         bench: 'seed',

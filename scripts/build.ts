@@ -48,9 +48,10 @@ function compile(outDir: string): void {
   if (r.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${r.status ?? r.signal})`);
 }
 
-export async function build(): Promise<void> {
-  const building = `${DIST}.building-${process.pid}`;
-  const old = `${DIST}.old-${process.pid}`;
+/** Builds into `dist` (default: the checkout's dist/; a bench builds a copy elsewhere). */
+export async function build(dist = DIST): Promise<void> {
+  const building = `${dist}.building-${process.pid}`;
+  const old = `${dist}.old-${process.pid}`;
   rmSync(building, { recursive: true, force: true });
   try {
     await buildWeb(join(building, 'web'));
@@ -67,11 +68,11 @@ export async function build(): Promise<void> {
     );
   } catch (err) {
     rmSync(building, { recursive: true, force: true });
-    rmSync(DIST, { recursive: true, force: true });
+    rmSync(dist, { recursive: true, force: true });
     throw err;
   }
-  if (existsSync(DIST)) renameSync(DIST, old);
-  renameSync(building, DIST);
+  if (existsSync(dist)) renameSync(dist, old);
+  renameSync(building, dist);
   rmSync(old, { recursive: true, force: true });
 }
 

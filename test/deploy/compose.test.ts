@@ -68,14 +68,16 @@ test('each role service runs `socstream run --role <role>` from the Dockerfile w
   }
 });
 
-test('the Dockerfile copies only folders that exist and bundles the dashboard', () => {
+test('the Dockerfile copies only folders that exist and runs the build (dist/, the dashboard bundled)', () => {
   const dockerfile = read('Dockerfile');
   for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)) {
     const sources = m[1].trim().split(/\s+/).slice(0, -1);
     for (const path of sources) assert.ok(existsSync(new URL(`../${path}`, DEPLOY)), `COPY ${path}`);
   }
-  assert.match(dockerfile, /RUN node scripts\/build-web\.ts/);
-  assert.match(dockerfile, /COPY --from=web \/app\/dist\/web \.\/dist\/web/);
+  assert.match(dockerfile, /RUN node scripts\/build\.ts/);
+  assert.match(dockerfile, /COPY --from=build \/app\/dist \.\/dist$/m);
+  // The launcher runs dist/ only when the build completed (bin/entry.js); no sources beside it.
+  assert.doesNotMatch(dockerfile, /^COPY src /m);
   // The launcher (MALLOC_ARENA_MAX, bin/entry.js) with the V8 heap flags of a Kafka deployment.
   assert.match(
     dockerfile,
