@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.ts';
 import type { Envelope, Reject } from '../core/envelope.ts';
+import { InternalError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { createEventMatcher, type EventMatcher } from '../detect/detector.ts';
 import type { MatchMessage } from '../detect/matches.ts';
@@ -20,7 +21,7 @@ import { recordingTelemetry } from './process-worker-telemetry.ts';
  * are processed in the order they were consumed and a rule reload applies from the next batch.
  */
 const port = parentPort;
-if (port === null) throw new Error('process-worker-thread.ts runs as a worker thread only');
+if (port === null) throw new InternalError('process-worker-thread.ts runs as a worker thread only');
 const init = workerData as WorkerInit;
 const config = init.config as Config;
 const logger = createLogger({ level: config.log_level, pretty: false }).child({
@@ -79,7 +80,7 @@ async function start(): Promise<void> {
 const CHUNK_RECORDS = 512;
 
 function onBatch(id: number, packed: PackedBatch): void {
-  if (engine === undefined || lake === undefined) throw new Error('process worker not started');
+  if (engine === undefined || lake === undefined) throw new InternalError('process worker not started');
   const records = unpackBatch(packed);
   const matches: MatchMessage[] = [];
   const rejects: Reject[] = [];

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { BusRecord, ConsumedRecord } from '../core/bus.ts';
 import { type Deferred, deferred } from '../core/deferred.ts';
 import type { Envelope, Reject } from '../core/envelope.ts';
-import { SinkUnavailableError } from '../core/errors.ts';
+import { InternalError, SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import type { MatchMessage } from '../detect/matches.ts';
@@ -106,7 +106,7 @@ export class ProcessWorker {
     worker.on('message', (m: ToMain) => this.#onMessage(m));
     worker.on('error', (err) => this.#fail(err));
     worker.on('exit', (code) => {
-      if (!this.#stopping) this.#fail(new Error(`process worker exited (code ${code})`));
+      if (!this.#stopping) this.#fail(new SinkUnavailableError(`process worker exited (code ${code})`));
     });
     await this.#ready.promise;
     logger.info({ max_heap_mb: maxHeapMb }, 'process worker started');
@@ -208,7 +208,7 @@ export class ProcessWorker {
   lake(): RoleLake {
     return {
       start: async () => {},
-      write: () => Promise.reject(new Error('the process worker writes its own lake')),
+      write: () => Promise.reject(new InternalError('the process worker writes its own lake')),
       flush: () => this.flush(),
       stop: () => this.stop(),
       blocked: () => this.blocked(),

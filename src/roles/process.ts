@@ -2,7 +2,7 @@ import type { Bus, BusRecord, ConsumedBatch, Subscription } from '../core/bus.ts
 import type { ComponentContext, DeadLetter } from '../core/component.ts';
 import { deferred } from '../core/deferred.ts';
 import type { Envelope, Reject } from '../core/envelope.ts';
-import { SinkUnavailableError } from '../core/errors.ts';
+import { InternalError, SinkUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { EventMatcher } from '../detect/detector.ts';
 import type { MatchMessage } from '../detect/matches.ts';
@@ -94,7 +94,7 @@ export function createProcessRole(options: ProcessRoleOptions): ProcessRole {
   const { telemetry } = options.ctx;
   const { worker } = options;
   const processor = options.processor;
-  if (!worker && !processor) throw new Error('the process role needs a processor or a worker');
+  if (!worker && !processor) throw new InternalError('the process role needs a processor or a worker');
   const lake = worker ? worker.lake() : options.lake;
   const formatOf = new Map(options.topics.map((t) => [t.topic, t.format]));
   const detection = options.detection ? { ...options.detection } : undefined;

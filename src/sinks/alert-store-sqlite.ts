@@ -82,15 +82,16 @@ export class SqliteAlertStore extends SqlAlertStore {
 export const sqliteAlertStoreConfig = z
   .object({
     sqlite_path: d(
-      z.string().default('.data/socstream.db'),
-      'SQLite file (WAL mode); a bare file name is placed in data_dir',
+      z.string().default('socstream.db'),
+      'SQLite file (WAL mode); a bare file name (the default) is placed in data_dir',
     ),
   })
   .strict();
 
 /**
- * The default `.data/socstream.db` is relative to the working directory like data_dir itself; a
- * bare file name (no directory part) goes into dataDir.
+ * A bare file name (no directory part, the default `socstream.db`) goes into dataDir, so the alert
+ * store follows data_dir (`.data/socstream.db` with the default data_dir); a path with a directory
+ * is taken as given (relative to the working directory).
  */
 export function sqlitePath(path: string, dataDir: string): string {
   if (path === ':memory:' || isAbsolute(path) || path.includes('/')) return path;
