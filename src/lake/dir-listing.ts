@@ -19,8 +19,8 @@ import { readdirSync, statSync } from 'node:fs';
  */
 export const STABLE_MS = 2_000;
 const CHUNK = 256;
-/** Entries kept at most (a year of 13 log types is ~114,000 partitions); past it, the cache restarts. */
-const MAX_ENTRIES = 200_000;
+/** Entries kept at most (a 7-day window of 13 log types is ~2,200; 50,000 is ~5 months, a few MB); past it, the cache restarts. */
+const MAX_ENTRIES = 50_000;
 
 interface Cached {
   key: string;
