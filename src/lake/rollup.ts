@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { sqlString } from '../core/sql.ts';
+import { listDirsCached } from './dir-listing.ts';
 
 /**
  * Aggregates of the lake for the dashboard, so statistics do not grow with the lake.
@@ -161,6 +162,13 @@ export interface StatsPlan {
   rollups: string[];
   /** Event files of the hours the rollups do not cover (scanned with the time filter). */
   events: string[];
+  /**
+   * Hour rollups of partitions the window cuts on whole minutes (its partial first or last hour):
+   * their minute rows inside the window answer the counts by type and direction...
+   */
+  minuteRollups?: string[];
+  /** ...and these partitions' event files are scanned for the addresses only (top lists, sources). */
+  addressEvents?: string[];
 }
 
 /** Hour partition directories of one log type whose hour overlaps [from, to]. */
@@ -197,14 +205,14 @@ export async function planStats(lakeDir: string, w: StatsWindow): Promise<StatsP
   const types = (await readdir(lakeDir, { withFileTypes: true }).catch(() => []))
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name);
-  // A week is ~2,000 (log type, hour) directories: listed 64 at a time, not one after the other
-  // (measured over a 50 M-event week: 250 ms sequential).
-  const listed = (
-    await inBatches(
-      types.flatMap((logType) => hours.map((hour) => ({ logType, hour }))),
-      (t) => listHour(lakeDir, t.logType, t.hour),
-    )
-  ).filter((p) => p !== null);
+  // A week is ~2,200 (log type, hour) directories: their listings are cached while the directory
+  // does not change (dir-listing.ts), a stat each instead of a listing.
+  const paths = hours.map(hourPath);
+  const wanted = types.flatMap((logType) =>
+    hours.map((hour, i) => ({ logType, hour, dir: join(lakeDir, logType, paths[i]) })),
+  );
+  const names = await listDirsCached(wanted.map((t) => t.dir));
+  const listed = wanted.map((t, i) => listedHour(t, names[i])).filter((p) => p !== null);
   let rest: readonly ListedHour[] = listed;
   for (const span of useRollups ? SPANS : []) {
     const found = await currentSpanRollups(lakeDir, span, w, rest);
@@ -213,7 +221,10 @@ export async function planStats(lakeDir: string, w: StatsWindow): Promise<StatsP
   }
   for (const r of await inBatches(rest, (p) => planHour(lakeDir, p, w, useRollups))) {
     if (r.rollup) plan.rollups.push(r.rollup);
-    plan.events.push(...r.events);
+    if (r.minuteRollup) {
+      plan.minuteRollups = [...(plan.minuteRollups ?? []), r.minuteRollup];
+      plan.addressEvents = [...(plan.addressEvents ?? []), ...r.events];
+    } else plan.events.push(...r.events);
   }
   return plan;
 }
@@ -235,11 +246,12 @@ interface ListedHour {
   files: string[];
 }
 
-async function listHour(lakeDir: string, logType: string, hour: number): Promise<ListedHour | null> {
-  const dir = join(lakeDir, logType, hourPath(hour));
-  const names = await readdir(dir).catch(() => null);
+function listedHour(
+  p: { logType: string; hour: number; dir: string },
+  names: string[] | null,
+): ListedHour | null {
   const files = (names ?? []).filter((n) => n.endsWith('.parquet') && !n.startsWith('.'));
-  return files.length === 0 ? null : { logType, hour, dir, files };
+  return files.length === 0 ? null : { ...p, files };
 }
 
 /**
@@ -259,30 +271,48 @@ async function currentSpanRollups(
     bySpan.set(start, [...(bySpan.get(start) ?? []), p]);
   }
   const out = new Map<number, string>();
-  await inBatches([...bySpan], async ([start, partitions]) => {
+  const candidates = [...bySpan].flatMap(([start, partitions]) => {
     const signature = spanSignature(partitions);
-    if (!signature) return;
-    const dir = spanRollupDir(lakeDir, span, start);
-    const names = await readdir(dir).catch(() => [] as string[]);
-    const name = spanRollupName(span, signature);
-    if (names.includes(name)) out.set(start, join(dir, name));
+    return signature
+      ? [{ start, dir: spanRollupDir(lakeDir, span, start), name: spanRollupName(span, signature) }]
+      : [];
+  });
+  const names = await listDirsCached(candidates.map((c) => c.dir));
+  candidates.forEach((c, i) => {
+    if (names[i]?.includes(c.name)) out.set(c.start, join(c.dir, c.name));
   });
   return out;
 }
 
-/** One (log type, hour) of the plan: its current rollup, or its files to scan. */
+/**
+ * Whether the window's part of the hour is whole minutes: then the hour rollup's minute rows
+ * inside the window count exactly its events by minute, log type and direction.
+ */
+export function cutOnMinutes(hour: number, w: StatsWindow): boolean {
+  const lo = Math.max(hour, w.from);
+  const hi = Math.min(hour + HOUR_MS - 1, w.to);
+  return lo <= hi && lo % 60_000 === 0 && (hi + 1) % 60_000 === 0;
+}
+
+/**
+ * One (log type, hour) of the plan: its current rollup (a whole hour), or its current rollup's
+ * minute rows and its files scanned for addresses (an hour the window cuts on whole minutes), or
+ * its files to scan.
+ */
 async function planHour(
   lakeDir: string,
   p: ListedHour,
   w: StatsWindow,
   useRollups: boolean,
-): Promise<{ rollup: string | null; events: string[] }> {
+): Promise<{ rollup: string | null; minuteRollup: string | null; events: string[] }> {
   const whole = p.hour >= w.from && p.hour + HOUR_MS - 1 <= w.to;
-  if (useRollups && whole) {
+  const files = p.files.map((f) => join(p.dir, f));
+  if (useRollups && (whole || cutOnMinutes(p.hour, w))) {
     const rollup = await currentHourRollup(lakeDir, p.dir, p.files);
-    if (rollup) return { rollup, events: [] };
+    if (rollup && whole) return { rollup, minuteRollup: null, events: [] };
+    if (rollup) return { rollup: null, minuteRollup: rollup, events: files };
   }
-  return { rollup: null, events: p.files.map((f) => join(p.dir, f)) };
+  return { rollup: null, minuteRollup: null, events: files };
 }
 
 /** The partition's hour rollup file when it was made from exactly the files there now. */
@@ -314,32 +344,45 @@ function list(paths: readonly string[]): string {
 export function statsSqlFor(
   plan: StatsPlan,
   w: StatsWindow,
-  names?: { events: string; rollups: string },
+  names?: { events: string; rollups: string; addresses: string },
 ): Record<string, string> | null {
-  if (plan.rollups.length === 0 && plan.events.length === 0) return null;
+  if (planEmpty(plan)) return null;
   const bucketOf = (ts: string) =>
     `epoch_ms(time_bucket(INTERVAL '${Math.trunc(w.bucketSeconds)} seconds', ${ts}))`;
   const eventsSource = eventsSourceSql(plan, w);
-  const rollupsSource = rollupsSourceSql(plan);
+  const rollupsSource = rollupsSourceSql(plan, w);
+  const addressSource = addressSourceSql(plan, w);
   const events = eventsSource && names ? names.events : eventsSource;
   const rollups = rollupsSource && names ? names.rollups : rollupsSource;
-  const parts = (fromRollup: string, fromEvents: string) =>
-    [rollups ? fromRollup : null, events ? fromEvents : null].filter((p) => p !== null).join(' UNION ALL ');
+  const addresses = addressSource && names ? names.addresses : addressSource;
+  // `empty`: the statistic's columns when no source has its rows (only minute-cut hours' addresses).
+  const parts = (fromRollup: string, fromEvents: string, fromAddresses: string | null, empty: string) =>
+    [rollups ? fromRollup : null, events ? fromEvents : null, addresses ? fromAddresses : null]
+      .filter((p) => p !== null)
+      .join(' UNION ALL ') || `${empty} WHERE false`;
+  const scanTop = (kind: 'src' | 'dst', source: string | null) =>
+    `SELECT ${kind}_ip AS ip, count(*) AS n FROM ${source} WHERE ${kind}_ip IS NOT NULL GROUP BY ALL`;
   const top = (kind: 'src' | 'dst') =>
     `SELECT ip, sum(n)::BIGINT AS n FROM (${parts(
       `SELECT key AS ip, n FROM ${rollups} WHERE kind = '${kind}'`,
-      `SELECT ${kind}_ip AS ip, count(*) AS n FROM ${events} WHERE ${kind}_ip IS NOT NULL GROUP BY ALL`,
+      scanTop(kind, events),
+      scanTop(kind, addresses),
+      'SELECT NULL::VARCHAR AS ip, 0::BIGINT AS n',
     )}) GROUP BY ALL ORDER BY n DESC, ip LIMIT 10`;
   return {
     by_type: `SELECT t, log_type, sum(n)::BIGINT AS n FROM (${parts(
       `SELECT ${bucketOf('make_timestamp(t * 1000)')} AS t, log_type, n FROM ${rollups} WHERE kind = 'minute'`,
       `SELECT ${bucketOf('event_time')} AS t, log_type, count(*) AS n FROM ${events} GROUP BY ALL`,
+      null,
+      'SELECT NULL::BIGINT AS t, NULL::VARCHAR AS log_type, 0::BIGINT AS n',
     )}) GROUP BY ALL ORDER BY t, log_type`,
     top_src: top('src'),
     top_dst: top('dst'),
     direction: `SELECT direction, sum(n)::BIGINT AS n FROM (${parts(
       `SELECT key AS direction, n FROM ${rollups} WHERE kind = 'minute'`,
       `SELECT coalesce(direction, 'unknown') AS direction, count(*) AS n FROM ${events} GROUP BY ALL`,
+      null,
+      'SELECT NULL::VARCHAR AS direction, 0::BIGINT AS n',
     )}) GROUP BY ALL ORDER BY n DESC, direction`,
   };
 }
@@ -365,10 +408,11 @@ function eventsSourceSql(
  */
 export function externalSourcesSql(plan: StatsPlan, w: StatsWindow, limit: number): string | null {
   const parts: string[] = [];
-  const rollups = rollupsSourceSql(plan);
+  const rollups = rollupsSourceSql({ ...plan, minuteRollups: [] }, w);
   if (rollups) parts.push(`SELECT key AS ip, key2 AS dst, n FROM ${rollups} WHERE kind = 'ext'`);
+  // The minute-rollup partitions have no pairs from their rollup: scanned like the other hours.
   const events = eventsSourceSql(
-    plan,
+    { rollups: [], events: [...plan.events, ...(plan.addressEvents ?? [])] },
     w,
     ['src_ip', 'dst_ip', 'direction', 'src_in_home', 'src_ip_is_private'],
     ` AND src_ip IS NOT NULL AND ${externalSourceSql()}`,
@@ -381,10 +425,30 @@ export function externalSourcesSql(plan: StatsPlan, w: StatsWindow, limit: numbe
   );
 }
 
-function rollupsSourceSql(plan: StatsPlan): string | null {
-  if (plan.rollups.length === 0) return null;
+function planEmpty(plan: StatsPlan): boolean {
+  return (
+    plan.rollups.length === 0 &&
+    plan.events.length === 0 &&
+    (plan.minuteRollups ?? []).length === 0 &&
+    (plan.addressEvents ?? []).length === 0
+  );
+}
+
+/** The plan's rollup rows: its rollups' rows and its minute rollups' minute rows inside the window. */
+function rollupsSourceSql(plan: StatsPlan, w: StatsWindow): string | null {
   // Every rollup has rollupSql's columns: no union_by_name (it would read every footer to bind).
-  return `read_parquet(${list(plan.rollups)}, union_by_name = false, hive_partitioning = false)`;
+  const read = (files: readonly string[]) =>
+    `read_parquet(${list(files)}, union_by_name = false, hive_partitioning = false)`;
+  const minutes = plan.minuteRollups ?? [];
+  if (minutes.length === 0) return plan.rollups.length === 0 ? null : read(plan.rollups);
+  const minuteRows = `SELECT kind, t, log_type, key, key2, n FROM ${read(minutes)} WHERE kind = 'minute' AND t >= ${Math.trunc(w.from)} AND t <= ${Math.trunc(w.to)}`;
+  if (plan.rollups.length === 0) return `(${minuteRows})`;
+  return `(SELECT kind, t, log_type, key, key2, n FROM ${read(plan.rollups)} UNION ALL ${minuteRows})`;
+}
+
+/** The addresses of the events of the plan's minute-rollup partitions inside the window. */
+function addressSourceSql(plan: StatsPlan, w: StatsWindow): string | null {
+  return eventsSourceSql({ rollups: [], events: plan.addressEvents ?? [] }, w, ['src_ip', 'dst_ip']);
 }
 
 /** The order of each statistic's rows (statsSql's one statement returns them unordered). */
@@ -420,12 +484,14 @@ function cmp(a: number | string | null, b: number | string | null): number {
  * Parquet file parses its footer again. Rows are `(stat, t, k, n)`; statsRows shapes them.
  */
 export function statsSql(plan: StatsPlan, w: StatsWindow): string | null {
-  const parts = statsSqlFor(plan, w, { events: 'ev', rollups: 'ro' });
+  const parts = statsSqlFor(plan, w, { events: 'ev', rollups: 'ro', addresses: 'ea' });
   if (!parts) return null;
   const ctes: string[] = [];
   const events = eventsSourceSql(plan, w);
-  const rollups = rollupsSourceSql(plan);
+  const rollups = rollupsSourceSql(plan, w);
+  const addresses = addressSourceSql(plan, w);
   if (events) ctes.push(`ev AS MATERIALIZED ${events}`);
+  if (addresses) ctes.push(`ea AS MATERIALIZED ${addresses}`);
   if (rollups)
     ctes.push(`ro AS MATERIALIZED (SELECT kind, t, log_type, key, n FROM ${rollups} WHERE kind <> 'ext')`);
   const select = (stat: string, t: string, k: string) =>

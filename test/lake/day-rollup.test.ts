@@ -4,12 +4,13 @@
  * and for hours whose rollup was made by an older version.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import type { Envelope } from '../../src/core/envelope.ts';
 import { compactLake } from '../../src/lake/compact.ts';
+import { listingStats } from '../../src/lake/dir-listing.ts';
 import { hourPartitions } from '../../src/lake/partitions.ts';
 import { LakeQuery } from '../../src/lake/query.ts';
 import { applyRetention } from '../../src/lake/retention.ts';
@@ -205,4 +206,45 @@ test('an open day has no day rollup; its closed hours are answered by their hour
   assert.equal(dayFiles(plan).length, 1);
   assert.equal(hourFiles(plan).length, 2, 'hours 0 and 1 of day 2');
   assert.equal(plan.rollups.length, 1 + 2);
+});
+
+test("hours the window cuts on whole minutes: counts from the hour rollup's minute rows, addresses from a scan", async () => {
+  dir = await mkdtemp(join(tmpdir(), 'socstream-day-rollup-'));
+  await writeLake(dir, [events(D1 + 18 * HOUR, 10, 'a')]);
+  await compactLake({ lakeDir: dir, nowMs: LATER });
+  // 19:30 on day 1 to 02:15 on day 2: both end hours are cut on a minute.
+  const w = { from: D1 + 19 * HOUR + 30 * 60_000, to: D2 + 2 * HOUR + 15 * 60_000 - 1, bucketSeconds: 300 };
+  const cut = await assertExact(dir, w, 'cut on minutes');
+  assert.equal(cut.minuteRollups?.length, 6, 'the first and last hours, three log types');
+  assert.equal(cut.addressEvents?.length, 6);
+  assert.deepEqual(cut.events, []);
+  // A start inside a minute: the first hour is scanned whole (its minute rows would overcount).
+  const inside = await assertExact(dir, { ...w, from: w.from + 30_000 }, 'cut inside a minute');
+  assert.equal(inside.minuteRollups?.length, 3, 'the last hour only');
+  assert.equal(inside.events.length, 3);
+  // Buckets that are not whole minutes: no rollup at all.
+  const seconds = await assertExact(dir, { ...w, bucketSeconds: 45 }, 'second buckets');
+  assert.equal(seconds.minuteRollups?.length ?? 0, 0);
+});
+
+test("a closed partition's listing is cached while its directory is unchanged; a late file is seen", async () => {
+  dir = await mkdtemp(join(tmpdir(), 'socstream-day-rollup-'));
+  await writeLake(dir, [events(D1 + 18 * HOUR, 10, 'a')]);
+  await compactLake({ lakeDir: dir, nowMs: LATER });
+  // As an hour later: every partition directory last changed an hour ago (listings are cached
+  // only for directories unchanged for STABLE_MS).
+  const old = new Date(Date.now() - HOUR);
+  for (const { dir: d } of await hourPartitions(dir)) await utimes(d, old, old);
+  await assertExact(dir, WEEK, 'listed');
+  const before = { ...listingStats };
+  assert.equal(dayFiles(await assertExact(dir, WEEK, 'from cached listings')).length, 2);
+  assert.ok(listingStats.cached - before.cached >= 30, 'the 30 partitions from the cache');
+  // Late events for hour 21 of day 1: that directory changed, it is listed again.
+  await writeLake(dir, [events(D1 + 21 * HOUR, 1, 'late').slice(0, 30)]);
+  const late = await assertExact(dir, WEEK, 'late file seen');
+  assert.equal(late.events.length, 2, 'the late hour: its compacted file and the late file');
+  assert.equal(dayFiles(late).length, 1, 'day 2 only');
+  // Recompacted: the hour's files are replaced (a rename in the directory), the day answered again.
+  await compactLake({ lakeDir: dir, nowMs: LATER });
+  assert.equal(dayFiles(await assertExact(dir, WEEK, 'recompacted')).length, 2);
 });
