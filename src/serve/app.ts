@@ -31,6 +31,7 @@ import type { LakeAccess } from './lake-access.ts';
 import {
   alertEventsSql,
   decodeEventCursor,
+  EVENT_FILTER_PROPERTIES,
   EVENT_ORDERS,
   type EventOrder,
   encodeEventCursor,
@@ -345,17 +346,7 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            from: { type: 'string', description: 'epoch ms or ISO 8601' },
-            to: { type: 'string', description: 'epoch ms or ISO 8601' },
-            log_type: { type: 'string', pattern: '^[a-z0-9_]+$' },
-            src_ip: { type: 'string', maxLength: 64 },
-            dst_ip: { type: 'string', maxLength: 64 },
-            user: { type: 'string', maxLength: 256 },
-            q: {
-              type: 'string',
-              maxLength: 256,
-              description: 'text in dns_query, url, user_agent, signature, message, http_host, user',
-            },
+            ...EVENT_FILTER_PROPERTIES,
             limit: { type: 'integer', minimum: 1, maximum: MAX_EVENT_LIMIT, default: 100 },
             cursor: {
               type: 'string',

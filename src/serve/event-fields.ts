@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.ts';
 import { UsageError } from '../core/errors.ts';
 import { quoteIdent, sqlString } from '../core/sql.ts';
 import type { LakeAccess } from './lake-access.ts';
-import { eventPredicates, eventTimeRange } from './lake-sql.ts';
+import { EVENT_FILTER_PROPERTIES, eventPredicates, eventTimeRange } from './lake-sql.ts';
 
 /**
  * GET /api/events/fields: the event search's field list (Kibana Discover's) computed by the
@@ -158,13 +158,7 @@ export function registerEventFields(
           type: 'object',
           additionalProperties: false,
           properties: {
-            from: { type: 'string', description: 'epoch ms or ISO 8601' },
-            to: { type: 'string', description: 'epoch ms or ISO 8601' },
-            log_type: { type: 'string', pattern: '^[a-z0-9_]+$' },
-            src_ip: { type: 'string', maxLength: 64 },
-            dst_ip: { type: 'string', maxLength: 64 },
-            user: { type: 'string', maxLength: 256 },
-            q: { type: 'string', maxLength: 256 },
+            ...EVENT_FILTER_PROPERTIES,
           },
         },
       },

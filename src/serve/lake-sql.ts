@@ -138,6 +138,24 @@ export function timeRange(from?: number, to?: number): string[] {
 }
 
 /**
+ * The querystring schema of the event filter that GET /api/events and GET /api/events/fields share
+ * (eventTimeRange + eventPredicates read it).
+ */
+export const EVENT_FILTER_PROPERTIES = {
+  from: { type: 'string', description: 'epoch ms or ISO 8601' },
+  to: { type: 'string', description: 'epoch ms or ISO 8601' },
+  log_type: { type: 'string', pattern: '^[a-z0-9_]+$' },
+  src_ip: { type: 'string', maxLength: 64 },
+  dst_ip: { type: 'string', maxLength: 64 },
+  user: { type: 'string', maxLength: 256 },
+  q: {
+    type: 'string',
+    maxLength: 256,
+    description: `text in ${TEXT_FIELDS.join(', ')}`,
+  },
+} as const;
+
+/**
  * The field filters of GET /api/events (and of its histogram): exact addresses and user, and
  * case-insensitive text over TEXT_FIELDS.
  */
