@@ -299,3 +299,46 @@ export function alertEventsSql(
   if (cursor) where.push(afterCursor(cursor));
   return `SELECT ${columns} FROM ${source} WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC LIMIT ${page.limit + 1}`;
 }
+
+/**
+ * Every row of an alert's kept ids in the hour partitions of [from, to], oldest first, with the raw
+ * layer (no cursor, no limit: the ids are few, and pageAlertEvents pages them). `source`: a
+ * read_parquet(...) of those hours' files, of some log types or all (LakeAccess.queryFiles).
+ */
+export function alertEventRowsSql(
+  ids: readonly string[],
+  span: { from: number; to: number },
+  source = 'events',
+): string {
+  const columns = [...EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))), 'raw'].join(', ');
+  const where = [...partitionPrune(span.from, span.to), `id IN (${ids.map(sqlString).join(', ')})`];
+  return `SELECT ${columns} FROM ${source} WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC`;
+}
+
+/**
+ * One page of an alert's event rows (event_time in ms, id): sorted by (event_time, id) ascending,
+ * those after the cursor's row (an 'asc' cursor; another is ignored, as alertEventsSql ignores it),
+ * `limit` of them and whether more follow. Ids compare by code unit, as DuckDB compares VARCHARs
+ * (event ids are base64url, ASCII).
+ */
+export function pageAlertEvents(
+  rows: readonly Record<string, unknown>[],
+  limit: number,
+  cursor?: string,
+): { events: Record<string, unknown>[]; more: boolean } {
+  const decoded = cursor ? decodeEventCursor(cursor) : null;
+  const after = decoded?.order === 'asc' ? decoded : null;
+  const key = (r: Record<string, unknown>) => ({ t: Number(r.event_time), id: String(r.id) });
+  const sorted = [...rows].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x.t - y.t || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+  });
+  const kept = after
+    ? sorted.filter((r) => {
+        const k = key(r);
+        return k.t > after.t || (k.t === after.t && k.id > after.id);
+      })
+    : sorted;
+  return { events: kept.slice(0, limit), more: kept.length > limit };
+}
