@@ -69,6 +69,8 @@ export interface ServeDeps {
   webDir?: string;
   /** Where the Sigma rules are (detect.rules), for GET /api/rules/:id; absent: that route answers 404. */
   rulePaths?: readonly string[];
+  /** GET /api/events' scan budget, ms (default SEARCH_BUDGET_MS; tests set 0). */
+  searchBudgetMs?: number;
 }
 
 declare module 'fastify' {
@@ -374,7 +376,12 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
         response: {
           200: {
             type: 'object',
-            properties: { events: { type: 'array' }, next_cursor: { type: ['string', 'null'] } },
+            properties: {
+              events: { type: 'array' },
+              next_cursor: { type: ['string', 'null'] },
+              partial: { type: 'boolean' },
+              searched_to: { type: 'number' },
+            },
           },
           400: errorSchema,
         },
@@ -410,11 +417,21 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
         cursorT: q.cursor ? decodeEventCursor(q.cursor)?.t : undefined,
         now: Date.now(),
       });
-      const deadline = performance.now() + deps.config.query_timeout_ms;
+      const started = performance.now();
+      const deadline = started + deps.config.query_timeout_ms;
+      const budget = deps.searchBudgetMs ?? SEARCH_BUDGET_MS;
       const events: Record<string, unknown>[] = [];
-      for (const window of windows) {
+      let searchedTo: number | undefined;
+      for (const [i, window] of windows.entries()) {
         const need = limit + 1 - events.length;
         if (need <= 0) break;
+        // The scan budget: a page still not full after it (a rare text match over a week) answers
+        // what it has, `partial`, with a cursor that continues at the boundary of the windows read.
+        const boundary = order === 'desc' ? window.upTo : window.after;
+        if (i > 0 && boundary !== undefined && performance.now() - started > budget) {
+          searchedTo = boundary;
+          break;
+        }
         const page = { ...filter, limit: need - 1 };
         const span = { ...windowSpan(page, window), logType: q.log_type };
         events.push(
@@ -430,6 +447,13 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
       const more = events.length > limit;
       if (more) events.length = limit;
       const last = events[events.length - 1];
+      if (!more && searchedTo !== undefined)
+        return {
+          events,
+          next_cursor: encodeEventCursor(searchedTo, BOUNDARY_ID, order),
+          partial: true,
+          searched_to: searchedTo,
+        };
       return {
         events,
         next_cursor: more && last ? encodeEventCursor(Number(last.event_time), String(last.id), order) : null,
@@ -437,6 +461,16 @@ function registerEvents(app: FastifyInstance, deps: ServeDeps): void {
     },
   );
 }
+
+/** How long GET /api/events reads window after window before answering a page that is not full. */
+export const SEARCH_BUDGET_MS = 3000;
+
+/**
+ * The id of a cursor at a window boundary (no row there): above every event id (base64url), so the
+ * next page continues with every event at the boundary time a newest-first search has not read
+ * (windows are (after, upTo]) and none an oldest-first one has.
+ */
+const BOUNDARY_ID = '\uffff';
 
 /** Related events per page of the alert detail (the first page comes with GET /api/alerts/:id). */
 const ALERT_EVENTS_PAGE = 100;

@@ -75,6 +75,8 @@ export async function startFixture(
     noReload?: boolean;
     /** deps.rulePaths (GET /api/rules/:id, the alert page's log-type hint). */
     rulePaths?: string[];
+    /** deps.searchBudgetMs (GET /api/events' scan budget). */
+    searchBudgetMs?: number;
     lakeLimits?: Partial<LakeLimits>;
   } = {},
 ): Promise<Fixture> {
@@ -123,6 +125,7 @@ export async function startFixture(
     logger: createLogger({ level: options.logLevel ?? 'info', destination: sink }),
     webDir: options.webDir,
     rulePaths: options.rulePaths,
+    searchBudgetMs: options.searchBudgetMs,
     // The bundled pack, loaded for real: what the runtime's reload does for its roles.
     reloadRules: options.noReload
       ? undefined
