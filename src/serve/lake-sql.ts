@@ -170,13 +170,17 @@ export interface TimeWindow {
  * first hour, so it reads that hour's files, not the day's.
  */
 export const SEARCH_WINDOW_STEPS_MS = [3_600_000, 6 * 3_600_000, 24 * 3_600_000] as const;
+/** The windows after the steps: 6 h each (a rare text match over a week's lake reads ~2 s of it). */
+const REST_STEP_MS = 6 * 3_600_000;
 
 /**
  * The windows a search reads one after the other, in its order, until the page is full: together
  * they cover the whole time line exactly once, so the rows they return in turn are the rows one
  * query over the whole range would return. Anchored at `to` (or the cursor's time, or now) for
  * newest first, at `from` (or the cursor's time) for oldest first; windows beyond the range's
- * other end are left out. An oldest-first search with neither from nor cursor is one window.
+ * other end are left out. After the steps, a range's rest is read 6 hours at a time (then what is left
+of it); an open end is one last window. An oldest-first search with neither from nor cursor is one
+window.
  */
 export function searchWindows(span: {
   from?: number;
@@ -200,6 +204,12 @@ export function searchWindows(span: {
       windows.push({ after, upTo: upper });
       upper = after;
     }
+    // Then 6 hours at a time down to the range's start: no window of a long range reads more than 6 h
+    // (24 h for the last step), so the scan budget of GET /api/events is checked that often.
+    while (from !== undefined && upper !== undefined && upper - REST_STEP_MS >= from) {
+      windows.push({ after: upper - REST_STEP_MS, upTo: upper });
+      upper -= REST_STEP_MS;
+    }
     windows.push({ upTo: upper });
     return windows;
   }
@@ -212,6 +222,10 @@ export function searchWindows(span: {
     if (to !== undefined && upTo >= to) break;
     windows.push({ after: lower, upTo });
     lower = upTo;
+  }
+  while (to !== undefined && lower !== undefined && lower + REST_STEP_MS < to) {
+    windows.push({ after: lower, upTo: lower + REST_STEP_MS });
+    lower += REST_STEP_MS;
   }
   windows.push({ after: lower });
   return windows;
