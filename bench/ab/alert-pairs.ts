@@ -2,8 +2,10 @@ import { loadavg } from 'node:os';
 
 /**
  * Interleaved A/B of the alert page's calls between two source trees over a lake (as
- * search-pairs.ts): an alert keeping 100 ids of ssh events found 5–6 h before `endMs`.
+ * search-pairs.ts): an alert keeping 100 ids of one log type's events found 5–6 h before `endMs`.
  * Usage: SOCSTREAM_AB_BASE=<worktree> node bench/ab/alert-pairs.ts <lakeDir> <endMs> [runs]
+ * AB_LOG_TYPE (default ssh) and AB_RULE (the alert's rule id; default the DNS rule 1ae57d8f, whose
+ * log-type hint is dns: with ssh events the hint is wrong and every log type is read too).
  */
 const [lakeDir, endArg, runsArg] = process.argv.slice(2);
 const end = Number(endArg);
@@ -38,7 +40,7 @@ async function appOf(tree: string) {
 const apps = { base: await appOf(trees.base), new: await appOf(trees.new) };
 // 200 events of one source 5 h before the end: the alert keeps 100 of them, like the detector.
 const probe = await apps.new.app.inject({
-  url: `/api/events?from=${end - 6 * H}&to=${end - 5 * H}&limit=200&log_type=ssh`,
+  url: `/api/events?from=${end - 6 * H}&to=${end - 5 * H}&limit=200&log_type=${process.env.AB_LOG_TYPE ?? 'ssh'}`,
   headers: apps.new.headers,
 });
 const events = probe.json().events as Array<{ id: string; event_time: number; src_ip: string }>;
@@ -46,7 +48,7 @@ const kept = events.slice(0, 100);
 const times = kept.map((e) => e.event_time);
 const alert = {
   id: 'ab-alert',
-  rule_id: '1ae57d8f-e72b-44d1-8d59-48f9cea0377c',
+  rule_id: process.env.AB_RULE ?? '1ae57d8f-e72b-44d1-8d59-48f9cea0377c',
   rule_title: 'AB',
   level: 'high',
   tags: [],

@@ -62,7 +62,7 @@ async function partitionFiles(dir: string): Promise<string[]> {
 
 /**
  * The Parquet files of the hour partitions that overlap [from, to] (either end open), of one log
- * type or of all, oldest hour first: what a search over that span reads, found by walking only the
+ * type, of several, of all (but some), oldest hour first: what a search over that span reads, found by walking only the
  * year, month, day and hour directories that overlap it. A view's glob lists every file of the lake
  * before the hive filter drops most of them (over a week's 2,000+ files, ~1 s a query on the shared
  * machine), and binds its columns from the glob's first file however old it is: one unreadable
@@ -70,10 +70,19 @@ async function partitionFiles(dir: string): Promise<string[]> {
  */
 export async function hourFiles(
   lakeDir: string,
-  span: { logType?: string; from?: number; to?: number },
+  span: {
+    logType?: string;
+    /** Several log types (instead of logType). */
+    logTypes?: readonly string[];
+    /** Every log type but these. */
+    exceptLogTypes?: readonly string[];
+    from?: number;
+    to?: number;
+  },
 ): Promise<string[]> {
   if (span.from !== undefined && span.to !== undefined && span.to < span.from) return [];
-  const types = span.logType ? [span.logType] : await logTypeDirs(lakeDir);
+  const listed = span.logTypes ?? (span.logType ? [span.logType] : await logTypeDirs(lakeDir));
+  const types = span.exceptLogTypes ? listed.filter((t) => !span.exceptLogTypes?.includes(t)) : listed;
   const dirs = (await Promise.all(types.map((t) => hourDirs(join(lakeDir, t), 0, [], span)))).flat();
   dirs.sort((a, b) => a.start - b.start || a.dir.localeCompare(b.dir));
   return (await Promise.all(dirs.map((d) => partitionFiles(d.dir)))).flat();

@@ -65,6 +65,10 @@ export interface LakeAccess {
 /** Which files a query over listed files reads (LakeAccess.queryFiles). */
 export interface FileSpan {
   logType?: string;
+  /** Several log types (instead of logType). */
+  logTypes?: readonly string[];
+  /** Every log type but these. */
+  exceptLogTypes?: readonly string[];
   from?: number;
   to?: number;
   /** List the newest hour's files first (a LIMIT then stops in the newest hours). */

@@ -188,13 +188,17 @@ export interface TimeWindow {
  * first hour, so it reads that hour's files, not the day's.
  */
 export const SEARCH_WINDOW_STEPS_MS = [3_600_000, 6 * 3_600_000, 24 * 3_600_000] as const;
+/** The windows after the steps: 6 h each (a rare text match over a week's lake reads ~2 s of it). */
+const REST_STEP_MS = 6 * 3_600_000;
 
 /**
  * The windows a search reads one after the other, in its order, until the page is full: together
  * they cover the whole time line exactly once, so the rows they return in turn are the rows one
  * query over the whole range would return. Anchored at `to` (or the cursor's time, or now) for
  * newest first, at `from` (or the cursor's time) for oldest first; windows beyond the range's
- * other end are left out. An oldest-first search with neither from nor cursor is one window.
+ * other end are left out. After the steps, a range's rest is read 6 hours at a time (then what is left
+of it); an open end is one last window. An oldest-first search with neither from nor cursor is one
+window.
  */
 export function searchWindows(span: {
   from?: number;
@@ -218,6 +222,12 @@ export function searchWindows(span: {
       windows.push({ after, upTo: upper });
       upper = after;
     }
+    // Then 6 hours at a time down to the range's start: no window of a long range reads more than 6 h
+    // (24 h for the last step), so the scan budget of GET /api/events is checked that often.
+    while (from !== undefined && upper !== undefined && upper - REST_STEP_MS >= from) {
+      windows.push({ after: upper - REST_STEP_MS, upTo: upper });
+      upper -= REST_STEP_MS;
+    }
     windows.push({ upTo: upper });
     return windows;
   }
@@ -230,6 +240,10 @@ export function searchWindows(span: {
     if (to !== undefined && upTo >= to) break;
     windows.push({ after: lower, upTo });
     lower = upTo;
+  }
+  while (to !== undefined && lower !== undefined && lower + REST_STEP_MS < to) {
+    windows.push({ after: lower, upTo: lower + REST_STEP_MS });
+    lower += REST_STEP_MS;
   }
   windows.push({ after: lower });
   return windows;
@@ -316,4 +330,47 @@ export function alertEventsSql(
   ];
   if (cursor) where.push(afterCursor(cursor));
   return `SELECT ${columns} FROM ${source} WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC LIMIT ${page.limit + 1}`;
+}
+
+/**
+ * Every row of an alert's kept ids in the hour partitions of [from, to], oldest first, with the raw
+ * layer (no cursor, no limit: the ids are few, and pageAlertEvents pages them). `source`: a
+ * read_parquet(...) of those hours' files, of some log types or all (LakeAccess.queryFiles).
+ */
+export function alertEventRowsSql(
+  ids: readonly string[],
+  span: { from: number; to: number },
+  source = 'events',
+): string {
+  const columns = [...EVENT_COLUMNS.map((c) => (c.includes(' ') ? c : sqlIdent(c))), 'raw'].join(', ');
+  const where = [...partitionPrune(span.from, span.to), `id IN (${ids.map(sqlString).join(', ')})`];
+  return `SELECT ${columns} FROM ${source} WHERE ${where.join(' AND ')} ORDER BY event_time ASC, id ASC`;
+}
+
+/**
+ * One page of an alert's event rows (event_time in ms, id): sorted by (event_time, id) ascending,
+ * those after the cursor's row (an 'asc' cursor; another is ignored, as alertEventsSql ignores it),
+ * `limit` of them and whether more follow. Ids compare by code unit, as DuckDB compares VARCHARs
+ * (event ids are base64url, ASCII).
+ */
+export function pageAlertEvents(
+  rows: readonly Record<string, unknown>[],
+  limit: number,
+  cursor?: string,
+): { events: Record<string, unknown>[]; more: boolean } {
+  const decoded = cursor ? decodeEventCursor(cursor) : null;
+  const after = decoded?.order === 'asc' ? decoded : null;
+  const key = (r: Record<string, unknown>) => ({ t: Number(r.event_time), id: String(r.id) });
+  const sorted = [...rows].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x.t - y.t || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+  });
+  const kept = after
+    ? sorted.filter((r) => {
+        const k = key(r);
+        return k.t > after.t || (k.t === after.t && k.id > after.id);
+      })
+    : sorted;
+  return { events: kept.slice(0, limit), more: kept.length > limit };
 }

@@ -31,6 +31,9 @@ export type EventRow = Record<string, unknown> & { id: string; log_type: string;
 export interface EventPage {
   events: EventRow[];
   next_cursor: string | null;
+  /** The scan budget ran out before the page filled: read up to `searched_to` (event time, ms). */
+  partial?: boolean;
+  searched_to?: number;
 }
 
 export interface Stats {

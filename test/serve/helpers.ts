@@ -73,6 +73,10 @@ export async function startFixture(
     now?: number;
     logLevel?: string;
     noReload?: boolean;
+    /** deps.rulePaths (GET /api/rules/:id, the alert page's log-type hint). */
+    rulePaths?: string[];
+    /** deps.searchBudgetMs (GET /api/events' scan budget). */
+    searchBudgetMs?: number;
     lakeLimits?: Partial<LakeLimits>;
   } = {},
 ): Promise<Fixture> {
@@ -120,6 +124,8 @@ export async function startFixture(
     telemetry: createTelemetry({ defaultMetrics: false }),
     logger: createLogger({ level: options.logLevel ?? 'info', destination: sink }),
     webDir: options.webDir,
+    rulePaths: options.rulePaths,
+    searchBudgetMs: options.searchBudgetMs,
     // The bundled pack, loaded for real: what the runtime's reload does for its roles.
     reloadRules: options.noReload
       ? undefined

@@ -78,7 +78,7 @@ test("an alert's events: only the hours of its span, every id quoted, oldest fir
   assert.match(next, /id > 'a'/);
 });
 
-test('search windows: newest first from the range end back, 1 h, 5 h, 18 h, then the rest, each time once', () => {
+test('search windows: newest first from the range end back, 1 h, 5 h, 18 h, then 6 hours at a time, each time once', () => {
   const H = 3_600_000;
   const to = Date.parse('2026-03-04T12:00:00Z');
   assert.deepEqual(searchWindows({ to, order: 'desc', now: to + 5 * H }), [
@@ -91,6 +91,21 @@ test('search windows: newest first from the range end back, 1 h, 5 h, 18 h, then
   assert.deepEqual(searchWindows({ from: to - 2 * H, to, order: 'desc', now: to }), [
     { after: to - H, upTo: undefined },
     { upTo: to - H },
+  ]);
+  // A 3.5-day range: after the steps, 6 hours at a time, then what is left of the range.
+  assert.deepEqual(searchWindows({ from: to - 84 * H, to, order: 'desc', now: to }), [
+    { after: to - H, upTo: undefined },
+    { after: to - 6 * H, upTo: to - H },
+    { after: to - 24 * H, upTo: to - 6 * H },
+    ...[30, 36, 42, 48, 54, 60, 66, 72, 78, 84].map((h) => ({ after: to - h * H, upTo: to - (h - 6) * H })),
+    { upTo: to - 84 * H },
+  ]);
+  assert.deepEqual(searchWindows({ from: to - 84 * H, to, order: 'asc', now: to }), [
+    { after: undefined, upTo: to - 83 * H },
+    { after: to - 83 * H, upTo: to - 78 * H },
+    { after: to - 78 * H, upTo: to - 60 * H },
+    ...[54, 48, 42, 36, 30, 24, 18, 12, 6].map((h) => ({ after: to - (h + 6) * H, upTo: to - h * H })),
+    { after: to - 6 * H },
   ]);
   // A 15-minute range is one window; a cursor anchors the windows at its time.
   assert.deepEqual(searchWindows({ from: to - H / 4, to, order: 'desc', now: to }), [{ upTo: undefined }]);

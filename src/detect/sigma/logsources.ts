@@ -318,7 +318,7 @@ export function createLogsourceIndex(table: LogsourceTable): LogsourceIndex {
 }
 
 /** Exact match on product/category/service, case-insensitively (rules write `Zeek` too). */
-function logsourceKey(ls: LogsourceKey): string {
+export function logsourceKey(ls: LogsourceKey): string {
   return KEYS.map((k) => (typeof ls[k] === 'string' ? ls[k].toLowerCase() : '')).join('\u001f');
 }
 

@@ -149,6 +149,8 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
   const [draft, setDraft] = useState(search);
   const [events, setEvents] = useState<EventRow[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
+  /** Where a partial page's scan stopped (the server's budget): More continues from there. */
+  const [searchedTo, setSearchedTo] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const logTypes = useApi<{ log_types: string[] }>('/api/log-types');
@@ -189,12 +191,14 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
       const page = await api<EventPage>(`/api/events${queryString(q)}`);
       setEvents((prev) => (after && prev ? [...prev, ...page.events] : page.events));
       setCursor(page.next_cursor);
+      setSearchedTo(page.partial ? (page.searched_to ?? null) : null);
       setError(null);
     } catch (err) {
       setError((err as Error).message);
       if (!after) {
         setEvents(null);
         setCursor(null);
+        setSearchedTo(null);
       }
     } finally {
       setLoading(false);
@@ -310,6 +314,7 @@ export function EventsPage({ params }: { params: URLSearchParams }) {
             <p class="hint" role="status">
               {formatNumber(events.length)} event{events.length === 1 ? '' : 's'}
               {cursor ? ' so far' : ''}
+              {searchedTo !== null ? ` — searched up to ${formatTime(searchedTo)}; More events reads on` : ''}
             </p>
             <EventTable events={events} empty="No events match." />
             {cursor && (
