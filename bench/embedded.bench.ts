@@ -69,6 +69,12 @@ function counter(text: string, name: string): number {
   return sum;
 }
 
+/** The V8 heap and external memory of the process (its default metrics), for the debug trace. */
+function heapLine(text: string): string {
+  const mb = (name: string) => Math.round(counter(text, name) / 1048576);
+  return `heap used ${mb('socstream_nodejs_heap_size_used_bytes')} of ${mb('socstream_nodejs_heap_size_total_bytes')} MB, external ${mb('socstream_nodejs_external_memory_bytes')} MB`;
+}
+
 async function metrics(port: number): Promise<string | null> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -147,7 +153,7 @@ async function runOnce(dir: string, input: string): Promise<EmbeddedRun> {
       figures = procFigures(child.pid as number);
       if (process.env.SOCSTREAM_BENCH_DEBUG)
         process.stderr.write(
-          `${((now - t0) / 1000).toFixed(1)} s: parsed ${parsed}, in the lake ${counter(text, 'socstream_events_out_total')}, RSS ${Math.round(figures.rssMb)} MB\n`,
+          `${((now - t0) / 1000).toFixed(1)} s: parsed ${parsed}, in the lake ${counter(text, 'socstream_events_out_total')}, RSS ${Math.round(figures.rssMb)} MB, ${heapLine(text)}\n`,
         );
       if (counter(text, 'socstream_events_out_total') >= EVENTS) {
         alerts = counter(text, 'socstream_alerts_total');
