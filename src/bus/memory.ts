@@ -218,7 +218,13 @@ class Partition {
     for (const r of this.history) if (r.offset >= from && r.offset < to) out.push(r);
     for (let i = this.head; i < this.records.length; i++) {
       const r = this.records[i];
-      if (r === null) continue;
+      if (r === null) {
+        // Released (releaseDelivered): asked for again, like a re-read after a rebalance.
+        const offset = this.startOffset + BigInt(i - this.head);
+        if (offset >= from && offset < to)
+          throw new RecordsReleasedError(this.topic, this.index, offset, this.released);
+        continue;
+      }
       if (r.offset >= to) break;
       if (r.offset >= from) out.push(r);
     }

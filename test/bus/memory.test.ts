@@ -198,8 +198,13 @@ describe('MemoryBus specifics', () => {
       await first.close(); // nothing committed
       const second = await bus.subscribe({ group: 'g', topics: [topic], from: 'earliest' });
       const again = second[Symbol.asyncIterator]().next();
-      if (releaseDelivered) await assert.rejects(again, RecordsReleasedError);
-      else assert.equal((await again).value.records.length, 3, 'redelivered from the commit');
+      if (releaseDelivered) {
+        await assert.rejects(again, RecordsReleasedError);
+        const ranged = (async () => {
+          for await (const _ of bus.readRange(topic, 0, 0n, 3n));
+        })();
+        await assert.rejects(ranged, RecordsReleasedError, 'readRange does not skip them silently');
+      } else assert.equal((await again).value.records.length, 3, 'redelivered from the commit');
       await bus.close();
     }
   });
