@@ -20,8 +20,14 @@ import type { BenchRow } from './types.ts';
 
 const QUICK = process.env.SOCSTREAM_BENCH_QUICK === '1';
 const EVENTS = Number(process.env.SOCSTREAM_BENCH_EMBEDDED_EVENTS ?? (QUICK ? 50_000 : 200_000));
+/**
+ * The checkout whose `socstream run` is measured: this one, or SOCSTREAM_BENCH_EMBEDDED_CHECKOUT=<dir>
+ * (e.g. a worktree of main, for a paired A/B run; the input, rules and watcher stay this checkout's).
+ */
+const CHECKOUT = process.env.SOCSTREAM_BENCH_EMBEDDED_CHECKOUT;
 /** The deployment's launcher (bin/socstream.js: sources or the build, MALLOC_ARENA_MAX). */
 const MAIN = new URL('../bin/socstream.js', import.meta.url).pathname;
+const RUN_MAIN = CHECKOUT ? join(CHECKOUT, 'bin/socstream.js') : MAIN;
 const RULES = new URL('../rules', import.meta.url).pathname;
 const TIMEOUT_MS = 200_000;
 const POLL_MS = 100;
@@ -37,13 +43,18 @@ function freePort(): Promise<number> {
   });
 }
 
-/** `/proc/<pid>`: CPU seconds (user + system) and peak RSS (VmHWM) of a running child. */
-function procFigures(pid: number): { cpu: number; hwmMb: number } {
+/** `/proc/<pid>`: CPU seconds (user + system), peak RSS (VmHWM) and RSS now of a running child. */
+function procFigures(pid: number): { cpu: number; hwmMb: number; rssMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpu: ticks / 100, hwmMb: hwm ? Number(hwm[1]) / 1024 : Number.NaN };
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return {
+    cpu: ticks / 100,
+    hwmMb: hwm ? Number(hwm[1]) / 1024 : Number.NaN,
+    rssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
+  };
 }
 
 /** Sum of every sample of a counter in a Prometheus text exposition. */
@@ -56,6 +67,12 @@ function counter(text: string, name: string): number {
     sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/** The V8 heap and external memory of the process (its default metrics), for the debug trace. */
+function heapLine(text: string): string {
+  const mb = (name: string) => Math.round(counter(text, name) / 1048576);
+  return `heap used ${mb('socstream_nodejs_heap_size_used_bytes')} of ${mb('socstream_nodejs_heap_size_total_bytes')} MB, external ${mb('socstream_nodejs_external_memory_bytes')} MB`;
 }
 
 async function metrics(port: number): Promise<string | null> {
@@ -106,7 +123,7 @@ async function runOnce(dir: string, input: string): Promise<EmbeddedRun> {
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
-    [...nodeFlags, MAIN, 'run', '--config', configPath, '--role', 'ingest,process,correlate,store'],
+    [...nodeFlags, RUN_MAIN, 'run', '--config', configPath, '--role', 'ingest,process,correlate,store'],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOCSTREAM_'))),
@@ -119,7 +136,7 @@ async function runOnce(dir: string, input: string): Promise<EmbeddedRun> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let low: number | null = null;
   let high: number | null = null;
-  let figures = { cpu: 0, hwmMb: 0 };
+  let figures = { cpu: 0, hwmMb: 0, rssMb: 0 };
   let alerts = 0;
   try {
     for (;;) {
@@ -136,7 +153,7 @@ async function runOnce(dir: string, input: string): Promise<EmbeddedRun> {
       figures = procFigures(child.pid as number);
       if (process.env.SOCSTREAM_BENCH_DEBUG)
         process.stderr.write(
-          `${((now - t0) / 1000).toFixed(1)} s: parsed ${parsed}, in the lake ${counter(text, 'socstream_events_out_total')}\n`,
+          `${((now - t0) / 1000).toFixed(1)} s: parsed ${parsed}, in the lake ${counter(text, 'socstream_events_out_total')}, RSS ${Math.round(figures.rssMb)} MB, ${heapLine(text)}\n`,
         );
       if (counter(text, 'socstream_events_out_total') >= EVENTS) {
         alerts = counter(text, 'socstream_alerts_total');

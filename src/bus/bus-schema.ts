@@ -91,9 +91,13 @@ export const busSchema = z
           z.enum(['range', 'round_robin']).default('range'),
           "How a group's partitions are shared among its members (Kafka's range / round-robin assignors)",
         ),
+        release_delivered: d(
+          z.boolean().default(true),
+          'Let a record go once every group fetched it, before the commit: a crash re-reads it from the source checkpoint anyway; false keeps it for redelivery after a rebalance',
+        ),
       })
       .strict()
-      .default({ queue_capacity: 10_000, assignment: 'range' }),
+      .default({ queue_capacity: 10_000, assignment: 'range', release_delivered: true }),
   })
   .strict();
 

@@ -18,5 +18,9 @@ export function createBus(config: BusConfig, topics?: TopicsConfig): Bus {
     return new KafkaBus(config.kafka, topics ? topicCompression(topics) : {}, {
       latencyTopics: topics ? [topics.matches, topics.alerts] : [],
     });
-  return new MemoryBus({ queueCapacity: config.memory.queue_capacity, assignment: config.memory.assignment });
+  return new MemoryBus({
+    queueCapacity: config.memory.queue_capacity,
+    assignment: config.memory.assignment,
+    releaseDelivered: config.memory.release_delivered,
+  });
 }

@@ -11,6 +11,13 @@
  * - Groups share partitions among members (range or round-robin, as Kafka's assignors); any join,
  *   leave or close rebalances. A partition's new owner starts at the group's committed offset, so
  *   whatever the previous owner had not committed is delivered again (at-least-once).
+ * - `releaseDelivered`: a record is let go once every subscribed group has fetched it, although no
+ *   group committed it yet; the bus keeps only its offset, which is all a commit and `consumed()`
+ *   need. Nothing on this bus survives a crash anyway: an uncommitted record is never acked to its
+ *   source (ingest.ts), so a restart re-reads it from the source's checkpoint. What is lost is the
+ *   in-process redelivery after a rebalance: a member that must read a released record fails with
+ *   RecordsReleasedError (the runtime then exits; a restart re-reads). The embedded runtime has one
+ *   member per group, so that happens only if a role is replaced while the process runs.
  */
 
 import type {
@@ -24,7 +31,7 @@ import type {
   TopicPartition,
   TopicSpec,
 } from '../core/bus.ts';
-import { BusClosedError } from '../core/errors.ts';
+import { BusClosedError, SocError } from '../core/errors.ts';
 import { partitionForKey } from './partitioner.ts';
 
 export type AssignmentStrategy = 'range' | 'round_robin';
@@ -41,6 +48,26 @@ export interface MemoryBusOptions {
    * Default 0: the embedded mode has one correlate member and never rebuilds.
    */
   retainCommittedRecords?: number;
+  /**
+   * Let a record go once every group subscribed to its topic has fetched it, before the commit
+   * (default false: Kafka's redelivery after a rebalance). Partitions that keep committed records
+   * (retainCommittedRecords) keep them as before.
+   */
+  releaseDelivered?: boolean;
+}
+
+/**
+ * A member must read records the bus already let go (MemoryBusOptions.releaseDelivered): after a
+ * rebalance, a partition's new owner starts at the group's commit, behind what was released.
+ */
+export class RecordsReleasedError extends SocError {
+  constructor(topic: string, partition: number, from: bigint, released: bigint) {
+    super(
+      `memory bus: records ${from}..${released - 1n} of ${topic}[${partition}] were let go after delivery ` +
+        '(bus.memory.release_delivered) and cannot be delivered again in this process; ' +
+        'restart it: the sources re-read them from their checkpoints (they were never acked)',
+    );
+  }
 }
 
 const DEFAULT_MAX_BATCH_RECORDS = 1000;
@@ -80,11 +107,13 @@ class HandedOn implements ConsumedRecord {
 class Partition {
   readonly topic: string;
   readonly index: number;
-  /** records[head] has offset `startOffset`. */
-  records: ConsumedRecord[] = [];
+  /** records[head] has offset `startOffset`; a released record (below `released`) is null. */
+  records: Array<ConsumedRecord | null> = [];
   head = 0;
   startOffset = 0n;
   nextOffset = 0n;
+  /** Records below this offset were let go after delivery (releaseDelivered); ≥ startOffset. */
+  released = 0n;
   /** Publishers waiting for space, and members waiting for data. */
   spaceWaiters: Array<() => void> = [];
   dataWaiters = new Set<() => void>();
@@ -128,6 +157,7 @@ class Partition {
     if (this.historyLimit > 0) this.keepHistory(this.head, this.head + drop);
     this.head += drop;
     this.startOffset += BigInt(drop);
+    if (this.released < this.startOffset) this.released = this.startOffset;
     if (this.head > 4096 && this.head * 2 > this.records.length) {
       this.records = this.records.slice(this.head);
       this.head = 0;
@@ -154,9 +184,19 @@ class Partition {
 
   /** Records from `offset` (or the oldest retained, if that is later), at most `max`. */
   read(offset: bigint, max: number): ConsumedRecord[] {
-    let from = this.head;
-    if (offset > this.startOffset) from += Number(offset - this.startOffset);
-    return this.records.slice(from, Math.min(from + max, this.records.length));
+    const start = offset > this.startOffset ? offset : this.startOffset;
+    if (start < this.released) throw new RecordsReleasedError(this.topic, this.index, start, this.released);
+    const from = this.head + Number(start - this.startOffset);
+    return this.records.slice(from, Math.min(from + max, this.records.length)) as ConsumedRecord[];
+  }
+
+  /** Lets go of the records below `offset` (every group fetched them), keeping their offsets. */
+  releaseTo(offset: bigint): void {
+    if (offset <= this.released) return;
+    const end = offset < this.nextOffset ? offset : this.nextOffset;
+    const base = this.head - Number(this.startOffset);
+    for (let i = base + Number(this.released); i < base + Number(end); i++) this.records[i] = null;
+    this.released = end;
   }
 
   wakeReaders(): void {
@@ -165,7 +205,9 @@ class Partition {
 
   /** Moves records[from, to) (about to be trimmed) to the history, keeping the newest historyLimit. */
   private keepHistory(from: number, to: number): void {
-    for (let i = Math.max(from, to - this.historyLimit); i < to; i++) this.history.push(this.records[i]);
+    // Never released: a partition with a history keeps its records (MemoryBus.release).
+    for (let i = Math.max(from, to - this.historyLimit); i < to; i++)
+      this.history.push(this.records[i] as ConsumedRecord);
     const over = this.history.length - this.historyLimit;
     if (over > 0) this.history.splice(0, over);
   }
@@ -176,6 +218,13 @@ class Partition {
     for (const r of this.history) if (r.offset >= from && r.offset < to) out.push(r);
     for (let i = this.head; i < this.records.length; i++) {
       const r = this.records[i];
+      if (r === null) {
+        // Released (releaseDelivered): asked for again, like a re-read after a rebalance.
+        const offset = this.startOffset + BigInt(i - this.head);
+        if (offset >= from && offset < to)
+          throw new RecordsReleasedError(this.topic, this.index, offset, this.released);
+        continue;
+      }
       if (r.offset >= to) break;
       if (r.offset >= from) out.push(r);
     }
@@ -304,6 +353,11 @@ class Member implements Subscription {
     this.wake?.();
   }
 
+  /** This member's fetch position in `p`, if it owns it. */
+  positionIn(p: Partition): bigint | undefined {
+    return this.owned.get(p);
+  }
+
   assignments(): TopicPartition[] {
     return [...this.owned.keys()].map((p) => ({ topic: p.topic, partition: p.index }));
   }
@@ -319,6 +373,7 @@ class Member implements Subscription {
       if (records.length === 0) continue;
       for (const r of records) out.push(r);
       this.owned.set(p, records[records.length - 1].offset + 1n);
+      this.bus.release(p);
     }
     this.cursor++;
     return out;
@@ -399,12 +454,14 @@ export class MemoryBus implements Bus {
   private readonly topics = new Map<string, Topic>();
   private readonly groups = new Map<string, Group>();
   private readonly retainCommittedRecords: number;
+  private readonly releaseDelivered: boolean;
   private closed = false;
   /** Per publish call (its records array): the last offset written to each partition, for consumed(). */
   private readonly lastOffsets = new WeakMap<readonly BusRecord[], Map<Partition, bigint>>();
 
   constructor(options: MemoryBusOptions = {}) {
     this.retainCommittedRecords = options.retainCommittedRecords ?? 0;
+    this.releaseDelivered = options.releaseDelivered ?? false;
     this.queueCapacity = options.queueCapacity ?? 10_000;
     this.defaultPartitions = options.defaultPartitions ?? 6;
     this.assignor = ASSIGNORS[options.assignment ?? 'range'];
@@ -519,6 +576,27 @@ export class MemoryBus implements Bus {
     const clamped = offset > p.nextOffset ? p.nextOffset : offset;
     group.committed.set(partitionKey(p.topic, p.index), clamped);
     this.trim(p);
+  }
+
+  /**
+   * With releaseDelivered: lets go of what every group subscribed to the topic has fetched (a
+   * group whose partition no member owns holds it at its commit).
+   */
+  release(p: Partition): void {
+    if (!this.releaseDelivered || p.historyLimit > 0) return;
+    const topic = this.topics.get(p.topic);
+    if (topic === undefined || topic.groups.size === 0) return;
+    let floor = p.nextOffset;
+    for (const group of topic.groups) {
+      let fetched: bigint | undefined;
+      for (const member of group.members) {
+        fetched = member.positionIn(p);
+        if (fetched !== undefined) break;
+      }
+      const f = fetched ?? group.floor(p);
+      if (f < floor) floor = f;
+    }
+    p.releaseTo(floor);
   }
 
   /** Frees what every subscribed group has committed past, waking blocked publishers. */

@@ -44,7 +44,8 @@ export interface Lifecycle {
 
 /**
  * A batch handed on by a source. `ack()` is called once everything derived from it is durable;
- * only then does the source advance its checkpoint (file offset, Kafka commit).
+ * only then does the source advance its checkpoint (file offset, Kafka commit). `ack` must work
+ * detached from its batch (the ingest role keeps only the function, not the records, until then).
  */
 export interface SourceBatch {
   records: InputRecord[];

@@ -143,7 +143,10 @@ export function createIngestRole(options: {
       await window.add(accepted, () => {
         if (count > 0) options.ctx.telemetry.busPublished.inc({ topic: named.topic }, count);
       });
-      acks = acks.then(() => durable).then(() => batch.ack());
+      // Only the ack waits for durability: the batch's records go now (the memory bus lets them go
+      // once consumed, releaseDelivered; a crash re-reads them from the source's checkpoint).
+      const { ack } = batch;
+      acks = acks.then(() => durable).then(() => ack());
       ackChains.set(named.name, quiet(acks, named.name));
       if (stopping) break;
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryBus } from '../../src/bus/memory.ts';
+import { MemoryBus, RecordsReleasedError } from '../../src/bus/memory.ts';
 import { busContract, keyedRecords, pump, uniqueName } from './contract.ts';
 
 busContract('memory', async () => new MemoryBus({ queueCapacity: 10_000 }), { waitMs: 10_000 });
@@ -154,6 +154,59 @@ describe('MemoryBus specifics', () => {
       [3n, 3n, 3n],
     );
     await bus.close();
+  });
+
+  it('with releaseDelivered, lets a record go once every subscribed group fetched it, and still commits and settles consumed()', async () => {
+    const bus = new MemoryBus({ releaseDelivered: true });
+    const topic = uniqueName('release');
+    await bus.createTopics([{ name: topic, partitions: 1 }]);
+    const a = await bus.subscribe({ group: 'a', topics: [topic], from: 'earliest' });
+    const b = await bus.subscribe({ group: 'b', topics: [topic], from: 'earliest' });
+    const records = keyedRecords(4, 1);
+    await bus.publish(topic, records);
+    const consumed = bus.consumed(topic, records);
+    const held = () => bus.partition(topic, 0)?.records.filter((r) => r !== null).length;
+
+    const fromA = await a[Symbol.asyncIterator]().next();
+    assert.equal(fromA.value.records.length, 4);
+    assert.equal(held(), 4, 'group b has not fetched them yet: kept');
+    const fromB = await b[Symbol.asyncIterator]().next();
+    assert.equal(held(), 0, 'every group fetched them: only their offsets are kept');
+    assert.deepEqual(fromB.value.records[3].value, records[3].value, 'what was delivered is intact');
+
+    let settled = false;
+    void consumed.then(() => {
+      settled = true;
+    });
+    await a.commit(fromA.value);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(settled, false, 'group b has not committed');
+    await b.commit(fromB.value);
+    await consumed;
+    assert.deepEqual(await bus.committedOffsets('b', [topic]), [{ topic, partition: 0, offset: 4n }]);
+    await bus.close();
+  });
+
+  it('with releaseDelivered, a member that must read released records again fails with RecordsReleasedError; without, they are delivered again', async () => {
+    for (const releaseDelivered of [true, false]) {
+      const bus = new MemoryBus({ releaseDelivered });
+      const topic = uniqueName('redeliver');
+      await bus.createTopics([{ name: topic, partitions: 1 }]);
+      await bus.publish(topic, keyedRecords(3, 1));
+      const first = await bus.subscribe({ group: 'g', topics: [topic], from: 'earliest' });
+      assert.equal((await first[Symbol.asyncIterator]().next()).value.records.length, 3);
+      await first.close(); // nothing committed
+      const second = await bus.subscribe({ group: 'g', topics: [topic], from: 'earliest' });
+      const again = second[Symbol.asyncIterator]().next();
+      if (releaseDelivered) {
+        await assert.rejects(again, RecordsReleasedError);
+        const ranged = (async () => {
+          for await (const _ of bus.readRange(topic, 0, 0n, 3n));
+        })();
+        await assert.rejects(ranged, RecordsReleasedError, 'readRange does not skip them silently');
+      } else assert.equal((await again).value.records.length, 3, 'redelivered from the commit');
+      await bus.close();
+    }
   });
 
   it('ends the iteration of open subscriptions when the bus closes', async () => {

@@ -75,59 +75,65 @@ test('the ingest role publishes ahead of acks and acks its source in order, each
   assert.deepEqual(acks, [0, 1, 2, 3]);
 });
 
-test('on the in-process bus a file batch is acked (its checkpoint moves) only once its consumer committed it', async () => {
-  const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { MemoryBus } = await import('../../src/bus/memory.ts');
-  const { fileSource } = await import('../../src/sources/file.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'socstream-ingest-'));
-  const path = join(dir, 'auth.log');
-  const text = `${LINES.join('\n')}\n`;
-  writeFileSync(path, text);
-  const logger = createLogger({
-    destination: new Writable({ write: (_c, _e, cb) => cb() }),
-    level: 'silent',
+for (const releaseDelivered of [false, true])
+  test(`on the in-process bus a file batch is acked (its checkpoint moves) only once its consumer committed it${releaseDelivered ? ', also when the bus lets records go once delivered' : ''}`, async () => {
+    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { MemoryBus } = await import('../../src/bus/memory.ts');
+    const { fileSource } = await import('../../src/sources/file.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'socstream-ingest-'));
+    const path = join(dir, 'auth.log');
+    const text = `${LINES.join('\n')}\n`;
+    writeFileSync(path, text);
+    const logger = createLogger({
+      destination: new Writable({ write: (_c, _e, cb) => cb() }),
+      level: 'silent',
+    });
+    const telemetry = createTelemetry({ defaultMetrics: false });
+    const bus = new MemoryBus({ releaseDelivered });
+    const consumer = await bus.subscribe({ group: 'process', topics: ['raw.auth'] });
+    const config = fileSource.config.parse({
+      type: 'file',
+      paths: [path],
+      checkpoint_dir: dir,
+      name: 'auth',
+    });
+    const source = fileSource.create(config, { logger, telemetry, dataDir: dir });
+    const checkpointFile = join(dir, 'file-auth.json');
+    const checkpointed = (): number => {
+      if (!existsSync(checkpointFile)) return 0;
+      const files = JSON.parse(readFileSync(checkpointFile, 'utf8')).files as Record<
+        string,
+        { offset: number }
+      >;
+      return Math.max(0, ...Object.values(files).map((f) => f.offset));
+    };
+    const role = createIngestRole({
+      bus,
+      sources: [{ name: 'auth', topic: 'raw.auth', source }],
+      ctx: { logger, telemetry },
+    });
+    void role.run();
+    const read: ConsumedRecord[] = [];
+    const it = consumer[Symbol.asyncIterator]();
+    while (read.length < LINES.length) {
+      const next = await it.next();
+      if (next.done) break;
+      read.push(...next.value.records);
+    }
+    assert.equal(read.length, LINES.length, 'every line reached the consumer');
+    await role.settle(300);
+    assert.equal(checkpointed(), 0, 'nothing checkpointed while the consumer has not committed');
+    await consumer.commitOffsets([
+      { topic: 'raw.auth', partition: read[0].partition, offset: (read.at(-1)?.offset ?? 0n) + 1n },
+    ]);
+    await role.stop();
+    await role.settle(2000);
+    assert.equal(
+      checkpointed(),
+      Buffer.byteLength(text),
+      'the checkpoint reached the end of the file once committed',
+    );
+    await bus.close();
   });
-  const telemetry = createTelemetry({ defaultMetrics: false });
-  const bus = new MemoryBus();
-  const consumer = await bus.subscribe({ group: 'process', topics: ['raw.auth'] });
-  const config = fileSource.config.parse({ type: 'file', paths: [path], checkpoint_dir: dir, name: 'auth' });
-  const source = fileSource.create(config, { logger, telemetry, dataDir: dir });
-  const checkpointFile = join(dir, 'file-auth.json');
-  const checkpointed = (): number => {
-    if (!existsSync(checkpointFile)) return 0;
-    const files = JSON.parse(readFileSync(checkpointFile, 'utf8')).files as Record<
-      string,
-      { offset: number }
-    >;
-    return Math.max(0, ...Object.values(files).map((f) => f.offset));
-  };
-  const role = createIngestRole({
-    bus,
-    sources: [{ name: 'auth', topic: 'raw.auth', source }],
-    ctx: { logger, telemetry },
-  });
-  void role.run();
-  const read: ConsumedRecord[] = [];
-  const it = consumer[Symbol.asyncIterator]();
-  while (read.length < LINES.length) {
-    const next = await it.next();
-    if (next.done) break;
-    read.push(...next.value.records);
-  }
-  assert.equal(read.length, LINES.length, 'every line reached the consumer');
-  await role.settle(300);
-  assert.equal(checkpointed(), 0, 'nothing checkpointed while the consumer has not committed');
-  await consumer.commitOffsets([
-    { topic: 'raw.auth', partition: read[0].partition, offset: (read.at(-1)?.offset ?? 0n) + 1n },
-  ]);
-  await role.stop();
-  await role.settle(2000);
-  assert.equal(
-    checkpointed(),
-    Buffer.byteLength(text),
-    'the checkpoint reached the end of the file once committed',
-  );
-  await bus.close();
-});
