@@ -208,6 +208,18 @@ export class KafkaSubscription implements Subscription {
     for (const a of assignments)
       for (const p of a.partitions) now.set(partitionKey(a.topic, p), { topic: a.topic, partition: p });
     for (const key of this.owned.keys()) if (!now.has(key)) this.owned.delete(key);
+    // The client keeps a fetch position per partition across rejoins and, for a partition the group
+    // never committed, goes on from it: a member that had prefetched a partition, lost it and got it
+    // back started past records nobody handed out, and its commits skipped them (kafka-rejoin:
+    // "offsets 0..9334 never handed out" with the group's lag at 0). Forget the position of every
+    // partition this member does not keep: the client then starts it at the group's committed
+    // offset, or at the earliest one when there is none.
+    const positions = this.stream.offsetsToFetch;
+    for (const key of [...positions.keys()]) {
+      const sep = key.lastIndexOf(':');
+      const owned = this.owned.get(partitionKey(key.slice(0, sep), Number(key.slice(sep + 1))));
+      if (owned === undefined) positions.delete(key);
+    }
     for (const [key, { topic, partition }] of now) {
       if (this.owned.has(key)) continue;
       this.owned.set(key, {
