@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os';
+import { bothApps, type Side } from './pairs.ts';
 
 /**
  * Interleaved A/B of the alert page's calls between two source trees over a lake (as
@@ -10,34 +11,8 @@ import { loadavg } from 'node:os';
 const [lakeDir, endArg, runsArg] = process.argv.slice(2);
 const end = Number(endArg);
 const runs = Number(runsArg ?? 10);
-/** The two trees: SOCSTREAM_AB_BASE (required: a worktree of the base commit with node_modules) and this one. */
-const BASE = process.env.SOCSTREAM_AB_BASE;
-if (!BASE)
-  throw new Error('set SOCSTREAM_AB_BASE to a worktree of the base commit (git worktree add … <commit>)');
-const trees = { base: BASE, new: new URL('../..', import.meta.url).pathname.replace(/\/$/, '') } as const;
-type Side = keyof typeof trees;
+const apps = await bothApps(lakeDir, true);
 const H = 3_600_000;
-
-async function appOf(tree: string) {
-  const { benchApi } = await import(`${tree}/bench/api-app.ts`);
-  const { openLakeAccess } = await import(`${tree}/src/serve/lake-access.ts`);
-  const { SqliteAlertStore } = await import(`${tree}/src/sinks/alert-store-sqlite.ts`);
-  const store = new SqliteAlertStore({ path: ':memory:' });
-  await store.start();
-  const lake = await openLakeAccess(lakeDir);
-  const { app, headers } = await benchApi({ alerts: store, lake, rulePaths: [`${tree}/rules`] });
-  return {
-    app,
-    headers,
-    store,
-    close: async () => {
-      await app.close();
-      lake.close();
-      await store.close();
-    },
-  };
-}
-const apps = { base: await appOf(trees.base), new: await appOf(trees.new) };
 // 200 events of one source 5 h before the end: the alert keeps 100 of them, like the detector.
 const probe = await apps.new.app.inject({
   url: `/api/events?from=${end - 6 * H}&to=${end - 5 * H}&limit=200&log_type=${process.env.AB_LOG_TYPE ?? 'ssh'}`,

@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os';
+import { bothApps, type Side } from './pairs.ts';
 
 /**
  * A text search that matches nothing over a range (the rare-match worst case of GET /api/events),
@@ -9,30 +10,7 @@ import { loadavg } from 'node:os';
 const [lakeDir, fromArg, toArg, runsArg, qArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 3);
 const q = qArg ?? 'no-such-text-anywhere';
-const BASE = process.env.SOCSTREAM_AB_BASE;
-if (!BASE) throw new Error('set SOCSTREAM_AB_BASE to a worktree of the base commit');
-const trees = { base: BASE, new: new URL('../..', import.meta.url).pathname.replace(/\/$/, '') } as const;
-type Side = keyof typeof trees;
-
-async function appOf(tree: string) {
-  const { benchApi } = await import(`${tree}/bench/api-app.ts`);
-  const { openLakeAccess } = await import(`${tree}/src/serve/lake-access.ts`);
-  const { SqliteAlertStore } = await import(`${tree}/src/sinks/alert-store-sqlite.ts`);
-  const store = new SqliteAlertStore({ path: ':memory:' });
-  await store.start();
-  const lake = await openLakeAccess(lakeDir);
-  const { app, headers } = await benchApi({ alerts: store, lake });
-  return {
-    app,
-    headers,
-    close: async () => {
-      await app.close();
-      lake.close();
-      await store.close();
-    },
-  };
-}
-const apps = { base: await appOf(trees.base), new: await appOf(trees.new) };
+const apps = await bothApps(lakeDir);
 const url = `/api/events?from=${fromArg}&to=${toArg}&limit=100&q=${encodeURIComponent(q)}`;
 for (let i = 0; i < runs; i++) {
   for (const side of (i % 2 ? ['new', 'base'] : ['base', 'new']) as Side[]) {

@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os';
+import { bothApps, type Side, trees } from './pairs.ts';
 
 /**
  * Interleaved A/B of GET /api/stats (and the external sources) between two source trees: both
@@ -12,33 +13,7 @@ import { loadavg } from 'node:os';
 const [lakeDir, nowArg, runsArg] = process.argv.slice(2);
 const now = Number(nowArg);
 const runs = Number(runsArg ?? 20);
-/** The two trees: SOCSTREAM_AB_BASE (required: a worktree of the base commit with node_modules) and this one. */
-const BASE = process.env.SOCSTREAM_AB_BASE;
-if (!BASE)
-  throw new Error('set SOCSTREAM_AB_BASE to a worktree of the base commit (git worktree add … <commit>)');
-const trees = { base: BASE, new: new URL('../..', import.meta.url).pathname.replace(/\/$/, '') } as const;
-type Side = keyof typeof trees;
-
-async function appOf(tree: string) {
-  const { benchApi } = await import(`${tree}/bench/api-app.ts`);
-  const { openLakeAccess } = await import(`${tree}/src/serve/lake-access.ts`);
-  const { SqliteAlertStore } = await import(`${tree}/src/sinks/alert-store-sqlite.ts`);
-  const store = new SqliteAlertStore({ path: ':memory:' });
-  await store.start();
-  const lake = await openLakeAccess(lakeDir);
-  const { app, headers } = await benchApi({ alerts: store, lake });
-  return {
-    app,
-    headers,
-    close: async () => {
-      await app.close();
-      lake.close();
-      await store.close();
-    },
-  };
-}
-
-const apps = { base: await appOf(trees.base), new: await appOf(trees.new) };
+const apps = await bothApps(lakeDir);
 const { bucketSeconds } = await import(`${trees.new}/src/web/time.ts`);
 const H = 3_600_000;
 const stats = (h: number) => {

@@ -34,6 +34,7 @@ import {
   decodeEventCursor,
   EVENT_FILTER_PROPERTIES,
   EVENT_ORDERS,
+  type EventFilterQuery,
   type EventOrder,
   encodeEventCursor,
   eventCursorProblem,
@@ -319,14 +320,7 @@ function registerHealth(app: FastifyInstance, deps: ServeDeps): void {
   });
 }
 
-interface EventsQuery {
-  from?: string;
-  to?: string;
-  log_type?: string;
-  src_ip?: string;
-  dst_ip?: string;
-  user?: string;
-  q?: string;
+interface EventsQuery extends EventFilterQuery {
   limit?: number;
   cursor?: string;
   order?: EventOrder;

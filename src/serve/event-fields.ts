@@ -3,7 +3,12 @@ import type { Config } from '../config/schema.ts';
 import { UsageError } from '../core/errors.ts';
 import { quoteIdent, sqlString } from '../core/sql.ts';
 import type { LakeAccess } from './lake-access.ts';
-import { EVENT_FILTER_PROPERTIES, eventPredicates, eventTimeRange } from './lake-sql.ts';
+import {
+  EVENT_FILTER_PROPERTIES,
+  type EventFilterQuery,
+  eventPredicates,
+  eventTimeRange,
+} from './lake-sql.ts';
 
 /**
  * GET /api/events/fields: the event search's field list (Kibana Discover's) computed by the
@@ -133,15 +138,7 @@ export function fieldValues(rows: ReadonlyArray<readonly unknown[]>): Pick<Field
   };
 }
 
-interface FieldsQuery {
-  from?: string;
-  to?: string;
-  log_type?: string;
-  src_ip?: string;
-  dst_ip?: string;
-  user?: string;
-  q?: string;
-}
+type FieldsQuery = EventFilterQuery;
 
 export function registerEventFields(
   app: FastifyInstance,

@@ -141,6 +141,17 @@ export function timeRange(from?: number, to?: number): string[] {
  * The querystring schema of the event filter that GET /api/events and GET /api/events/fields share
  * (eventTimeRange + eventPredicates read it).
  */
+/** The event filter as a querystring gives it (the shape of EVENT_FILTER_PROPERTIES). */
+export interface EventFilterQuery {
+  from?: string;
+  to?: string;
+  log_type?: string;
+  src_ip?: string;
+  dst_ip?: string;
+  user?: string;
+  q?: string;
+}
+
 export const EVENT_FILTER_PROPERTIES = {
   from: { type: 'string', description: 'epoch ms or ISO 8601' },
   to: { type: 'string', description: 'epoch ms or ISO 8601' },
